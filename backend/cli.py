@@ -1,0 +1,95 @@
+"""`cityloop` command line: the local stack and administration."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def _stack():
+    from backend.local_supabase.stack import Stack
+
+    return Stack.from_environ()
+
+
+def cmd_backend(args: argparse.Namespace) -> int:
+    stack = _stack()
+    if args.action == "start":
+        stack.start()
+        print(stack.settings.api_url)
+    elif args.action == "stop":
+        stack.stop()
+        print("stopped")
+    elif args.action == "status":
+        status = stack.status()
+        if args.json:
+            print(json.dumps(status, indent=2))
+        else:
+            for k, v in status.items():
+                print(f"{k:14} {v}")
+        return 0 if status["gateway"] == "running" else 3
+    return 0
+
+
+def cmd_env(args: argparse.Namespace) -> int:
+    env = _stack().env()
+    if args.json:
+        print(json.dumps(env, indent=2))
+    else:
+        for k, v in env.items():
+            print(f"{k}={v}")
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    stack = _stack()
+    if args.action == "reset":
+        stack.reset_database()
+        print("database recreated, migrated and seeded")
+    elif args.action == "migrate":
+        stack.start_database()
+        applied = stack.prepare_database(seed=False)
+        print(f"applied {len(applied)} migration(s)")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from backend.run_all import run_all
+
+    return run_all(_stack())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cityloop", description="CityLoop: city grid governance")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    backend = sub.add_parser("backend", help="the local Supabase-compatible stack")
+    backend.add_argument("action", choices=["start", "stop", "status"])
+    backend.add_argument("--json", action="store_true")
+    backend.set_defaults(func=cmd_backend)
+
+    env = sub.add_parser("env", help="print SUPABASE_URL, keys and DATABASE_URL")
+    env.add_argument("--json", action="store_true")
+    env.set_defaults(func=cmd_env)
+
+    db = sub.add_parser("db", help="database administration")
+    db.add_argument("action", choices=["reset", "migrate"])
+    db.set_defaults(func=cmd_db)
+
+    run = sub.add_parser("run", help="start the backend and serve both apps (Ctrl-C stops everything)")
+    run.set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except RuntimeError as exc:
+        print(f"cityloop: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,5 @@
+from starlette.routing import Route
+
+
+def auth_routes() -> list[Route]:
+    return []

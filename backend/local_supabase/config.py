@@ -1,0 +1,147 @@
+"""Settings and generated secrets of the local Supabase-compatible stack.
+
+Everything that changes between machines lives in the state folder
+(`.cityloop/` in the working directory, or `CITYLOOP_HOME`): the database
+files, the generated JWT secret and database passwords, storage files, logs.
+Nothing secret is ever written to the repository.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+import jwt
+
+DEFAULT_API_PORT = 54321
+DEFAULT_DB_PORT = 54322
+# Schemas served by /rest/v1, as `db.schemas` in PostgREST. `tests` is added by the test-suite.
+DEFAULT_EXPOSED_SCHEMAS = ("public", "graphql_public")
+# Keys are signed to last ten years, like `supabase start`'s demo keys.
+KEY_LIFETIME_S = 10 * 365 * 24 * 3600
+KEY_ISSUED_AT = 1767225600  # 2026-01-01
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    api_host: str = "127.0.0.1"
+    api_port: int = DEFAULT_API_PORT
+    db_port: int = DEFAULT_DB_PORT
+    external_database_url: str | None = None
+    exposed_schemas: tuple[str, ...] = DEFAULT_EXPOSED_SCHEMAS
+    jwt_expiry_s: int = 3600
+    # Sign-in throttling (password grant): failures per account, attempts per address.
+    signin_account_failures: int = 10
+    signin_address_attempts: int = 300
+    signin_window_s: int = 300
+    max_rows: int | None = None
+    pool_size: int = 10
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        home = Path(env.get("CITYLOOP_HOME") or Path.cwd() / ".cityloop").absolute()
+        schemas = tuple(s.strip() for s in env.get("CITYLOOP_DB_SCHEMAS", ",".join(DEFAULT_EXPOSED_SCHEMAS)).split(",") if s.strip())
+        return cls(
+            home=home,
+            api_host=env.get("CITYLOOP_API_HOST", "127.0.0.1"),
+            api_port=int(env.get("CITYLOOP_API_PORT", DEFAULT_API_PORT)),
+            db_port=int(env.get("CITYLOOP_DB_PORT", DEFAULT_DB_PORT)),
+            external_database_url=env.get("DATABASE_URL") or None,
+            exposed_schemas=schemas,
+            jwt_expiry_s=int(env.get("CITYLOOP_JWT_EXPIRY", 3600)),
+            signin_account_failures=int(env.get("CITYLOOP_SIGNIN_ACCOUNT_FAILURES", 10)),
+            signin_address_attempts=int(env.get("CITYLOOP_SIGNIN_ADDRESS_ATTEMPTS", 300)),
+            signin_window_s=int(env.get("CITYLOOP_SIGNIN_WINDOW", 300)),
+            max_rows=int(env["CITYLOOP_MAX_ROWS"]) if env.get("CITYLOOP_MAX_ROWS") else None,
+            pool_size=int(env.get("CITYLOOP_POOL_SIZE", 10)),
+        )
+
+    # --- paths -----------------------------------------------------------
+    @property
+    def pgdata(self) -> Path:
+        return self.home / "db"
+
+    @property
+    def socket_dir(self) -> Path:
+        return self.home / "run"
+
+    @property
+    def logs(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def storage_dir(self) -> Path:
+        return self.home / "storage"
+
+    @property
+    def secrets_file(self) -> Path:
+        return self.home / "secrets.json"
+
+    @property
+    def gateway_pid_file(self) -> Path:
+        return self.home / "gateway.pid"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.api_host}:{self.api_port}"
+
+    def ensure_home(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        # Other users may traverse (the database runs as its own system user
+        # when we are root) but not list or read.
+        self.home.chmod(0o711)
+        self.logs.mkdir(exist_ok=True)
+        self.logs.chmod(0o700)
+
+
+@dataclass(frozen=True)
+class Secrets:
+    jwt_secret: str
+    postgres_password: str
+    authenticator_password: str
+    auth_admin_password: str
+    storage_admin_password: str
+
+    def sign(self, claims: dict) -> str:
+        return jwt.encode(claims, self.jwt_secret, algorithm="HS256")
+
+    def api_key(self, role: str) -> str:
+        # A fixed iat keeps the keys stable for one secret, like `supabase start`'s.
+        return self.sign({"iss": "supabase-demo", "role": role, "iat": KEY_ISSUED_AT, "exp": KEY_ISSUED_AT + KEY_LIFETIME_S})
+
+    @property
+    def anon_key(self) -> str:
+        return self.api_key("anon")
+
+    @property
+    def service_role_key(self) -> str:
+        return self.api_key("service_role")
+
+
+def load_secrets(settings: Settings, create: bool = True) -> Secrets:
+    """Read the state folder's secrets, generating them on first use."""
+    path = settings.secrets_file
+    if path.exists():
+        data = json.loads(path.read_text())
+        return Secrets(**data)
+    if not create:
+        raise FileNotFoundError(f"no secrets yet in {settings.home}; run `cityloop backend start` first")
+    settings.ensure_home()
+    data = {
+        "jwt_secret": secrets.token_urlsafe(48),
+        "postgres_password": secrets.token_urlsafe(24),
+        "authenticator_password": secrets.token_urlsafe(24),
+        "auth_admin_password": secrets.token_urlsafe(24),
+        "storage_admin_password": secrets.token_urlsafe(24),
+    }
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(data, f, indent=2)
+    return Secrets(**data)

@@ -1,0 +1,88 @@
+"""Starlette application: wires the services under their Supabase paths."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import psycopg
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route
+
+from .. import postgres
+from ..auth.routes import auth_routes
+from ..config import Secrets, Settings, load_secrets
+from ..rest.routes import rest_routes
+from ..rest.schema_cache import load_schema_cache
+from .db import open_pool
+from .keys import KeyVerifier
+from .state import GatewayState
+
+log = logging.getLogger("cityloop.gateway")
+
+
+async def _health(request: Request) -> JSONResponse:
+    state: GatewayState = request.app.state.gateway
+    async with state.rest_pool.connection() as conn:
+        await conn.execute("select 1")
+    return JSONResponse({"status": "ok", "schemas": list(state.settings.exposed_schemas)})
+
+
+async def _listen_for_reload(state: GatewayState, conninfo: str) -> None:
+    """Reload the schema cache on `NOTIFY pgrst, 'reload schema'`, like PostgREST."""
+    while True:
+        try:
+            async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+                await conn.execute("listen pgrst")
+                # Anything may have changed while we were not listening.
+                await _reload(state)
+                async for note in conn.notifies():
+                    if note.payload in ("", "reload schema"):
+                        await _reload(state)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # connection lost: retry
+            log.exception("schema reload listener failed; retrying")
+            await asyncio.sleep(1)
+
+
+async def _reload(state: GatewayState) -> None:
+    async with state.rest_pool.connection() as conn:
+        state.schema_cache = await load_schema_cache(conn, state.settings.exposed_schemas)
+
+
+def create_app(settings: Settings | None = None, secrets: Secrets | None = None) -> Starlette:
+    settings = settings or Settings.from_environ()
+    secrets = secrets or load_secrets(settings, create=False)
+    state = GatewayState(settings=settings, secrets=secrets, verifier=KeyVerifier(secrets.jwt_secret))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        rest_url = postgres.role_url(settings, secrets, "authenticator", secrets.authenticator_password)
+        auth_url = postgres.role_url(settings, secrets, "supabase_auth_admin", secrets.auth_admin_password)
+        state.rest_pool = await open_pool(rest_url, min_size=2, max_size=settings.pool_size, name="rest")
+        state.auth_pool = await open_pool(auth_url, min_size=1, max_size=4, name="auth")
+        await _reload(state)
+        listener = asyncio.create_task(_listen_for_reload(state, rest_url))
+        try:
+            yield
+        finally:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
+            await state.rest_pool.close()
+            await state.auth_pool.close()
+
+    app = Starlette(
+        routes=[
+            Route("/health", _health),
+            Mount("/auth/v1", routes=auth_routes()),
+            Mount("/rest/v1", routes=rest_routes()),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.gateway = state
+    return app

@@ -1,0 +1,97 @@
+"""API keys and JWTs: what every request must carry, checked before anything else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from starlette.requests import Request
+
+API_ROLES = ("anon", "authenticated", "service_role")
+
+
+class KeyError_(Exception):
+    """A missing or invalid API key or token. `code`/`message` follow PostgREST (PGRST30x)."""
+
+    def __init__(self, code: str, message: str, status: int = 401, hint: str | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: the role PostgreSQL will run the request as, and the JWT claims."""
+
+    role: str
+    claims: dict[str, Any]
+    token: str
+
+    @property
+    def user_id(self) -> str | None:
+        sub = self.claims.get("sub")
+        return sub if isinstance(sub, str) else None
+
+    @property
+    def is_service(self) -> bool:
+        return self.role == "service_role"
+
+
+class KeyVerifier:
+    def __init__(self, jwt_secret: str):
+        self._secret = jwt_secret
+
+    def decode(self, token: str) -> dict[str, Any]:
+        """Verify an HS256 JWT signed with the project secret. `alg: none` and other algorithms are refused."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise KeyError_("PGRST301", f"JWT could not be decoded: {exc}") from None
+        if header.get("alg") != "HS256":
+            raise KeyError_("PGRST301", "JWT algorithm not allowed: only HS256 tokens are accepted")
+        try:
+            claims = jwt.decode(token, self._secret, algorithms=["HS256"],
+                                options={"verify_aud": False, "require": []}, leeway=0)
+        except jwt.ExpiredSignatureError:
+            raise KeyError_("PGRST303", "JWT expired") from None
+        except jwt.InvalidSignatureError:
+            raise KeyError_("PGRST301", "JWT signature does not match") from None
+        except jwt.PyJWTError as exc:
+            raise KeyError_("PGRST301", f"JWT is invalid: {exc}") from None
+        if not isinstance(claims, dict):
+            raise KeyError_("PGRST301", "JWT claims must be a JSON object")
+        return claims
+
+    def api_key(self, request: Request) -> dict[str, Any]:
+        """The project API key (anon or service role), as the API gateway in front of Supabase demands it."""
+        key = request.headers.get("apikey") or request.query_params.get("apikey")
+        if not key:
+            raise KeyError_("PGRST000", "No API key found in request", hint="No `apikey` request header or url param was found.")
+        try:
+            claims = self.decode(key)
+        except KeyError_:
+            raise KeyError_("PGRST000", "Invalid API key", hint="Double check your Supabase `anon` or `service_role` API key.") from None
+        if claims.get("role") not in ("anon", "service_role"):
+            raise KeyError_("PGRST000", "Invalid API key", hint="The apikey must be the project's anon or service_role key.")
+        return claims
+
+    def caller(self, request: Request) -> Caller:
+        """Check the API key, then take the role and claims from the bearer token (or the key itself)."""
+        key_claims = self.api_key(request)
+        auth = request.headers.get("authorization")
+        if auth:
+            scheme, _, token = auth.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise KeyError_("PGRST301", "Authorization header must be `Bearer <token>`")
+            token = token.strip()
+            claims = self.decode(token)
+        else:
+            token = request.headers.get("apikey") or request.query_params.get("apikey") or ""
+            claims = key_claims
+        role = claims.get("role") or "anon"
+        if not isinstance(role, str):
+            raise KeyError_("PGRST301", "JWT role claim must be a string")
+        return Caller(role=role, claims=claims, token=token)

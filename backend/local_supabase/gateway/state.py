@@ -1,0 +1,30 @@
+"""What the gateway's routes share: settings, keys, pools, the schema cache."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from psycopg_pool import AsyncConnectionPool
+from starlette.requests import Request
+
+from ..config import Secrets, Settings
+from .keys import KeyVerifier
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..rest.schema_cache import SchemaCache
+
+
+@dataclass
+class GatewayState:
+    settings: Settings
+    secrets: Secrets
+    verifier: KeyVerifier
+    rest_pool: AsyncConnectionPool | None = None
+    auth_pool: AsyncConnectionPool | None = None
+    schema_cache: "SchemaCache | None" = None
+    services: dict[str, Any] = field(default_factory=dict)
+
+
+def gateway_state(request: Request) -> GatewayState:
+    return request.app.state.gateway

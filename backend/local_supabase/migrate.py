@@ -1,0 +1,100 @@
+"""Apply the local shim, the project's migrations and the seed.
+
+Migrations are recorded in `supabase_migrations.schema_migrations` exactly as
+the Supabase CLI records them (version = the file name's leading digits), so
+`supabase db push` against hosted Supabase sees the same history.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from .config import Secrets
+
+SHIM_DIR = Path(__file__).parent / "shim"
+SUPABASE_DIR = Path(__file__).resolve().parents[1] / "supabase"
+MIGRATIONS_DIR = SUPABASE_DIR / "migrations"
+SEED_FILE = SUPABASE_DIR / "seed.sql"
+
+_MIGRATION_NAME = re.compile(r"^(?P<version>\d+)_(?P<name>.+)\.sql$")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: str
+    name: str
+    path: Path
+
+    @property
+    def statements(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+
+def list_migrations(folder: Path = MIGRATIONS_DIR) -> list[Migration]:
+    found = []
+    for path in sorted(folder.glob("*.sql")):
+        m = _MIGRATION_NAME.match(path.name)
+        if not m:
+            raise ValueError(f"migration file name must be <digits>_<name>.sql: {path.name}")
+        found.append(Migration(m["version"], m["name"], path))
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise ValueError("two migrations share a version")
+    return found
+
+
+def apply_shim(conn: psycopg.Connection, secrets: Secrets) -> None:
+    """Roles, auth, storage, realtime publication: what hosted Supabase already has."""
+    with conn.transaction():
+        for path in sorted(SHIM_DIR.glob("*.sql")):
+            conn.execute(path.read_text(encoding="utf-8"))
+        for role, password in (
+            ("authenticator", secrets.authenticator_password),
+            ("supabase_auth_admin", secrets.auth_admin_password),
+            ("supabase_storage_admin", secrets.storage_admin_password),
+        ):
+            conn.execute(sql.SQL("alter role {} with login password {}").format(sql.Identifier(role), sql.Literal(password)))
+
+
+def applied_versions(conn: psycopg.Connection) -> set[str]:
+    rows = conn.execute("select version from supabase_migrations.schema_migrations").fetchall()
+    return {r[0] for r in rows}
+
+
+def apply_migrations(conn: psycopg.Connection, folder: Path = MIGRATIONS_DIR) -> list[Migration]:
+    """Apply pending migrations in file order, each in its own transaction."""
+    done = applied_versions(conn)
+    applied = []
+    for migration in list_migrations(folder):
+        if migration.version in done:
+            continue
+        text = migration.statements
+        with conn.transaction():
+            conn.execute(text)
+            conn.execute(
+                "insert into supabase_migrations.schema_migrations (version, name, statements) values (%s, %s, %s)",
+                (migration.version, migration.name, [text]),
+            )
+        applied.append(migration)
+    conn.execute("notify pgrst, 'reload schema'")
+    return applied
+
+
+def apply_seed(conn: psycopg.Connection, path: Path = SEED_FILE) -> bool:
+    if not path.exists():
+        return False
+    with conn.transaction():
+        conn.execute(path.read_text(encoding="utf-8"))
+    conn.execute("notify pgrst, 'reload schema'")
+    return True
+
+
+def migrate(database_url: str, secrets: Secrets) -> list[Migration]:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        apply_shim(conn, secrets)
+        return apply_migrations(conn)

@@ -1,0 +1,5 @@
+from starlette.routing import Route
+
+
+def rest_routes() -> list[Route]:
+    return []
