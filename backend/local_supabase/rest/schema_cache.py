@@ -62,6 +62,7 @@ class Function:
     returns_composite: bool  # a row type (table or composite): filterable like a table
     volatility: str  # i, s, v
     return_table: tuple[str, str] | None
+    out_columns: tuple[tuple[str, str], ...] = ()  # OUT / TABLE parameters: the result's columns
 
     def accepts(self, names: set[str]) -> bool:
         """PostgREST picks the overload whose named params match the given keys."""
@@ -76,6 +77,8 @@ class SchemaCache:
     tables: dict[tuple[str, str], Table]
     foreign_keys: list[ForeignKey]
     functions: dict[tuple[str, str], list[Function]]
+    types: frozenset[str] = frozenset()  # names allowed as `::cast` targets in select
+    roles: frozenset[str] = frozenset()  # roles the gateway's login may switch to
 
     def table(self, schema: str, name: str) -> Table | None:
         return self.tables.get((schema, name))
@@ -142,6 +145,17 @@ where n.nspname = any(%(schemas)s) and p.prokind = 'f'
 """
 
 
+_TYPES = """
+select t.typname from pg_type t join pg_namespace n on n.oid = t.typnamespace
+where (n.nspname = 'pg_catalog' or n.nspname = any(%(schemas)s)) and t.typname !~ '^_' and t.typtype in ('b', 'e', 'd', 'r', 'c')
+union select unnest(array['integer', 'smallint', 'bigint', 'real', 'double precision', 'boolean', 'character varying',
+  'character', 'timestamp with time zone', 'timestamp without time zone', 'time with time zone',
+  'time without time zone'])
+"""
+
+_ROLES = "select rolname from pg_roles where pg_has_role(current_user, oid, 'member') and rolname <> current_user"
+
+
 async def load_schema_cache(conn: psycopg.AsyncConnection, schemas: tuple[str, ...]) -> SchemaCache:
     params = {"schemas": list(schemas)}
     tables: dict[tuple[str, str], Table] = {}
@@ -169,10 +183,13 @@ async def load_schema_cache(conn: psycopg.AsyncConnection, schemas: tuple[str, .
          volatility, typtype, rschema, rname, _kind) = row
         modes = list(argmodes) or ["i"] * len(argtypes)
         in_params = []
+        out_cols = []
         for i, (mode, typ) in enumerate(zip(modes, argtypes)):
+            pname = argnames[i] if i < len(argnames) else ""
             if mode in ("i", "b", "v"):
-                pname = argnames[i] if i < len(argnames) else ""
                 in_params.append((pname, typ, mode == "v"))
+            if mode in ("o", "b", "t"):
+                out_cols.append((pname, typ))
         first_default = nargs - ndefaults
         params_t = tuple(
             Param(pname, typ, idx >= first_default, is_var) for idx, (pname, typ, is_var) in enumerate(in_params)
@@ -180,6 +197,9 @@ async def load_schema_cache(conn: psycopg.AsyncConnection, schemas: tuple[str, .
         if any(not p.name for p in params_t):
             continue  # unnamed parameters cannot be called with named arguments
         fn = Function(schema, name, params_t, rettype, retset, typtype == "c" or rettype == "record",
-                      volatility, (rschema, rname) if rname else None)
+                      volatility, (rschema, rname) if rname else None,
+                      tuple(out_cols) if len(out_cols) > 1 or (out_cols and retset and rettype == "record") else ())
         functions.setdefault((schema, name), []).append(fn)
-    return SchemaCache(tuple(schemas), tables, fks, functions)
+    types = frozenset(r[0] for r in await (await conn.execute(_TYPES, params)).fetchall())
+    roles = frozenset(r[0] for r in await (await conn.execute(_ROLES)).fetchall())
+    return SchemaCache(tuple(schemas), tables, fks, functions, types, roles)

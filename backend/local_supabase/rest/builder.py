@@ -1,0 +1,355 @@
+"""Turn a parsed request into one SQL statement whose answer is JSON built in SQL.
+
+Every identifier is looked up in the schema cache and quoted with
+`psycopg.sql.Identifier`; every value is a named bound parameter. Types used in
+casts come from the catalog (`format_type`) or from the cache's list of type names.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from psycopg import sql
+
+from . import parser as p
+from .errors import ApiError, column_error, parse_error
+from .schema_cache import Column, ForeignKey, SchemaCache, Table
+
+_IS_VALUES = {"null": "NULL", "not_null": "NOT NULL", "true": "TRUE", "false": "FALSE", "unknown": "UNKNOWN"}
+_COMPARE = {"eq": "=", "neq": "<>", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "isdistinct": "IS DISTINCT FROM"}
+_RANGE_OPS = {"cs": "@>", "cd": "<@", "ov": "&&", "sl": "<<", "sr": ">>", "nxr": "&<", "nxl": "&>", "adj": "-|-"}
+_FTS_FUNCS = {"fts": "to_tsquery", "plfts": "plainto_tsquery", "phfts": "phraseto_tsquery", "wfts": "websearch_to_tsquery"}
+_CAST_RE = re.compile(r"^[a-z_][a-z0-9_ ]*(\[\])?$")
+
+Filter = Union[p.Condition, p.Logic]
+
+
+@dataclass
+class EmbedOptions:
+    """Filters, order and paging that apply inside one embedded resource (`rel.col=...`)."""
+
+    filters: list[Filter] = field(default_factory=list)
+    order: list[p.OrderTerm] = field(default_factory=list)
+    limit: int | None = None
+    offset: int | None = None
+    existence: list[bool] = field(default_factory=list)  # rel=is.null -> False, rel=not.is.null -> True
+
+
+@dataclass
+class ReadPlan:
+    select: list[p.SelectItem]
+    filters: list[Filter] = field(default_factory=list)
+    order: list[p.OrderTerm] = field(default_factory=list)
+    limit: int | None = None
+    offset: int = 0
+    embeds: dict[str, EmbedOptions] = field(default_factory=dict)
+
+
+@dataclass
+class Source:
+    """What the select list reads from: a table, or the rows a write returned (same columns)."""
+
+    table: Table
+    columns: dict[str, Column]
+    from_sql: sql.Composable
+
+
+class Builder:
+    def __init__(self, cache: SchemaCache):
+        self.cache = cache
+        self.params: dict[str, Any] = {}
+        self._alias_n = 0
+
+    # ------------------------------------------------------------ basics
+    def param(self, value: Any) -> sql.Placeholder:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return sql.Placeholder(name)
+
+    def cast_param(self, value: Any, type_name: str) -> sql.Composed:
+        return sql.SQL("{}::{}").format(self.param(value), sql.SQL(type_name))
+
+    def alias(self) -> sql.Identifier:
+        self._alias_n += 1
+        return sql.Identifier(f"t{self._alias_n}")
+
+    @staticmethod
+    def qualified(table: Table) -> sql.Composed:
+        return sql.SQL("{}.{}").format(sql.Identifier(table.schema), sql.Identifier(table.name))
+
+    def column(self, columns: dict[str, Column], table: Table, name: str) -> Column:
+        col = columns.get(name)
+        if col is None:
+            raise column_error(table.name, name)
+        return col
+
+    def field_expr(self, alias: sql.Identifier, columns: dict[str, Column], table: Table,
+                   f: p.Field) -> tuple[sql.Composable, str]:
+        """SQL for a column or JSON path, with the type of its value."""
+        col = self.column(columns, table, f.name)
+        expr: sql.Composable = sql.SQL("{}.{}").format(alias, sql.Identifier(col.name))
+        typ = col.type
+        if f.json_path and typ not in ("json", "jsonb"):
+            raise ApiError(400, "22023", f"column {table.name}.{col.name} is not JSON; `->` needs a json or jsonb column")
+        for op, key in f.json_path:
+            key_param = self.cast_param(int(key), "integer") if _is_int(key) else self.cast_param(key, "text")
+            expr = sql.SQL("({} {} {})").format(expr, sql.SQL(op), key_param)
+            typ = "text" if op == "->>" else typ
+        return expr, typ
+
+    # ------------------------------------------------------------ select list
+    def select_list(self, src: Source, alias: sql.Identifier, items: list[p.SelectItem],
+                    embeds: dict[str, EmbedOptions], path: str = "") -> list[sql.Composable]:
+        out: list[sql.Composable] = []
+        for item in items:
+            if isinstance(item, p.SelectStar):
+                out.extend(sql.SQL("{}.{}").format(alias, sql.Identifier(c)) for c in src.columns)
+            elif isinstance(item, p.SelectColumn):
+                expr, _ = self.field_expr(alias, src.columns, src.table, item.field)
+                if item.cast:
+                    expr = sql.SQL("({})::{}").format(expr, sql.SQL(self.checked_cast(item.cast)))
+                name = item.alias or item.field.default_alias
+                out.append(sql.SQL("{} AS {}").format(expr, sql.Identifier(name)))
+            else:
+                out.append(self.embed(src, alias, item, embeds, path))
+        if not out:
+            raise parse_error("select list is empty")
+        return out
+
+    def checked_cast(self, cast: str) -> str:
+        base = cast[:-2] if cast.endswith("[]") else cast
+        if not _CAST_RE.match(cast) or base not in self.cache.types:
+            raise ApiError(400, "42704", f'type "{cast}" does not exist')
+        return cast
+
+    # ------------------------------------------------------------ embedding
+    def resolve(self, parent: Table, embed: p.SelectEmbed) -> tuple[Table, ForeignKey, str]:
+        matches = []
+        for fk, kind in self.cache.relationships(parent):
+            target_key = fk.ref_table if kind == "many_to_one" else fk.table
+            target = self.cache.tables.get(target_key)
+            if target is None:
+                continue
+            by_table = embed.name == target.name
+            by_column = kind == "many_to_one" and len(fk.columns) == 1 and embed.name == fk.columns[0]
+            by_fk = embed.name == fk.name
+            if not (by_table or by_column or by_fk):
+                continue
+            if embed.hint is not None and embed.hint not in (fk.name, target.name, *fk.columns):
+                continue
+            matches.append((target, fk, kind))
+        if not matches:
+            raise ApiError(400, "PGRST200",
+                           f"Could not find a relationship between '{parent.name}' and '{embed.name}' in the schema cache",
+                           f"Searched for a foreign key relationship between '{parent.name}' and '{embed.name}'"
+                           + (f" using the hint '{embed.hint}'" if embed.hint else "") + " in the schema cache, but no matches were found.",
+                           "Check the relationship's name, or give a hint with `!` (`rel!fk_name(...)`).")
+        if len(matches) > 1:
+            raise ApiError(300, "PGRST201",
+                           f"Could not embed because more than one relationship was found for '{parent.name}' and '{embed.name}'",
+                           "; ".join(f"{fk.name} ({kind})" for _, fk, kind in matches),
+                           f"Try changing '{embed.name}' to one of the relationships above, e.g. '{embed.name}!{matches[0][1].name}'.")
+        return matches[0]
+
+    def join_condition(self, parent_alias: sql.Identifier, child_alias: sql.Identifier, fk: ForeignKey,
+                       kind: str) -> sql.Composable:
+        pairs = []
+        for col, ref in zip(fk.columns, fk.ref_columns):
+            if kind == "many_to_one":  # parent.col -> child.ref
+                pairs.append(sql.SQL("{}.{} = {}.{}").format(child_alias, sql.Identifier(ref), parent_alias, sql.Identifier(col)))
+            else:  # child.col -> parent.ref
+                pairs.append(sql.SQL("{}.{} = {}.{}").format(child_alias, sql.Identifier(col), parent_alias, sql.Identifier(ref)))
+        return sql.SQL(" AND ").join(pairs)
+
+    def is_to_one(self, child: Table, fk: ForeignKey, kind: str) -> bool:
+        if kind == "many_to_one":
+            return True
+        return any(set(u) == set(fk.columns) for u in child.unique_keys)
+
+    def embed(self, src: Source, parent_alias: sql.Identifier, embed: p.SelectEmbed,
+              embeds: dict[str, EmbedOptions], path: str) -> sql.Composable:
+        child, fk, kind = self.resolve(src.table, embed)
+        key = path + (embed.alias or embed.name)
+        opts = embeds.get(key) or embeds.get(path + embed.name) or EmbedOptions()
+        child_alias = self.alias()
+        child_src = Source(child, child.columns, self.qualified(child))
+        items = self.select_list(child_src, child_alias, embed.items, embeds, key + ".")
+        where = [self.join_condition(parent_alias, child_alias, fk, kind)]
+        where += [self.filter(child_alias, child_src, f) for f in opts.filters]
+        inner = sql.SQL("SELECT {} FROM {} AS {} WHERE {}").format(
+            sql.SQL(", ").join(items), child_src.from_sql, child_alias, sql.SQL(" AND ").join(where))
+        name = sql.Identifier(embed.alias or embed.name)
+        e = self.alias()
+        if self.is_to_one(child, fk, kind):
+            inner = sql.SQL("{} LIMIT 1").format(inner)
+            return sql.SQL("(SELECT row_to_json({e}) FROM ({q}) AS {e}) AS {n}").format(e=e, q=inner, n=name)
+        inner = sql.SQL("{}{}{}").format(inner, self.order_by(child_alias, child_src, opts.order),
+                                          self.paging(opts.limit, opts.offset))
+        return sql.SQL("COALESCE((SELECT json_agg({e}) FROM ({q}) AS {e}), '[]'::json) AS {n}").format(e=e, q=inner, n=name)
+
+    def embed_exists(self, src: Source, parent_alias: sql.Identifier, embed: p.SelectEmbed,
+                     opts: EmbedOptions) -> sql.Composable:
+        """`!inner` and `rel=not.is.null`: keep parents whose embed has a matching row."""
+        child, fk, kind = self.resolve(src.table, embed)
+        child_alias = self.alias()
+        child_src = Source(child, child.columns, self.qualified(child))
+        where = [self.join_condition(parent_alias, child_alias, fk, kind)]
+        where += [self.filter(child_alias, child_src, f) for f in opts.filters]
+        return sql.SQL("EXISTS (SELECT 1 FROM {} AS {} WHERE {})").format(
+            child_src.from_sql, child_alias, sql.SQL(" AND ").join(where))
+
+    # ------------------------------------------------------------ filters
+    def filter(self, alias: sql.Identifier, src: Source, f: Filter) -> sql.Composable:
+        if isinstance(f, p.Logic):
+            if not f.children:
+                expr: sql.Composable = sql.SQL("TRUE" if f.operator == "and" else "FALSE")
+            else:
+                joiner = sql.SQL(" AND " if f.operator == "and" else " OR ")
+                expr = sql.SQL("({})").format(joiner.join(self.filter(alias, src, c) for c in f.children))
+            return sql.SQL("NOT {}").format(expr) if f.negated else expr
+        expr = self.condition(alias, src, f)
+        return sql.SQL("NOT ({})").format(expr) if f.negated else expr
+
+    def condition(self, alias: sql.Identifier, src: Source, c: p.Condition) -> sql.Composable:
+        lhs, typ = self.field_expr(alias, src.columns, src.table, c.field)
+        op, value = c.operator, c.value
+        if op == "is":
+            kw = _IS_VALUES.get(value.lower())
+            if kw is None:
+                raise parse_error(f'"failed to parse filter (is.{value})"', "is accepts null, not_null, true, false or unknown")
+            return sql.SQL("{} IS {}").format(lhs, sql.SQL(kw))
+        if op in _COMPARE:
+            if c.modifier:
+                return sql.SQL("{} {} {}({})").format(lhs, sql.SQL(_COMPARE[op]), sql.SQL(c.modifier.upper()),
+                                                     self.cast_param(_array_items(value), _array_of(typ)))
+            return sql.SQL("{} {} {}").format(lhs, sql.SQL(_COMPARE[op]), self.cast_param(value, typ))
+        if op in ("like", "ilike", "match", "imatch"):
+            sql_op = {"like": "LIKE", "ilike": "ILIKE", "match": "~", "imatch": "~*"}[op]
+            conv = (lambda v: v.replace("*", "%")) if op in ("like", "ilike") else (lambda v: v)
+            if c.modifier:
+                return sql.SQL("{}::text {} {}({})").format(lhs, sql.SQL(sql_op), sql.SQL(c.modifier.upper()),
+                                                           self.cast_param([conv(v) if v is not None else None for v in _array_items(value)], "text[]"))
+            return sql.SQL("{}::text {} {}").format(lhs, sql.SQL(sql_op), self.cast_param(conv(value), "text"))
+        if op == "in":
+            return sql.SQL("{} = ANY({})").format(lhs, self.cast_param(p.parse_list(value), _array_of(typ)))
+        if op in _RANGE_OPS:
+            return sql.SQL("{} {} {}").format(lhs, sql.SQL(_RANGE_OPS[op]), self.cast_param(value, typ))
+        if op in _FTS_FUNCS:
+            fn = sql.SQL(_FTS_FUNCS[op])
+            if c.modifier:
+                config = self.cast_param(c.modifier, "regconfig")
+                query = sql.SQL("{}({}, {})").format(fn, config, self.cast_param(value, "text"))
+                doc = lhs if typ == "tsvector" else sql.SQL("to_tsvector({}, {}::text)").format(config, lhs)
+            else:
+                query = sql.SQL("{}({})").format(fn, self.cast_param(value, "text"))
+                doc = lhs if typ == "tsvector" else sql.SQL("to_tsvector({}::text)").format(lhs)
+            return sql.SQL("{} @@ {}").format(doc, query)
+        raise parse_error(f"unknown operator {op}")
+
+    # ------------------------------------------------------------ order and paging
+    def order_by(self, alias: sql.Identifier, src: Source, terms: list[p.OrderTerm]) -> sql.Composable:
+        if not terms:
+            return sql.SQL("")
+        parts = []
+        for t in terms:
+            if t.relation is not None:
+                raise parse_error("ordering by an embedded resource's column is not supported; use rel.order=")
+            expr, _ = self.field_expr(alias, src.columns, src.table, t.field)
+            s = sql.SQL("{} {}").format(expr, sql.SQL("DESC" if t.descending else "ASC"))
+            if t.nulls:
+                s = sql.SQL("{} NULLS {}").format(s, sql.SQL(t.nulls.upper()))
+            parts.append(s)
+        return sql.SQL(" ORDER BY {}").format(sql.SQL(", ").join(parts))
+
+    def paging(self, limit: int | None, offset: int | None) -> sql.Composable:
+        out = sql.SQL("")
+        if limit is not None:
+            out = sql.SQL("{} LIMIT {}").format(out, self.cast_param(limit, "bigint"))
+        if offset:
+            out = sql.SQL("{} OFFSET {}").format(out, self.cast_param(offset, "bigint"))
+        return out
+
+    # ------------------------------------------------------------ whole statements
+    def where(self, alias: sql.Identifier, src: Source, plan: ReadPlan) -> sql.Composable:
+        conds = [self.filter(alias, src, f) for f in plan.filters]
+        embeds_by_key = _embeds_by_key(plan.select)
+        for key, opts in plan.embeds.items():
+            embed = embeds_by_key.get(key)
+            if embed is None:
+                continue
+            if embed.inner:
+                conds.append(self.embed_exists(src, alias, embed, opts))
+            for wanted in opts.existence:
+                exists = self.embed_exists(src, alias, embed, EmbedOptions(filters=opts.filters))
+                conds.append(exists if wanted else sql.SQL("NOT {}").format(exists))
+        for key, embed in embeds_by_key.items():
+            if embed.inner and key not in plan.embeds:
+                conds.append(self.embed_exists(src, alias, embed, EmbedOptions()))
+        if not conds:
+            return sql.SQL("")
+        return sql.SQL(" WHERE {}").format(sql.SQL(" AND ").join(conds))
+
+    def read(self, src: Source, plan: ReadPlan, *, count: bool, single: bool, strip_nulls: bool,
+             scalar: bool = False) -> sql.Composed:
+        """SELECT answering (total, page_total, body) for a table, view, function result or write result."""
+        alias = sql.Identifier("t0")
+        items = self.select_list(src, alias, plan.select, plan.embeds)
+        where = self.where(alias, src, plan)
+        inner = sql.SQL("SELECT {} FROM {} AS {}{}{}{}").format(
+            sql.SQL(", ").join(items), src.from_sql, alias, where,
+            self.order_by(alias, src, plan.order), self.paging(plan.limit, plan.offset))
+        total = sql.SQL("NULL::bigint")
+        if count:
+            total = sql.SQL("(SELECT count(*) FROM {} AS {}{})").format(src.from_sql, alias, where)
+        return self.envelope(inner, total, single=single, strip_nulls=strip_nulls)
+
+    @staticmethod
+    def envelope(inner: sql.Composable, total: sql.Composable, *, single: bool, strip_nulls: bool) -> sql.Composed:
+        agg = sql.SQL("json_agg(_pgrst_t)")
+        if strip_nulls:
+            agg = sql.SQL("json_strip_nulls(json_agg(_pgrst_t))")
+        body = sql.SQL("coalesce(({}) -> 0, 'null'::json)::text").format(agg) if single else \
+            sql.SQL("coalesce({}, '[]'::json)::text").format(agg)
+        return sql.SQL("SELECT {} AS total, count(_pgrst_t) AS page_total, {} AS body FROM ({}) AS _pgrst_t").format(
+            total, body, inner)
+
+
+def _embeds_by_key(items: list[p.SelectItem], path: str = "") -> dict[str, p.SelectEmbed]:
+    out = {}
+    for item in items:
+        if isinstance(item, p.SelectEmbed):
+            key = path + (item.alias or item.name)
+            out[key] = item
+            if item.alias:
+                out.setdefault(path + item.name, item)
+    return out
+
+
+def _is_int(key: str) -> bool:
+    return key.lstrip("-").isdigit() and len(key) < 10
+
+
+def _array_of(type_name: str) -> str:
+    return type_name if type_name.endswith("[]") else type_name + "[]"
+
+
+def _array_items(value: str) -> list[str | None]:
+    """`{a,"b c"}` (PostgreSQL array literal, as supabase-py sends `like(any)`) or `(a,b)`."""
+    if value.startswith("{") and value.endswith("}"):
+        body = value[1:-1]
+    elif value.startswith("(") and value.endswith(")"):
+        body = value[1:-1]
+    else:
+        raise parse_error(f"expected a list like {{a,b}}, got {value!r}")
+    if body.strip() == "":
+        return []
+    items: list[str | None] = []
+    for raw in p.split_top(body):
+        raw = raw.strip()
+        if raw.upper() == "NULL":
+            items.append(None)
+        else:
+            items.append(p.unquote(raw))
+    return items
