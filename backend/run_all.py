@@ -24,7 +24,7 @@ from backend.local_supabase.stack import Stack
 from shared.config import APP_PORTS, app_port
 
 APPS = ("citizen_app", "grid_app")
-LABELS = {"citizen_app": "citizen app (市民端)", "grid_app": "grid app (网格员端)"}
+LABELS = {"citizen_app": ("citizen app", "市民端"), "grid_app": ("grid app", "网格员端")}
 
 
 class _Stop(Exception):
@@ -145,7 +145,8 @@ def _tail(path: Path, chars: int = 3000) -> str:
 def summary(apps: list[AppProcess], env: dict[str, str], users: list[dict]) -> str:
     """What a developer needs to try the apps: URLs, keys, demo accounts."""
     lines = ["", "CityLoop is running. Press Ctrl-C to stop everything.", ""]
-    lines += [f"  {LABELS[app.name]:<22} {app.url}" for app in apps]
+    # Chinese after the URL: double-width characters would break the column padding.
+    lines += [f"  {LABELS[app.name][0]:<25} {app.url:<24} {LABELS[app.name][1]}" for app in apps]
     lines += [
         "",
         f"  SUPABASE_URL              {env['SUPABASE_URL']}",

@@ -10,6 +10,8 @@ Set `CITYLOOP_TEST_DATABASE_URL` to run the suite against another PostgreSQL.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import socket
 import time
 import uuid
@@ -45,10 +47,12 @@ class StackInfo:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> StackInfo:
+def stack() -> StackInfo:
     from backend.local_supabase.stack import Stack
 
-    home = tmp_path_factory.mktemp("cityloop-home")
+    # Not pytest's tmp_path: pytest keeps its base folder at mode 0700, which the
+    # database's own system user (when tests run as root) could not enter.
+    home = Path(tempfile.mkdtemp(prefix="cityloop-test-"))
     os.environ.update({
         "CITYLOOP_HOME": str(home),
         "CITYLOOP_API_PORT": str(free_port()),
@@ -71,6 +75,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> StackInfo:
     _wait_for_schema(info)
     yield info
     s.stop()
+    if s.embedded is not None:
+        s.embedded.destroy()
+    shutil.rmtree(home, ignore_errors=True)
 
 
 def _wait_for_schema(info: StackInfo, timeout: float = 15) -> None:

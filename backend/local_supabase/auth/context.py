@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from ..gateway.keys import KeyError_
-from ..gateway.state import GatewayState
-from . import errors
+from . import errors, users
 from .payloads import session_json
 from .ratelimit import SlidingWindow
 from .tokens import Claims, TokenIssuer, new_refresh_token
 from .users import Conn, SessionRow, UserRow
-from . import users
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..gateway.keys import KeyError_
+    from ..gateway.state import GatewayState
 
 ADMIN_ROLES = ("service_role", "supabase_admin")
 
@@ -31,7 +33,7 @@ class SigninLimits:
     address_attempts: SlidingWindow
 
 
-def state(request: Request) -> GatewayState:
+def state(request: Request) -> "GatewayState":
     return request.app.state.gateway
 
 
@@ -80,6 +82,13 @@ def session_answer(body: Any) -> JSONResponse:
 
 # --- who is calling ---------------------------------------------------------
 
+def key_error() -> type["KeyError_"]:
+    """The verifier's error class, imported late: `gateway/__init__` imports this package while loading."""
+    from ..gateway.keys import KeyError_
+
+    return KeyError_
+
+
 def bearer_claims(request: Request) -> Claims:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -87,7 +96,7 @@ def bearer_claims(request: Request) -> Claims:
         raise errors.AuthError(401, "no_authorization", "This endpoint requires a valid Bearer token")
     try:
         return state(request).verifier.decode(token.strip())
-    except KeyError_ as exc:
+    except key_error() as exc:
         raise errors.forbidden("bad_jwt", f"invalid JWT: unable to parse or verify signature, {exc.message}") from None
 
 
@@ -164,8 +173,6 @@ async def rotate_session(request: Request, conn: Conn, user: UserRow, token: use
 
 
 def _inet(address: str) -> str | None:
-    import ipaddress
-
     try:
         return str(ipaddress.ip_address(address))
     except ValueError:

@@ -155,6 +155,9 @@ _UPDATABLE = {
     # Booleans: true stamps now() once (keeps an earlier confirmation), false clears.
     "email_confirmed": "email_confirmed_at = case when %s then coalesce(email_confirmed_at, now()) end",
     "phone_confirmed": "phone_confirmed_at = case when %s then coalesce(phone_confirmed_at, now()) end",
+    # A new address confirmed now (not an old address's timestamp carried over).
+    "email_confirmed_now": "email_confirmed_at = case when %s then now() end",
+    "phone_confirmed_now": "phone_confirmed_at = case when %s then now() end",
     # Seconds from now; zero or less lifts the ban (null, as GoTrue's Ban(0)).
     "banned_for_s": "banned_until = now() + nullif(greatest(%s::float8, 0), 0) * interval '1 second'",
     "last_sign_in": "last_sign_in_at = case when %s then now() else last_sign_in_at end",

@@ -77,7 +77,7 @@ def email(value: str) -> str:
         raise errors.validation_failed("An email address is required")
     if len(value) > 255:
         raise errors.validation_failed("An email address is too long")
-    if not _EMAIL.match(value):
+    if not _EMAIL.fullmatch(value):
         raise errors.validation_failed("Unable to validate email address: invalid format")
     return value.lower()
 
@@ -89,7 +89,7 @@ def format_phone(value: str) -> str:
 
 def phone(value: str) -> str:
     value = format_phone(value)
-    if not _E164.match(value):
+    if not _E164.fullmatch(value):
         raise errors.validation_failed("Invalid phone number format (E.164 required)")
     return value
 

@@ -28,7 +28,7 @@ _PRELUDE = (
 async def open_pool(conninfo: str, *, min_size: int = 2, max_size: int = 10, name: str = "pool") -> AsyncConnectionPool:
     pool = AsyncConnectionPool(
         conninfo, min_size=min_size, max_size=max_size, open=False, name=name,
-        kwargs={"autocommit": True, "prepare_threshold": None, "application_name": f"cityloop-gateway-{name}"},
+        kwargs={"autocommit": True, "application_name": f"cityloop-gateway-{name}"},
     )
     await pool.open(wait=True, timeout=30)
     return pool
@@ -45,13 +45,18 @@ async def caller_transaction(
     search_path: str = "public",
     read_only: bool = False,
 ) -> AsyncIterator[psycopg.AsyncConnection]:
-    """Yield a connection inside a transaction running as the caller's role with its claims."""
+    """Yield a connection inside a transaction running as the caller's role with its claims.
+
+    Pipeline mode sends BEGIN, the settings, the query and COMMIT together: a read
+    costs one round trip to the server instead of four. Results are read when the
+    caller fetches (inside the block, to decide before COMMIT) or after the block."""
     async with pool.connection() as conn:
-        async with conn.transaction():
-            if read_only:
-                await conn.execute("set transaction read only")
-            await conn.execute(
-                _PRELUDE,
-                (caller.role, json.dumps(caller.claims), method, path, json.dumps(dict(headers)), search_path),
-            )
-            yield conn
+        async with conn.pipeline():
+            async with conn.transaction():
+                if read_only:
+                    await conn.execute("set transaction read only")
+                await conn.execute(
+                    _PRELUDE,
+                    (caller.role, json.dumps(caller.claims), method, path, json.dumps(dict(headers)), search_path),
+                )
+                yield conn

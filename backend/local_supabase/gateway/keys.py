@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,11 +42,30 @@ class Caller:
 
 
 class KeyVerifier:
+    # Verified tokens are remembered (until they expire) so the hot path skips the HMAC and JSON work.
+    CACHE_SIZE = 4096
+
     def __init__(self, jwt_secret: str):
         self._secret = jwt_secret
+        self._cache: dict[str, tuple[dict[str, Any], float]] = {}
 
     def decode(self, token: str) -> dict[str, Any]:
         """Verify an HS256 JWT signed with the project secret. `alg: none` and other algorithms are refused."""
+        hit = self._cache.get(token)
+        if hit is not None:
+            claims, exp = hit
+            if time.time() < exp:
+                return claims
+            del self._cache[token]
+        claims = self._verify(token)
+        exp = claims.get("exp")
+        if isinstance(exp, (int, float)):
+            if len(self._cache) >= self.CACHE_SIZE:
+                self._cache.clear()
+            self._cache[token] = (claims, float(exp))
+        return claims
+
+    def _verify(self, token: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:

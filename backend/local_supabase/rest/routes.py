@@ -36,6 +36,10 @@ class Result:
     body: str | None
 
 
+def _result(row) -> Result:
+    return Result(row[0], row[1], row[2])
+
+
 def _search_path(schema: str) -> str:
     names = [schema] + [s for s in ("public", "extensions") if s != schema]
     return ", ".join('"' + n.replace('"', '""') + '"' for n in names)
@@ -72,6 +76,7 @@ class RestContext:
 
     async def run(self, statement: sql.Composable, params: dict[str, Any], *, read_only: bool,
                   check=None) -> Result:
+        """Run one statement as the caller. `check` sees the result before COMMIT and may raise to roll back."""
         headers = {k.lower(): v for k, v in self.request.headers.items()}
         try:
             async with caller_transaction(
@@ -79,11 +84,17 @@ class RestContext:
                 headers=headers, search_path=_search_path(self.schema), read_only=read_only,
             ) as conn:
                 cur = await conn.execute(statement, params)
-                row = await cur.fetchone()
-                result = Result(row[0], row[1], row[2]) if row and len(row) == 3 else Result(None, cur.rowcount, None)
+                if read_only:
+                    result = None  # nothing to undo: read after COMMIT, in the same round trip
+                else:
+                    result = _result(await cur.fetchone())
+                    if check is not None:
+                        check(result)  # raising here rolls the transaction back
+            if result is None:
+                result = _result(await cur.fetchone())
                 if check is not None:
-                    check(result)  # raising here rolls the transaction back
-                return result
+                    check(result)
+            return result
         except psycopg.Error as exc:
             raise from_pg(exc, anonymous=self.caller.role == "anon") from None
 
