@@ -102,10 +102,8 @@ class EmbeddedPostgres:
         return (self.settings.pgdata / "PG_VERSION").exists()
 
     def superuser_url(self, dbname: str = "postgres") -> str:
-        return make_conninfo(
-            host="127.0.0.1", port=self.settings.db_port, user="postgres",
-            password=self.secrets.postgres_password, dbname=dbname,
-        )
+        # The generated password is URL-safe (secrets.token_urlsafe), so no quoting is needed.
+        return f"postgresql://postgres:{self.secrets.postgres_password}@127.0.0.1:{self.settings.db_port}/{dbname}"
 
     def init(self) -> None:
         settings = self.settings

@@ -1,0 +1,1 @@
+"""CityLoop resident app (Flet web, phone-sized)."""

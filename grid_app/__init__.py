@@ -1,0 +1,1 @@
+"""CityLoop grid-worker app (Flet web, tablet-sized)."""

@@ -1,0 +1,75 @@
+"""Where the apps find the backend, and which port each app serves on.
+
+Production (and `cityloop run`) sets SUPABASE_URL and SUPABASE_ANON_KEY. On a
+laptop where only `cityloop backend start` ran, the values fall back to the
+local stack's state folder, read without side effects (no secrets created).
+The environment is passed in, so tests hand in a dict instead of patching.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+Environ = Mapping[str, str]
+
+# Same default as backend.local_supabase.config, for when the backend package is absent.
+LOCAL_API_URL = "http://127.0.0.1:54321"
+
+# app module -> (environment variable, default port)
+APP_PORTS: dict[str, tuple[str, int]] = {
+    "citizen_app": ("CITYLOOP_CITIZEN_PORT", 8550),
+    "grid_app": ("CITYLOOP_GRID_PORT", 8551),
+}
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    url: str
+    anon_key: str
+    source: str  # "environment" or "local stack": shown in logs when the backend does not answer
+
+
+def load_backend_config(environ: Environ | None = None,
+                        local_stack: Callable[[Environ], tuple[str, str] | None] | None = None) -> BackendConfig:
+    """SUPABASE_URL / SUPABASE_ANON_KEY from `environ`, else the local stack's values."""
+    env = os.environ if environ is None else environ
+    url = env.get("SUPABASE_URL", "").strip()
+    key = env.get("SUPABASE_ANON_KEY", "").strip()
+    if url:
+        # Another server's URL: the local stack's key would be wrong for it, so no fallback.
+        return BackendConfig(url.rstrip("/"), key, "environment")
+    local = (local_stack or local_stack_values)(env)
+    local_url, local_key = local if local else (LOCAL_API_URL, "")
+    return BackendConfig(local_url, key or local_key, "local stack")
+
+
+def local_stack_values(environ: Environ) -> tuple[str, str] | None:
+    """The local stack's URL and anon key, or None when the backend package is not installed."""
+    try:
+        from backend.local_supabase.config import Settings, load_secrets
+    except ImportError:  # an app installed without the backend (a hosted deployment)
+        return None
+    settings = Settings.from_environ(environ)
+    try:
+        secrets = load_secrets(settings, create=False)
+    except FileNotFoundError:  # stack never started: the URL is right, there is no key yet
+        return settings.api_url, ""
+    return settings.api_url, secrets.anon_key
+
+
+def app_port(app: str, environ: Environ | None = None) -> int:
+    """The port `app` ("citizen_app" or "grid_app") serves on."""
+    env = os.environ if environ is None else environ
+    var, default = APP_PORTS[app]
+    value = env.get(var, "").strip()
+    if not value:
+        return default
+    try:
+        port = int(value)
+    except ValueError:
+        raise ValueError(f"{var} must be a port number, got {value!r}") from None
+    if not 0 < port < 65536:
+        raise ValueError(f"{var} must be between 1 and 65535, got {port}")
+    return port

@@ -1,0 +1,120 @@
+"""Browser tests: each app served on a free port, driven through Debian's Chromium.
+
+Playwright is used only as a driver: `playwright install` downloads a browser
+and cannot work here. Every request that does not go to 127.0.0.1 is blocked
+(the Flet client tries a CDN for a script it can do without).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Callable, Iterator
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.conftest import free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        # A failure, not a skip: a green run must mean the apps were seen in a browser.
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium chromium-driver "
+                    "(never `playwright install`)", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        # No user_data_dir: Playwright gives every launch a fresh temporary profile.
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@pytest.fixture()
+def serve_app(tmp_path: Path) -> Iterator[Callable[..., str]]:
+    """serve_app("citizen_app", SUPABASE_URL=...) -> the app's URL, once it answers."""
+    started: list[tuple[subprocess.Popen, Path]] = []
+
+    def _serve(module: str, **env: str) -> str:
+        port = free_port()
+        port_var = {"citizen_app": "CITYLOOP_CITIZEN_PORT", "grid_app": "CITYLOOP_GRID_PORT"}[module]
+        log_path = tmp_path / f"{module}.log"
+        full_env = dict(os.environ, **env, FLET_FORCE_WEB_SERVER="true")
+        full_env[port_var] = str(port)
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen([sys.executable, "-m", module], cwd=ROOT, env=full_env,
+                                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        started.append((proc, log_path))
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while not _answers(url):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"{module} did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
+            time.sleep(0.1)
+        return url
+
+    yield _serve
+    for proc, log_path in started:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log = log_path.read_text(errors="replace")
+        assert "Traceback" not in log, f"the app logged an error:\n{log[-3000:]}"
+
+
+def _local_only(route) -> None:
+    if urlsplit(route.request.url).hostname == "127.0.0.1":
+        route.continue_()
+    else:
+        route.abort()
+
+
+@pytest.fixture()
+def open_app(browser) -> Iterator[Callable[..., object]]:
+    """open_app(url, width, height) -> a Playwright page with Flutter's semantics tree on."""
+    contexts = []
+
+    def _open(url: str, width: int, height: int):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        contexts.append(context)
+        context.route("**/*", _local_only)
+        page = context.new_page()
+        # The Chinese font arrives after the first frame; screenshots must wait for it.
+        with page.expect_response(lambda r: r.url.endswith("/fonts/NotoSansSC-Subset.otf"), timeout=60_000) as font:
+            page.goto(url)
+            # Flutter draws on a canvas; this turns on the DOM accessibility tree.
+            placeholder = page.locator("flt-semantics-placeholder")
+            placeholder.wait_for(state="attached", timeout=60_000)
+            placeholder.dispatch_event("click")
+            page.locator("flt-semantics").first.wait_for(state="attached")
+        assert font.value.ok, f"font request failed: {font.value.status}"
+        return page
+
+    yield _open
+    for context in contexts:
+        context.close()
