@@ -42,7 +42,7 @@ def _ban_seconds(body: Body) -> float | None:
 
 def _role(body: Body) -> str | None:
     """The `role` claim of the account's future tokens (auth.users.role is varchar(255))."""
-    role = _role(body).strip()
+    role = validation.text(body, "role").strip()
     if len(role) > 255:
         raise errors.validation_failed("role cannot be longer than 255 characters")
     return role or None
@@ -150,7 +150,7 @@ async def update_user(request: Request) -> Response:
     ban = _ban_seconds(body)
     app_metadata = validation.json_object(body, "app_metadata")
     user_metadata = validation.json_object(body, "user_metadata")
-    role = validation.text(body, "role")
+    role = _role(body)
     email_confirm, phone_confirm = validation.flag(body, "email_confirm"), validation.flag(body, "phone_confirm")
     new_hash = await _password_fields(body)
 

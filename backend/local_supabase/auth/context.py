@@ -46,7 +46,8 @@ def pool(request: Request) -> AsyncConnectionPool:
 
 def issuer(request: Request) -> TokenIssuer:
     s = state(request)
-    return TokenIssuer(secret=s.secrets.jwt_secret, issuer=s.settings.api_url + "/auth/v1", expiry_s=s.settings.jwt_expiry_s)
+    return TokenIssuer(secret=s.secrets.jwt_secret, issuer=s.settings.api_url + "/auth/v1",
+                       expiry_s=s.settings.jwt_expiry_s)
 
 
 def signin_limits(request: Request) -> SigninLimits:
@@ -62,7 +63,7 @@ def signin_limits(request: Request) -> SigninLimits:
 
 
 def client_address(request: Request) -> str:
-    # The socket peer, never X-Forwarded-For: the gateway is not behind a proxy, and the header is the caller's to forge.
+    # The socket peer, never X-Forwarded-For: no proxy sits in front, and the header is the caller's to forge.
     return request.client.host if request.client else "unknown"
 
 

@@ -1,9 +1,10 @@
 """In-memory sliding-window counters for sign-in throttling.
 
 One gateway process serves the local stack, so process memory is the right
-place: nothing to clean up in the database, and a restart forgets. All
-methods are synchronous, so on the event loop a check followed by a `hit`
-cannot interleave with another request.
+place: nothing to clean up in the database, and a restart forgets. (With
+CITYLOOP_WORKERS > 1 each process counts on its own, so the limits multiply
+by the number of workers.) All methods are synchronous, so on the event loop
+a check followed by a `hit` cannot interleave with another request.
 """
 
 from __future__ import annotations

@@ -131,20 +131,7 @@ async def insert_user(conn: Conn, new: NewUser) -> UserRow:
     return row
 
 
-async def update_user(conn: Conn, user_id: uuid.UUID, changes: dict[str, Any]) -> UserRow:
-    """Apply column changes. Keys are fixed names chosen by our code, never taken from a request."""
-    assignments, params = ["updated_at = now()"], []
-    for column, value in changes.items():
-        if column not in _UPDATABLE:
-            raise ValueError(f"not an updatable auth.users column: {column}")
-        assignments.append(_UPDATABLE[column])
-        params.append(Jsonb(value) if column.startswith("raw_") else value)
-    row = await _one_user(conn, f"update auth.users set {', '.join(assignments)} where id = %s returning {_USER_COLUMNS}",
-                          (*params, user_id))
-    assert row is not None
-    return row
-
-
+# Change name -> SQL assignment with one bound value each.
 _UPDATABLE = {
     "email": "email = %s",
     "phone": "phone = %s",
@@ -164,6 +151,20 @@ _UPDATABLE = {
 }
 
 
+async def update_user(conn: Conn, user_id: uuid.UUID, changes: dict[str, Any]) -> UserRow:
+    """Apply column changes. Keys are fixed names chosen by our code, never taken from a request."""
+    assignments, params = ["updated_at = now()"], []
+    for column, value in changes.items():
+        if column not in _UPDATABLE:
+            raise ValueError(f"not an updatable auth.users column: {column}")
+        assignments.append(_UPDATABLE[column])
+        params.append(Jsonb(value) if column.startswith("raw_") else value)
+    sql = f"update auth.users set {', '.join(assignments)} where id = %s returning {_USER_COLUMNS}"
+    row = await _one_user(conn, sql, (*params, user_id))
+    assert row is not None
+    return row
+
+
 async def soft_delete_user(conn: Conn, user_id: uuid.UUID) -> None:
     """As GoTrue: keep the row for references, drop what identifies or authenticates the person."""
     await conn.execute(
@@ -181,8 +182,8 @@ async def delete_user(conn: Conn, user_id: uuid.UUID) -> None:
 
 async def list_users(conn: Conn, *, limit: int, offset: int) -> tuple[list[UserRow], int]:
     async with conn.cursor(row_factory=class_row(UserRow)) as cur:
-        await cur.execute(f"select {_USER_COLUMNS} from auth.users order by created_at desc, id desc limit %s offset %s",
-                          (limit, offset))
+        await cur.execute(f"select {_USER_COLUMNS} from auth.users order by created_at desc, id desc "
+                          "limit %s offset %s", (limit, offset))
         rows = await cur.fetchall()
     total = (await (await conn.execute("select count(*) from auth.users")).fetchone())[0]
     return rows, total
@@ -190,7 +191,8 @@ async def list_users(conn: Conn, *, limit: int, offset: int) -> tuple[list[UserR
 
 # --- sessions and refresh tokens --------------------------------------------
 
-async def create_session(conn: Conn, user_id: uuid.UUID, *, user_agent: str | None, ip: str | None) -> SessionRow | None:
+async def create_session(conn: Conn, user_id: uuid.UUID, *, user_agent: str | None,
+                         ip: str | None) -> SessionRow | None:
     """A new session for a still active account (None if it was deleted meanwhile)."""
     async with conn.cursor(row_factory=class_row(SessionRow)) as cur:
         await cur.execute(
@@ -241,8 +243,8 @@ async def insert_refresh_token(conn: Conn, token: str, user_id: uuid.UUID, sessi
 async def lock_refresh_token(conn: Conn, token: str) -> RefreshTokenRow | None:
     """The token row, locked until the transaction ends: two refreshes with one token run one after the other."""
     async with conn.cursor(row_factory=class_row(RefreshTokenRow)) as cur:
-        await cur.execute("select id, token, user_id, session_id, revoked from auth.refresh_tokens where token = %s for update",
-                          (token,))
+        await cur.execute("select id, token, user_id, session_id, revoked from auth.refresh_tokens "
+                          "where token = %s for update", (token,))
         return await cur.fetchone()
 
 
