@@ -65,10 +65,12 @@ BASELINE = textwrap.dedent("""
         while time.perf_counter() < deadline:
             i = random.randint(1, n_rows // 2) * 2
             t0 = time.perf_counter()
+            # The gateway's own technique: prelude and query in one pipeline, one implicit transaction.
             async with pool.connection() as conn:
-                async with conn.transaction():
+                async with conn.pipeline():
                     await conn.execute(PRELUDE, ("authenticated", claims))
-                    row = await (await conn.execute(QUERY, (i,))).fetchone()
+                    cur = await conn.execute(QUERY, (i,))
+                row = await cur.fetchone()
             assert row[0] != "[]"
             lat.append(time.perf_counter() - t0)
 
@@ -110,29 +112,33 @@ def free_port() -> int:
 
 def parse_wrk(out: str) -> dict:
     def ms(text: str) -> float:
-        m = re.match(r"([\d.]+)(us|ms|s)", text)
+        m = re.match(r"([\d.]+)(us|ms|s|m)$", text)
+        if m is None:
+            raise ValueError(f"unexpected wrk latency {text!r} in:\n{out}")
         value, unit = float(m.group(1)), m.group(2)
-        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+        return {"us": value / 1000, "ms": value, "s": value * 1000, "m": value * 60_000}[unit]
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p50 = ms(re.search(r"50%\s+(\S+)", out).group(1))
-    p99 = ms(re.search(r"99%\s+(\S+)", out).group(1))
+    p50 = ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
+    p99 = ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
     total = int(re.search(r"(\d+) requests in", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {"requests": total, "rps": rps, "p50_ms": p50, "p99_ms": p99, "non_2xx": int(errors.group(1)) if errors else 0}
 
 
-def profile_summary(raw_file: Path, top: int = 15) -> list[tuple[str, float]]:
-    """Self time per function from py-spy's raw (collapsed stack) output."""
+def profile_summary(raw_file: Path, top: int = 15, inclusive: bool = False) -> list[tuple[str, float]]:
+    """Time per function from py-spy's raw (collapsed stack) output: self time, or inclusive time."""
     counts: dict[str, int] = {}
     total = 0
     for line in raw_file.read_text().splitlines():
         stack, _, n = line.rpartition(" ")
         if not stack:
             continue
-        frames = stack.split(";")
-        leaf = frames[-1]
-        counts[leaf] = counts.get(leaf, 0) + int(n)
+        # "func (path/file.py:123)" -> "func (path/file.py)": one entry per function, not per line.
+        frames = [re.sub(r":\d+\)$", ")", f) for f in stack.split(";")]
+        names = set(frames) if inclusive else {frames[-1]}
+        for name in names:
+            counts[name] = counts.get(name, 0) + int(n)
         total += int(n)
     return [(k, v / total) for k, v in sorted(counts.items(), key=lambda kv: -kv[1])[:top]]
 
@@ -214,6 +220,9 @@ def main() -> int:
         if args.profile and raw.exists():
             print("\ngateway self time by function (py-spy, during the wrk run):")
             for name, share in profile_summary(raw):
+                print(f"  {share * 100:5.1f}%  {name}")
+            print("\ngateway inclusive time by function (where requests spend their time):")
+            for name, share in profile_summary(raw, top=30, inclusive=True):
                 print(f"  {share * 100:5.1f}%  {name}")
         return 0 if gateway["non_2xx"] == 0 else 1
     finally:

@@ -58,6 +58,8 @@ def stack() -> StackInfo:
         "CITYLOOP_API_PORT": str(free_port()),
         "CITYLOOP_DB_PORT": str(free_port()),
         "CITYLOOP_DB_SCHEMAS": "public,graphql_public,tests",
+        # The whole suite signs in from 127.0.0.1; the per-address limit has its own test.
+        "CITYLOOP_SIGNIN_ADDRESS_ATTEMPTS": "100000",
     })
     if os.environ.get("CITYLOOP_TEST_DATABASE_URL"):
         os.environ["DATABASE_URL"] = os.environ["CITYLOOP_TEST_DATABASE_URL"]

@@ -23,6 +23,7 @@ _PRELUDE = (
     "set_config('request.method', %s, true), set_config('request.path', %s, true), "
     "set_config('request.headers', %s, true), set_config('search_path', %s, true)"
 )
+_READ_ONLY_PRELUDE = _PRELUDE + ", set_config('transaction_read_only', 'on', true)"
 
 
 async def open_pool(conninfo: str, *, min_size: int = 2, max_size: int = 10, name: str = "pool") -> AsyncConnectionPool:
@@ -47,16 +48,22 @@ async def caller_transaction(
 ) -> AsyncIterator[psycopg.AsyncConnection]:
     """Yield a connection inside a transaction running as the caller's role with its claims.
 
-    Pipeline mode sends BEGIN, the settings, the query and COMMIT together: a read
-    costs one round trip to the server instead of four. Results are read when the
-    caller fetches (inside the block, to decide before COMMIT) or after the block."""
+    Pipeline mode sends the statements together. A read-only request uses the
+    extended protocol's implicit transaction: every statement up to the Sync
+    that ends the pipeline shares one transaction (so the transaction-local role
+    and claims hold for the query), and the whole request is one round trip
+    without BEGIN/COMMIT. Its results are read after the block. Writes use an
+    explicit transaction so the caller can look at the result and raise to roll
+    back before COMMIT.
+    """
+    values = (caller.role, json.dumps(caller.claims), method, path, json.dumps(dict(headers)), search_path)
     async with pool.connection() as conn:
-        async with conn.pipeline():
-            async with conn.transaction():
-                if read_only:
-                    await conn.execute("set transaction read only")
-                await conn.execute(
-                    _PRELUDE,
-                    (caller.role, json.dumps(caller.claims), method, path, json.dumps(dict(headers)), search_path),
-                )
+        if read_only:
+            async with conn.pipeline():
+                await conn.execute(_READ_ONLY_PRELUDE, values)
                 yield conn
+        else:
+            async with conn.pipeline():
+                async with conn.transaction():
+                    await conn.execute(_PRELUDE, values)
+                    yield conn
