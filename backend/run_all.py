@@ -12,8 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +20,7 @@ from typing import TextIO
 from backend.local_supabase.demo import demo_users
 from backend.local_supabase.stack import Stack
 from shared.config import APP_PORTS, app_port
+from shared.health import url_answers
 
 APPS = ("citizen_app", "grid_app")
 LABELS = {"citizen_app": ("citizen app", "市民端"), "grid_app": ("grid app", "网格员端")}
@@ -81,7 +80,7 @@ def _raise_stop(signum: int, frame: object) -> None:
 
 def _launch(name: str, stack_env: dict[str, str], logs: Path) -> AppProcess:
     port = app_port(name)
-    if _answers(f"http://127.0.0.1:{port}"):
+    if url_answers(f"http://127.0.0.1:{port}"):
         raise RuntimeError(f"port {port} is already in use; set {APP_PORTS[name][0]} to another port")
     env = dict(os.environ, SUPABASE_URL=stack_env["SUPABASE_URL"], SUPABASE_ANON_KEY=stack_env["SUPABASE_ANON_KEY"],
                # Serve only: do not open a browser tab on a desktop; we print the URLs instead.
@@ -97,7 +96,7 @@ def _launch(name: str, stack_env: dict[str, str], logs: Path) -> AppProcess:
 
 def _wait_until_serving(app: AppProcess, timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    while not _answers(app.url):
+    while not url_answers(app.url):
         if app.proc.poll() is not None:
             raise RuntimeError(f"{app.name} exited with {app.proc.returncode}:\n{_tail(app.log)}")
         if time.monotonic() > deadline:
@@ -113,14 +112,6 @@ def _watch(apps: list[AppProcess], out: TextIO) -> int:
                 print(f"{app.name} exited with {app.proc.returncode}:\n{_tail(app.log)}", file=sys.stderr, flush=True)
                 return 1
         time.sleep(0.5)
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 def _stop(proc: subprocess.Popen, grace_s: float = 10) -> None:

@@ -24,3 +24,15 @@ async def backend_answers(config: BackendConfig, *, timeout: float = 3.0,
             if response.status_code == 200:
                 return True
     return False
+
+
+def url_answers(url: str, timeout: float = 1.0) -> bool:
+    """True when a plain GET of `url` returns 200 (used to wait for a server to come up)."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False

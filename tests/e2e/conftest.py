@@ -12,13 +12,13 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Callable, Iterator
 from urllib.parse import urlsplit
 
 import pytest
+
+from shared.health import url_answers
 
 from tests.conftest import free_port
 
@@ -29,7 +29,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an event loop running while the browser
+# is open, which would break later tests that call asyncio.run().
+@pytest.fixture(scope="package")
 def browser():
     if not CHROMIUM.exists():
         # A failure, not a skip: a green run must mean the apps were seen in a browser.
@@ -42,14 +44,6 @@ def browser():
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 @pytest.fixture()
@@ -69,7 +63,7 @@ def serve_app(tmp_path: Path) -> Iterator[Callable[..., str]]:
         started.append((proc, log_path))
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
-        while not _answers(url):
+        while not url_answers(url):
             if proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"{module} did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
             time.sleep(0.1)

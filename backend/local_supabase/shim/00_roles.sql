@@ -19,10 +19,10 @@ begin
   end if;
   -- Auth and Storage services own their schemas, as upstream's GoTrue and storage-api do.
   if not exists (select from pg_roles where rolname = 'supabase_auth_admin') then
-    create role supabase_auth_admin login noinherit nosuperuser nocreatedb createrole;
+    create role supabase_auth_admin login noinherit nosuperuser nocreatedb nocreaterole;
   end if;
   if not exists (select from pg_roles where rolname = 'supabase_storage_admin') then
-    create role supabase_storage_admin login noinherit nosuperuser nocreatedb createrole;
+    create role supabase_storage_admin login noinherit nosuperuser nocreatedb nocreaterole;
   end if;
 end
 $$;
