@@ -8,6 +8,7 @@ import logging
 
 import psycopg
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
@@ -54,6 +55,20 @@ async def _reload(state: GatewayState) -> None:
         state.schema_cache = await load_schema_cache(conn, state.settings.exposed_schemas)
 
 
+async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    """Unmatched paths and methods answer in the service's own error shape, not plain text."""
+    path = request.url.path
+    if path.startswith("/rest/v1"):
+        code = {404: "PGRST125", 405: "PGRST117"}.get(exc.status_code, "PGRST000")
+        message = {404: f"Invalid path specified in request URL: {path}",
+                   405: f"Unsupported HTTP method: {request.method}"}.get(exc.status_code, str(exc.detail))
+        body = {"code": code, "details": None, "hint": None, "message": message}
+    else:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "unexpected_failure")
+        body = {"code": code, "error_code": code, "message": str(exc.detail), "msg": str(exc.detail)}
+    return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+
 def create_app(settings: Settings | None = None, secrets: Secrets | None = None) -> Starlette:
     settings = settings or Settings.from_environ()
     secrets = secrets or load_secrets(settings, create=False)
@@ -77,6 +92,7 @@ def create_app(settings: Settings | None = None, secrets: Secrets | None = None)
             await state.auth_pool.close()
 
     app = Starlette(
+        exception_handlers={HTTPException: _http_error},
         routes=[
             Route("/health", _health),
             Mount("/auth/v1", routes=auth_routes()),

@@ -111,7 +111,7 @@ class KeyVerifier:
         else:
             token = request.headers.get("apikey") or request.query_params.get("apikey") or ""
             claims = key_claims
-        role = claims.get("role") or "anon"
-        if not isinstance(role, str):
-            raise KeyError_("PGRST301", "JWT role claim must be a string")
+        role = claims.get("role", "anon")
+        if not isinstance(role, str) or not role:
+            raise KeyError_("PGRST301", "JWT role claim must be a non-empty string")
         return Caller(role=role, claims=claims, token=token)

@@ -1,7 +1,7 @@
 """Turn a parsed request into one SQL statement whose answer is JSON built in SQL.
 
 Every identifier is looked up in the schema cache and quoted with
-`psycopg.sql.Identifier`; every value is a named bound parameter. Types used in
+`ident()` (psycopg.sql.Identifier); every value is a named bound parameter. Types used in
 casts come from the catalog (`format_type`) or from the cache's list of type names.
 """
 
@@ -24,6 +24,15 @@ _FTS_FUNCS = {"fts": "to_tsquery", "plfts": "plainto_tsquery", "phfts": "phraset
 _CAST_RE = re.compile(r"^[a-z_][a-z0-9_ ]*(\[\])?$")
 
 Filter = Union[p.Condition, p.Logic]
+
+
+def ident(name: str) -> sql.Identifier:
+    """A quoted identifier for statements run with parameters (all of ours are).
+
+    psycopg reads `%` as the start of a placeholder even inside quotes, so an alias
+    such as `%` or `%(p0)s` would break the statement or bind a parameter into a name:
+    `%%` is how it is written literally."""
+    return sql.Identifier(name.replace("%", "%%"))
 
 
 @dataclass
@@ -64,20 +73,21 @@ class Builder:
 
     # ------------------------------------------------------------ basics
     def param(self, value: Any) -> sql.Placeholder:
+        _refuse_nul(value)
         name = f"p{len(self.params)}"
         self.params[name] = value
         return sql.Placeholder(name)
 
     def cast_param(self, value: Any, type_name: str) -> sql.Composed:
-        return sql.SQL("{}::{}").format(self.param(value), sql.SQL(type_name))
+        return sql.SQL("{}::{}").format(self.param(value), sql.SQL(type_name.replace("%", "%%")))
 
     def alias(self) -> sql.Identifier:
         self._alias_n += 1
-        return sql.Identifier(f"t{self._alias_n}")
+        return ident(f"t{self._alias_n}")
 
     @staticmethod
     def qualified(table: Table) -> sql.Composed:
-        return sql.SQL("{}.{}").format(sql.Identifier(table.schema), sql.Identifier(table.name))
+        return sql.SQL("{}.{}").format(ident(table.schema), ident(table.name))
 
     def column(self, columns: dict[str, Column], table: Table, name: str) -> Column:
         col = columns.get(name)
@@ -89,14 +99,18 @@ class Builder:
                    f: p.Field) -> tuple[sql.Composable, str]:
         """SQL for a column or JSON path, with the type of its value."""
         col = self.column(columns, table, f.name)
-        expr: sql.Composable = sql.SQL("{}.{}").format(alias, sql.Identifier(col.name))
+        expr: sql.Composable = sql.SQL("{}.{}").format(alias, ident(col.name))
         typ = col.type
         if f.json_path and typ not in ("json", "jsonb"):
             raise ApiError(400, "22023", f"column {table.name}.{col.name} is not JSON; `->` needs a json or jsonb column")
-        for op, key in f.json_path:
-            key_param = self.cast_param(int(key), "integer") if _is_int(key) else self.cast_param(key, "text")
-            expr = sql.SQL("({} {} {})").format(expr, sql.SQL(op), key_param)
-            typ = "text" if op == "->>" else typ
+        if f.json_path:
+            # One flat `(col -> k1 ->> k2)`: a long path must not become deeply nested SQL objects.
+            parts: list[sql.Composable] = [expr]
+            for op, key in f.json_path:
+                key_param = self.cast_param(int(key), "integer") if _is_int(key) else self.cast_param(key, "text")
+                parts += [sql.SQL(op), key_param]
+                typ = "text" if op == "->>" else typ
+            expr = sql.SQL("({})").format(sql.SQL(" ").join(parts))
         return expr, typ
 
     # ------------------------------------------------------------ select list
@@ -105,13 +119,13 @@ class Builder:
         out: list[sql.Composable] = []
         for item in items:
             if isinstance(item, p.SelectStar):
-                out.extend(sql.SQL("{}.{}").format(alias, sql.Identifier(c)) for c in src.columns)
+                out.extend(sql.SQL("{}.{}").format(alias, ident(c)) for c in src.columns)
             elif isinstance(item, p.SelectColumn):
                 expr, _ = self.field_expr(alias, src.columns, src.table, item.field)
                 if item.cast:
                     expr = sql.SQL("({})::{}").format(expr, sql.SQL(self.checked_cast(item.cast)))
                 name = item.alias or item.field.default_alias
-                out.append(sql.SQL("{} AS {}").format(expr, sql.Identifier(name)))
+                out.append(sql.SQL("{} AS {}").format(expr, ident(name)))
             else:
                 out.append(self.embed(src, alias, item, embeds, path))
         if not out:
@@ -158,9 +172,9 @@ class Builder:
         pairs = []
         for col, ref in zip(fk.columns, fk.ref_columns):
             if kind == "many_to_one":  # parent.col -> child.ref
-                pairs.append(sql.SQL("{}.{} = {}.{}").format(child_alias, sql.Identifier(ref), parent_alias, sql.Identifier(col)))
+                pairs.append(sql.SQL("{}.{} = {}.{}").format(child_alias, ident(ref), parent_alias, ident(col)))
             else:  # child.col -> parent.ref
-                pairs.append(sql.SQL("{}.{} = {}.{}").format(child_alias, sql.Identifier(col), parent_alias, sql.Identifier(ref)))
+                pairs.append(sql.SQL("{}.{} = {}.{}").format(child_alias, ident(col), parent_alias, ident(ref)))
         return sql.SQL(" AND ").join(pairs)
 
     def is_to_one(self, child: Table, fk: ForeignKey, kind: str) -> bool:
@@ -168,19 +182,24 @@ class Builder:
             return True
         return any(set(u) == set(fk.columns) for u in child.unique_keys)
 
+    @staticmethod
+    def embed_options(embeds: dict[str, EmbedOptions], embed: p.SelectEmbed, path: str) -> EmbedOptions:
+        """Options given as `alias.col=...` (or `name.col=...`) for the embed at `path`."""
+        return embeds.get(path + (embed.alias or embed.name)) or embeds.get(path + embed.name) or EmbedOptions()
+
     def embed(self, src: Source, parent_alias: sql.Identifier, embed: p.SelectEmbed,
               embeds: dict[str, EmbedOptions], path: str) -> sql.Composable:
         child, fk, kind = self.resolve(src.table, embed)
         key = path + (embed.alias or embed.name)
-        opts = embeds.get(key) or embeds.get(path + embed.name) or EmbedOptions()
+        opts = self.embed_options(embeds, embed, path)
         child_alias = self.alias()
         child_src = Source(child, child.columns, self.qualified(child))
         items = self.select_list(child_src, child_alias, embed.items, embeds, key + ".")
         where = [self.join_condition(parent_alias, child_alias, fk, kind)]
-        where += [self.filter(child_alias, child_src, f) for f in opts.filters]
+        where += self.conditions(child_alias, child_src, opts.filters, embed.items, embeds, key + ".")
         inner = sql.SQL("SELECT {} FROM {} AS {} WHERE {}").format(
             sql.SQL(", ").join(items), child_src.from_sql, child_alias, sql.SQL(" AND ").join(where))
-        name = sql.Identifier(embed.alias or embed.name)
+        name = ident(embed.alias or embed.name)
         e = self.alias()
         if self.is_to_one(child, fk, kind):
             inner = sql.SQL("{} LIMIT 1").format(inner)
@@ -190,15 +209,34 @@ class Builder:
         return sql.SQL("COALESCE((SELECT json_agg({e}) FROM ({q}) AS {e}), '[]'::json) AS {n}").format(e=e, q=inner, n=name)
 
     def embed_exists(self, src: Source, parent_alias: sql.Identifier, embed: p.SelectEmbed,
-                     opts: EmbedOptions) -> sql.Composable:
-        """`!inner` and `rel=not.is.null`: keep parents whose embed has a matching row."""
+                     embeds: dict[str, EmbedOptions], path: str) -> sql.Composable:
+        """`!inner` and `rel=not.is.null`: keep parents whose embed has a matching row.
+
+        The embed's own filters and its nested `!inner` embeds decide what matches."""
         child, fk, kind = self.resolve(src.table, embed)
+        key = path + (embed.alias or embed.name)
+        opts = self.embed_options(embeds, embed, path)
         child_alias = self.alias()
         child_src = Source(child, child.columns, self.qualified(child))
         where = [self.join_condition(parent_alias, child_alias, fk, kind)]
-        where += [self.filter(child_alias, child_src, f) for f in opts.filters]
+        where += self.conditions(child_alias, child_src, opts.filters, embed.items, embeds, key + ".")
         return sql.SQL("EXISTS (SELECT 1 FROM {} AS {} WHERE {})").format(
             child_src.from_sql, child_alias, sql.SQL(" AND ").join(where))
+
+    def conditions(self, alias: sql.Identifier, src: Source, filters: list[Filter], items: list[p.SelectItem],
+                   embeds: dict[str, EmbedOptions], path: str) -> list[sql.Composable]:
+        """The WHERE terms of one level: its filters, `!inner` embeds and `rel=(not.)is.null` tests."""
+        conds = [self.filter(alias, src, f) for f in filters]
+        for item in items:
+            if not isinstance(item, p.SelectEmbed):
+                continue
+            existence = self.embed_options(embeds, item, path).existence
+            if item.inner:
+                conds.append(self.embed_exists(src, alias, item, embeds, path))
+            for wanted in existence:
+                exists = self.embed_exists(src, alias, item, embeds, path)
+                conds.append(exists if wanted else sql.SQL("NOT {}").format(exists))
+        return conds
 
     # ------------------------------------------------------------ filters
     def filter(self, alias: sql.Identifier, src: Source, f: Filter) -> sql.Composable:
@@ -273,20 +311,7 @@ class Builder:
 
     # ------------------------------------------------------------ whole statements
     def where(self, alias: sql.Identifier, src: Source, plan: ReadPlan) -> sql.Composable:
-        conds = [self.filter(alias, src, f) for f in plan.filters]
-        embeds_by_key = _embeds_by_key(plan.select)
-        for key, opts in plan.embeds.items():
-            embed = embeds_by_key.get(key)
-            if embed is None:
-                continue
-            if embed.inner:
-                conds.append(self.embed_exists(src, alias, embed, opts))
-            for wanted in opts.existence:
-                exists = self.embed_exists(src, alias, embed, EmbedOptions(filters=opts.filters))
-                conds.append(exists if wanted else sql.SQL("NOT {}").format(exists))
-        for key, embed in embeds_by_key.items():
-            if embed.inner and key not in plan.embeds:
-                conds.append(self.embed_exists(src, alias, embed, EmbedOptions()))
+        conds = self.conditions(alias, src, plan.filters, plan.select, plan.embeds, "")
         if not conds:
             return sql.SQL("")
         return sql.SQL(" WHERE {}").format(sql.SQL(" AND ").join(conds))
@@ -294,7 +319,7 @@ class Builder:
     def read(self, src: Source, plan: ReadPlan, *, count: bool, single: bool, strip_nulls: bool,
              scalar: bool = False) -> sql.Composed:
         """SELECT answering (total, page_total, body) for a table, view, function result or write result."""
-        alias = sql.Identifier("t0")
+        alias = ident("t0")
         items = self.select_list(src, alias, plan.select, plan.embeds)
         where = self.where(alias, src, plan)
         inner = sql.SQL("SELECT {} FROM {} AS {}{}{}{}").format(
@@ -316,15 +341,15 @@ class Builder:
             total, body, inner)
 
 
-def _embeds_by_key(items: list[p.SelectItem], path: str = "") -> dict[str, p.SelectEmbed]:
-    out = {}
-    for item in items:
-        if isinstance(item, p.SelectEmbed):
-            key = path + (item.alias or item.name)
-            out[key] = item
-            if item.alias:
-                out.setdefault(path + item.name, item)
-    return out
+def _refuse_nul(value: Any) -> None:
+    """PostgreSQL text cannot hold NUL: refuse it here, as the server would, instead of failing in the driver."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ApiError(400, "22021", 'invalid byte sequence for encoding "UTF8": 0x00',
+                           "Text values cannot contain the NUL character.")
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _refuse_nul(item)
 
 
 def _is_int(key: str) -> bool:

@@ -49,6 +49,8 @@ def from_pg(exc: psycopg.Error, *, anonymous: bool) -> ApiError:
     status = _CODE_STATUS.get(code) or _CLASS_STATUS.get(code[:2]) or 400
     if code == "42501" and anonymous:
         status = 401
+    if code[:2] == "PT" and code[2:].isdigit() and 100 <= int(code[2:]) <= 599:
+        status = int(code[2:])  # `raise sqlstate 'PT402'`: the function chooses the HTTP status
     message = diag.message_primary or str(exc).strip()
     # Connection or internal failures must not leak internals.
     if code[:2] in ("08", "XX", "58", "F0", "53"):

@@ -7,7 +7,7 @@ from typing import Any
 
 from psycopg import sql
 
-from .builder import Builder, ReadPlan, Source
+from .builder import Builder, ReadPlan, Source, ident
 from .errors import ApiError
 from .schema_cache import Table
 
@@ -42,7 +42,7 @@ class Mutations:
         self.target = Builder.qualified(table)
 
     def _populate(self, rows: list[dict], columns: list[str]) -> sql.Composed:
-        cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+        cols = sql.SQL(", ").join(ident(c) for c in columns)
         data = self.b.cast_param(json.dumps(rows, ensure_ascii=False), "json")
         return sql.SQL("SELECT {} FROM json_populate_recordset(NULL::{}, {}) AS _body").format(cols, self.target, data)
 
@@ -73,7 +73,7 @@ class Mutations:
                 continue
             if cols:
                 statements.append(sql.SQL("INSERT INTO {} ({}) {}{}{}").format(
-                    self.target, sql.SQL(", ").join(sql.Identifier(c) for c in cols),
+                    self.target, sql.SQL(", ").join(ident(c) for c in cols),
                     self._populate(group, list(cols)), conflict, ret))
             else:  # `{}`: every column takes its default
                 statements.extend([sql.SQL("INSERT INTO {} DEFAULT VALUES{}{}").format(self.target, conflict, ret)]
@@ -87,11 +87,11 @@ class Mutations:
         if not keys:
             raise ApiError(400, "PGRST204", f"'{self.table.name}' has no primary key: give on_conflict for an upsert")
         _checked_columns(self.table, keys)
-        target = sql.SQL(", ").join(sql.Identifier(k) for k in keys)
+        target = sql.SQL(", ").join(ident(k) for k in keys)
         if resolution == "ignore-duplicates":
             return sql.SQL(" ON CONFLICT ({}) DO NOTHING").format(target)
         updates = [c for c in columns if c not in keys] or keys
-        sets = sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in updates)
+        sets = sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(ident(c)) for c in updates)
         return sql.SQL(" ON CONFLICT ({}) DO UPDATE SET {}").format(target, sets)
 
     def update(self, body: Any, plan: ReadPlan, *, returning: bool) -> sql.Composed | None:
@@ -100,17 +100,17 @@ class Mutations:
         if not body:
             return None
         columns = _checked_columns(self.table, list(body))
-        alias = sql.Identifier("t0")
+        alias = ident("t0")
         src = Source(self.table, self.table.columns, self.target)
         data = self.b.cast_param(json.dumps(body, ensure_ascii=False), "json")
-        sets = sql.SQL(", ").join(sql.SQL("{0} = _body.{0}").format(sql.Identifier(c)) for c in columns)
+        sets = sql.SQL(", ").join(sql.SQL("{0} = _body.{0}").format(ident(c)) for c in columns)
         where = self.b.where(alias, src, ReadPlan(select=[], filters=plan.filters))
         ret = sql.SQL(" RETURNING {}.*").format(alias) if returning else sql.SQL("")
         return sql.SQL("UPDATE {} AS {} SET {} FROM (SELECT * FROM json_populate_record(NULL::{}, {})) AS _body{}{}").format(
             self.target, alias, sets, self.target, data, where, ret)
 
     def delete(self, plan: ReadPlan, *, returning: bool) -> sql.Composed:
-        alias = sql.Identifier("t0")
+        alias = ident("t0")
         src = Source(self.table, self.table.columns, self.target)
         where = self.b.where(alias, src, ReadPlan(select=[], filters=plan.filters))
         ret = sql.SQL(" RETURNING {}.*").format(alias) if returning else sql.SQL("")
@@ -122,15 +122,15 @@ class Mutations:
 
         Several statements become data-modifying CTEs at the top level (PostgreSQL allows
         them only there) whose rows are unioned into `pgrst_source`."""
-        src = Source(self.table, self.table.columns, sql.Identifier("pgrst_source"))
-        alias = sql.Identifier("t0")
+        src = Source(self.table, self.table.columns, ident("pgrst_source"))
+        alias = ident("t0")
         items = self.b.select_list(src, alias, plan.select, plan.embeds)
         inner = sql.SQL("SELECT {} FROM pgrst_source AS {}").format(sql.SQL(", ").join(items), alias)
         total = sql.SQL("(SELECT count(*) FROM pgrst_source)") if count else sql.SQL("NULL::bigint")
         envelope = Builder.envelope(inner, total, single=single, strip_nulls=strip_nulls)
         if len(statements) == 1:
             return sql.SQL("WITH pgrst_source AS ({}) {}").format(statements[0], envelope)
-        names = [sql.Identifier(f"_w{i}") for i in range(len(statements))]
+        names = [ident(f"_w{i}") for i in range(len(statements))]
         ctes = sql.SQL(", ").join(sql.SQL("{} AS ({})").format(n, s) for n, s in zip(names, statements))
         union = sql.SQL(" UNION ALL ").join(sql.SQL("SELECT * FROM {}").format(n) for n in names)
         return sql.SQL("WITH {}, pgrst_source AS ({}) {}").format(ctes, union, envelope)

@@ -19,6 +19,9 @@ OPERATORS = {
 QUANTIFIABLE = {"eq", "like", "ilike", "gt", "gte", "lt", "lte", "match", "imatch"}
 FTS = {"fts", "plfts", "phfts", "wfts"}
 RESERVED_KEYS = {"select", "order", "limit", "offset", "columns", "on_conflict", "apikey"}
+# Nesting limits for embeds and logic trees: deeper requests are refused with a 400
+# instead of exhausting Python's recursion limit while parsing or building SQL.
+MAX_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -86,10 +89,11 @@ class OrderTerm:
 
 # ---------------------------------------------------------------- helpers
 
-def split_top(text: str, sep: str = ",") -> list[str]:
-    """Split on `sep` outside parentheses and double quotes."""
+def split_top(text: str, sep: str = ",", *, braces: bool = False) -> list[str]:
+    """Split on `sep` outside parentheses and double quotes (and `{...}` arrays when `braces`)."""
     parts: list[str] = []
     depth = 0
+    brace_depth = 0
     quoted = False
     buf: list[str] = []
     i = 0
@@ -113,7 +117,12 @@ def split_top(text: str, sep: str = ",") -> list[str]:
             if depth < 0:
                 raise parse_error(f'"failed to parse": unexpected ")" in {text!r}')
             buf.append(ch)
-        elif ch == sep and depth == 0:
+        elif braces and ch in "{}":
+            brace_depth += 1 if ch == "{" else -1
+            if brace_depth < 0:
+                raise parse_error(f'"failed to parse": unexpected "}}" in {text!r}')
+            buf.append(ch)
+        elif ch == sep and depth == 0 and brace_depth == 0:
             parts.append("".join(buf))
             buf = []
         else:
@@ -123,6 +132,8 @@ def split_top(text: str, sep: str = ",") -> list[str]:
         raise parse_error(f"unterminated double quote in {text!r}")
     if depth != 0:
         raise parse_error(f"unbalanced parentheses in {text!r}")
+    if brace_depth != 0:
+        raise parse_error(f"unbalanced braces in {text!r}")
     parts.append("".join(buf))
     return parts
 
@@ -194,7 +205,9 @@ def _closing_quote(text: str, start: int) -> int:
 
 # ---------------------------------------------------------------- select
 
-def parse_select(text: str | None) -> list[SelectItem]:
+def parse_select(text: str | None, depth: int = 0) -> list[SelectItem]:
+    if depth > MAX_DEPTH:
+        raise parse_error(f"embedded resources are nested more than {MAX_DEPTH} levels deep")
     if text is None or text.strip() == "":
         return [SelectStar()]
     items: list[SelectItem] = []
@@ -202,19 +215,18 @@ def parse_select(text: str | None) -> list[SelectItem]:
         raw = raw.strip()
         if raw == "":
             raise parse_error(f'"failed to parse select parameter ({text})"', "empty item in select")
-        items.append(_parse_select_item(raw))
+        items.append(_parse_select_item(raw, depth))
     return items
 
 
-def _parse_select_item(raw: str) -> SelectItem:
+def _parse_select_item(raw: str, depth: int) -> SelectItem:
     if raw == "*":
         return SelectStar()
     if raw.startswith("..."):
         raise parse_error("spread embedding (...) is not supported by the local stack")
     alias = None
     # alias:rest — the colon must be outside quotes and not part of "::".
-    head_end = raw.find("(") if "(" in raw else len(raw)
-    colon = _alias_colon(raw[:head_end])
+    colon = _alias_colon(raw[:_first_unquoted(raw, "(")])
     if colon is not None:
         alias, raw = unquote(raw[:colon].strip()), raw[colon + 1:].strip()
         _check_name(alias, "alias")
@@ -237,14 +249,42 @@ def _parse_select_item(raw: str) -> SelectItem:
             raise parse_error(f"failed to parse select item {raw!r}")
         if name in ("count", "sum", "avg", "min", "max"):
             raise ApiError(400, "PGRST123", "Use of aggregate functions is not allowed")
-        return SelectEmbed(_check_name(name, "relation"), alias, hint, inner_join, parse_select(inner) if inner.strip() else [SelectStar()])
+        items = parse_select(inner, depth + 1) if inner.strip() else [SelectStar()]
+        return SelectEmbed(_check_name(name, "relation"), alias, hint, inner_join, items)
     cast = None
-    if "::" in raw:
-        raw, cast = raw.rsplit("::", 1)
-        cast = cast.strip()
+    at = _last_unquoted_cast(raw)
+    if at is not None:
+        raw, cast = raw[:at], raw[at + 2:].strip()
         if not cast:
             raise parse_error("empty cast in select")
     return SelectColumn(parse_field(raw), alias, cast)
+
+
+def _last_unquoted_cast(text: str) -> int | None:
+    """Index of the last `::` outside double quotes (`"a::b"::text` casts the column `a::b`)."""
+    quoted, found, i = False, None, 0
+    while i < len(text):
+        if text[i] == "\\" and quoted:
+            i += 2
+            continue
+        if text[i] == '"':
+            quoted = not quoted
+        elif text.startswith("::", i) and not quoted:
+            found = i
+            i += 1
+        i += 1
+    return found
+
+
+def _first_unquoted(text: str, ch: str) -> int:
+    """Index of the first `ch` outside double quotes, or len(text)."""
+    quoted = False
+    for i, c in enumerate(text):
+        if c == '"':
+            quoted = not quoted
+        elif c == ch and not quoted:
+            return i
+    return len(text)
 
 
 def _alias_colon(text: str) -> int | None:
@@ -296,9 +336,12 @@ def parse_logic(key: str, value: str) -> Logic:
     return Logic(key, _parse_logic_items(value[1:-1]), negated)
 
 
-def _parse_logic_items(body: str) -> list[Union[Logic, Condition]]:
+def _parse_logic_items(body: str, depth: int = 0) -> list[Union[Logic, Condition]]:
+    if depth > MAX_DEPTH:
+        raise parse_error(f"logic tree nested more than {MAX_DEPTH} levels deep")
     children: list[Union[Logic, Condition]] = []
-    for raw in split_top(body):
+    # Values may be PostgreSQL arrays with commas inside: `or=(tags.cs.{a,b},id.eq.1)`.
+    for raw in split_top(body, braces=True):
         raw = raw.strip()
         if not raw:
             raise parse_error("empty condition in logic tree")
@@ -308,7 +351,7 @@ def _parse_logic_items(body: str) -> list[Union[Logic, Condition]]:
             neg, probe = True, probe[4:]
         for op in ("and", "or"):
             if probe.startswith(op + "(") and probe.endswith(")"):
-                children.append(Logic(op, _parse_logic_items(probe[len(op) + 1: -1]), neg))
+                children.append(Logic(op, _parse_logic_items(probe[len(op) + 1: -1], depth + 1), neg))
                 break
         else:
             children.append(_parse_logic_condition(raw))
@@ -333,9 +376,12 @@ def _parse_logic_condition(raw: str) -> Condition:
 
 def _unquote_value(value: str) -> str:
     """In logic trees the value may be double-quoted to hold commas or parentheses."""
-    for prefix in ("not.",):
-        if value.startswith(prefix):
-            return prefix + _unquote_value(value[len(prefix):])
+    if value.startswith("not."):  # one negation at most; `parse_condition` refuses a second
+        return "not." + _unquote_operand(value[4:])
+    return _unquote_operand(value)
+
+
+def _unquote_operand(value: str) -> str:
     op, dot, rest = value.partition(".")
     if dot and rest.startswith('"') and rest.endswith('"') and len(rest) >= 2:
         return f"{op}.{unquote(rest)}"

@@ -70,7 +70,7 @@ class Accept:
             main = main.lower()
             if "nulls=stripped" in params:
                 out.strip_nulls = True
-            if main == OBJECT_MEDIA:
+            if main in (OBJECT_MEDIA, "application/vnd.pgrst.object"):
                 out.single = True
                 return out
             if main == "text/csv":

@@ -171,7 +171,7 @@ async def _json_body(request: Request) -> Any:
         raise ApiError(400, "PGRST102", "Empty or invalid json")
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ApiError(400, "PGRST102", "Empty or invalid json") from None
 
 
@@ -317,7 +317,7 @@ async def rpc_endpoint(request: Request) -> Response:
             raw = await request.body()
             try:
                 args = json.loads(raw) if raw.strip() else {}
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):
                 raise ApiError(400, "PGRST102", "Empty or invalid json") from None
             if not isinstance(args, dict):
                 raise ApiError(400, "PGRST102", "Function arguments must be a JSON object")
@@ -347,7 +347,7 @@ async def root_endpoint(request: Request) -> Response:
         ctx = RestContext(request)
     except ApiError as exc:
         return exc.response()
-    tables = sorted(t.name for (s, t) in ctx.cache.tables if s == ctx.schema)
+    tables = sorted(name for (schema, name) in ctx.cache.tables if schema == ctx.schema)
     return JSONResponse({"swagger": "2.0", "info": {"title": "CityLoop local REST", "version": "12"},
                          "paths": {f"/{t}": {} for t in tables}})
 

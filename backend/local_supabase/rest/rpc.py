@@ -7,7 +7,7 @@ from typing import Any
 
 from psycopg import sql
 
-from .builder import Builder, ReadPlan, Source
+from .builder import Builder, ReadPlan, Source, ident
 from .errors import ApiError
 from .schema_cache import Column, Function, SchemaCache, Table
 
@@ -64,8 +64,8 @@ def call_expr(builder: Builder, fn: Function, args: dict[str, Any], *, from_quer
         text = value if from_query else _text_value(value, prm.type)
         if from_query and prm.type.endswith("[]") and isinstance(value, str) and not value.startswith("{"):
             text = "{" + value + "}"
-        parts.append(sql.SQL("{} => {}").format(sql.Identifier(name), builder.cast_param(text, prm.type)))
-    return sql.SQL("{}.{}({})").format(sql.Identifier(fn.schema), sql.Identifier(fn.name), sql.SQL(", ").join(parts))
+        parts.append(sql.SQL("{} => {}").format(ident(name), builder.cast_param(text, prm.type)))
+    return sql.SQL("{}.{}({})").format(ident(fn.schema), ident(fn.name), sql.SQL(", ").join(parts))
 
 
 def rpc_statement(builder: Builder, fn: Function, args: dict[str, Any], plan: ReadPlan, *, from_query: bool,
@@ -74,20 +74,27 @@ def rpc_statement(builder: Builder, fn: Function, args: dict[str, Any], plan: Re
     call = call_expr(builder, fn, args, from_query=from_query)
     columns = _result_columns(builder.cache, fn)
     if columns is not None:
-        table = Table(fn.schema, fn.name, "f", columns)
-        src = Source(table, columns, call)
+        # Rows of a table type keep the table's relationships, so they can embed like the table.
+        table = builder.cache.tables.get(fn.return_table) if fn.return_table else None
+        src = Source(table or Table(fn.schema, fn.name, "f", columns), columns, call)
         shape = "rows" if fn.returns_set else "object"
         return builder.read(src, plan, count=count, single=single or shape == "object",
                             strip_nulls=strip_nulls), shape
     if fn.return_type == "void":
         return sql.SQL("SELECT NULL::bigint AS total, 1 AS page_total, (SELECT {})::text AS body").format(call), "void"
     if fn.returns_set:
-        name = sql.Identifier(fn.name)
-        inner = sql.SQL("SELECT _r AS {} FROM {} AS _r{}").format(name, call, builder.paging(plan.limit, plan.offset))
+        name = ident(fn.name)
+        # The function runs once, in a CTE; the page and the count read from it.
+        total = sql.SQL("(SELECT count(*) FROM _pgrst_all)") if count else sql.SQL("NULL::bigint")
         return sql.SQL(
-            "SELECT NULL::bigint AS total, count(*) AS page_total, coalesce(json_agg(_pgrst_t.{}), '[]'::json)::text AS body "
-            "FROM ({}) AS _pgrst_t").format(name, inner), "rows"
-    return sql.SQL("SELECT NULL::bigint AS total, 1 AS page_total, to_json({})::text AS body").format(call), "scalar"
+            "WITH _pgrst_all AS (SELECT _r AS {n} FROM {call} AS _r) "
+            "SELECT {total} AS total, count(*) AS page_total, "
+            "coalesce(json_agg(_pgrst_t.{n}), '[]'::json)::text AS body "
+            "FROM (SELECT {n} FROM _pgrst_all{paging}) AS _pgrst_t").format(
+                n=name, call=call, total=total, paging=builder.paging(plan.limit, plan.offset)), "rows"
+    # A NULL result is JSON `null`, not an empty body.
+    return sql.SQL("SELECT NULL::bigint AS total, 1 AS page_total, "
+                   "coalesce(to_json({})::text, 'null') AS body").format(call), "scalar"
 
 
 def _result_columns(cache: SchemaCache, fn: Function) -> dict[str, Column] | None:

@@ -148,12 +148,13 @@ where n.nspname = any(%(schemas)s) and p.prokind = 'f'
 _TYPES = """
 select t.typname from pg_type t join pg_namespace n on n.oid = t.typnamespace
 where (n.nspname = 'pg_catalog' or n.nspname = any(%(schemas)s)) and t.typname !~ '^_' and t.typtype in ('b', 'e', 'd', 'r', 'c')
-union select unnest(array['integer', 'smallint', 'bigint', 'real', 'double precision', 'boolean', 'character varying',
-  'character', 'timestamp with time zone', 'timestamp without time zone', 'time with time zone',
-  'time without time zone'])
+union select unnest(array['int', 'integer', 'smallint', 'bigint', 'real', 'float', 'double precision', 'dec', 'decimal',
+  'boolean', 'character varying', 'character', 'timestamp with time zone', 'timestamp without time zone',
+  'time with time zone', 'time without time zone', 'bit varying'])
 """
 
-_ROLES = "select rolname from pg_roles where pg_has_role(current_user, oid, 'member') and rolname <> current_user"
+# session_user, not current_user: the login's roles, even if SQL on this pooled connection ever left a `set role`.
+_ROLES = "select rolname from pg_roles where pg_has_role(session_user, oid, 'member') and rolname <> session_user"
 
 
 async def load_schema_cache(conn: psycopg.AsyncConnection, schemas: tuple[str, ...]) -> SchemaCache:
