@@ -16,7 +16,9 @@ from starlette.routing import Mount, Route
 from .. import postgres
 from ..auth.routes import auth_routes
 from ..config import Secrets, Settings, load_secrets
+from ..realtime.service import RealtimeService
 from ..rest.routes import rest_routes
+from ..storage.routes import storage_routes
 from ..rest.schema_cache import load_schema_cache
 from .db import open_pool
 from .keys import KeyVerifier
@@ -73,6 +75,8 @@ def create_app(settings: Settings | None = None, secrets: Secrets | None = None)
     settings = settings or Settings.from_environ()
     secrets = secrets or load_secrets(settings, create=False)
     state = GatewayState(settings=settings, secrets=secrets, verifier=KeyVerifier(secrets.jwt_secret))
+    realtime = RealtimeService()
+    state.services["realtime"] = realtime
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
@@ -80,16 +84,23 @@ def create_app(settings: Settings | None = None, secrets: Secrets | None = None)
         auth_url = postgres.role_url(settings, secrets, "supabase_auth_admin", secrets.auth_admin_password)
         state.rest_pool = await open_pool(rest_url, min_size=2, max_size=settings.pool_size, name="rest")
         state.auth_pool = await open_pool(auth_url, min_size=1, max_size=4, name="auth")
+        storage_url = postgres.role_url(settings, secrets, "supabase_storage_admin", secrets.storage_admin_password)
+        state.storage_pool = await open_pool(storage_url, min_size=1, max_size=4, name="storage")
         await _reload(state)
         listener = asyncio.create_task(_listen_for_reload(state, rest_url))
+        for service in state.services.values():
+            await service.start(state)
         try:
             yield
         finally:
+            for service in reversed(list(state.services.values())):
+                await service.stop()
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
             await state.rest_pool.close()
             await state.auth_pool.close()
+            await state.storage_pool.close()
 
     app = Starlette(
         exception_handlers={HTTPException: _http_error},
@@ -97,6 +108,8 @@ def create_app(settings: Settings | None = None, secrets: Secrets | None = None)
             Route("/health", _health),
             Mount("/auth/v1", routes=auth_routes()),
             Mount("/rest/v1", routes=rest_routes()),
+            Mount("/storage/v1", routes=storage_routes()),
+            *realtime.routes(),
         ],
         lifespan=lifespan,
     )

@@ -22,7 +22,11 @@ class GatewayState:
     verifier: KeyVerifier
     rest_pool: AsyncConnectionPool | None = None
     auth_pool: AsyncConnectionPool | None = None
+    # Logged in as supabase_storage_admin (owner of the storage schema, not a superuser):
+    # internal reads such as a bucket's limits, never a caller's request.
+    storage_pool: AsyncConnectionPool | None = None
     schema_cache: "SchemaCache | None" = None
+    # Long-running parts with `async start(state)` / `async stop()` (the realtime server).
     services: dict[str, Any] = field(default_factory=dict)
 
 

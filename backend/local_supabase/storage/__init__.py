@@ -1,0 +1,1 @@
+"""`/storage/v1`: Supabase Storage's HTTP API over `storage.objects` rows and files in the state folder."""
