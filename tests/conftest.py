@@ -24,6 +24,7 @@ import pytest
 from supabase import Client, ClientOptions, create_client
 
 FIXTURES = Path(__file__).parent / "fixtures"
+STORAGE_MAX_BYTES = 4 * 1024 * 1024
 
 
 def free_port() -> int:
@@ -60,6 +61,8 @@ def stack() -> StackInfo:
         "CITYLOOP_DB_SCHEMAS": "public,graphql_public,tests",
         # The whole suite signs in from 127.0.0.1; the per-address limit has its own test.
         "CITYLOOP_SIGNIN_ADDRESS_ATTEMPTS": "100000",
+        # Small enough that the Storage tests can pass the global upload limit cheaply.
+        "CITYLOOP_STORAGE_MAX_BYTES": str(STORAGE_MAX_BYTES),
     })
     if os.environ.get("CITYLOOP_TEST_DATABASE_URL"):
         os.environ["DATABASE_URL"] = os.environ["CITYLOOP_TEST_DATABASE_URL"]

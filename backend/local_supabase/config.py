@@ -24,6 +24,8 @@ DEFAULT_EXPOSED_SCHEMAS = ("public", "graphql_public")
 # Keys are signed to last ten years, like `supabase start`'s demo keys.
 KEY_LIFETIME_S = 10 * 365 * 24 * 3600
 KEY_ISSUED_AT = 1767225600  # 2026-01-01
+# Hosted Supabase's default upload limit on the free plan.
+DEFAULT_STORAGE_MAX_BYTES = 50 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class Settings:
     signin_window_s: int = 300
     max_rows: int | None = None
     pool_size: int = 10
+    # Largest object `/storage/v1` accepts (a bucket's file_size_limit can only lower it).
+    storage_max_bytes: int = DEFAULT_STORAGE_MAX_BYTES
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -61,6 +65,7 @@ class Settings:
             signin_window_s=int(env.get("CITYLOOP_SIGNIN_WINDOW", 300)),
             max_rows=int(env["CITYLOOP_MAX_ROWS"]) if env.get("CITYLOOP_MAX_ROWS") else None,
             pool_size=int(env.get("CITYLOOP_POOL_SIZE", 10)),
+            storage_max_bytes=int(env.get("CITYLOOP_STORAGE_MAX_BYTES", DEFAULT_STORAGE_MAX_BYTES)),
         )
 
     # --- paths -----------------------------------------------------------

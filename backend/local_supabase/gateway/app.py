@@ -18,6 +18,7 @@ from ..auth.routes import auth_routes
 from ..config import Secrets, Settings, load_secrets
 from ..realtime.service import RealtimeService
 from ..rest.routes import rest_routes
+from ..storage.errors import route_error
 from ..storage.routes import storage_routes
 from ..rest.schema_cache import load_schema_cache
 from .db import open_pool
@@ -60,6 +61,8 @@ async def _reload(state: GatewayState) -> None:
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
     """Unmatched paths and methods answer in the service's own error shape, not plain text."""
     path = request.url.path
+    if path.startswith("/storage/v1"):  # storage3 reads only Storage's own error shape
+        return route_error(request.method, path, exc.status_code)
     if path.startswith("/rest/v1"):
         code = {404: "PGRST125", 405: "PGRST117"}.get(exc.status_code, "PGRST000")
         message = {404: f"Invalid path specified in request URL: {path}",
@@ -94,7 +97,10 @@ def create_app(settings: Settings | None = None, secrets: Secrets | None = None)
             yield
         finally:
             for service in reversed(list(state.services.values())):
-                await service.stop()
+                # Not everything kept in `services` is a long-running part (auth keeps its sign-in counters there).
+                stop = getattr(service, "stop", None)
+                if stop is not None:
+                    await stop()
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
