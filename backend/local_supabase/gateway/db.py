@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from contextlib import asynccontextmanager
-from typing import AsyncIterator, Mapping
+from typing import Any, AsyncIterator, Callable, Mapping
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
@@ -35,6 +35,15 @@ async def open_pool(conninfo: str, *, min_size: int = 2, max_size: int = 10, nam
     return pool
 
 
+def _prelude_values(caller: Caller, method: str, path: str, headers: Mapping[str, str] | str,
+                    search_path: str) -> tuple[str, ...]:
+    """The prelude's parameters. `headers` may already be JSON text; the claims' JSON is made
+    once per token (`Caller.claims_json`)."""
+    claims = caller.claims_json if caller.claims_json is not None else json.dumps(caller.claims)
+    headers_json = headers if isinstance(headers, str) else json.dumps(dict(headers))
+    return (caller.role, claims, method, path, headers_json, search_path)
+
+
 @asynccontextmanager
 async def caller_transaction(
     pool: AsyncConnectionPool,
@@ -42,7 +51,7 @@ async def caller_transaction(
     *,
     method: str,
     path: str,
-    headers: Mapping[str, str],
+    headers: Mapping[str, str] | str,
     search_path: str = "public",
     read_only: bool = False,
 ) -> AsyncIterator[psycopg.AsyncConnection]:
@@ -56,7 +65,7 @@ async def caller_transaction(
     explicit transaction so the caller can look at the result and raise to roll
     back before COMMIT.
     """
-    values = (caller.role, json.dumps(caller.claims), method, path, json.dumps(dict(headers)), search_path)
+    values = _prelude_values(caller, method, path, headers, search_path)
     async with pool.connection() as conn:
         if read_only:
             async with conn.pipeline():
@@ -67,3 +76,41 @@ async def caller_transaction(
                 async with conn.transaction():
                     await conn.execute(_PRELUDE, values)
                     yield conn
+
+
+async def fetch_one_as_caller(
+    pool: AsyncConnectionPool,
+    caller: Caller,
+    statement: str,
+    params: Mapping[str, Any],
+    *,
+    method: str,
+    path: str,
+    headers: Mapping[str, str] | str,
+    search_path: str = "public",
+    read_only: bool = False,
+    check: Callable[[Any], None] | None = None,
+) -> Any:
+    """`caller_transaction` for one statement: run it and return its first row.
+
+    The same transactions, without the generator context manager on the hot path.
+    `check(row)` runs before COMMIT for a write, so raising there rolls it back; a
+    read is already over when it runs (its row is read after the Sync)."""
+    values = _prelude_values(caller, method, path, headers, search_path)
+    async with pool.connection() as conn:
+        if read_only:
+            async with conn.pipeline():
+                await conn.execute(_READ_ONLY_PRELUDE, values)
+                cur = await conn.execute(statement, params)
+        else:
+            async with conn.pipeline(), conn.transaction():
+                await conn.execute(_PRELUDE, values)
+                cur = await conn.execute(statement, params)
+                row = await cur.fetchone()
+                if check is not None:
+                    check(row)  # raising here rolls the transaction back
+                return row
+    row = await cur.fetchone()
+    if check is not None:
+        check(row)
+    return row

@@ -1,8 +1,11 @@
 """Turn a parsed request into one SQL statement whose answer is JSON built in SQL.
 
-Every identifier is looked up in the schema cache and quoted with
-`ident()` (psycopg.sql.Identifier); every value is a named bound parameter. Types used in
-casts come from the catalog (`format_type`) or from the cache's list of type names.
+Statements are plain `str`: psycopg caches the conversion of a query by its text, so a
+repeated request shape costs no re-parsing (psycopg.sql objects were rebuilt and
+re-rendered on every request). Every identifier is looked up in the schema cache (or
+is an alias checked by the parser) and quoted with `ident()`; every value is a named
+bound parameter `%(pN)s`, never spliced. Types used in casts come from the catalog
+(`format_type`) or from the cache's list of type names.
 """
 
 from __future__ import annotations
@@ -11,14 +14,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Union
 
-from psycopg import sql
-
 from . import parser as p
 from .errors import ApiError, column_error, parse_error
 from .schema_cache import Column, ForeignKey, SchemaCache, Table
 
 _IS_VALUES = {"null": "NULL", "not_null": "NOT NULL", "true": "TRUE", "false": "FALSE", "unknown": "UNKNOWN"}
 _COMPARE = {"eq": "=", "neq": "<>", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "isdistinct": "IS DISTINCT FROM"}
+_LIKE_OPS = {"like": "LIKE", "ilike": "ILIKE", "match": "~", "imatch": "~*"}
 _RANGE_OPS = {"cs": "@>", "cd": "<@", "ov": "&&", "sl": "<<", "sr": ">>", "nxr": "&<", "nxl": "&>", "adj": "-|-"}
 _FTS_FUNCS = {"fts": "to_tsquery", "plfts": "plainto_tsquery", "phfts": "phraseto_tsquery", "wfts": "websearch_to_tsquery"}
 _CAST_RE = re.compile(r"^[a-z_][a-z0-9_ ]*(\[\])?$")
@@ -26,13 +28,18 @@ _CAST_RE = re.compile(r"^[a-z_][a-z0-9_ ]*(\[\])?$")
 Filter = Union[p.Condition, p.Logic]
 
 
-def ident(name: str) -> sql.Identifier:
+def ident(name: str) -> str:
     """A quoted identifier for statements run with parameters (all of ours are).
 
-    psycopg reads `%` as the start of a placeholder even inside quotes, so an alias
-    such as `%` or `%(p0)s` would break the statement or bind a parameter into a name:
-    `%%` is how it is written literally."""
-    return sql.Identifier(name.replace("%", "%%"))
+    Quoted as PostgreSQL does (`"` doubled). psycopg reads `%` as the start of a
+    placeholder even inside quotes, so an alias such as `%` or `%(p0)s` would break
+    the statement or bind a parameter into a name: `%%` is how it is written literally."""
+    return '"' + name.replace('"', '""').replace("%", "%%") + '"'
+
+
+def sql_text(type_name: str) -> str:
+    """A catalog type name (or other trusted SQL text) written into a statement run with parameters."""
+    return type_name.replace("%", "%%")
 
 
 @dataclass
@@ -62,7 +69,7 @@ class Source:
 
     table: Table
     columns: dict[str, Column]
-    from_sql: sql.Composable
+    from_sql: str  # SQL text: a quoted table name, a function call or a CTE name
 
 
 class Builder:
@@ -72,22 +79,22 @@ class Builder:
         self._alias_n = 0
 
     # ------------------------------------------------------------ basics
-    def param(self, value: Any) -> sql.Placeholder:
+    def param(self, value: Any) -> str:
         _refuse_nul(value)
         name = f"p{len(self.params)}"
         self.params[name] = value
-        return sql.Placeholder(name)
+        return f"%({name})s"
 
-    def cast_param(self, value: Any, type_name: str) -> sql.Composed:
-        return sql.SQL("{}::{}").format(self.param(value), sql.SQL(type_name.replace("%", "%%")))
+    def cast_param(self, value: Any, type_name: str) -> str:
+        return f"{self.param(value)}::{sql_text(type_name)}"
 
-    def alias(self) -> sql.Identifier:
+    def alias(self) -> str:
         self._alias_n += 1
-        return ident(f"t{self._alias_n}")
+        return f'"t{self._alias_n}"'
 
     @staticmethod
-    def qualified(table: Table) -> sql.Composed:
-        return sql.SQL("{}.{}").format(ident(table.schema), ident(table.name))
+    def qualified(table: Table) -> str:
+        return f"{ident(table.schema)}.{ident(table.name)}"
 
     def column(self, columns: dict[str, Column], table: Table, name: str) -> Column:
         col = columns.get(name)
@@ -95,37 +102,36 @@ class Builder:
             raise column_error(table.name, name)
         return col
 
-    def field_expr(self, alias: sql.Identifier, columns: dict[str, Column], table: Table,
-                   f: p.Field) -> tuple[sql.Composable, str]:
+    def field_expr(self, alias: str, columns: dict[str, Column], table: Table, f: p.Field) -> tuple[str, str]:
         """SQL for a column or JSON path, with the type of its value."""
         col = self.column(columns, table, f.name)
-        expr: sql.Composable = sql.SQL("{}.{}").format(alias, ident(col.name))
+        expr = f"{alias}.{ident(col.name)}"
         typ = col.type
         if f.json_path and typ not in ("json", "jsonb"):
             raise ApiError(400, "22023", f"column {table.name}.{col.name} is not JSON; `->` needs a json or jsonb column")
         if f.json_path:
-            # One flat `(col -> k1 ->> k2)`: a long path must not become deeply nested SQL objects.
-            parts: list[sql.Composable] = [expr]
+            # One flat `(col -> k1 ->> k2)`, however long the path.
+            parts = [expr]
             for op, key in f.json_path:
                 key_param = self.cast_param(int(key), "integer") if _is_int(key) else self.cast_param(key, "text")
-                parts += [sql.SQL(op), key_param]
+                parts += [op, key_param]
                 typ = "text" if op == "->>" else typ
-            expr = sql.SQL("({})").format(sql.SQL(" ").join(parts))
+            expr = "(" + " ".join(parts) + ")"
         return expr, typ
 
     # ------------------------------------------------------------ select list
-    def select_list(self, src: Source, alias: sql.Identifier, items: list[p.SelectItem],
-                    embeds: dict[str, EmbedOptions], path: str = "") -> list[sql.Composable]:
-        out: list[sql.Composable] = []
+    def select_list(self, src: Source, alias: str, items: list[p.SelectItem],
+                    embeds: dict[str, EmbedOptions], path: str = "") -> list[str]:
+        out: list[str] = []
         for item in items:
             if isinstance(item, p.SelectStar):
-                out.extend(sql.SQL("{}.{}").format(alias, ident(c)) for c in src.columns)
+                out.extend(f"{alias}.{ident(c)}" for c in src.columns)
             elif isinstance(item, p.SelectColumn):
                 expr, _ = self.field_expr(alias, src.columns, src.table, item.field)
                 if item.cast:
-                    expr = sql.SQL("({})::{}").format(expr, sql.SQL(self.checked_cast(item.cast)))
+                    expr = f"({expr})::{self.checked_cast(item.cast)}"
                 name = item.alias or item.field.default_alias
-                out.append(sql.SQL("{} AS {}").format(expr, ident(name)))
+                out.append(f"{expr} AS {ident(name)}")
             else:
                 out.append(self.embed(src, alias, item, embeds, path))
         if not out:
@@ -167,15 +173,12 @@ class Builder:
                            f"Try changing '{embed.name}' to one of the relationships above, e.g. '{embed.name}!{matches[0][1].name}'.")
         return matches[0]
 
-    def join_condition(self, parent_alias: sql.Identifier, child_alias: sql.Identifier, fk: ForeignKey,
-                       kind: str) -> sql.Composable:
-        pairs = []
-        for col, ref in zip(fk.columns, fk.ref_columns):
-            if kind == "many_to_one":  # parent.col -> child.ref
-                pairs.append(sql.SQL("{}.{} = {}.{}").format(child_alias, ident(ref), parent_alias, ident(col)))
-            else:  # child.col -> parent.ref
-                pairs.append(sql.SQL("{}.{} = {}.{}").format(child_alias, ident(col), parent_alias, ident(ref)))
-        return sql.SQL(" AND ").join(pairs)
+    def join_condition(self, parent_alias: str, child_alias: str, fk: ForeignKey, kind: str) -> str:
+        if kind == "many_to_one":  # parent.col -> child.ref
+            pairs = zip(fk.ref_columns, fk.columns)
+        else:  # child.col -> parent.ref
+            pairs = zip(fk.columns, fk.ref_columns)
+        return " AND ".join(f"{child_alias}.{ident(c)} = {parent_alias}.{ident(pc)}" for c, pc in pairs)
 
     def is_to_one(self, child: Table, fk: ForeignKey, kind: str) -> bool:
         if kind == "many_to_one":
@@ -187,8 +190,8 @@ class Builder:
         """Options given as `alias.col=...` (or `name.col=...`) for the embed at `path`."""
         return embeds.get(path + (embed.alias or embed.name)) or embeds.get(path + embed.name) or EmbedOptions()
 
-    def embed(self, src: Source, parent_alias: sql.Identifier, embed: p.SelectEmbed,
-              embeds: dict[str, EmbedOptions], path: str) -> sql.Composable:
+    def embed(self, src: Source, parent_alias: str, embed: p.SelectEmbed,
+              embeds: dict[str, EmbedOptions], path: str) -> str:
         child, fk, kind = self.resolve(src.table, embed)
         key = path + (embed.alias or embed.name)
         opts = self.embed_options(embeds, embed, path)
@@ -197,19 +200,16 @@ class Builder:
         items = self.select_list(child_src, child_alias, embed.items, embeds, key + ".")
         where = [self.join_condition(parent_alias, child_alias, fk, kind)]
         where += self.conditions(child_alias, child_src, opts.filters, embed.items, embeds, key + ".")
-        inner = sql.SQL("SELECT {} FROM {} AS {} WHERE {}").format(
-            sql.SQL(", ").join(items), child_src.from_sql, child_alias, sql.SQL(" AND ").join(where))
+        inner = f"SELECT {', '.join(items)} FROM {child_src.from_sql} AS {child_alias} WHERE {' AND '.join(where)}"
         name = ident(embed.alias or embed.name)
         e = self.alias()
         if self.is_to_one(child, fk, kind):
-            inner = sql.SQL("{} LIMIT 1").format(inner)
-            return sql.SQL("(SELECT row_to_json({e}) FROM ({q}) AS {e}) AS {n}").format(e=e, q=inner, n=name)
-        inner = sql.SQL("{}{}{}").format(inner, self.order_by(child_alias, child_src, opts.order),
-                                          self.paging(opts.limit, opts.offset))
-        return sql.SQL("COALESCE((SELECT json_agg({e}) FROM ({q}) AS {e}), '[]'::json) AS {n}").format(e=e, q=inner, n=name)
+            return f"(SELECT row_to_json({e}) FROM ({inner} LIMIT 1) AS {e}) AS {name}"
+        inner += self.order_by(child_alias, child_src, opts.order) + self.paging(opts.limit, opts.offset)
+        return f"COALESCE((SELECT json_agg({e}) FROM ({inner}) AS {e}), '[]'::json) AS {name}"
 
-    def embed_exists(self, src: Source, parent_alias: sql.Identifier, embed: p.SelectEmbed,
-                     embeds: dict[str, EmbedOptions], path: str) -> sql.Composable:
+    def embed_exists(self, src: Source, parent_alias: str, embed: p.SelectEmbed,
+                     embeds: dict[str, EmbedOptions], path: str) -> str:
         """`!inner` and `rel=not.is.null`: keep parents whose embed has a matching row.
 
         The embed's own filters and its nested `!inner` embeds decide what matches."""
@@ -220,11 +220,10 @@ class Builder:
         child_src = Source(child, child.columns, self.qualified(child))
         where = [self.join_condition(parent_alias, child_alias, fk, kind)]
         where += self.conditions(child_alias, child_src, opts.filters, embed.items, embeds, key + ".")
-        return sql.SQL("EXISTS (SELECT 1 FROM {} AS {} WHERE {})").format(
-            child_src.from_sql, child_alias, sql.SQL(" AND ").join(where))
+        return f"EXISTS (SELECT 1 FROM {child_src.from_sql} AS {child_alias} WHERE {' AND '.join(where)})"
 
-    def conditions(self, alias: sql.Identifier, src: Source, filters: list[Filter], items: list[p.SelectItem],
-                   embeds: dict[str, EmbedOptions], path: str) -> list[sql.Composable]:
+    def conditions(self, alias: str, src: Source, filters: list[Filter], items: list[p.SelectItem],
+                   embeds: dict[str, EmbedOptions], path: str) -> list[str]:
         """The WHERE terms of one level: its filters, `!inner` embeds and `rel=(not.)is.null` tests."""
         conds = [self.filter(alias, src, f) for f in filters]
         for item in items:
@@ -235,110 +234,103 @@ class Builder:
                 conds.append(self.embed_exists(src, alias, item, embeds, path))
             for wanted in existence:
                 exists = self.embed_exists(src, alias, item, embeds, path)
-                conds.append(exists if wanted else sql.SQL("NOT {}").format(exists))
+                conds.append(exists if wanted else f"NOT {exists}")
         return conds
 
     # ------------------------------------------------------------ filters
-    def filter(self, alias: sql.Identifier, src: Source, f: Filter) -> sql.Composable:
+    def filter(self, alias: str, src: Source, f: Filter) -> str:
         if isinstance(f, p.Logic):
             if not f.children:
-                expr: sql.Composable = sql.SQL("TRUE" if f.operator == "and" else "FALSE")
+                expr = "TRUE" if f.operator == "and" else "FALSE"
             else:
-                joiner = sql.SQL(" AND " if f.operator == "and" else " OR ")
-                expr = sql.SQL("({})").format(joiner.join(self.filter(alias, src, c) for c in f.children))
-            return sql.SQL("NOT {}").format(expr) if f.negated else expr
+                joiner = " AND " if f.operator == "and" else " OR "
+                expr = "(" + joiner.join(self.filter(alias, src, c) for c in f.children) + ")"
+            return f"NOT {expr}" if f.negated else expr
         expr = self.condition(alias, src, f)
-        return sql.SQL("NOT ({})").format(expr) if f.negated else expr
+        return f"NOT ({expr})" if f.negated else expr
 
-    def condition(self, alias: sql.Identifier, src: Source, c: p.Condition) -> sql.Composable:
+    def condition(self, alias: str, src: Source, c: p.Condition) -> str:
         lhs, typ = self.field_expr(alias, src.columns, src.table, c.field)
         op, value = c.operator, c.value
         if op == "is":
             kw = _IS_VALUES.get(value.lower())
             if kw is None:
                 raise parse_error(f'"failed to parse filter (is.{value})"', "is accepts null, not_null, true, false or unknown")
-            return sql.SQL("{} IS {}").format(lhs, sql.SQL(kw))
+            return f"{lhs} IS {kw}"
+        # `c.modifier` is `any` or `all` (checked by the parser), so it is safe to write.
         if op in _COMPARE:
             if c.modifier:
-                return sql.SQL("{} {} {}({})").format(lhs, sql.SQL(_COMPARE[op]), sql.SQL(c.modifier.upper()),
-                                                     self.cast_param(_array_items(value), _array_of(typ)))
-            return sql.SQL("{} {} {}").format(lhs, sql.SQL(_COMPARE[op]), self.cast_param(value, typ))
-        if op in ("like", "ilike", "match", "imatch"):
-            sql_op = {"like": "LIKE", "ilike": "ILIKE", "match": "~", "imatch": "~*"}[op]
+                return f"{lhs} {_COMPARE[op]} {c.modifier.upper()}({self.cast_param(_array_items(value), _array_of(typ))})"
+            return f"{lhs} {_COMPARE[op]} {self.cast_param(value, typ)}"
+        if op in _LIKE_OPS:
+            sql_op = _LIKE_OPS[op]
             conv = (lambda v: v.replace("*", "%")) if op in ("like", "ilike") else (lambda v: v)
             if c.modifier:
-                return sql.SQL("{}::text {} {}({})").format(lhs, sql.SQL(sql_op), sql.SQL(c.modifier.upper()),
-                                                           self.cast_param([conv(v) if v is not None else None for v in _array_items(value)], "text[]"))
-            return sql.SQL("{}::text {} {}").format(lhs, sql.SQL(sql_op), self.cast_param(conv(value), "text"))
+                patterns = [conv(v) if v is not None else None for v in _array_items(value)]
+                return f"{lhs}::text {sql_op} {c.modifier.upper()}({self.cast_param(patterns, 'text[]')})"
+            return f"{lhs}::text {sql_op} {self.cast_param(conv(value), 'text')}"
         if op == "in":
-            return sql.SQL("{} = ANY({})").format(lhs, self.cast_param(p.parse_list(value), _array_of(typ)))
+            return f"{lhs} = ANY({self.cast_param(p.parse_list(value), _array_of(typ))})"
         if op in _RANGE_OPS:
-            return sql.SQL("{} {} {}").format(lhs, sql.SQL(_RANGE_OPS[op]), self.cast_param(value, typ))
+            return f"{lhs} {_RANGE_OPS[op]} {self.cast_param(value, typ)}"
         if op in _FTS_FUNCS:
-            fn = sql.SQL(_FTS_FUNCS[op])
+            fn = _FTS_FUNCS[op]
             if c.modifier:
                 config = self.cast_param(c.modifier, "regconfig")
-                query = sql.SQL("{}({}, {})").format(fn, config, self.cast_param(value, "text"))
-                doc = lhs if typ == "tsvector" else sql.SQL("to_tsvector({}, {}::text)").format(config, lhs)
+                query = f"{fn}({config}, {self.cast_param(value, 'text')})"
+                doc = lhs if typ == "tsvector" else f"to_tsvector({config}, {lhs}::text)"
             else:
-                query = sql.SQL("{}({})").format(fn, self.cast_param(value, "text"))
-                doc = lhs if typ == "tsvector" else sql.SQL("to_tsvector({}::text)").format(lhs)
-            return sql.SQL("{} @@ {}").format(doc, query)
+                query = f"{fn}({self.cast_param(value, 'text')})"
+                doc = lhs if typ == "tsvector" else f"to_tsvector({lhs}::text)"
+            return f"{doc} @@ {query}"
         raise parse_error(f"unknown operator {op}")
 
     # ------------------------------------------------------------ order and paging
-    def order_by(self, alias: sql.Identifier, src: Source, terms: list[p.OrderTerm]) -> sql.Composable:
+    def order_by(self, alias: str, src: Source, terms: list[p.OrderTerm]) -> str:
         if not terms:
-            return sql.SQL("")
+            return ""
         parts = []
         for t in terms:
             if t.relation is not None:
                 raise parse_error("ordering by an embedded resource's column is not supported; use rel.order=")
             expr, _ = self.field_expr(alias, src.columns, src.table, t.field)
-            s = sql.SQL("{} {}").format(expr, sql.SQL("DESC" if t.descending else "ASC"))
+            s = f"{expr} {'DESC' if t.descending else 'ASC'}"
             if t.nulls:
-                s = sql.SQL("{} NULLS {}").format(s, sql.SQL(t.nulls.upper()))
+                s += f" NULLS {t.nulls.upper()}"
             parts.append(s)
-        return sql.SQL(" ORDER BY {}").format(sql.SQL(", ").join(parts))
+        return " ORDER BY " + ", ".join(parts)
 
-    def paging(self, limit: int | None, offset: int | None) -> sql.Composable:
-        out = sql.SQL("")
+    def paging(self, limit: int | None, offset: int | None) -> str:
+        out = ""
         if limit is not None:
-            out = sql.SQL("{} LIMIT {}").format(out, self.cast_param(limit, "bigint"))
+            out += f" LIMIT {self.cast_param(limit, 'bigint')}"
         if offset:
-            out = sql.SQL("{} OFFSET {}").format(out, self.cast_param(offset, "bigint"))
+            out += f" OFFSET {self.cast_param(offset, 'bigint')}"
         return out
 
     # ------------------------------------------------------------ whole statements
-    def where(self, alias: sql.Identifier, src: Source, plan: ReadPlan) -> sql.Composable:
+    def where(self, alias: str, src: Source, plan: ReadPlan) -> str:
         conds = self.conditions(alias, src, plan.filters, plan.select, plan.embeds, "")
         if not conds:
-            return sql.SQL("")
-        return sql.SQL(" WHERE {}").format(sql.SQL(" AND ").join(conds))
+            return ""
+        return " WHERE " + " AND ".join(conds)
 
     def read(self, src: Source, plan: ReadPlan, *, count: bool, single: bool, strip_nulls: bool,
-             scalar: bool = False) -> sql.Composed:
+             scalar: bool = False) -> str:
         """SELECT answering (total, page_total, body) for a table, view, function result or write result."""
-        alias = ident("t0")
+        alias = '"t0"'
         items = self.select_list(src, alias, plan.select, plan.embeds)
         where = self.where(alias, src, plan)
-        inner = sql.SQL("SELECT {} FROM {} AS {}{}{}{}").format(
-            sql.SQL(", ").join(items), src.from_sql, alias, where,
-            self.order_by(alias, src, plan.order), self.paging(plan.limit, plan.offset))
-        total = sql.SQL("NULL::bigint")
-        if count:
-            total = sql.SQL("(SELECT count(*) FROM {} AS {}{})").format(src.from_sql, alias, where)
+        inner = (f"SELECT {', '.join(items)} FROM {src.from_sql} AS {alias}{where}"
+                 f"{self.order_by(alias, src, plan.order)}{self.paging(plan.limit, plan.offset)}")
+        total = f"(SELECT count(*) FROM {src.from_sql} AS {alias}{where})" if count else "NULL::bigint"
         return self.envelope(inner, total, single=single, strip_nulls=strip_nulls)
 
     @staticmethod
-    def envelope(inner: sql.Composable, total: sql.Composable, *, single: bool, strip_nulls: bool) -> sql.Composed:
-        agg = sql.SQL("json_agg(_pgrst_t)")
-        if strip_nulls:
-            agg = sql.SQL("json_strip_nulls(json_agg(_pgrst_t))")
-        body = sql.SQL("coalesce(({}) -> 0, 'null'::json)::text").format(agg) if single else \
-            sql.SQL("coalesce({}, '[]'::json)::text").format(agg)
-        return sql.SQL("SELECT {} AS total, count(_pgrst_t) AS page_total, {} AS body FROM ({}) AS _pgrst_t").format(
-            total, body, inner)
+    def envelope(inner: str, total: str, *, single: bool, strip_nulls: bool) -> str:
+        agg = "json_strip_nulls(json_agg(_pgrst_t))" if strip_nulls else "json_agg(_pgrst_t)"
+        body = f"coalesce(({agg}) -> 0, 'null'::json)::text" if single else f"coalesce({agg}, '[]'::json)::text"
+        return f"SELECT {total} AS total, count(_pgrst_t) AS page_total, {body} AS body FROM ({inner}) AS _pgrst_t"
 
 
 def _refuse_nul(value: Any) -> None:

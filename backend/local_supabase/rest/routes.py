@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import logging
@@ -10,12 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from psycopg import sql
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..gateway.db import caller_transaction
+from ..gateway.db import caller_transaction, fetch_one_as_caller
 from ..gateway.keys import Caller, KeyError_
 from ..gateway.state import GatewayState, gateway_state
 from . import parser as p
@@ -40,9 +40,25 @@ def _result(row) -> Result:
     return Result(row[0], row[1], row[2])
 
 
+@functools.lru_cache(maxsize=64)  # one entry per exposed schema
 def _search_path(schema: str) -> str:
     names = [schema] + [s for s in ("public", "extensions") if s != schema]
     return ", ".join('"' + n.replace('"', '""') + '"' for n in names)
+
+
+def _headers_json(scope) -> str:
+    """`request.headers` as a JSON object (last value of a repeated name wins), straight from the ASGI scope."""
+    return json.dumps({k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]})
+
+
+def _request_path(scope) -> str:
+    """What `request.url.path` gives, without building and re-parsing the whole URL.
+
+    Starlette escapes `?`, `#` and `\\` in the path; urlsplit drops tabs and newlines."""
+    path = scope["path"].replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
+    if "\t" in path or "\r" in path or "\n" in path:
+        path = path.replace("\t", "").replace("\r", "").replace("\n", "")
+    return path
 
 
 class RestContext:
@@ -74,38 +90,27 @@ class RestContext:
             raise ApiError(406, "PGRST106", f"The schema must be one of the following: {', '.join(self.cache.schemas)}")
         return wanted
 
-    async def run(self, statement: sql.Composable, params: dict[str, Any], *, read_only: bool,
+    async def run(self, statement: str, params: dict[str, Any], *, read_only: bool,
                   check=None) -> Result:
         """Run one statement as the caller. `check` sees the result before COMMIT and may raise to roll back."""
-        headers = {k.lower(): v for k, v in self.request.headers.items()}
         try:
-            async with caller_transaction(
-                self.state.rest_pool, self.caller, method=self.request.method, path=self.request.url.path,
-                headers=headers, search_path=_search_path(self.schema), read_only=read_only,
-            ) as conn:
-                cur = await conn.execute(statement, params)
-                if read_only:
-                    result = None  # nothing to undo: read after COMMIT, in the same round trip
-                else:
-                    result = _result(await cur.fetchone())
-                    if check is not None:
-                        check(result)  # raising here rolls the transaction back
-            if result is None:
-                result = _result(await cur.fetchone())
-                if check is not None:
-                    check(result)
-            return result
+            row = await fetch_one_as_caller(
+                self.state.rest_pool, self.caller, statement, params, method=self.request.method,
+                path=_request_path(self.request.scope), headers=_headers_json(self.request.scope),
+                search_path=_search_path(self.schema), read_only=read_only,
+                check=None if check is None else lambda row: check(_result(row)),
+            )
         except psycopg.Error as exc:
             raise from_pg(exc, anonymous=self.caller.role == "anon") from None
+        return _result(row)
 
-    async def run_many(self, statements: list[sql.Composable], params: dict[str, Any], check=None) -> Result:
+    async def run_many(self, statements: list[str], params: dict[str, Any], check=None) -> Result:
         """Several writes in one transaction, without RETURNING (`return=minimal`)."""
-        headers = {k.lower(): v for k, v in self.request.headers.items()}
         affected = 0
         try:
             async with caller_transaction(
-                self.state.rest_pool, self.caller, method=self.request.method, path=self.request.url.path,
-                headers=headers, search_path=_search_path(self.schema),
+                self.state.rest_pool, self.caller, method=self.request.method, path=_request_path(self.request.scope),
+                headers=_headers_json(self.request.scope), search_path=_search_path(self.schema),
             ) as conn:
                 for statement in statements:
                     cur = await conn.execute(statement, params)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from psycopg import sql
-
 from .builder import Builder, ReadPlan, Source, ident
 from .errors import ApiError
 from .schema_cache import Column, Function, SchemaCache, Table
@@ -56,7 +54,7 @@ def _array_literal(items: list) -> str:
     return "{" + ",".join(parts) + "}"
 
 
-def call_expr(builder: Builder, fn: Function, args: dict[str, Any], *, from_query: bool) -> sql.Composed:
+def call_expr(builder: Builder, fn: Function, args: dict[str, Any], *, from_query: bool) -> str:
     by_name = {prm.name: prm for prm in fn.params}
     parts = []
     for name, value in args.items():
@@ -64,12 +62,13 @@ def call_expr(builder: Builder, fn: Function, args: dict[str, Any], *, from_quer
         text = value if from_query else _text_value(value, prm.type)
         if from_query and prm.type.endswith("[]") and isinstance(value, str) and not value.startswith("{"):
             text = "{" + value + "}"
-        parts.append(sql.SQL("{} => {}").format(ident(name), builder.cast_param(text, prm.type)))
-    return sql.SQL("{}.{}({})").format(ident(fn.schema), ident(fn.name), sql.SQL(", ").join(parts))
+        # The catalog's spelling of the argument name, not the request's (they are equal).
+        parts.append(f"{ident(prm.name)} => {builder.cast_param(text, prm.type)}")
+    return f"{ident(fn.schema)}.{ident(fn.name)}({', '.join(parts)})"
 
 
 def rpc_statement(builder: Builder, fn: Function, args: dict[str, Any], plan: ReadPlan, *, from_query: bool,
-                  count: bool, single: bool, strip_nulls: bool) -> tuple[sql.Composed, str]:
+                  count: bool, single: bool, strip_nulls: bool) -> tuple[str, str]:
     """Statement answering (total, page_total, body) and the shape: 'rows', 'object' or 'scalar'."""
     call = call_expr(builder, fn, args, from_query=from_query)
     columns = _result_columns(builder.cache, fn)
@@ -81,20 +80,17 @@ def rpc_statement(builder: Builder, fn: Function, args: dict[str, Any], plan: Re
         return builder.read(src, plan, count=count, single=single or shape == "object",
                             strip_nulls=strip_nulls), shape
     if fn.return_type == "void":
-        return sql.SQL("SELECT NULL::bigint AS total, 1 AS page_total, (SELECT {})::text AS body").format(call), "void"
+        return f"SELECT NULL::bigint AS total, 1 AS page_total, (SELECT {call})::text AS body", "void"
     if fn.returns_set:
-        name = ident(fn.name)
+        n = ident(fn.name)
         # The function runs once, in a CTE; the page and the count read from it.
-        total = sql.SQL("(SELECT count(*) FROM _pgrst_all)") if count else sql.SQL("NULL::bigint")
-        return sql.SQL(
-            "WITH _pgrst_all AS (SELECT _r AS {n} FROM {call} AS _r) "
-            "SELECT {total} AS total, count(*) AS page_total, "
-            "coalesce(json_agg(_pgrst_t.{n}), '[]'::json)::text AS body "
-            "FROM (SELECT {n} FROM _pgrst_all{paging}) AS _pgrst_t").format(
-                n=name, call=call, total=total, paging=builder.paging(plan.limit, plan.offset)), "rows"
+        total = "(SELECT count(*) FROM _pgrst_all)" if count else "NULL::bigint"
+        return (f"WITH _pgrst_all AS (SELECT _r AS {n} FROM {call} AS _r) "
+                f"SELECT {total} AS total, count(*) AS page_total, "
+                f"coalesce(json_agg(_pgrst_t.{n}), '[]'::json)::text AS body "
+                f"FROM (SELECT {n} FROM _pgrst_all{builder.paging(plan.limit, plan.offset)}) AS _pgrst_t"), "rows"
     # A NULL result is JSON `null`, not an empty body.
-    return sql.SQL("SELECT NULL::bigint AS total, 1 AS page_total, "
-                   "coalesce(to_json({})::text, 'null') AS body").format(call), "scalar"
+    return f"SELECT NULL::bigint AS total, 1 AS page_total, coalesce(to_json({call})::text, 'null') AS body", "scalar"
 
 
 def _result_columns(cache: SchemaCache, fn: Function) -> dict[str, Column] | None:
