@@ -269,8 +269,7 @@ def main() -> int:
         return 0 if ok else 1
     finally:
         stack.stop()
-        if os.environ.get("KEEP"): print(home)
-        else: shutil.rmtree(home, ignore_errors=True)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -81,8 +81,19 @@ def apply_migrations(conn: psycopg.Connection, folder: Path = MIGRATIONS_DIR) ->
                 (migration.version, migration.name, [text]),
             )
         applied.append(migration)
+    sync_realtime_capture(conn)
     conn.execute("notify pgrst, 'reload schema'")
     return applied
+
+
+def sync_realtime_capture(conn: psycopg.Connection) -> None:
+    """Capture triggers on every table of publication `supabase_realtime` (shim/40_realtime_capture.sql).
+
+    The shim's event trigger already does this after each DDL statement; this is the
+    safety net after migrations and seed, which add tables to the publication.
+    """
+    if conn.execute("select to_regprocedure('cityloop_realtime.sync_triggers()') is not null").fetchone()[0]:
+        conn.execute("select cityloop_realtime.sync_triggers()")
 
 
 def apply_seed(conn: psycopg.Connection, path: Path = SEED_FILE) -> bool:
@@ -90,6 +101,7 @@ def apply_seed(conn: psycopg.Connection, path: Path = SEED_FILE) -> bool:
         return False
     with conn.transaction():
         conn.execute(path.read_text(encoding="utf-8"))
+    sync_realtime_capture(conn)
     conn.execute("notify pgrst, 'reload schema'")
     return True
 

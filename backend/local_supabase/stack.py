@@ -76,7 +76,8 @@ class Stack:
             self.embedded.start()
         else:
             with psycopg.connect(self.database_url, autocommit=True) as conn:
-                for schema in ("public", "private", "tests", "auth", "storage", "supabase_migrations", "graphql_public"):
+                for schema in ("public", "private", "tests", "auth", "storage", "supabase_migrations", "graphql_public",
+                               "cityloop_realtime"):
                     conn.execute(psycopg.sql.SQL("drop schema if exists {} cascade").format(psycopg.sql.Identifier(schema)))
                 conn.execute("create schema public")
         self.prepare_database(seed=True)

@@ -1,0 +1,224 @@
+"""One client socket: read frames, answer them, and write through a bounded send queue.
+
+Nothing another socket does waits on this one: deliveries are `put_nowait` into its
+queue and its own writer task drains it. A client that falls `SEND_QUEUE_LIMIT`
+frames behind is disconnected (close code 1013, "try again later", when the close
+frame still gets through; else the connection is dropped); supabase-py then
+reconnects and rejoins, rather than silently missing changes.
+Every frame is handled inside a guard: a bad one gets an error reply, never a dead socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from starlette.websockets import WebSocket
+
+from . import protocol as p
+from .channels import Channel
+from .join import JoinRejected, build_channel, join_response
+from .tokens import TokenRejected, verify_token
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .service import RealtimeService
+
+log = logging.getLogger("cityloop.realtime")
+
+SEND_QUEUE_LIMIT = 1000
+EXPIRY_RECHECK_S = 3600  # far-away expiries are re-checked hourly, like upstream's confirm_token
+
+
+class Connection:
+    def __init__(self, ws: WebSocket, service: "RealtimeService", socket_token: str):
+        self.ws = ws
+        self.service = service
+        self.socket_token = socket_token
+        self.channels: dict[str, Channel] = {}
+        self._queue: asyncio.Queue[str] = asyncio.Queue(maxsize=SEND_QUEUE_LIMIT)
+        self._closing = asyncio.Event()  # set on overflow or gateway shutdown
+        self._close_code = 1000
+
+    # --- sending --------------------------------------------------------------
+    def send(self, text: str) -> bool:
+        if self._closing.is_set():
+            return False
+        try:
+            self._queue.put_nowait(text)
+            return True
+        except asyncio.QueueFull:
+            log.warning("a client fell %d frames behind; disconnecting it", SEND_QUEUE_LIMIT)
+            self._close_code = 1013
+            self._closing.set()
+            return False
+
+    async def _write_loop(self) -> None:
+        while True:
+            await self.ws.send_text(await self._queue.get())
+
+    # --- lifecycle ------------------------------------------------------------
+    async def run(self) -> None:
+        await self.ws.accept()
+        tasks = [asyncio.create_task(self._read_loop()), asyncio.create_task(self._write_loop()),
+                 asyncio.create_task(self._closing.wait())]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+                if task.done() and not task.cancelled() and task.exception() is not None:
+                    log.debug("socket ended: %r", task.exception())  # the client went away mid-send
+            for channel in list(self.channels.values()):
+                self._drop(channel)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.ws.close(self._close_code), 2)
+
+    def shut(self, code: int) -> None:
+        """Close from the server side (gateway shutdown)."""
+        self._close_code = code
+        self._closing.set()
+
+    async def _read_loop(self) -> None:
+        while True:
+            message = await self.ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text")
+            if text is None:
+                try:
+                    text = (message.get("bytes") or b"").decode("utf-8")
+                except UnicodeDecodeError:
+                    self.send(p.error_reply(p.PHOENIX_TOPIC, None, "malformed message: not UTF-8 text"))
+                    continue
+            try:
+                await self._handle(text)
+            except Exception:
+                log.exception("handling a frame failed")
+                self.send(p.error_reply(p.PHOENIX_TOPIC, None, "internal error while handling the message"))
+
+    # --- frames ---------------------------------------------------------------
+    async def _handle(self, text: str) -> None:
+        try:
+            frame = p.parse_frame(text)
+        except p.FrameError as exc:
+            self.send(p.error_reply(exc.topic, exc.ref, exc.reason))
+            return
+        if frame.topic == p.PHOENIX_TOPIC:
+            if frame.event == "heartbeat":
+                self.send(p.reply(p.PHOENIX_TOPIC, frame.ref))
+            else:
+                self.send(p.error_reply(p.PHOENIX_TOPIC, frame.ref, f"unknown event {frame.event!r}"))
+            return
+        if frame.event == "phx_join":
+            await self._join(frame)
+            return
+        channel = self.channels.get(frame.topic)
+        if channel is None:
+            self.send(p.error_reply(frame.topic, frame.ref, "unmatched topic"))
+            return
+        handler = {"phx_leave": self._leave, "access_token": self._access_token,
+                   "broadcast": self._broadcast, "presence": self._presence}.get(frame.event)
+        if handler is not None:
+            handler(channel, frame)
+        elif frame.ref is not None:
+            self.send(p.error_reply(frame.topic, frame.ref, f"unknown event {frame.event!r}"))
+
+    async def _join(self, frame: p.Frame) -> None:
+        service = self.service
+        try:
+            channel = await build_channel(frame, self, socket_token=self.socket_token, verifier=service.verifier,
+                                          roles=service.roles(), catalog=service.catalog)
+        except JoinRejected as exc:
+            self.send(p.error_reply(frame.topic, frame.ref, exc.reason))
+            return
+        old = self.channels.get(frame.topic)
+        if old is not None:  # a rejoin replaces the channel without a phx_close the client would misread
+            self._drop(old)
+        self.channels[channel.topic] = channel
+        service.hub.add(channel)
+        self._schedule_expiry(channel)
+        # The reply goes first: nothing for this channel can be queued before it.
+        self.send(p.reply(channel.topic, frame.ref, join_response(channel)))
+        if channel.bindings:
+            self.send(p.system(channel.topic, status="ok", message="Subscribed to PostgreSQL",
+                               extension="postgres_changes"))
+        if channel.presence_enabled:
+            self.send(p.encode(channel.topic, "presence_state", service.presence.state(channel.topic)))
+
+    def _leave(self, channel: Channel, frame: p.Frame) -> None:
+        self._drop(channel)
+        self.send(p.reply(channel.topic, frame.ref))
+
+    def _access_token(self, channel: Channel, frame: p.Frame) -> None:
+        raw = frame.payload.get("access_token")
+        if raw is None or raw == channel.token.raw or (isinstance(raw, str) and raw.startswith("sb_")):
+            return
+        try:
+            channel.token = verify_token(self.service.verifier, raw, self.service.roles())
+        except TokenRejected as exc:
+            self.shutdown(channel, exc.message)
+            return
+        self._schedule_expiry(channel)
+        if frame.ref is not None:
+            self.send(p.reply(channel.topic, frame.ref))
+
+    def _broadcast(self, channel: Channel, frame: p.Frame) -> None:
+        event = frame.payload.get("event")
+        if not isinstance(event, str):
+            self.send(p.error_reply(channel.topic, frame.ref, "broadcast needs an event name"))
+            return
+        out = p.encode(channel.topic, "broadcast",
+                       {"type": "broadcast", "event": event, "payload": frame.payload.get("payload", {})})
+        for member in self.service.hub.on_topic(channel.topic):
+            if member is not channel or channel.broadcast_self:
+                member.sink.send(out)
+        if channel.broadcast_ack:
+            self.send(p.reply(channel.topic, frame.ref))
+
+    def _presence(self, channel: Channel, frame: p.Frame) -> None:
+        event, meta = frame.payload.get("event"), frame.payload.get("payload", {})
+        presence = self.service.presence
+        if event == "track":
+            if not isinstance(meta, dict):
+                self.send(p.error_reply(channel.topic, frame.ref, "Presence track payload must be a map"))
+                return
+            if not channel.presence_enabled:  # tracking turns presence on: this member needs the state first
+                channel.presence_enabled = True
+                self.send(p.encode(channel.topic, "presence_state", presence.state(channel.topic)))
+            self.service.publish_presence(channel.topic, presence.track(channel, meta))
+        elif event == "untrack":
+            self.service.publish_presence(channel.topic, presence.untrack(channel))
+        else:
+            self.send(p.error_reply(channel.topic, frame.ref, "presence event must be track or untrack"))
+            return
+        self.send(p.reply(channel.topic, frame.ref))
+
+    # --- channel end ----------------------------------------------------------
+    def _drop(self, channel: Channel) -> None:
+        if self.channels.get(channel.topic) is channel:
+            del self.channels[channel.topic]
+        self.service.hub.remove(channel)
+        self.service.publish_presence(channel.topic, self.service.presence.untrack(channel))
+
+    def shutdown(self, channel: Channel, message: str) -> None:
+        """Upstream's shutdown_response: a system error, then the channel stops (phx_close)."""
+        self._drop(channel)
+        self.send(p.system(channel.topic, status="error", message=message, extension="system"))
+        self.send(p.close(channel.topic, channel.join_ref))
+
+    def _schedule_expiry(self, channel: Channel) -> None:
+        channel.cancel_expiry()
+        delay = min(max(channel.token.exp - time.time(), 0.0), EXPIRY_RECHECK_S)
+        channel.expiry = asyncio.get_running_loop().call_later(delay, self._check_expiry, channel)
+
+    def _check_expiry(self, channel: Channel) -> None:
+        if self.channels.get(channel.topic) is not channel:
+            return
+        now = time.time()
+        if channel.token.exp > now:
+            self._schedule_expiry(channel)
+            return
+        self.shutdown(channel, f"Token has expired {int(now - channel.token.exp)} seconds ago")
