@@ -17,7 +17,7 @@ test: $(DEV_STAMP)
 	$(BIN)/pytest
 
 bench: $(DEV_STAMP)
-	@set -e; found=0; for f in bench/*.py; do [ -e "$$f" ] || continue; found=1; echo "== $$f"; $(BIN)/python "$$f"; done; \
+	@set -e; found=0; for f in bench/[!_]*.py; do [ -e "$$f" ] || continue; found=1; echo "== $$f"; $(BIN)/python "$$f"; done; \
 	[ $$found = 1 ] || echo "no benchmarks in bench/"
 
 $(BIN)/python:

@@ -29,14 +29,13 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
+
+from _stack import temporary_stack
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -59,11 +58,6 @@ grant select on bench.grid_rows to authenticated;
 alter publication supabase_realtime add table bench.grid_rows;
 """
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # --- subscriber processes --------------------------------------------------------
@@ -216,17 +210,10 @@ def main() -> int:
     if args.clients % args.grids:
         ap.error("--clients must be a multiple of --grids")
 
-    home = Path(tempfile.mkdtemp(prefix="cityloop-bench-"))
-    os.environ.update({"CITYLOOP_HOME": str(home), "CITYLOOP_API_PORT": str(free_port()),
-                       "CITYLOOP_DB_PORT": str(free_port()), "CITYLOOP_DB_SCHEMAS": "public,bench"})
-    os.environ.pop("DATABASE_URL", None)
     import psycopg
 
-    from backend.local_supabase.stack import Stack
-
-    stack = Stack.from_environ()
-    stack.start()
-    try:
+    with temporary_stack() as stack:
+        home = stack.settings.home
         env = stack.env()
         with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
             conn.execute(SETUP_SQL)
@@ -267,9 +254,6 @@ def main() -> int:
               f"subscriber process {gw_run['subscriber_cpu_s']:.1f} (on {os.cpu_count()} cores)")
         ok = gw["wrong"] == 0 and gw["distinct"] == gw["expected"]
         return 0 if ok else 1
-    finally:
-        stack.stop()
-        shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":

