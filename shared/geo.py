@@ -1,0 +1,178 @@
+"""Places: distances, which grid a point is in, and addresses from area names.
+
+Offline only: no geocoder is called (there is no internet at run time), so an
+address is built from the area names the backend already has.
+
+Polygons are lists of (lon, lat) vertices, the order GeoJSON and PostgreSQL's
+`point(x, y)` use; points are `GeoPoint(lat=..., lon=...)`, named to avoid mix-ups.
+Edges are straight lines in lon/lat, as PostgreSQL's `polygon @> point` treats
+them, so the app and the routing trigger agree; at grid scale (a few hundred
+metres) the difference from geodesic edges is far below GPS error.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable, Protocol, Sequence
+
+from geopy.distance import geodesic
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+LonLat = tuple[float, float]
+# Tolerance for "on the boundary", in degrees: about 1 cm, far below GPS error.
+BOUNDARY_EPS = 1e-7
+_EARTH_RADIUS_M = 6_371_008.8  # mean radius: only for the local projection in nearest_grid
+
+
+class GeoPoint(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+
+
+class GridArea(BaseModel):
+    """A grid (网格) with its polygon; `id` as the backend's `areas.id`, as text."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name_zh: str
+    name_en: str = ""
+    polygon: tuple[LonLat, ...]
+
+    @field_validator("polygon")
+    @classmethod
+    def _valid_ring(cls, ring: tuple[LonLat, ...]) -> tuple[LonLat, ...]:
+        if len(ring) > 1 and ring[0] == ring[-1]:
+            ring = ring[:-1]  # a closed GeoJSON ring: drop the repeated vertex
+        if len(ring) < 3:
+            raise ValueError("a grid polygon needs at least 3 vertices")
+        for lon, lat in ring:
+            if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                raise ValueError(f"vertex ({lon}, {lat}) is not (lon, lat) in range")
+        return ring
+
+
+class NearestGrid(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    grid: GridArea
+    distance_m: float  # 0 when the point is inside or on the boundary
+
+
+class Named(Protocol):
+    """Any area with names: districts, streets, communities, grids."""
+
+    name_zh: str
+    name_en: str
+
+
+def distance_m(a: GeoPoint, b: GeoPoint) -> float:
+    """Geodesic distance on the WGS-84 ellipsoid, in metres."""
+    return geodesic((a.lat, a.lon), (b.lat, b.lon)).meters
+
+
+def point_in_polygon(point: GeoPoint, polygon: Sequence[LonLat]) -> bool:
+    """Ray casting; a point on an edge or a vertex counts as inside (as PostgreSQL's `@>`)."""
+    x, y = point.lon, point.lat
+    inside = False
+    n = len(polygon)
+    for i in range(n):
+        x1, y1 = polygon[i]
+        x2, y2 = polygon[(i + 1) % n]
+        if _on_segment(x, y, x1, y1, x2, y2):
+            return True
+        # Half-open rule (y1 <= y < y2 or the reverse): a ray through a vertex counts once.
+        if (y1 > y) != (y2 > y):
+            x_cross = x1 + (y - y1) * (x2 - x1) / (y2 - y1)
+            if x < x_cross:
+                inside = not inside
+    return inside
+
+
+def containing_grids(point: GeoPoint, grids: Iterable[GridArea]) -> list[GridArea]:
+    """Every grid containing `point`: two on a shared edge, more only if the data overlaps."""
+    return [grid for grid in grids if point_in_polygon(point, grid.polygon)]
+
+
+def grid_for_point(point: GeoPoint, grids: Iterable[GridArea]) -> GridArea | None:
+    """The grid containing `point`, or None outside all of them.
+
+    Grids tile the city, so a point on a shared edge is in two of them: the one
+    with the smallest `id` wins, so the answer never depends on the list order
+    (the routing trigger must use the same rule: `order by id limit 1`).
+    """
+    found = containing_grids(point, grids)
+    return min(found, key=lambda grid: grid.id) if found else None
+
+
+def nearest_grid(point: GeoPoint, grids: Iterable[GridArea]) -> NearestGrid | None:
+    """The grid whose boundary (edges, not centroid) is closest to `point`.
+
+    For a point just outside the city: a long grid's centroid can be far while
+    its edge is near. Ties go to the smaller `id`. None when `grids` is empty.
+    """
+    best: tuple[float, str, GridArea, LonLat] | None = None
+    for grid in grids:
+        if point_in_polygon(point, grid.polygon):
+            candidate = (0.0, grid.id, grid, (point.lon, point.lat))
+        else:
+            planar, closest = _closest_on_boundary(point, grid.polygon)
+            candidate = (planar, grid.id, grid, closest)
+        if best is None or candidate[:2] < best[:2]:
+            best = candidate
+    if best is None:
+        return None
+    planar, _, grid, (lon, lat) = best
+    # The projection picks the edge point; the reported distance is geodesic.
+    distance = 0.0 if planar == 0.0 else distance_m(point, GeoPoint(lat=lat, lon=lon))
+    return NearestGrid(grid=grid, distance_m=distance)
+
+
+def address_text(area_path: Sequence[Named], locale: str = "zh") -> str:
+    """Area names from district down to grid, e.g. "和平区 · 南营门街道 · 新华社区 · 第3网格".
+
+    English joins with commas in the same order, falling back to the Chinese
+    name where an area has no English one.
+    """
+    if locale.lower().startswith("zh"):
+        return " · ".join(area.name_zh for area in area_path if area.name_zh)
+    if locale.lower().startswith("en"):
+        return ", ".join(area.name_en or area.name_zh for area in area_path if area.name_en or area.name_zh)
+    raise ValueError(f"unsupported locale {locale!r}: use 'zh' or 'en'")
+
+
+def _on_segment(x: float, y: float, x1: float, y1: float, x2: float, y2: float) -> bool:
+    dx, dy = x2 - x1, y2 - y1
+    length = math.hypot(dx, dy)
+    if length == 0:
+        return math.hypot(x - x1, y - y1) <= BOUNDARY_EPS
+    if abs((x - x1) * dy - (y - y1) * dx) / length > BOUNDARY_EPS:
+        return False  # too far from the line through the edge
+    t = ((x - x1) * dx + (y - y1) * dy) / (length * length)
+    return -BOUNDARY_EPS / length <= t <= 1 + BOUNDARY_EPS / length
+
+
+def _closest_on_boundary(point: GeoPoint, polygon: Sequence[LonLat]) -> tuple[float, LonLat]:
+    """Planar distance (metres) to the nearest boundary point, and that point as (lon, lat).
+
+    Local equirectangular projection around `point`: within a city (tens of km)
+    it picks the right edge; the caller measures the final distance geodesically.
+    """
+    kx = math.radians(1) * _EARTH_RADIUS_M * math.cos(math.radians(point.lat))
+    ky = math.radians(1) * _EARTH_RADIUS_M
+    best = (math.inf, polygon[0])
+    n = len(polygon)
+    for i in range(n):
+        (lon1, lat1), (lon2, lat2) = polygon[i], polygon[(i + 1) % n]
+        ax, ay = (lon1 - point.lon) * kx, (lat1 - point.lat) * ky
+        bx, by = (lon2 - point.lon) * kx, (lat2 - point.lat) * ky
+        dx, dy = bx - ax, by - ay
+        seg2 = dx * dx + dy * dy
+        t = 0.0 if seg2 == 0 else min(1.0, max(0.0, -(ax * dx + ay * dy) / seg2))
+        cx, cy = ax + t * dx, ay + t * dy
+        d = math.hypot(cx, cy)
+        if d < best[0]:
+            best = (d, (lon1 + t * (lon2 - lon1), lat1 + t * (lat2 - lat1)))
+    return best
