@@ -1,0 +1,194 @@
+"""The taxonomy: the JSON's shape and counts, the generated migration, search and suggestion."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from collections import Counter
+
+import pytest
+
+from shared.taxonomy import DEPARTMENT_CODES, TAXONOMY_PATH, Category, Taxonomy, default_taxonomy, suggest_category
+
+
+def _make_migration():
+    path = TAXONOMY_PATH.parent / "make_migration.py"
+    spec = importlib.util.spec_from_file_location("make_migration", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def data() -> dict:
+    return json.loads(TAXONOMY_PATH.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def taxonomy() -> Taxonomy:
+    return default_taxonomy()
+
+
+def _items(data):
+    return [(major, sub, item) for major in data["majors"] for sub in major["subs"] for item in sub["items"]]
+
+
+def test_the_json_has_9_majors_38_subs_239_items(data):
+    assert len(data["majors"]) == 9
+    assert sum(len(m["subs"]) for m in data["majors"]) == 38
+    assert len(_items(data)) == 239
+
+
+def test_codes_are_well_formed_nested_and_unique(data):
+    codes = []
+    for i, major in enumerate(data["majors"], 1):
+        assert major["code"] == f"{i:02d}"
+        codes.append(major["code"])
+        for j, sub in enumerate(major["subs"], 1):
+            assert sub["code"] == f"{major['code']}.{j:02d}"
+            codes.append(sub["code"])
+            for k, item in enumerate(sub["items"], 1):
+                assert item["code"] == f"{sub['code']}.{k:03d}"
+                codes.append(item["code"])
+    assert len(codes) == len(set(codes)) == 9 + 38 + 239
+
+
+def test_every_item_is_complete(data):
+    for _, _, item in _items(data):
+        assert set(item) == {"code", "name_zh", "name_en", "department", "sla_hours", "priority",
+                             "keywords_zh", "keywords_en"}, item["code"]
+        assert item["department"] in DEPARTMENT_CODES
+        assert isinstance(item["sla_hours"], int) and 1 <= item["sla_hours"] <= 168
+        assert item["priority"] in (1, 2, 3, 4)
+        assert len(item["keywords_zh"]) >= 2 and len(item["keywords_en"]) >= 1, item["code"]
+        assert all(re.search(r"[\u4e00-\u9fff]", k) for k in item["keywords_zh"]), item["code"]
+        assert all(k.isascii() and k == k.lower() and k.strip() == k for k in item["keywords_en"]), item["code"]
+        assert re.search(r"[\u4e00-\u9fff]", item["name_zh"]) and item["name_en"].isascii()
+
+
+def test_names_are_unique_and_every_department_has_work(data):
+    names = [item["name_zh"] for _, _, item in _items(data)]
+    assert [n for n, count in Counter(names).items() if count > 1] == []
+    assert {item["department"] for _, _, item in _items(data)} == set(DEPARTMENT_CODES)
+
+
+def test_urgent_items_have_short_slas(data):
+    for _, _, item in _items(data):
+        if item["priority"] == 1:
+            assert item["sla_hours"] <= 24, item["code"]
+        if item["priority"] == 4:
+            assert item["sla_hours"] >= 24, item["code"]
+
+
+def test_the_committed_migration_is_generated_from_the_json():
+    module = _make_migration()
+    assert module.OUTPUT.read_text(encoding="utf-8") == module.render(module.load()), \
+        "stale: run .venv/bin/python assets/taxonomy/make_migration.py"
+
+
+def test_generation_escapes_quotes_and_writes_every_row():
+    module = _make_migration()
+    sql = module.render(module.load())
+    assert "'Owners'' committee matters'" in sql
+    assert len(re.findall(r"^  \('\d\d", sql, flags=re.M)) == 286
+    assert module.literal([]) == "'{}'" and module.literal(None) == "null"
+    assert module.literal(["a'b", "井盖"]) == "array['a''b', '井盖']"
+
+
+def test_tree_access(taxonomy):
+    assert len(taxonomy) == 286
+    assert [m.code for m in taxonomy.majors()] == [f"{i:02d}" for i in range(1, 10)]
+    assert sum(len(taxonomy.children(m.code)) for m in taxonomy.majors()) == 38
+    assert len(taxonomy.items()) == 239
+    item = taxonomy.get("02.02.001")
+    assert item.name_zh == "井盖缺失" and item.level == 3 and item.department_code == "city_mgmt"
+    assert [c.code for c in taxonomy.path("02.02.001")] == ["02", "02.02", "02.02.001"]
+    assert taxonomy.get("99") is None and taxonomy.path("99") == []
+    major = taxonomy.get("02")
+    assert major.department_code is None and major.sla_hours is None and major.keywords == ()
+
+
+def test_category_from_an_api_row_splits_keywords():
+    row = {"code": "02.02.001", "level": 3, "parent_code": "02.02", "name_zh": "井盖缺失",
+           "name_en": "Missing manhole cover", "department_code": "city_mgmt", "sla_hours": 2, "priority": 1,
+           "keywords": ["井盖", "manhole"], "extra": "ignored"}
+    category = Category.from_row(row)
+    assert category.keywords_zh == ("井盖",) and category.keywords_en == ("manhole",)
+    assert category.keywords == ("井盖", "manhole")
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("井盖", "02.02.001"),
+    ("manhole", "02.02.001"),
+    ("Manhole Cover", "02.02.001"),
+    ("路灯", "02.03.001"),
+    ("street light", "02.03.001"),
+    ("垃圾", "01.01.001"),
+    ("电梯 困", "04.04.001"),
+])
+def test_search_finds_in_chinese_and_english(taxonomy, query, expected):
+    assert taxonomy.search(query)[0].code == expected
+
+
+def test_search_ranks_exact_keyword_over_name_over_keyword_part(taxonomy):
+    # "停水" is an item's exact name and keyword; "小区停水停电未通知" only contains it.
+    codes = [c.code for c in taxonomy.search("停水")]
+    assert codes[0] == "09.03.001"
+    assert "06.02.005" in codes[1:]
+    # Every word must match; nothing matches nonsense; levels can be chosen.
+    assert taxonomy.search("井盖 garbage") == []
+    assert taxonomy.search("zzzz") == [] and taxonomy.search("   ") == []
+    assert [c.code for c in taxonomy.search("市政设施", level=1)] == ["02"]
+    assert [c.code for c in taxonomy.search("照明", level=None)] == ["02.03"]
+
+
+@pytest.mark.parametrize(("description", "expected"), [
+    ("小区门口井盖丢了很危险", "02.02.001"),
+    ("garbage piling up near the bus stop", "01.01.001"),
+    ("楼上半夜装修噪音", "05.03.002"),
+    ("路灯坏了好几天，晚上很黑", "02.03.001"),
+    ("The street lights outside my building are not working", "02.03.001"),
+    ("有人在楼道里给电动车充电", "04.01.002"),
+    ("电梯坏了，老人被困在里面", "04.04.001"),
+    ("楼下饭店油烟太大", "05.01.003"),
+    ("A dog bit my son in the park", "08.01.004"),
+    ("独居的王奶奶好几天没见了", "09.01.001"),
+    ("There is a gas smell in the stairwell", "04.02.002"),
+    ("家里停水了", "09.03.001"),
+    ("垃圾桶满了好几天没人收", "01.01.002"),
+    ("下大雨路面积水很深", "02.02.006"),
+    ("工地晚上十二点还在施工", "05.03.001"),
+    ("邻居家狗天天叫", "06.01.004"),
+    ("A tree fell across the path after the storm", "01.03.001"),
+    ("An old man living alone has not answered his door for three days", "09.01.001"),
+    ("Cars are parked in the fire lane again", "03.02.002"),
+    ("No heating in our building, radiators are cold", "09.03.006"),
+])
+def test_suggestions_for_realistic_descriptions(description, expected):
+    suggestions = suggest_category(description)
+    assert suggestions, description
+    best, score = suggestions[0]
+    assert best.code == expected, [(c.code, c.name_zh, s) for c, s in suggestions]
+    assert score > 0 and best.level == 3
+
+
+@pytest.mark.parametrize("language", ["name_zh", "name_en"])
+def test_every_item_is_suggested_first_from_its_own_name(taxonomy, language):
+    wrong = [c.code for c in taxonomy.items() if taxonomy.suggest(getattr(c, language), 1)[0][0] != c]
+    assert wrong == []
+
+
+def test_a_term_inside_a_longer_term_does_not_count(taxonomy):
+    # "垃圾" (household garbage) is only part of "垃圾桶" (a bin) here.
+    assert [c.code for c, _ in taxonomy.suggest("垃圾桶坏了")] == ["01.01.002"]
+    # On its own it counts.
+    assert taxonomy.suggest("门口一堆垃圾")[0][0].code == "01.01.001"
+
+
+def test_suggestions_are_ranked_and_limited(taxonomy):
+    suggestions = taxonomy.suggest("噪音 noise", limit=3)
+    assert len(suggestions) == 3
+    scores = [s for _, s in suggestions]
+    assert scores == sorted(scores, reverse=True)
+    assert taxonomy.suggest("") == [] and taxonomy.suggest("今天天气不错") == []
