@@ -54,6 +54,30 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_jobs(args: argparse.Namespace) -> int:
+    """One pass of a scheduled job through the API with the service-role key (SUPABASE_URL and
+    SUPABASE_SERVICE_ROLE_KEY from the environment, else the local stack's)."""
+    import os
+
+    import httpx
+    from postgrest.exceptions import APIError
+    from supabase import create_client
+
+    from backend.jobs.escalations import run_escalations
+
+    url, key = os.environ.get("SUPABASE_URL"), os.environ.get("SUPABASE_SERVICE_ROLE_KEY")
+    if not (url and key):
+        env = _stack().env()
+        url, key = env["SUPABASE_URL"], env["SUPABASE_SERVICE_ROLE_KEY"]
+    try:
+        if args.job == "escalate":
+            print(json.dumps(run_escalations(create_client(url, key))))
+    except (httpx.HTTPError, APIError) as exc:
+        print(f"cityloop: {args.job} failed at {url}: {getattr(exc, 'message', None) or exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from backend.run_all import run_all
 
@@ -76,6 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database administration")
     db.add_argument("action", choices=["reset", "migrate"])
     db.set_defaults(func=cmd_db)
+
+    jobs = sub.add_parser("jobs", help="run a scheduled job once")
+    jobs.add_argument("job", choices=["escalate"], help="escalate: unanswered SOS and overdue cases")
+    jobs.set_defaults(func=cmd_jobs)
 
     run = sub.add_parser("run", help="start the backend and serve both apps (Ctrl-C stops everything)")
     run.set_defaults(func=cmd_run)

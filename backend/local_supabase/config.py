@@ -45,6 +45,8 @@ class Settings:
     pool_size: int = 10
     # Largest object `/storage/v1` accepts (a bucket's file_size_limit can only lower it).
     storage_max_bytes: int = DEFAULT_STORAGE_MAX_BYTES
+    # Seconds between two escalation passes run by the gateway (the local pg_cron); 0 disables.
+    escalation_interval_s: float = 5.0
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -66,6 +68,7 @@ class Settings:
             max_rows=int(env["CITYLOOP_MAX_ROWS"]) if env.get("CITYLOOP_MAX_ROWS") else None,
             pool_size=int(env.get("CITYLOOP_POOL_SIZE", 10)),
             storage_max_bytes=int(env.get("CITYLOOP_STORAGE_MAX_BYTES", DEFAULT_STORAGE_MAX_BYTES)),
+            escalation_interval_s=max(0.0, float(env.get("CITYLOOP_ESCALATION_INTERVAL", 5))),
         )
 
     # --- paths -----------------------------------------------------------

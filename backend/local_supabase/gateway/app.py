@@ -13,6 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
+from backend.jobs.escalations import EscalationService
+
 from .. import postgres
 from ..auth.routes import auth_routes
 from ..config import Secrets, Settings, load_secrets
@@ -80,6 +82,8 @@ def create_app(settings: Settings | None = None, secrets: Secrets | None = None)
     state = GatewayState(settings=settings, secrets=secrets, verifier=KeyVerifier(secrets.jwt_secret))
     realtime = RealtimeService()
     state.services["realtime"] = realtime
+    # The local pg_cron: escalation passes every CITYLOOP_ESCALATION_INTERVAL seconds (0: off).
+    state.services["escalations"] = EscalationService(settings.escalation_interval_s)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
