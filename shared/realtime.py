@@ -1,0 +1,91 @@
+"""Realtime subscriptions for CityClient: a channel of postgres_changes bindings, delivering models.
+
+The database decides what arrives (RLS is checked per subscriber on every change);
+this module only joins the channel, waits for the join, and turns each record into
+its model before handing it to the callback. A callback may be a function or a
+coroutine function; one that fails is logged and never stops the socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+from supabase import AsyncClient
+
+from shared import errors
+
+log = logging.getLogger(__name__)
+
+Callback = Callable[[Any], Any]
+# (event: INSERT/UPDATE/DELETE/*, table in schema public, filter such as "user_id=eq.<uid>" or None, model)
+Binding = tuple[str, str, str | None, type[BaseModel]]
+JOIN_TIMEOUT = 10.0
+
+_pending: set[asyncio.Future] = set()  # coroutine callbacks still running (kept referenced)
+
+
+class Subscription:
+    """A Realtime channel the client opened; `await unsubscribe()` closes it."""
+
+    def __init__(self, client: AsyncClient, channel: Any) -> None:
+        self._client = client
+        self.channel = channel
+
+    async def unsubscribe(self) -> None:
+        try:
+            await self._client.remove_channel(self.channel)
+        except Exception as exc:  # noqa: BLE001 - closing a dead socket is not the caller's problem
+            log.debug("unsubscribe failed: %r", exc)
+
+
+async def subscribe(client: AsyncClient, name: str, bindings: list[Binding], callback: Callback,
+                    access_token: str) -> Subscription:
+    """Join a channel with `bindings` as the holder of `access_token`; raise NetworkError unless joined."""
+    await client.realtime.set_auth(access_token)
+    channel = client.channel(f"{name}-{uuid.uuid4().hex[:8]}")
+    for event, table, filter_, model in bindings:
+        channel.on_postgres_changes(event, schema="public", table=table, filter=filter_,
+                                    callback=_deliver(model, callback))
+    states: list[tuple[Any, Exception | None]] = []
+    joined = asyncio.Event()
+
+    def on_state(state: Any, error: Exception | None) -> None:
+        states.append((state, error))
+        joined.set()
+
+    await channel.subscribe(on_state)
+    try:
+        await asyncio.wait_for(joined.wait(), JOIN_TIMEOUT)
+    except asyncio.TimeoutError:
+        raise errors.NetworkError("realtime subscription did not answer") from None
+    state, error = states[-1]
+    if getattr(state, "value", str(state)) != "SUBSCRIBED":
+        raise errors.NetworkError(f"realtime subscription refused: {state} {error}")
+    return Subscription(client, channel)
+
+
+def _deliver(model: type[BaseModel], callback: Callback) -> Callable[[dict[str, Any]], None]:
+    def handle(payload: dict[str, Any]) -> None:
+        data = payload.get("data", payload)
+        record = data.get("record") or data.get("old_record")
+        try:
+            item = model.model_validate(record)
+        except PydanticValidationError as exc:
+            log.warning("realtime %s: unexpected record: %s", model.__name__, exc)
+            return
+        try:
+            result = callback(item)
+            if inspect.isawaitable(result):
+                future = asyncio.ensure_future(result)
+                _pending.add(future)
+                future.add_done_callback(_pending.discard)
+        except Exception:  # noqa: BLE001 - a faulty callback must not stop the socket
+            log.exception("realtime callback failed")
+    return handle
