@@ -7,17 +7,19 @@ migrations are applied to a throw-away Debian PostgreSQL 15 cluster (package
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Iterator
 
 import psycopg
 import pytest
 
 from backend.local_supabase import migrate
-from backend.local_supabase.config import Settings, load_secrets
+from backend.local_supabase.config import Secrets, Settings, load_secrets
 from backend.local_supabase.postgres import EmbeddedPostgres
 
 PG15_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -53,7 +55,9 @@ def test_applying_again_changes_nothing(stack, db):
     assert db.execute("select count(*) from supabase_migrations.schema_migrations").fetchone()[0] == before
 
 
-def test_shim_and_migrations_apply_on_postgresql_15():
+@contextlib.contextmanager
+def pg15_cluster() -> Iterator[tuple[EmbeddedPostgres, Secrets]]:
+    """A throw-away Debian PostgreSQL 15 cluster (hosted Supabase's major version), removed afterwards."""
     assert (PG15_BIN / "initdb").exists(), "PostgreSQL 15 server binaries are missing: apt-get install -y postgresql-15"
     home = Path(tempfile.mkdtemp(prefix="cityloop-pg15-"))  # not pytest's 0700 tmp_path: see conftest
     settings = Settings.from_environ({"CITYLOOP_HOME": str(home), "CITYLOOP_DB_PORT": str(_free_port())})
@@ -61,18 +65,21 @@ def test_shim_and_migrations_apply_on_postgresql_15():
     server = EmbeddedPostgres(settings, secrets, bin_dir=PG15_BIN)
     server.start()
     try:
-        with psycopg.connect(server.superuser_url(), autocommit=True) as conn:
-            assert conn.info.server_version // 10000 == 15
-            migrate.apply_shim(conn, secrets)
-            applied = migrate.apply_migrations(conn)
-            assert [m.version for m in applied] == [m.version for m in migrate.list_migrations()]
-            # The API roles exist and the gateway's login is not a superuser.
-            row = conn.execute("select rolsuper, rolinherit from pg_roles where rolname = 'authenticator'").fetchone()
-            assert row == (False, False)
+        yield server, secrets
     finally:
         server.destroy()
         shutil.rmtree(home, ignore_errors=True)
 
+
+def test_shim_and_migrations_apply_on_postgresql_15():
+    with pg15_cluster() as (server, secrets), psycopg.connect(server.superuser_url(), autocommit=True) as conn:
+        assert conn.info.server_version // 10000 == 15
+        migrate.apply_shim(conn, secrets)
+        applied = migrate.apply_migrations(conn)
+        assert [m.version for m in applied] == [m.version for m in migrate.list_migrations()]
+        # The API roles exist and the gateway's login is not a superuser.
+        row = conn.execute("select rolsuper, rolinherit from pg_roles where rolname = 'authenticator'").fetchone()
+        assert row == (False, False)
 
 def _supabase_cli() -> Path:
     """The official Supabase CLI from the npm registry (its binary ships in an npm package)."""
@@ -94,12 +101,7 @@ def _supabase_cli() -> Path:
 def test_supabase_cli_db_push_applies_the_migrations_on_postgresql_15():
     """The production path: `supabase db push` of backend/supabase/migrations, on PostgreSQL 15 + the shim."""
     cli = _supabase_cli()
-    home = Path(tempfile.mkdtemp(prefix="cityloop-push-"))
-    settings = Settings.from_environ({"CITYLOOP_HOME": str(home), "CITYLOOP_DB_PORT": str(_free_port())})
-    secrets = load_secrets(settings)
-    server = EmbeddedPostgres(settings, secrets, bin_dir=PG15_BIN)
-    server.start()
-    try:
+    with pg15_cluster() as (server, secrets):
         with psycopg.connect(server.superuser_url(), autocommit=True) as conn:
             migrate.apply_shim(conn, secrets)  # what hosted Supabase already has
         pushed = subprocess.run([str(cli), "db", "push", "--db-url", server.superuser_url(), "--workdir", str(BACKEND),
@@ -108,6 +110,3 @@ def test_supabase_cli_db_push_applies_the_migrations_on_postgresql_15():
         with psycopg.connect(server.superuser_url(), autocommit=True) as conn:
             rows = conn.execute("select version from supabase_migrations.schema_migrations order by 1").fetchall()
         assert [r[0] for r in rows] == [m.version for m in migrate.list_migrations()]
-    finally:
-        server.destroy()
-        shutil.rmtree(home, ignore_errors=True)
