@@ -107,6 +107,18 @@ end
 $$;
 comment on function private.require_status(public.reports, public.report_status[], text) is 'PT409 unless the report is in one of the allowed states.';
 
+create function private.require_handler(r public.reports, t public.tasks, action text) returns void
+language plpgsql
+security definer set search_path = ''
+as $$
+begin
+  if not private.may_handle(r, t) then
+    raise exception 'only the handler of this case may %', action using errcode = 'PT403';
+  end if;
+end
+$$;
+comment on function private.require_handler(public.reports, public.tasks, text) is 'PT403 unless the caller may handle the case (see private.may_handle).';
+
 create function private.require_text(value text, what text) returns text
 language plpgsql
 security definer set search_path = ''
@@ -185,9 +197,7 @@ declare
   t public.tasks := private.active_task(report);
 begin
   perform private.require_status(r, '{dispatched,transferred,reopened}', 'accept');
-  if not private.may_handle(r, t) then
-    raise exception 'only the handler of this case may accept it' using errcode = 'PT403';
-  end if;
+  perform private.require_handler(r, t, 'accept it');
   update public.tasks set status = 'accepted', assignee_id = coalesce(assignee_id, auth.uid()) where id = t.id;
   return private.record_change(r, 'accepted', null);
 end
@@ -203,9 +213,7 @@ declare
   t public.tasks := private.active_task(report);
 begin
   perform private.require_status(r, '{accepted}', 'start');
-  if not private.may_handle(r, t) then
-    raise exception 'only the handler of this case may start work on it' using errcode = 'PT403';
-  end if;
+  perform private.require_handler(r, t, 'start work on it');
   update public.tasks set status = 'in_progress' where id = t.id;
   return private.record_change(r, 'in_progress', null);
 end
@@ -221,9 +229,7 @@ declare
   t public.tasks := private.active_task(report);
 begin
   perform private.require_status(r, '{accepted,in_progress}', 'ask for information on');
-  if not private.may_handle(r, t) then
-    raise exception 'only the handler of this case may ask for information' using errcode = 'PT403';
-  end if;
+  perform private.require_handler(r, t, 'ask for information');
   return private.record_change(r, 'needs_info', private.require_text(note, 'the question'));
 end
 $$;
@@ -263,9 +269,7 @@ declare
   fresh public.tasks;
 begin
   perform private.require_status(r, '{dispatched,accepted,in_progress,needs_info,transferred,reopened}', 'transfer');
-  if not private.may_handle(r, t) then
-    raise exception 'only the handler of this case may transfer it' using errcode = 'PT403';
-  end if;
+  perform private.require_handler(r, t, 'transfer it');
   why := private.require_text(reason, 'the reason');
   if (to_department is null) = (to_worker is null) then
     raise exception 'transfer to either a department or a grid worker' using errcode = 'PT400';
@@ -300,9 +304,7 @@ declare
   what text;
 begin
   perform private.require_status(r, '{accepted,in_progress}', 'resolve');
-  if not private.may_handle(r, t) then
-    raise exception 'only the handler of this case may resolve it' using errcode = 'PT403';
-  end if;
+  perform private.require_handler(r, t, 'resolve it');
   what := private.require_text(note, 'the note');
   if cardinality(coalesce(resolve_report.photos, '{}')) > 9 then
     raise exception 'at most 9 photos' using errcode = 'PT400';
@@ -325,9 +327,7 @@ declare
   why text;
 begin
   perform private.require_status(r, '{dispatched,accepted,in_progress,needs_info,transferred,reopened}', 'reject');
-  if not private.may_handle(r, t) then
-    raise exception 'only the handler of this case may reject it' using errcode = 'PT403';
-  end if;
+  perform private.require_handler(r, t, 'reject it');
   why := private.require_text(reason, 'the reason');
   if duplicate_of is not null and (duplicate_of = r.id
       or not exists (select 1 from public.reports o where o.id = reject_report.duplicate_of)) then
@@ -468,7 +468,8 @@ $$;
 comment on function public.nearby_open_reports(double precision, double precision, text, double precision) is 'Open cases of a category within radius_m (default 50 m, at most 5 km) of a point, nearest first: offered as "follow that case". No reporter or description is returned.';
 
 revoke execute on function private.is_service(), private.lock_case(uuid), private.active_task(uuid),
-  private.may_handle(public.reports, public.tasks), private.require_status(public.reports, public.report_status[], text),
+  private.may_handle(public.reports, public.tasks), private.require_handler(public.reports, public.tasks, text),
+  private.require_status(public.reports, public.report_status[], text),
   private.require_text(text, text), private.record_change(public.reports, public.report_status, text),
   private.notify_holders(public.tasks, text, text, text) from public;
 revoke execute on function public.accept_report(uuid), public.start_report(uuid), public.request_report_info(uuid, text),
