@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
@@ -47,7 +47,6 @@ class Settings:
     storage_max_bytes: int = DEFAULT_STORAGE_MAX_BYTES
     # Seconds between two escalation passes run by the gateway (the local pg_cron); 0 disables.
     escalation_interval_s: float = 5.0
-    extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> "Settings":

@@ -104,9 +104,3 @@ def apply_seed(conn: psycopg.Connection, path: Path = SEED_FILE) -> bool:
     sync_realtime_capture(conn)
     conn.execute("notify pgrst, 'reload schema'")
     return True
-
-
-def migrate(database_url: str, secrets: Secrets) -> list[Migration]:
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        apply_shim(conn, secrets)
-        return apply_migrations(conn)

@@ -315,8 +315,7 @@ class Builder:
             return ""
         return " WHERE " + " AND ".join(conds)
 
-    def read(self, src: Source, plan: ReadPlan, *, count: bool, single: bool, strip_nulls: bool,
-             scalar: bool = False) -> str:
+    def read(self, src: Source, plan: ReadPlan, *, count: bool, single: bool, strip_nulls: bool) -> str:
         """SELECT answering (total, page_total, body) for a table, view, function result or write result."""
         alias = '"t0"'
         items = self.select_list(src, alias, plan.select, plan.embeds)

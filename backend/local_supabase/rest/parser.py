@@ -18,7 +18,6 @@ OPERATORS = {
 # Operators taking a modifier in parentheses: like(any), fts(english)...
 QUANTIFIABLE = {"eq", "like", "ilike", "gt", "gte", "lt", "lte", "match", "imatch"}
 FTS = {"fts", "plfts", "phfts", "wfts"}
-RESERVED_KEYS = {"select", "order", "limit", "offset", "columns", "on_conflict", "apikey"}
 # Nesting limits for embeds and logic trees: deeper requests are refused with a 400
 # instead of exhausting Python's recursion limit while parsing or building SQL.
 MAX_DEPTH = 32

@@ -22,7 +22,6 @@ class Prefer:
     resolution: str | None = None
     missing_default: bool = False
     max_affected: int | None = None
-    handling_strict: bool = False
     raw: list[str] = field(default_factory=list)
 
     @classmethod
@@ -46,8 +45,6 @@ class Prefer:
                         prefs.max_affected = int(value)
                     except ValueError:
                         raise parse_error(f"max-affected must be a number, got {value!r}") from None
-                elif key == "handling" and value == "strict":
-                    prefs.handling_strict = True
         return prefs
 
     @property

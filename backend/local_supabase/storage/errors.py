@@ -81,10 +81,6 @@ def invalid_signature() -> StorageError:
     return StorageError(400, "InvalidSignature", "Invalid signature")
 
 
-def expired_signature() -> StorageError:
-    return StorageError(400, "ExpiredToken", "The provided token has expired.")
-
-
 def invalid_request(message: str) -> StorageError:
     return StorageError(400, "InvalidRequest", message)
 
