@@ -26,6 +26,9 @@ from shared.models import (ACTIVE_TASK_STATUSES, AreaLevel, AreaPublic, CaseEven
                            ReportPublic, Role, SosAlertPublic, SosEventPublic, SosStatus, TaskPublic, TaskQueue,
                            TaskStatus, UserPublic, WorkerDutyPublic)
 from shared.realtime import Binding, Callback, Subscription, subscribe
+from shared.care import CareClientMixin
+from shared.payments import PaymentsClientMixin
+from shared.worker import WorkerClientMixin
 
 
 PHOTO_BUCKET = "report-photos"
@@ -34,7 +37,7 @@ M = TypeVar("M", bound=BaseModel)
 ID = uuid.UUID | str
 
 
-class CityClient:
+class CityClient(WorkerClientMixin, PaymentsClientMixin, CareClientMixin):
     """One signed-in (or anonymous) person talking to the backend."""
 
     def __init__(self, supabase: AsyncClient) -> None:

@@ -8,6 +8,7 @@ the Supabase CLI records them (version = the file name's leading digits), so
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ SHIM_DIR = Path(__file__).parent / "shim"
 SUPABASE_DIR = Path(__file__).resolve().parents[1] / "supabase"
 MIGRATIONS_DIR = SUPABASE_DIR / "migrations"
 SEED_FILE = SUPABASE_DIR / "seed.sql"
+CONFIG_FILE = SUPABASE_DIR / "config.toml"
 
 _MIGRATION_NAME = re.compile(r"^(?P<version>\d+)_(?P<name>.+)\.sql$")
 
@@ -96,11 +98,26 @@ def sync_realtime_capture(conn: psycopg.Connection) -> None:
         conn.execute("select cityloop_realtime.sync_triggers()")
 
 
-def apply_seed(conn: psycopg.Connection, path: Path = SEED_FILE) -> bool:
-    if not path.exists():
+def seed_files(config: Path = CONFIG_FILE) -> list[Path]:
+    """The seed files `[db.seed] sql_paths` names, globs expanded in name order, as the Supabase CLI reads them."""
+    with config.open("rb") as fh:
+        paths = tomllib.load(fh).get("db", {}).get("seed", {}).get("sql_paths", ["./seed.sql"])
+    found: list[Path] = []
+    for pattern in paths:
+        for path in sorted(config.parent.glob(pattern.removeprefix("./"))):
+            if path not in found:
+                found.append(path)
+    return found
+
+
+def apply_seed(conn: psycopg.Connection, paths: list[Path] | None = None) -> bool:
+    """Run every seed file in one transaction; False when there is none."""
+    paths = seed_files() if paths is None else paths
+    if not paths:
         return False
     with conn.transaction():
-        conn.execute(path.read_text(encoding="utf-8"))
+        for path in paths:
+            conn.execute(path.read_text(encoding="utf-8"))
     sync_realtime_capture(conn)
     conn.execute("notify pgrst, 'reload schema'")
     return True

@@ -1,0 +1,11 @@
+"""Living-bill payments: utility accounts, bills, payments, receipts.
+
+`PaymentsClientMixin` is mixed into `shared.client.CityClient`: its methods use the client's
+plumbing (`self._rpc`, `self._call`, `self._model`, `self._models`, `self.supabase`).
+"""
+
+from __future__ import annotations
+
+
+class PaymentsClientMixin:
+    """Methods of CityClient for this feature (see the module docstring)."""
