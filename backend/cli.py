@@ -78,6 +78,32 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_payments(args: argparse.Namespace) -> int:
+    """`cityloop bills import FILE.csv` and `cityloop payments reconcile`, with the service-role key
+    (SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY from the environment, else the local stack's)."""
+    import asyncio
+    import os
+    from pathlib import Path
+
+    from backend.payments import cli_actions
+
+    url, key = os.environ.get("SUPABASE_URL"), os.environ.get("SUPABASE_SERVICE_ROLE_KEY")
+    if not (url and key):
+        env = _stack().env()
+        url, key = env["SUPABASE_URL"], env["SUPABASE_SERVICE_ROLE_KEY"]
+    home = _stack().settings.home
+    try:
+        if args.command == "bills":
+            result = asyncio.run(cli_actions.import_csv(url, key, Path(args.file)))
+        else:
+            result = asyncio.run(cli_actions.reconcile(url, key, home))
+    except cli_actions.CliFailure as exc:
+        print(f"cityloop: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(result))
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from backend.run_all import run_all
 
@@ -104,6 +130,23 @@ def build_parser() -> argparse.ArgumentParser:
     jobs = sub.add_parser("jobs", help="run a scheduled job once")
     jobs.add_argument("job", choices=["escalate"], help="escalate: unanswered SOS and overdue cases")
     jobs.set_defaults(func=cmd_jobs)
+
+    bills = sub.add_parser("bills", help="utility bills")
+    bills.add_argument("action", choices=["import"])
+    bills.add_argument("file", help="CSV: provider,kind,account_no,holder_name,address,period,amount_fen,due_date")
+    bills.set_defaults(func=cmd_payments)
+
+    payments = sub.add_parser("payments", help="living-bill payments")
+    payments.add_argument("action", choices=["reconcile"], help="reconcile: settle lost notifications, expire, remind")
+    payments.set_defaults(func=cmd_payments)
+
+    from backend.care.commands import add_parser as add_care_parser
+
+    add_care_parser(sub)
+
+    from backend.admin.commands import add_parser as add_admin_parser
+
+    add_admin_parser(sub)
 
     run = sub.add_parser("run", help="start the backend and serve both apps (Ctrl-C stops everything)")
     run.set_defaults(func=cmd_run)

@@ -1,26 +1,41 @@
-"""Wires the resident app: theme, backend config, the placeholder view; serves it on the web."""
+"""Wires the resident app: one AppState and shell per browser session, routes rendered on change."""
 
 from __future__ import annotations
+
+import logging
 
 import flet as ft
 
 from shared.config import BackendConfig, app_port, load_backend_config
 from shared.fonts import ASSETS_DIR
-from shared.health import backend_answers
 
+from .app_state import AppState
+from .shell import FletShell
 from .theme import apply_theme
-from .views.placeholder import TITLE, PlaceholderView
+
+log = logging.getLogger(__name__)
 
 
 def make_main(config: BackendConfig):
     async def main(page: ft.Page) -> None:
-        page.title = TITLE
+        page.title = "城市圈 · 市民端"
         page.padding = 0
         apply_theme(page)
-        view = PlaceholderView()
-        page.add(view.root)
-        view.show_backend(await backend_answers(config))
-        page.update()
+        shell = FletShell(page)
+        state = AppState(config, ft.SharedPreferences(), shell)
+        state.page = page
+        shell.state = state
+
+        async def on_route_change(_e) -> None:
+            await shell.render()
+
+        async def on_close(_e) -> None:
+            await state.close()
+
+        page.on_route_change = on_route_change
+        page.on_close = on_close
+        await state.start()
+        await shell.render()
 
     return main
 

@@ -1,14 +1,114 @@
-"""Theme of the resident app: the shipped Chinese font and the brand colour."""
+"""Themes of the resident app: normal and elderly (large text, large targets, high contrast).
+
+The elderly theme follows issue 5: main text >= 22 px, main touch targets >= 60x60 px,
+contrast >= 7:1 on main text (near-black on white), line height >= 1.3.
+Views ask `sizes(elderly)` for sizes instead of hard-coding them, and use
+`big_action_button` for the large actions (home, SOS, pay) so they grow together.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import flet as ft
 
 from shared.fonts import FONT_ASSET, FONT_FAMILY
 
+BRAND = ft.Colors.TEAL_700
+# Near-black on white: contrast 17.4:1 (WCAG AAA needs 7:1).
+MAIN_TEXT = "#1a1a1a"
+MUTED_TEXT = "#4a4a4a"  # 8.9:1 on white, still AAA
 
-def apply_theme(page: ft.Page) -> None:
+
+@dataclass(frozen=True)
+class Sizes:
+    """Sizes in logical px (CSS px on the web)."""
+
+    body: int
+    title: int
+    small: int
+    target: int  # minimum height (and width) of a main touch target
+    action: int  # height of a big action button
+    line_height: float
+
+
+NORMAL = Sizes(body=16, title=22, small=13, target=48, action=96, line_height=1.3)
+ELDERLY = Sizes(body=24, title=30, small=22, target=64, action=120, line_height=1.4)
+
+
+def sizes(elderly: bool) -> Sizes:
+    return ELDERLY if elderly else NORMAL
+
+
+def _text_theme(s: Sizes) -> ft.TextTheme:
+    def style(size: int, weight: ft.FontWeight | None = None) -> ft.TextStyle:
+        return ft.TextStyle(size=size, height=s.line_height, weight=weight, color=MAIN_TEXT, font_family=FONT_FAMILY)
+
+    return ft.TextTheme(
+        body_large=style(s.body), body_medium=style(s.body), body_small=style(s.small),
+        title_large=style(s.title, ft.FontWeight.BOLD), title_medium=style(s.body, ft.FontWeight.W_600),
+        title_small=style(s.body), label_large=style(s.body, ft.FontWeight.W_600),
+        label_medium=style(s.small), label_small=style(s.small),
+        headline_small=style(s.title, ft.FontWeight.BOLD),
+    )
+
+
+def make_theme(elderly: bool) -> ft.Theme:
+    s = sizes(elderly)
+    return ft.Theme(font_family=FONT_FAMILY, color_scheme_seed=ft.Colors.TEAL, text_theme=_text_theme(s),
+                    visual_density=ft.VisualDensity.COMFORTABLE)
+
+
+def apply_theme(page: ft.Page, elderly: bool = False) -> None:
     # Flet's client only bundles Roboto: without this font Chinese renders as boxes.
     page.fonts = {FONT_FAMILY: "/" + FONT_ASSET}
-    page.theme = ft.Theme(font_family=FONT_FAMILY, color_scheme_seed=ft.Colors.TEAL)
+    page.theme = make_theme(elderly)
     page.theme_mode = ft.ThemeMode.LIGHT
+    page.bgcolor = ft.Colors.WHITE
+
+
+def text(value: str, elderly: bool, *, title: bool = False, muted: bool = False, small: bool = False,
+         weight: ft.FontWeight | None = None, color: str | None = None, **kwargs) -> ft.Text:
+    """Text sized for the mode; main text keeps the high-contrast colour."""
+    s = sizes(elderly)
+    size = s.title if title else (s.small if small else s.body)
+    return ft.Text(value, size=size, weight=weight or (ft.FontWeight.BOLD if title else None),
+                   color=color or (MUTED_TEXT if muted else MAIN_TEXT),
+                   style=ft.TextStyle(font_family=FONT_FAMILY, height=s.line_height), **kwargs)
+
+
+def big_action_button(label: str, icon: ft.IconData, on_click, *, elderly: bool, color: str = BRAND,
+                      identifier: str | None = None, subtitle: str | None = None) -> ft.Control:
+    """A large, full-width action (icon + words); at least `sizes().action` px tall."""
+    s = sizes(elderly)
+    words: list[ft.Control] = [ft.Text(label, size=s.title, weight=ft.FontWeight.BOLD, color=ft.Colors.WHITE)]
+    if subtitle:
+        words.append(ft.Text(subtitle, size=s.small, color=ft.Colors.WHITE))
+    button = ft.Button(
+        content=ft.Row([ft.Icon(icon, size=s.title + 14, color=ft.Colors.WHITE),
+                        ft.Column(words, spacing=2, tight=True)], spacing=16),
+        on_click=on_click, height=s.action, width=float("inf"),
+        style=ft.ButtonStyle(bgcolor=color, shape=ft.RoundedRectangleBorder(radius=16),
+                             padding=ft.Padding.symmetric(horizontal=20, vertical=12)),
+    )
+    return ft.Semantics(identifier=identifier, content=button) if identifier else button
+
+
+def button(label: str, on_click, *, elderly: bool, primary: bool = True, icon: ft.IconData | None = None,
+           identifier: str | None = None, expand: bool | int | None = None) -> ft.Control:
+    """A normal button, at least a main target's size."""
+    s = sizes(elderly)
+    style = ft.ButtonStyle(padding=ft.Padding.symmetric(horizontal=18, vertical=8),
+                           text_style=ft.TextStyle(font_family=FONT_FAMILY, size=s.body, weight=ft.FontWeight.W_600))
+    cls = ft.FilledButton if primary else ft.OutlinedButton
+    control = cls(content=label, icon=icon, on_click=on_click, height=s.target, style=style, expand=expand)
+    return ft.Semantics(identifier=identifier, content=control, expand=expand) if identifier else control
+
+
+def field(label: str, elderly: bool, *, password: bool = False, multiline: bool = False, **kwargs) -> ft.TextField:
+    s = sizes(elderly)
+    return ft.TextField(label=label, password=password, can_reveal_password=password, multiline=multiline,
+                        min_lines=3 if multiline else None, max_lines=6 if multiline else None,
+                        text_size=s.body, label_style=ft.TextStyle(font_family=FONT_FAMILY, size=s.small if not elderly else s.body - 2),
+                        content_padding=ft.Padding.symmetric(horizontal=12, vertical=18 if elderly else 12),
+                        **kwargs)

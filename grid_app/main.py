@@ -1,4 +1,4 @@
-"""Wires the grid-worker app: theme, backend config, the placeholder view; serves it on the web."""
+"""Wires the grid-worker app: theme, backend config, sign-in, then the shell; serves it on the web."""
 
 from __future__ import annotations
 
@@ -6,21 +6,49 @@ import flet as ft
 
 from shared.config import BackendConfig, app_port, load_backend_config
 from shared.fonts import ASSETS_DIR
-from shared.health import backend_answers
 
+from .app_state import AppState
+from .shell import Shell
 from .theme import apply_theme
-from .views.placeholder import TITLE, PlaceholderView
+from .views.sign_in import SignInView
 
 
 def make_main(config: BackendConfig):
     async def main(page: ft.Page) -> None:
-        page.title = TITLE
+        app = AppState(config)
+        page.title = app.t("app.title")
         page.padding = 0
         apply_theme(page)
-        view = PlaceholderView()
-        page.add(view.root)
-        view.show_backend(await backend_answers(config))
-        page.update()
+        progress = ft.ProgressBar(visible=False, height=3)
+
+        def busy(on: bool) -> None:
+            progress.visible = on
+            page.update()
+
+        def message(text: str, error: bool = False) -> None:
+            page.show_dialog(ft.SnackBar(ft.Text(text), bgcolor=ft.Colors.RED_800 if error else None))
+
+        async def show_sign_in() -> None:
+            view = SignInView(app, on_signed_in=show_shell)
+            app.on_change = lambda: page.run_task(show_sign_in)
+            page.controls = [ft.SafeArea(expand=True, content=view.root)]
+            page.update()
+
+        async def show_shell() -> None:
+            shell = Shell(page, app, on_signed_out=show_sign_in)
+
+            async def redraw() -> None:  # a language switch rebuilds the frame in the new language
+                await shell.stop()
+                await show_shell()
+
+            app.on_change = lambda: page.run_task(redraw)
+            page.controls = [ft.SafeArea(expand=True, content=ft.Column(expand=True, spacing=0,
+                                                                        controls=[progress, shell.root]))]
+            page.update()
+            await shell.start()
+
+        app.on_busy, app.on_message = busy, message
+        await show_sign_in()
 
     return main
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -119,6 +119,26 @@ class CityClient(WorkerClientMixin, PaymentsClientMixin, CareClientMixin):
     async def sign_out(self) -> None:
         await self.aclose()
         await self._call(self.supabase.auth.sign_out())
+
+    async def session_tokens(self) -> tuple[str, str] | None:
+        """(access token, refresh token) of the current session, to keep across app restarts; None if signed out."""
+        session = await self._call(self.supabase.auth.get_session())
+        return (session.access_token, session.refresh_token) if session else None
+
+    async def restore_session(self, refresh_token: str) -> UserPublic:
+        """Sign in again from a refresh token kept by `session_tokens` (it is used up: keep the new one)."""
+        response = await self._call(self.supabase.auth.refresh_session(refresh_token))
+        if response.session is None or response.user is None:
+            raise errors.AuthError("the refresh token gave no session")
+        await self._call(self.supabase.realtime.set_auth(response.session.access_token))
+        return _user(response.user)
+
+    def on_tokens_changed(self, callback: Callable[[tuple[str, str] | None], None]) -> None:
+        """`callback((access, refresh))` whenever the session's tokens change (sign-in, refresh), None on sign-out."""
+        def relay(_event: Any, session: Any) -> None:
+            callback((session.access_token, session.refresh_token) if session else None)
+
+        self.supabase.auth.on_auth_state_change(relay)
 
     async def current_user(self) -> UserPublic | None:
         """The signed-in account (from the session, no request), or None."""

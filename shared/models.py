@@ -166,6 +166,7 @@ class ProfileUpdate(_Input):
     locale: str | None = Field(default=None, pattern=r"^(zh-CN|en)$")
     elderly_mode: bool | None = None
     home_area_id: uuid.UUID | None = None
+    home_address: str | None = Field(default=None, max_length=300)  # migration 1000 (citizen app)
     emergency_contacts: list[EmergencyContact] | None = None
 
 
@@ -176,6 +177,7 @@ class ProfilePublic(_Row):
     locale: str = "zh-CN"
     elderly_mode: bool = False
     home_area_id: uuid.UUID | None = None
+    home_address: str | None = None  # migration 1000 (citizen app)
     emergency_contacts: list[EmergencyContact] = Field(default_factory=list)
     role: Role = Role.CITIZEN
     created_at: datetime | None = None

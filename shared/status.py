@@ -196,3 +196,34 @@ def sla_text(due_at: datetime | None, status: S | str, locale: str = "zh-CN", no
     if left < timedelta(0):
         return f"{amount} overdue" if en else f"已超时 {amount}"
     return f"{amount} left" if en else f"剩余 {amount}"
+
+
+# ---------------------------------------------------------------- grid app: handler's menu
+
+# Handler actions the grid app adds to the RPCs of 0600 (migration 1100); same rule: open cases, handler only.
+GRID_EXTRA_ACTIONS = ("change_report_category", "escalate_report")
+
+
+def holds_case(task_queue: str | None, assignee_id: object, task_department: str | None, role: Role,
+               me: object, my_departments: frozenset[str] = frozenset()) -> bool:
+    """Whether the person holds a (visible) case, as private.may_handle decides it in SQL."""
+    role = Role(role)
+    if role is Role.SUPERVISOR:
+        return True  # a supervisor sees only the cases of their streets, and may handle each
+    if task_queue == "worker":
+        return role is Role.GRID_WORKER and assignee_id is not None and str(assignee_id) == str(me)
+    if task_queue == "department":
+        return role is Role.DEPT_STAFF and task_department in my_departments
+    return False
+
+
+def grid_actions(status: S, role: Role, *, holds: bool) -> list[str]:
+    """What the grid app offers on a case: the handler RPCs the state allows, a note always, and the extras."""
+    offered = [a.value for a in offered_actions(status, role, holds_case=holds)
+               if RULES[a].actor is Actor.HANDLER]
+    offered.append(Action.COMMENT.value)
+    if holds and Role(role) in HANDLER_ROLES and S(status) in _OPEN:
+        offered.append("change_report_category")
+        if Role(role) is not Role.SUPERVISOR:
+            offered.append("escalate_report")
+    return offered

@@ -103,3 +103,24 @@ def test_sos_labels() -> None:
 
     assert all(sos_label(s) and sos_label(s, "en") and sos_label(s) != sos_label(s, "en") for s in SosStatus)
     assert sos_label("on_the_way", "en") == "On the way"
+
+
+# ---------------------------------------------------------------- grid app menu (grid_actions, holds_case)
+
+from shared.status import grid_actions, holds_case  # noqa: E402
+
+
+def test_grid_menu_offers_handler_actions_only_to_the_holder() -> None:
+    me = "u1"
+    assert holds_case("worker", me, None, Role.GRID_WORKER, me)
+    assert not holds_case("worker", "someone", None, Role.GRID_WORKER, me)
+    assert holds_case("department", None, "water", Role.DEPT_STAFF, me, frozenset({"water"}))
+    assert not holds_case("department", None, "water", Role.DEPT_STAFF, me, frozenset({"environment"}))
+    assert holds_case("supervisor", None, None, Role.SUPERVISOR, me)
+    held = grid_actions(S.DISPATCHED, Role.GRID_WORKER, holds=True)
+    assert held == ["accept_report", "transfer_report", "reject_report", "comment_report",
+                    "change_report_category", "escalate_report"]
+    assert grid_actions(S.DISPATCHED, Role.GRID_WORKER, holds=False) == ["comment_report"]
+    assert "resolve_report" in grid_actions(S.IN_PROGRESS, Role.GRID_WORKER, holds=True)
+    assert grid_actions(S.RESOLVED, Role.GRID_WORKER, holds=True) == ["comment_report"]
+    assert "escalate_report" not in grid_actions(S.ACCEPTED, Role.SUPERVISOR, holds=True)

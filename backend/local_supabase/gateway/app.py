@@ -13,7 +13,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
+from backend.jobs.care_watch import CareWatchService
 from backend.jobs.escalations import EscalationService
+from backend.jobs.reconcile_payments import PaymentsJobService
+from backend.payments.routes import payment_routes
 
 from .. import postgres
 from ..auth.routes import auth_routes
@@ -84,6 +87,10 @@ def create_app(settings: Settings | None = None, secrets: Secrets | None = None)
     state.services["realtime"] = realtime
     # The local pg_cron: escalation passes every CITYLOOP_ESCALATION_INTERVAL seconds (0: off).
     state.services["escalations"] = EscalationService(settings.escalation_interval_s)
+    # Payment reconciliation and bill reminders every CITYLOOP_PAYMENTS_INTERVAL seconds (0: off).
+    state.services["payments"] = PaymentsJobService()
+    # Care watch scans (CITYLOOP_CARE_SCAN_INTERVAL) and care-alert escalations (CITYLOOP_CARE_ESCALATION_INTERVAL).
+    state.services["care_watch"] = CareWatchService.from_environ()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
@@ -120,6 +127,7 @@ def create_app(settings: Settings | None = None, secrets: Secrets | None = None)
             Mount("/rest/v1", routes=rest_routes()),
             Mount("/storage/v1", routes=storage_routes()),
             *realtime.routes(),
+            *payment_routes(),
         ],
         lifespan=lifespan,
     )

@@ -1,0 +1,299 @@
+"""The care-watch detector: hourly use of many households in, alerts out (numpy, no I/O).
+
+Each household is compared with its own routine, learnt from the `train_days` (28) days
+before the evaluated window; nothing is a global threshold except small physical floors.
+
+* Activity: an hour is *active* when water use rises above the household's own background
+  (a leaking cistern is background, not activity) or the gas burns. Households with neither
+  meter fall back on electricity above their own base load.
+* Routine: p[type, hour] = share of training days with activity at that hour of day, for
+  weekdays and weekends apart (shrunk towards the all-days share, capped at `p_cap`).
+* Inactivity: over the current run of silent hours, S = sum of -ln(1 - p) is how unlikely
+  that silence is for this household; sleeping hours (p ~ 0) add nothing. An alert when S
+  reaches `inactivity_score` (e^-14: about 1 in a million under the household's routine). Registered
+  absences neither add to S nor alert.
+* Continuous use (tap or stove left on, leak): the rolling minimum of water (gas) use over
+  m consecutive hours is compared with the same statistic's high quantile in the
+  household's own training days: normal use has gaps, an open tap does not.
+* Routine break: activity in at least `night_hours` of the household's usually silent hours
+  (p <= `quiet_p`) within 24 hours.
+
+`score(usage, eval_hours)` evaluates the last `eval_hours` of the arrays (history before
+that is training and lookback) and returns one `Alert` per rising edge of each condition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Iterator
+
+import numpy as np
+
+KINDS = ("water", "electricity", "gas")
+
+
+@dataclass(frozen=True)
+class Params:
+    train_days: int = 28
+    lookback_hours: int = 72  # silent runs that began before the window still count
+    inactivity_score: float = 14.0  # -ln P(silence | routine): about 1 in 1.2 million
+    p_cap: float = 0.9  # no hour is ever "certainly active"
+    shrink: float = 2.0  # pseudo-days pulling weekday/weekend shares towards the all-days share
+    water_floor: float = 1.0  # litres/hour above background that count as use
+    gas_floor: float = 0.02  # m3/hour
+    # (meter kind, window hours, floor per hour, severity, only the usually quiet hours):
+    # continuous use rules. The last one is a leak: flow through the hours the household
+    # normally has none (at least `leak_quiet_hours` of them in the window).
+    continuous: tuple[tuple[str, int, float, int, bool], ...] = (
+        ("gas", 2, 0.25, 3, False), ("gas", 3, 0.08, 3, False),
+        ("water", 2, 100.0, 2, False), ("water", 3, 60.0, 2, False), ("water", 12, 1.0, 1, True),
+    )
+    leak_quiet_hours: int = 4
+    continuous_quantile: float = 1.0
+    continuous_margin: float = 1.5
+    quiet_p: float = 0.05
+    night_hours: int = 5
+
+
+@dataclass
+class Usage:
+    """Hourly use, shape (households, hours), NaN where a meter is missing or silent.
+
+    `start` is the (time-zone aware, local) start of hour 0; `absent` marks registered absences."""
+
+    start: datetime
+    water: np.ndarray | None = None
+    electricity: np.ndarray | None = None
+    gas: np.ndarray | None = None
+    absent: np.ndarray | None = None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        for a in (self.water, self.electricity, self.gas):
+            if a is not None:
+                return a.shape
+        raise ValueError("no meter data")
+
+    def slice(self, rows: slice | np.ndarray, hours: slice = slice(None)) -> "Usage":
+        offset = hours.start or 0
+        if offset < 0:
+            offset += self.shape[1]
+        pick = (lambda a: None if a is None else a[rows, hours])
+        return Usage(self.start + timedelta(hours=offset), pick(self.water), pick(self.electricity),
+                     pick(self.gas), pick(self.absent))
+
+
+@dataclass
+class Alert:
+    household: int
+    kind: str  # inactivity | continuous_use | routine_break
+    meter_kind: str
+    hour: int  # index of the hour at whose end the alert fires
+    onset: int  # index of the first unusual hour
+    severity: int
+    score: float
+    threshold: float
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+def _hour_groups(start: datetime, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Hour of day and weekend flag of each hour index."""
+    idx = np.arange(n)
+    hour = (start.hour + idx) % 24
+    day0 = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    weekday = (day0.weekday() + (start.hour + idx) // 24) % 7
+    return hour, (weekday >= 5).astype(np.int64)
+
+
+def _kth(values: np.ndarray, q: float) -> np.ndarray:
+    """Per-row q-quantile (nearest rank) without sorting whole rows."""
+    k = min(values.shape[1] - 1, int(round(q * (values.shape[1] - 1))))
+    return np.partition(values, k, axis=1)[:, k]
+
+
+def _rolling_min(x: np.ndarray, m: int) -> np.ndarray:
+    out = x.copy()
+    for j in range(1, m):
+        out[:, j:] = np.minimum(out[:, j:], x[:, :-j])
+        out[:, :j] = 0
+    return out
+
+
+def _rising(cond: np.ndarray) -> np.ndarray:
+    prev = np.zeros_like(cond)
+    prev[:, 1:] = cond[:, :-1]
+    return cond & ~prev
+
+
+def _activity(u: Usage, train: slice, p: Params) -> tuple[np.ndarray, np.ndarray]:
+    """Active hours (bool) and which households have any activity meter."""
+    h, t = u.shape
+    active = np.zeros((h, t), dtype=bool)
+    has = np.zeros(h, dtype=bool)
+    if u.water is not None:
+        w = np.nan_to_num(u.water, nan=0.0)
+        background = _kth(w[:, train], 0.25) * 1.5 + p.water_floor
+        active |= w > background[:, None]
+        has |= np.isfinite(u.water).any(axis=1)
+    if u.gas is not None:
+        active |= np.nan_to_num(u.gas, nan=0.0) > p.gas_floor
+        has |= np.isfinite(u.gas).any(axis=1)
+    if u.electricity is not None:
+        e = np.nan_to_num(u.electricity, nan=0.0)
+        base = _kth(e[:, train], 0.10)
+        fallback = ~has & np.isfinite(u.electricity).any(axis=1)
+        active |= fallback[:, None] & (e > base[:, None] * 1.3 + 0.05)
+        has |= fallback
+    return active, has
+
+
+def _routine(active: np.ndarray, valid: np.ndarray, group: np.ndarray, p: Params) -> np.ndarray:
+    """p_active per household and (weekend, hour) group: shape (households, 48)."""
+    onehot = np.zeros((group.size, 48), dtype=np.float32)
+    onehot[np.arange(group.size), group] = 1.0
+    hits = (active & valid).astype(np.float32) @ onehot
+    seen = valid.astype(np.float32) @ onehot
+    all_hits = hits[:, :24] + hits[:, 24:]
+    all_seen = seen[:, :24] + seen[:, 24:]
+    p_all = np.tile(all_hits / np.maximum(all_seen, 1.0), 2)
+    share = (hits + p.shrink * p_all) / (seen + p.shrink)
+    return np.minimum(share, p.p_cap)
+
+
+def score(u: Usage, eval_hours: int, p: Params = Params(), with_evidence: bool = True) -> list[Alert]:
+    """Alerts that fire during the last `eval_hours` hours of `u` (see the module docstring)."""
+    n_h, n_t = u.shape
+    n_train = p.train_days * 24
+    e0 = n_t - eval_hours
+    if e0 < n_train:
+        raise ValueError(f"need {n_train} hours of history before the evaluated window, got {e0}")
+    train = slice(e0 - n_train, e0)
+    hour, weekend = _hour_groups(u.start, n_t)
+    group = weekend * 24 + hour
+    absent = u.absent if u.absent is not None else np.zeros((n_h, n_t), dtype=bool)
+    active, has_meter = _activity(u, train, p)
+    valid = ~absent[:, train]
+    routine = _routine(active[:, train], valid, group[train], p)
+    alerts: list[Alert] = []
+    alerts += _inactivity(u, active, absent, routine, group, has_meter, e0, p)
+    alerts += _continuous(u, train, e0, routine, group, p)
+    alerts += _routine_break(active, absent, routine, group, e0, p)
+    if with_evidence:
+        for a in alerts:
+            a.evidence = evidence(u, a, train, group)
+    alerts.sort(key=lambda a: (a.hour, a.household, a.kind))
+    return alerts
+
+
+def _inactivity(u, active, absent, routine, group, has_meter, e0, p) -> Iterator[Alert]:
+    s0 = max(0, e0 - p.lookback_hours)
+    act = active[:, s0:] | absent[:, s0:]  # an absence ends a silent run
+    weight = -np.log1p(-routine[:, group[s0:]]).astype(np.float32)
+    weight[absent[:, s0:]] = 0.0
+    cum = np.cumsum(weight, axis=1, dtype=np.float64)
+    reset = np.maximum.accumulate(np.where(act, cum, 0.0), axis=1)
+    silent = cum - reset
+    fire = _rising(silent >= p.inactivity_score) & has_meter[:, None]
+    fire[:, : e0 - s0] = False
+    idx = np.arange(act.shape[1])
+    last_active = np.maximum.accumulate(np.where(act, idx, -1), axis=1)
+    meter = "water" if u.water is not None else ("gas" if u.gas is not None else "electricity")
+    for h, t in zip(*np.nonzero(fire)):
+        run_score = float(silent[h, t])
+        # Severity grows with how far beyond the threshold the silence already goes at the end.
+        end_score = float(silent[h, -1]) if last_active[h, -1] < t else run_score
+        yield Alert(int(h), "inactivity", meter, int(s0 + t), int(s0 + last_active[h, t] + 1),
+                    3 if end_score >= 2 * p.inactivity_score else 2, round(run_score, 2), p.inactivity_score)
+
+
+def _continuous(u, train, e0, routine, group, p) -> Iterator[Alert]:
+    quiet = routine[:, group] <= p.quiet_p
+    for kind in dict.fromkeys(rule[0] for rule in p.continuous):
+        data = getattr(u, kind)
+        if data is None:
+            continue
+        x = np.nan_to_num(data, nan=0.0)
+        rules = [r for r in p.continuous if r[0] == kind]
+        # Which rule fired first at each hour of the window (-1: none), and its threshold.
+        which = np.full((x.shape[0], x.shape[1] - e0), -1, dtype=np.int8)
+        thresholds = []
+        for i, (_, m, floor, _severity, quiet_only) in enumerate(rules):
+            if quiet_only:
+                rmin = _rolling_min(np.where(quiet, x, np.inf), m)
+                quiet_count = np.cumsum(quiet, axis=1)
+                quiet_count[:, m:] -= quiet_count[:, :-m].copy()
+                rmin[(quiet_count < p.leak_quiet_hours) | ~np.isfinite(rmin)] = 0.0
+            else:
+                rmin = _rolling_min(x, m)
+            usual = _kth(rmin[:, train], p.continuous_quantile)
+            threshold = np.maximum(usual * p.continuous_margin, floor)
+            thresholds.append(threshold)
+            which[(rmin[:, e0:] > threshold[:, None]) & (which < 0)] = i
+        for h, t in zip(*np.nonzero(_rising(which >= 0))):
+            _, m, _floor, severity, _quiet = rules[which[h, t]]
+            threshold = float(thresholds[which[h, t]][h])
+            at = e0 + int(t)
+            observed = float(x[h, max(0, at - m + 1): at + 1].min())
+            # Onset: the first hour of the run above the threshold that is still going on.
+            start = at - m + 1
+            while start > 0 and x[h, start - 1] > threshold and at - start < 48:
+                start -= 1
+            yield Alert(int(h), "continuous_use", kind, at, start, severity, round(observed, 3),
+                        round(threshold, 3))
+
+
+def _routine_break(active, absent, routine, group, e0, p) -> Iterator[Alert]:
+    s0 = e0 - 23
+    quiet = routine[:, group[s0:]] <= p.quiet_p
+    odd = (active[:, s0:] & quiet & ~absent[:, s0:]).astype(np.int32)
+    cum = np.cumsum(odd, axis=1)
+    count = cum.copy()
+    count[:, 24:] -= cum[:, :-24]
+    fire = _rising(count >= p.night_hours)
+    fire[:, :23] = False
+    for h, t in zip(*np.nonzero(fire)):
+        yield Alert(int(h), "routine_break", "water", s0 + int(t), s0 + int(t) - 23, 1,
+                    float(count[h, t]), float(p.night_hours))
+
+
+def evidence(u: Usage, a: Alert, train: slice, group: np.ndarray) -> dict[str, Any]:
+    """Expected band vs observed for the 24 hours up to the alert, on the alert's meter."""
+    data = getattr(u, a.meter_kind)
+    if data is None:
+        return {}
+    lo = max(a.hour - 23, 0)
+    hours = np.arange(lo, a.hour + 1)
+    history = np.nan_to_num(data[a.household, train], nan=0.0)
+    train_groups = group[train]
+    expected, low, high = [], [], []
+    for g in group[hours]:
+        same = history[train_groups == g]
+        if same.size == 0:
+            same = history[(train_groups % 24) == g % 24]
+        q10, q50, q90 = np.quantile(same, [0.1, 0.5, 0.9]) if same.size else (0.0, 0.0, 0.0)
+        expected.append(round(float(q50), 3))
+        low.append(round(float(q10), 3))
+        high.append(round(float(q90), 3))
+    observed = [None if not np.isfinite(v) else round(float(v), 3) for v in data[a.household, hours]]
+    return {
+        "meter_kind": a.meter_kind,
+        "hours": [(u.start + timedelta(hours=int(i))).isoformat() for i in hours],
+        "observed": observed, "expected": expected, "band_low": low, "band_high": high,
+        "onset": (u.start + timedelta(hours=a.onset)).isoformat(),
+        "detected": (u.start + timedelta(hours=a.hour + 1)).isoformat(),
+        "score": a.score, "threshold": a.threshold,
+    }
+
+
+def score_in_chunks(u: Usage, eval_hours: int, p: Params = Params(), chunk: int = 10_000,
+                    with_evidence: bool = True) -> list[Alert]:
+    """`score` over blocks of households (bounded memory); household indices stay global."""
+    out: list[Alert] = []
+    n_h = u.shape[0]
+    for lo in range(0, n_h, chunk):
+        part = score(u.slice(slice(lo, min(n_h, lo + chunk))), eval_hours, p, with_evidence)
+        for a in part:
+            a.household += lo
+        out += part
+    return out

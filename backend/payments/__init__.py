@@ -1,0 +1,1 @@
+"""Living-bill payments: provider interface, sandbox provider, settlement, bill import."""

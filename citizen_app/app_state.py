@@ -1,0 +1,376 @@
+"""One `AppState` per browser session: the backend client, language, elderly mode, the signed-in person.
+
+Views never call the backend themselves: they call methods here (or in citizen_app/state/),
+which call shared/ (CityClient). The page is reached through a small `Shell` (busy
+indicator, messages, navigation), so every method here runs without a browser in the
+tests with a recording shell and in-memory preferences.
+
+    result = await state.run(lambda c: c.my_reports(), busy="app.busy")  # None if it failed (message shown)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from shared import errors
+from shared.client import CityClient
+from shared.config import BackendConfig
+from shared.i18n import Translator, normalise_locale
+from shared.models import NotificationPublic, ProfilePublic, ProfileUpdate, ReportPublic, UserPublic
+from shared.outbox import Outbox
+from shared.status import status_label
+
+from .strings import STRINGS
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+SESSION_KEY = "cityloop.citizen.refresh_token"
+ELDERLY_KEY = "cityloop.citizen.elderly"
+LOCALE_KEY = "cityloop.citizen.locale"
+MIN_PASSWORD = 6
+_PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,30}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class Prefs(Protocol):
+    """Browser-side key/value storage (ft.SharedPreferences on the page)."""
+
+    async def get(self, key: str) -> Any: ...
+    async def set(self, key: str, value: Any) -> bool: ...
+    async def remove(self, key: str) -> bool: ...
+
+
+class MemoryPrefs:
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    async def get(self, key: str) -> Any:
+        return self.values.get(key)
+
+    async def set(self, key: str, value: Any) -> bool:
+        self.values[key] = value
+        return True
+
+    async def remove(self, key: str) -> bool:
+        return self.values.pop(key, None) is not None
+
+
+class Shell(Protocol):
+    """What the state asks of the page."""
+
+    def set_busy(self, text: str | None) -> None: ...
+    def show_message(self, text: str, *, error: bool = False) -> None: ...
+    async def go(self, route: str) -> None: ...
+    def changed(self) -> None: ...  # locale/elderly/user changed: rebuild the current screen
+    def updated(self) -> None: ...  # live data changed (badge, a case): redraw without rebuilding
+
+
+class RecordingShell:
+    """A shell for browserless tests: remembers what the page would show."""
+
+    def __init__(self) -> None:
+        self.busy: list[str | None] = []
+        self.messages: list[tuple[str, bool]] = []
+        self.routes: list[str] = []
+        self.changes = 0
+        self.updates = 0
+
+    def set_busy(self, text: str | None) -> None:
+        self.busy.append(text)
+
+    def show_message(self, text: str, *, error: bool = False) -> None:
+        self.messages.append((text, error))
+
+    async def go(self, route: str) -> None:
+        self.routes.append(route)
+
+    def changed(self) -> None:
+        self.changes += 1
+
+    def updated(self) -> None:
+        self.updates += 1
+
+
+def credentials_problem(identifier: str, password: str) -> str | None:
+    """The catalogue key of what is wrong with sign-in input, or None."""
+    value = identifier.strip()
+    if not value:
+        return "account.need_identifier"
+    if not (_EMAIL.match(value) or _PHONE.match(value)):
+        return "account.bad_identifier"
+    if not password:
+        return "account.need_password"
+    return None
+
+
+def app_data_dir(environ: dict[str, str] | None = None) -> Path:
+    """Where the app keeps files (the outbox): CITYLOOP_APP_DATA, Flet's app data folder, CITYLOOP_HOME."""
+    env = os.environ if environ is None else environ
+    for name, sub in (("CITYLOOP_APP_DATA", ""), ("FLET_APP_STORAGE_DATA", ""), ("CITYLOOP_HOME", "citizen_app")):
+        if env.get(name):
+            return Path(env[name]) / sub if sub else Path(env[name])
+    return Path.home() / ".cityloop" / "citizen_app"
+
+
+class AppState:
+    def __init__(self, config: BackendConfig | None, prefs: Prefs, shell: Shell, *, data_dir: Path | None = None,
+                 locale: str | None = None) -> None:
+        self.config = config
+        self.prefs = prefs
+        self.shell = shell
+        self.t = Translator(STRINGS, locale)
+        self.elderly = False
+        self.client: CityClient | None = None
+        self.user: UserPublic | None = None
+        self.profile: ProfilePublic | None = None
+        self.data_dir = data_dir or app_data_dir()
+        self.unread: list[NotificationPublic] = []
+        self.report_listeners: list[Callable[[Any], None]] = []  # views showing cases: called on each live change
+        self._statuses: dict[str, str] = {}  # report id -> last known status, to announce changes once
+        self._background: list[asyncio.Task] = []
+        self.page: Any = None  # the ft.Page, set by main.py; views that need services use it
+
+    # ------------------------------------------------------------ basics
+
+    @property
+    def locale(self) -> str:
+        return self.t.locale
+
+    @property
+    def signed_in(self) -> bool:
+        return self.user is not None
+
+    @property
+    def timeout(self) -> float:
+        """Backend timeout: generous in elderly mode (slow networks, slow hands)."""
+        return 30.0 if self.elderly else 15.0
+
+    def error_text(self, exc: BaseException) -> str:
+        if isinstance(exc, errors.CityError):
+            return exc.message(self.locale)
+        message = getattr(exc, "message", None)
+        if callable(message):  # shared.media.MediaError has zh/en too
+            return message(self.locale)
+        return errors.CityError().message(self.locale)
+
+    async def ensure_client(self) -> CityClient:
+        if self.client is None:
+            self.client = await CityClient.connect(self.config, timeout=self.timeout)
+            self.client.on_tokens_changed(self._tokens_changed)
+        return self.client
+
+    async def run(self, call: Callable[[CityClient], Awaitable[T]], *, busy: str | None = "app.busy",
+                  quiet: bool = False) -> T | None:
+        """Run a backend call with a progress indicator; on failure show the plain message and return None."""
+        if busy:
+            self.shell.set_busy(self.t(busy))
+        try:
+            return await call(await self.ensure_client())
+        except errors.CityError as exc:
+            log.info("backend call failed: %r", exc)
+            if not quiet:
+                self.shell.show_message(exc.message(self.locale), error=True)
+            return None
+        finally:
+            if busy:
+                self.shell.set_busy(None)
+
+    # ------------------------------------------------------------ start, account
+
+    async def start(self) -> None:
+        """On page load: language and elderly mode from the browser, then the kept session if any."""
+        locale = await self.prefs.get(LOCALE_KEY)
+        if locale:
+            self.t.locale = locale
+        self.elderly = bool(await self.prefs.get(ELDERLY_KEY))
+        token = await self.prefs.get(SESSION_KEY)
+        if token:
+            try:
+                client = await self.ensure_client()
+                self.user = await client.restore_session(token)
+                await self._after_sign_in()
+            except errors.CityError as exc:
+                log.info("could not restore the session: %r", exc)
+                if not isinstance(exc, errors.NetworkError):  # offline: keep the token for next time
+                    await self.prefs.remove(SESSION_KEY)
+                self.user = None
+
+    async def sign_in(self, identifier: str, password: str) -> bool:
+        problem = credentials_problem(identifier, password)
+        if problem:
+            self.shell.show_message(self.t(problem), error=True)
+            return False
+        user = await self.run(lambda c: c.sign_in(identifier, password), busy="app.busy")
+        if user is None:
+            return False
+        self.user = user
+        await self._after_sign_in()
+        return True
+
+    async def sign_up(self, identifier: str, password: str, name: str = "") -> bool:
+        problem = credentials_problem(identifier, password)
+        if problem:
+            self.shell.show_message(self.t(problem), error=True)
+            return False
+        if len(password) < MIN_PASSWORD:
+            self.shell.show_message(self.t("account.short_password", n=MIN_PASSWORD), error=True)
+            return False
+        created = await self.run(lambda c: c.sign_up(identifier, password, display_name=name.strip() or None))
+        if created is None:
+            return False
+        # Sign-up may or may not open a session (confirmation settings): sign in to be sure.
+        return await self.sign_in(identifier, password)
+
+    async def _after_sign_in(self) -> None:
+        client = await self.ensure_client()
+        tokens = await client.session_tokens()
+        if tokens:
+            await self.prefs.set(SESSION_KEY, tokens[1])
+        try:
+            self.profile = await client.get_profile()
+        except errors.CityError as exc:
+            log.info("no profile: %r", exc)
+        if self.profile is not None:
+            self.t.locale = self.profile.locale
+            self.elderly = self.profile.elderly_mode or self.elderly
+        await self._watch()
+        self._start_outbox_loop()
+
+    def _tokens_changed(self, tokens: tuple[str, str] | None) -> None:
+        # supabase-py refreshes the session by itself; keep the browser's copy current.
+        if tokens and self.user is not None:
+            self._spawn(self.prefs.set(SESSION_KEY, tokens[1]))
+
+    async def sign_out(self) -> None:
+        for task in self._background:
+            task.cancel()
+        self._background.clear()
+        if self.client is not None:
+            try:
+                await self.client.sign_out()
+            except errors.CityError as exc:
+                log.info("sign-out: %r", exc)
+        await self.prefs.remove(SESSION_KEY)
+        self.user, self.profile, self.unread = None, None, []
+        self._statuses.clear()
+        await self.shell.go("/sign-in")
+
+    async def close(self) -> None:
+        for task in self._background:
+            task.cancel()
+        if self.client is not None:
+            await self.client.aclose()
+
+    # ------------------------------------------------------------ settings
+
+    async def set_locale(self, locale: str) -> None:
+        self.t.locale = normalise_locale(locale)
+        await self.prefs.set(LOCALE_KEY, self.t.locale)
+        if self.signed_in:
+            await self.save_profile(ProfileUpdate(locale=self.t.locale), quiet=True)
+        self.shell.changed()
+
+    async def set_elderly(self, on: bool) -> None:
+        self.elderly = on
+        await self.prefs.set(ELDERLY_KEY, on)
+        if self.signed_in:
+            await self.save_profile(ProfileUpdate(elderly_mode=on), quiet=True)
+        self.shell.changed()
+
+    async def save_profile(self, change: ProfileUpdate, *, quiet: bool = False) -> bool:
+        profile = await self.run(lambda c: c.update_profile(change), busy=None if quiet else "app.busy")
+        if profile is None:
+            return False
+        self.profile = profile
+        if not quiet:
+            self.shell.show_message(self.t("app.saved"))
+        return True
+
+    # ------------------------------------------------------------ live updates, notifications
+
+    async def refresh_unread(self) -> None:
+        found = await self.run(lambda c: c.notifications(unread_only=True), busy=None, quiet=True)
+        if found is not None:
+            self.unread = found
+
+    async def mark_all_read(self) -> None:
+        if await self.run(lambda c: c.mark_notifications_read(), busy=None) is not None:
+            self.unread = []
+
+    async def _watch(self) -> None:
+        client = await self.ensure_client()
+        await self.refresh_unread()
+        mine = await self.run(lambda c: c.my_reports(limit=100), busy=None, quiet=True) or []
+        self._statuses = {str(r.id): r.status.value for r in mine}
+        try:
+            await client.subscribe_report_changes(self._on_report_change)
+            await client.subscribe_notifications(self._on_notification)
+        except errors.CityError as exc:  # live updates are a comfort: the screens still load on open
+            log.info("no live updates: %r", exc)
+
+    def _on_report_change(self, change: Any) -> None:
+        if isinstance(change, ReportPublic) and self.user and change.reporter_id == self.user.id:
+            before = self._statuses.get(str(change.id))
+            self._statuses[str(change.id)] = change.status.value
+            if before is not None and before != change.status.value:
+                self.shell.show_message(self.t("cases.changed", status=status_label(change.status, self.locale)))
+        for listener in list(self.report_listeners):
+            try:
+                listener(change)
+            except Exception:  # one broken screen must not stop the others' updates
+                log.exception("report listener failed")
+        self.shell.updated()
+
+    def _on_notification(self, notification: Any) -> None:
+        if isinstance(notification, NotificationPublic) and notification.read_at is None:
+            self.unread = [notification] + [n for n in self.unread if n.id != notification.id]
+            self.shell.updated()
+
+    # ------------------------------------------------------------ outbox
+
+    @property
+    def outbox(self) -> Outbox | None:
+        """The signed-in person's waiting reports (one folder per account)."""
+        return Outbox(self.data_dir / "outbox" / str(self.user.id)) if self.user else None
+
+    async def flush_outbox(self) -> int:
+        """Send what waits; how many were sent."""
+        box = self.outbox
+        if box is None or not box.entries():
+            return 0
+        client = await self.ensure_client()
+        result = await box.flush(client.submit_report, self.locale)
+        for report in result.sent:
+            self._statuses[str(report.id)] = report.status.value
+        if result.sent:
+            self.shell.show_message(self.t("report.sent"))
+            for listener in list(self.report_listeners):
+                listener(None)
+            self.shell.updated()
+        return len(result.sent)
+
+    def _start_outbox_loop(self, every: float = 20.0) -> None:
+        async def loop() -> None:
+            while self.signed_in:
+                try:
+                    await self.flush_outbox()
+                except Exception:
+                    log.exception("outbox round failed")
+                await asyncio.sleep(every)
+
+        self._spawn(loop())
+
+    def _spawn(self, coro: Awaitable[Any]) -> None:
+        try:
+            task = asyncio.get_running_loop().create_task(coro)
+        except RuntimeError:
+            return
+        self._background.append(task)
+        task.add_done_callback(lambda t: self._background.remove(t) if t in self._background else None)

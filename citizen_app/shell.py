@@ -1,0 +1,143 @@
+"""The page side of the app: one view per route, progress bar, message banner, app bar.
+
+Messages are an inline banner, not a pop-up (the elderly mode has no pop-ups, and one
+way for everyone keeps the tests simple); it hides by itself only in normal mode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import flet as ft
+
+from . import device
+from .app_state import AppState
+from .routes import HOME, Screen, build_screen, guard
+from .theme import MAIN_TEXT, apply_theme, sizes
+
+log = logging.getLogger(__name__)
+BACK_TO = {"/cases/": "/cases"}
+
+
+class FletShell:
+    def __init__(self, page: ft.Page) -> None:
+        self.page = page
+        self.state: AppState | None = None
+        self.screen: Screen | None = None
+        self.progress = ft.ProgressBar(visible=False)
+        self.busy_text = ft.Text("", visible=False, size=14)
+        self.message_text = ft.Text("", color=MAIN_TEXT)
+        self.banner = ft.Container(visible=False, padding=12, border_radius=8, margin=ft.Margin.symmetric(horizontal=8, vertical=4))
+        self.bell = ft.IconButton(ft.Icons.NOTIFICATIONS_OUTLINED, on_click=self._open_notifications)
+        self._message_task: asyncio.Task | None = None
+        self._rendering = asyncio.Lock()
+
+    # ------------------------------------------------------------ Shell protocol
+
+    def set_busy(self, text: str | None) -> None:
+        self.progress.visible = text is not None
+        self.busy_text.visible = text is not None
+        self.busy_text.value = text or ""
+        self._update()
+
+    def show_message(self, text: str, *, error: bool = False) -> None:
+        elderly = bool(self.state and self.state.elderly)
+        self.message_text.value = text
+        self.message_text.size = sizes(elderly).body
+        self.banner.bgcolor = ft.Colors.RED_50 if error else ft.Colors.GREEN_50
+        self.banner.border = ft.Border.all(2, ft.Colors.RED_700 if error else ft.Colors.GREEN_700)
+        self.banner.visible = True
+        self._update()
+        if self._message_task:
+            self._message_task.cancel()
+        if not elderly:  # elderly mode: the message stays until closed or replaced
+            self._message_task = asyncio.get_running_loop().create_task(self._hide_later(8))
+
+    async def _hide_later(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        self.banner.visible = False
+        self._update()
+
+    async def go(self, route: str) -> None:
+        if self.page.route == route:
+            await self.render()
+        else:
+            await self.page.push_route(route)
+
+    def changed(self) -> None:
+        self.page.run_task(self.render)
+
+    def updated(self) -> None:
+        self._refresh_bell()
+        self._update()
+
+    def _update(self) -> None:
+        try:
+            self.page.update()
+        except Exception as exc:  # the browser went away
+            log.debug("page update failed: %s", exc)
+
+    # ------------------------------------------------------------ rendering
+
+    def _refresh_bell(self) -> None:
+        count = len(self.state.unread) if self.state else 0
+        self.bell.badge = ft.Badge(label=str(count)) if count else None
+        self.bell.tooltip = self.state.t("home.unread", n=count) if self.state else None
+
+    async def _open_notifications(self, _e=None) -> None:
+        await self.go("/notifications")
+
+    def _close_banner(self, _e=None) -> None:
+        self.banner.visible = False
+
+    async def _read_aloud(self, _e=None) -> None:
+        words = self.screen.speak() if self.screen and self.screen.speak else (self.screen.title or "")
+        if not device.speak(words):
+            self.show_message(self.state.t("app.no_tts"))
+
+    async def render(self) -> None:
+        async with self._rendering:
+            state = self.state
+            path = guard(self.page.route or HOME, state.signed_in)
+            if path != (self.page.route or HOME):
+                self.page.route = path
+            if self.screen and self.screen.dispose:
+                self.screen.dispose()
+            apply_theme(self.page, state.elderly)
+            self.banner.visible = False
+            screen = await build_screen(state, path)
+            self.screen = screen
+            s = sizes(state.elderly)
+            self.banner.content = ft.Row([ft.Semantics(identifier="message", content=self.message_text, expand=True),
+                                          ft.IconButton(ft.Icons.CLOSE, on_click=self._close_banner,
+                                                        tooltip=state.t("app.close"))])
+            self.message_text.expand = True
+            self._refresh_bell()
+            actions: list[ft.Control] = []
+            if state.signed_in:
+                actions.append(ft.Semantics(identifier="bell", content=self.bell))
+            if state.elderly:
+                actions.append(ft.IconButton(ft.Icons.VOLUME_UP, on_click=self._read_aloud, icon_size=s.title,
+                                             tooltip=state.t("app.read_aloud")))
+            back = None
+            if screen.show_back and path != HOME and state.signed_in:
+                target = next((to for prefix, to in BACK_TO.items() if path.startswith(prefix)), HOME)
+                back = ft.IconButton(ft.Icons.ARROW_BACK, tooltip=state.t("app.back"), icon_size=s.title,
+                                     on_click=lambda _e, to=target: self.page.run_task(self.go, to))
+            appbar = None
+            if screen.title:
+                appbar = ft.AppBar(title=ft.Text(screen.title, size=s.title, weight=ft.FontWeight.BOLD),
+                                   leading=back, actions=actions, toolbar_height=max(56, s.target + 8),
+                                   bgcolor=ft.Colors.TEAL_50)
+            view = ft.View(route=path, appbar=appbar, padding=0, scroll=ft.ScrollMode.AUTO,
+                           controls=[self.progress, self.busy_text, self.banner,
+                                     ft.Container(content=screen.content, padding=ft.Padding.symmetric(horizontal=16, vertical=8))])
+            self.page.views.clear()
+            self.page.views.append(view)
+            self._update()
+        if screen.load:
+            try:
+                await screen.load()
+            finally:
+                self._update()

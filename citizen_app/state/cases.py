@@ -1,0 +1,136 @@
+"""My cases and one case, without flet: filters, the waiting outbox, the timeline and the resident's actions."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import datetime, timezone
+from typing import Literal
+
+from shared.models import (CaseEventPublic, DepartmentPublic, RatingCreate, ReportDetail, ReportPublic,
+                           ReportStatus, Role)
+from shared.outbox import OutboxEntry
+from shared.status import OPEN_STATUSES, Action, offered_actions
+from shared.timeline import Timeline, build_timeline
+
+from ..app_state import AppState
+
+Filter = Literal["open", "done", "all"]
+
+
+def filter_reports(reports: list[ReportPublic], which: Filter) -> list[ReportPublic]:
+    if which == "open":
+        return [r for r in reports if r.status in OPEN_STATUSES]
+    if which == "done":
+        return [r for r in reports if r.status not in OPEN_STATUSES]
+    return list(reports)
+
+
+class CaseList:
+    def __init__(self, state: AppState) -> None:
+        self.state = state
+        self.filter: Filter = "open"
+        self.reports: list[ReportPublic] = []
+
+    async def load(self) -> None:
+        self.reports = await self.state.run(lambda c: c.my_reports(limit=100), busy="app.busy") or self.reports
+
+    @property
+    def shown(self) -> list[ReportPublic]:
+        return filter_reports(self.reports, self.filter)
+
+    @property
+    def waiting(self) -> list[OutboxEntry]:
+        box = self.state.outbox
+        return box.entries() if box else []
+
+    def apply(self, change: object) -> bool:
+        """A live change: update the list in place; True when something shown changed."""
+        if isinstance(change, ReportPublic):
+            for i, r in enumerate(self.reports):
+                if r.id == change.id:
+                    self.reports[i] = change
+                    return True
+        return False
+
+
+class CaseDetail:
+    def __init__(self, state: AppState, report_id: str) -> None:
+        self.state = state
+        self.report_id = uuid.UUID(report_id)
+        self.detail: ReportDetail | None = None
+        self.departments: dict[str, DepartmentPublic] = {}
+        self.photos: dict[str, bytes] = {}  # storage path -> bytes (the web client cannot fetch the signed URLs cross-origin)
+
+    async def load(self) -> bool:
+        async def fetch(c):
+            detail = await c.report_detail(self.report_id)
+            departments = {d.code: d for d in await c.departments()}
+            paths = [p for p in detail.report.photos + detail.report.resolution_photos if p not in self.photos]
+            data = await asyncio.gather(*(c.download_photo(p) for p in paths), return_exceptions=True)
+            return detail, departments, {p: d for p, d in zip(paths, data) if isinstance(d, bytes)}
+
+        found = await self.state.run(fetch)
+        if found is None:
+            return False
+        self.detail, self.departments, photos = found
+        self.photos.update(photos)
+        return True
+
+    @property
+    def report(self) -> ReportPublic | None:
+        return self.detail.report if self.detail else None
+
+    def timeline(self, now: datetime | None = None) -> Timeline:
+        assert self.detail is not None
+        return build_timeline(self.detail.events, self.detail.report, self.departments, self.state.locale,
+                              now=now, open_case=self.detail.report.status in OPEN_STATUSES)
+
+    def actions(self, now: datetime | None = None) -> list[Action]:
+        if self.detail is None or self.state.user is None:
+            return []
+        report = self.detail.report
+        offered = offered_actions(report.status, Role.CITIZEN, is_reporter=report.reporter_id == self.state.user.id,
+                                  resolved_at=report.resolved_at, rated=self.detail.rating is not None,
+                                  now=now or datetime.now(timezone.utc))
+        return [a for a in offered if a in (Action.RATE, Action.REOPEN, Action.ANSWER_INFO)]
+
+    def info_request(self) -> str | None:
+        """The worker's question while the case waits for the resident."""
+        if self.detail is None or self.detail.report.status != ReportStatus.NEEDS_INFO:
+            return None
+        asked = [e for e in self.detail.events if e.to_status == ReportStatus.NEEDS_INFO]
+        return (asked[-1].note or "") if asked else ""
+
+    def apply(self, change: object) -> bool:
+        """A live change of this case; True when it should be reloaded."""
+        if isinstance(change, ReportPublic) and change.id == self.report_id:
+            return True
+        return isinstance(change, CaseEventPublic) and change.report_id == self.report_id
+
+    # --------------------------------------------------------- the resident's actions
+
+    def _need(self, key: str) -> None:
+        self.state.shell.show_message(self.state.t(key), error=True)
+
+    async def rate(self, score: int | None, comment: str = "") -> bool:
+        if not score or not 1 <= score <= 5:
+            self._need("cases.need_score")
+            return False
+        rating = RatingCreate(score=score, comment=comment.strip()[:1000] or None)
+        done = await self.state.run(lambda c: c.rate_report(self.report_id, rating))
+        return done is not None and await self.load()
+
+    async def reopen(self, reason: str) -> bool:
+        if not reason.strip():
+            self._need("cases.need_reason")
+            return False
+        done = await self.state.run(lambda c: c.reopen_report(self.report_id, reason.strip()))
+        return done is not None and await self.load()
+
+    async def answer(self, note: str) -> bool:
+        if not note.strip():
+            self._need("cases.need_answer")
+            return False
+        done = await self.state.run(lambda c: c.answer_report_info(self.report_id, note.strip()))
+        return done is not None and await self.load()

@@ -1,0 +1,144 @@
+"""Snap and report, without flet: the draft, its address and category, nearby cases, sending or the outbox.
+
+`ReportFlow.submit()` answers what happened, so the form only shows it:
+"invalid" (see `problems`), "nearby" (same category within 50 m: offer `follow`),
+"sent", "queued" (the backend could not be reached: kept in the outbox), "failed".
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Literal
+
+from shared import errors
+from shared.models import AreaLevel, AreaPublic, NearbyReportPublic, ReportPublic, ReportSource
+from shared.reporting import ReportDraft, address_for, message, suggestions
+from shared.taxonomy import Category, default_taxonomy
+
+from ..app_state import AppState
+
+log = logging.getLogger(__name__)
+Outcome = Literal["invalid", "nearby", "sent", "queued", "failed"]
+NEARBY_RADIUS_M = 50
+
+
+class ReportFlow:
+    def __init__(self, state: AppState, *, on_behalf: bool = False) -> None:
+        self.state = state
+        self.taxonomy = default_taxonomy()
+        self.draft = ReportDraft(source=ReportSource.GRID_APP if on_behalf else ReportSource.CITIZEN_APP)
+        self.areas: list[AreaPublic] = []
+        self.suggested: list[Category] = []
+        self.category_chosen_by_hand = False
+        self.nearby: list[NearbyReportPublic] = []
+        self.nearby_dismissed = False
+        self.problems: list[str] = []
+        self.filed: ReportPublic | None = None
+
+    async def load_areas(self) -> None:
+        self.areas = await self.state.run(lambda c: c.areas(), busy=None, quiet=True) or []
+
+    def grid_polygons(self) -> list[tuple[str, list[tuple[float, float]]]]:
+        from shared.reporting import grids_from_areas
+
+        return [(self.state.t.pick(g.name_zh, g.name_en), list(g.polygon)) for g in grids_from_areas(self.areas)]
+
+    def city_centre(self) -> tuple[float, float] | None:
+        """(lat, lon) of the middle of the grids, where the map opens before the location is known."""
+        polygons = [p for _, p in self.grid_polygons()]
+        points = [pt for poly in polygons for pt in poly]
+        if not points:
+            return None
+        return (sum(lat for _, lat in points) / len(points), sum(lon for lon, _ in points) / len(points))
+
+    # --------------------------------------------------------- fields
+
+    def set_location(self, lat: float, lon: float) -> None:
+        self.draft.lat, self.draft.lon = lat, lon
+        self.draft.address = address_for(lat, lon, self.areas, self.state.locale) if self.areas else None
+        self.nearby, self.nearby_dismissed = [], False
+
+    def describe(self, text: str) -> list[Category]:
+        """Keep the description and suggest categories; the best one is chosen unless one was picked by hand."""
+        self.draft.description = text
+        self.suggested = suggestions(text, 3, self.taxonomy)
+        if self.suggested and not self.category_chosen_by_hand:
+            self.draft.category_code = self.suggested[0].code
+        return self.suggested
+
+    def choose_category(self, code: str) -> bool:
+        category = self.taxonomy.get(code)
+        if category is None or category.level != 3:
+            return False
+        self.draft.category_code = code
+        self.category_chosen_by_hand = True
+        self.nearby, self.nearby_dismissed = [], False
+        return True
+
+    def category_name(self, code: str | None = None) -> str:
+        category = self.taxonomy.get(code or self.draft.category_code or "")
+        if category is None:
+            return ""
+        return " / ".join(self.state.t.pick(c.name_zh, c.name_en) for c in self.taxonomy.path(category.code))
+
+    def search_categories(self, query: str, limit: int = 8) -> list[Category]:
+        return self.taxonomy.search(query, level=3, limit=limit)
+
+    def add_photo(self, data: bytes) -> bool:
+        return self.draft.add_photo(data)
+
+    def remove_photo(self, index: int) -> None:
+        if 0 <= index < len(self.draft.photos):
+            del self.draft.photos[index]
+
+    def messages(self) -> list[str]:
+        return [message(code, self.state.locale) for code in self.problems]
+
+    # --------------------------------------------------------- sending
+
+    async def submit(self) -> Outcome:
+        self.problems = self.draft.problems(self.taxonomy)
+        if self.problems:
+            return "invalid"
+        report = self.draft.to_create()
+        client = await self.state.ensure_client()
+        try:
+            if not self.nearby_dismissed and not self.draft.on_behalf:
+                self.nearby = await client.nearby_open_reports(report.lat, report.lon, category=report.category_code,
+                                                               radius_m=NEARBY_RADIUS_M)
+                if self.nearby:
+                    return "nearby"
+            self.state.shell.set_busy(self.state.t("report.submitting"))
+            try:
+                self.filed = await client.submit_report(report, self.draft.photos)
+            finally:
+                self.state.shell.set_busy(None)
+        except errors.NetworkError:
+            box = self.state.outbox
+            if box is None:
+                self.state.shell.show_message(errors.NetworkError().message(self.state.locale), error=True)
+                return "failed"
+            box.add(report, self.draft.photos)
+            self.state.shell.show_message(self.state.t("report.queued"))
+            return "queued"
+        except errors.CityError as exc:
+            log.info("report refused: %r", exc)
+            self.state.shell.show_message(exc.message(self.state.locale), error=True)
+            return "failed"
+        self.state.shell.show_message(self.state.t("report.sent"))
+        return "sent"
+
+    async def report_anyway(self) -> Outcome:
+        self.nearby_dismissed = True
+        return await self.submit()
+
+    async def follow(self, report_id: uuid.UUID | str) -> bool:
+        done = await self.state.run(lambda c: c.follow_report(report_id))
+        if done:
+            self.state.shell.show_message(self.state.t("report.followed"))
+        return bool(done)
+
+
+def grid_areas(areas: list[AreaPublic]) -> list[AreaPublic]:
+    return [a for a in areas if a.level == AreaLevel.GRID]

@@ -1,0 +1,163 @@
+"""One case: status, photos before and after, map, full timeline, and the resident's actions
+(rate when resolved, reopen within 7 days, answer a request for information). Live."""
+
+from __future__ import annotations
+
+import os
+
+import flet as ft
+import flet_map as fm
+
+from shared.status import Action, status_label
+from shared.taxonomy import default_taxonomy
+
+from ..app_state import AppState
+from ..routes import Screen
+from ..state.cases import CaseDetail
+from ..theme import BRAND, button, field, sizes, text
+from .home import status_chip
+from .report_form import TILE_URL_ENV
+
+
+class CaseDetailView:
+    def __init__(self, state: AppState, report_id: str) -> None:
+        self.state = state
+        self.case = CaseDetail(state, report_id)
+        self.body = ft.Column(spacing=12)
+        self.root = ft.Semantics(identifier="case-detail", content=self.body)
+        self.score = 0
+        self.stars = ft.Row(spacing=0)
+        self.comment = field(state.t("cases.rate_comment"), state.elderly, multiline=True)
+        self.reason = field(state.t("cases.reopen_reason"), state.elderly, multiline=True)
+        self.answer = field(state.t("cases.info_answer"), state.elderly, multiline=True)
+
+    async def load(self) -> None:
+        if await self.case.load():
+            self.show()
+
+    def _photos(self, paths: list[str]) -> ft.Control:
+        found = [self.case.photos[p] for p in paths if p in self.case.photos]
+        return ft.Row(wrap=True, spacing=8, controls=[
+            ft.Image(src=data, width=110, height=110, fit=ft.BoxFit.COVER, border_radius=8) for data in found])
+
+    def _map(self) -> ft.Control:
+        report = self.case.report
+        point = fm.MapLatitudeLongitude(report.lat, report.lon)
+        layers: list[fm.MapLayer] = []
+        if os.environ.get(TILE_URL_ENV):
+            layers.append(fm.TileLayer(url_template=os.environ[TILE_URL_ENV]))
+        layers.append(fm.MarkerLayer(markers=[fm.Marker(
+            content=ft.Icon(ft.Icons.LOCATION_PIN, color=ft.Colors.RED_700, size=36), coordinates=point,
+            width=36, height=36, alignment=ft.Alignment.TOP_CENTER)]))
+        return ft.Container(fm.Map(layers=layers, initial_center=point, initial_zoom=16, height=160,
+                                   bgcolor=ft.Colors.GREY_100), border_radius=12,
+                            clip_behavior=ft.ClipBehavior.HARD_EDGE)
+
+    def show(self) -> None:
+        t, elderly, s = self.state.t, self.state.elderly, sizes(self.state.elderly)
+        report = self.case.report
+        category = default_taxonomy().get(report.category_code)
+        name = t.pick(category.name_zh, category.name_en) if category else report.category_code
+        controls: list[ft.Control] = [
+            ft.Row([text(name, elderly, title=True, expand=True),
+                    ft.Semantics(identifier="case-status", content=status_chip(self.state, report.status))]),
+            text(report.description, elderly),
+        ]
+        if report.address:
+            controls.append(text(report.address, elderly, small=True, muted=True))
+        if report.photos:
+            controls += [text(t("cases.photos_before"), elderly, weight=ft.FontWeight.BOLD),
+                         self._photos(report.photos)]
+        if report.resolution_note:
+            controls.append(text(t("cases.resolution", note=report.resolution_note), elderly))
+        if report.resolution_photos:
+            controls += [text(t("cases.photos_after"), elderly, weight=ft.FontWeight.BOLD),
+                         self._photos(report.resolution_photos)]
+        controls.append(self._map())
+        controls += self._actions()
+        timeline = self.case.timeline()
+        controls.append(ft.Row([text(t("cases.timeline"), elderly, title=True, expand=True),
+                                ft.Semantics(identifier="timeline-total",
+                                             content=text(t("cases.total", d=timeline.total), elderly, small=True))]))
+        steps = []
+        for i, step in enumerate(timeline.steps):
+            lines: list[ft.Control] = [
+                ft.Row([ft.Text(step.what, size=s.body, weight=ft.FontWeight.BOLD, expand=True),
+                        ft.Text(step.when, size=s.small, color=ft.Colors.GREY_800)]),
+                ft.Text(step.who, size=s.small, color=ft.Colors.GREY_800)]
+            if step.note:
+                lines.append(ft.Text(step.note, size=s.small))
+            if step.since_previous:
+                lines.append(ft.Text(t("cases.since_prev", d=step.since_previous), size=s.small,
+                                     color=ft.Colors.GREY_700))
+            steps.append(ft.Semantics(identifier=f"step-{step.status}", content=ft.Container(
+                padding=ft.Padding.only(left=12, top=6, bottom=6), border=ft.Border.only(left=ft.BorderSide(3, BRAND)),
+                content=ft.Column(lines, spacing=2))))
+        controls.append(ft.Semantics(identifier="timeline", content=ft.Column(steps, spacing=4)))
+        self.body.controls = controls
+
+    def _actions(self) -> list[ft.Control]:
+        t, elderly = self.state.t, self.state.elderly
+        offered = self.case.actions()
+        out: list[ft.Control] = []
+        if self.case.detail.rating is not None:
+            out.append(ft.Semantics(identifier="rated", content=text(
+                t("cases.rated", n=self.case.detail.rating.score), elderly, weight=ft.FontWeight.BOLD)))
+        asked = self.case.info_request()
+        if asked is not None and Action.ANSWER_INFO in offered:
+            out += [text(t("cases.info_requested", note=asked), elderly, color=ft.Colors.ORANGE_900), self.answer,
+                    button(t("cases.info_send"), self.send_answer, elderly=elderly, identifier="send-answer")]
+        if Action.RATE in offered:
+            self._draw_stars()
+            out += [text(t("cases.rate"), elderly, weight=ft.FontWeight.BOLD),
+                    ft.Semantics(identifier="stars", content=self.stars), self.comment,
+                    button(t("cases.rate_send"), self.send_rating, elderly=elderly, identifier="send-rating")]
+        if Action.REOPEN in offered:
+            out += [self.reason, button(t("cases.reopen"), self.send_reopen, elderly=elderly, primary=False,
+                                        identifier="reopen")]
+        return out
+
+    def _draw_stars(self) -> None:
+        size = sizes(self.state.elderly).target
+        self.stars.controls = [
+            ft.Semantics(identifier=f"star-{n}", content=ft.IconButton(
+                ft.Icons.STAR if n <= self.score else ft.Icons.STAR_BORDER, icon_color=ft.Colors.AMBER_800,
+                icon_size=size - 16, width=size, height=size, tooltip=self.state.t("cases.stars", n=n),
+                on_click=lambda _e, n=n: self.set_score(n)))
+            for n in range(1, 6)]
+
+    def set_score(self, n: int) -> None:
+        self.score = n
+        self._draw_stars()
+
+    async def send_rating(self, _e=None) -> None:
+        if await self.case.rate(self.score, self.comment.value or ""):
+            self.state.shell.show_message(self.state.t("cases.done"))
+            self.show()
+
+    async def send_reopen(self, _e=None) -> None:
+        if await self.case.reopen(self.reason.value or ""):
+            self.show()
+
+    async def send_answer(self, _e=None) -> None:
+        if await self.case.answer(self.answer.value or ""):
+            self.show()
+
+    def on_change(self, change) -> None:
+        if self.case.apply(change):
+            self.state.page.run_task(self.load)
+
+    def speak(self) -> str:
+        report = self.case.report
+        if report is None:
+            return ""
+        steps = self.case.timeline().steps
+        return "，".join([status_label(report.status, self.state.locale), report.description] +
+                        ([f"{steps[-1].what} {steps[-1].when}"] if steps else []))
+
+
+def build(state: AppState, params: dict[str, str]) -> Screen:
+    view = CaseDetailView(state, params["id"])
+    state.report_listeners.append(view.on_change)
+    return Screen(content=view.root, load=view.load, speak=view.speak,
+                  dispose=lambda: state.report_listeners.remove(view.on_change))

@@ -1,0 +1,107 @@
+"""Home: the three big actions, my open cases with status chips, unread messages, elderly switch.
+
+Elderly mode shows only the three actions and my latest case.
+"""
+
+from __future__ import annotations
+
+import flet as ft
+
+from shared.fonts import FONT_FAMILY
+
+from shared.models import ReportPublic
+from shared.status import OPEN_STATUSES, status_label
+from shared.taxonomy import default_taxonomy
+
+from ..app_state import AppState
+from ..routes import Screen
+from ..theme import big_action_button, sizes, text
+
+
+def status_chip(state: AppState, status) -> ft.Control:
+    s = sizes(state.elderly)
+    open_ = status in OPEN_STATUSES
+    return ft.Container(
+        content=ft.Text(status_label(status, state.locale), size=s.small, weight=ft.FontWeight.W_600,
+                        color=ft.Colors.WHITE),
+        bgcolor=ft.Colors.ORANGE_900 if open_ else ft.Colors.GREEN_800, border_radius=12,
+        padding=ft.Padding.symmetric(horizontal=10, vertical=4))
+
+
+def case_tile(state: AppState, report: ReportPublic, *, identifier: str | None = None) -> ft.Control:
+    s = sizes(state.elderly)
+    category = default_taxonomy().get(report.category_code)
+    name = state.t.pick(category.name_zh, category.name_en) if category else report.category_code
+    tile = ft.Container(
+        on_click=lambda _e: state.page.run_task(state.shell.go, f"/cases/{report.id}"),
+        padding=12, border=ft.Border.all(1, ft.Colors.GREY_400), border_radius=12, ink=True,
+        content=ft.Column(spacing=4, controls=[
+            ft.Row([ft.Text(name, size=s.body, weight=ft.FontWeight.BOLD, expand=True), status_chip(state, report.status)]),
+            ft.Text(report.description.splitlines()[0][:60], size=s.small, color=ft.Colors.GREY_800),
+        ]))
+    return ft.Semantics(identifier=identifier or f"case-{report.id}", content=tile, button=True)
+
+
+class HomeView:
+    def __init__(self, state: AppState) -> None:
+        self.state = state
+        t, elderly = state.t, state.elderly
+        go = lambda route: (lambda _e: state.page.run_task(state.shell.go, route))  # noqa: E731
+        self.cases = ft.Column(spacing=8)
+        self.outbox_note = ft.Text("", visible=False, size=sizes(elderly).small, color=ft.Colors.ORANGE_900)
+        self.unread = ft.TextButton("", visible=False, on_click=go("/notifications"))
+        self.elderly_switch = ft.Switch(label=t("home.elderly"), value=elderly, on_change=self.toggle_elderly,
+                                        label_text_style=ft.TextStyle(font_family=FONT_FAMILY, size=sizes(elderly).body))
+        actions = [
+            big_action_button(t("home.report"), ft.Icons.PHOTO_CAMERA, go("/report"), elderly=elderly,
+                              identifier="action-report", subtitle=None if elderly else t("home.report_sub")),
+            big_action_button(t("home.pay"), ft.Icons.PAYMENTS, go("/pay"), elderly=elderly,
+                              color=ft.Colors.BLUE_800, identifier="action-pay",
+                              subtitle=None if elderly else t("home.pay_sub")),
+            big_action_button(t("home.sos"), ft.Icons.SOS, go("/sos"), elderly=elderly, color=ft.Colors.RED_800,
+                              identifier="action-sos", subtitle=None if elderly else t("home.sos_sub")),
+        ]
+        header = ft.Row([text(t("home.latest_case" if elderly else "home.open_cases"), elderly, title=True,
+                              expand=True),
+                         ft.TextButton(t("home.all_cases"), on_click=go("/cases"))])
+        tools = ft.Row([ft.Semantics(identifier="elderly-switch", content=self.elderly_switch, expand=True),
+                        ft.IconButton(ft.Icons.PERSON, tooltip=t("home.settings"), on_click=go("/profile"),
+                                      icon_size=sizes(elderly).title)])
+        self.root = ft.Column(spacing=14, controls=[
+            tools, *actions, self.unread, self.outbox_note, header, self.cases])
+
+    async def toggle_elderly(self, e) -> None:
+        await self.state.set_elderly(bool(self.elderly_switch.value))
+
+    def show(self, reports: list[ReportPublic]) -> None:
+        t = self.state.t
+        open_cases = [r for r in reports if r.status in OPEN_STATUSES]
+        shown = reports[:1] if self.state.elderly else open_cases[:5]
+        self.cases.controls = [case_tile(self.state, r) for r in shown] or [
+            text(t("home.no_cases"), self.state.elderly, muted=True)]
+        count = len(self.state.unread)
+        self.unread.content = t("home.unread", n=count)
+        self.unread.visible = bool(count) and not self.state.elderly
+        box = self.state.outbox
+        waiting = len(box.entries()) if box else 0
+        self.outbox_note.value = t("home.outbox", n=waiting)
+        self.outbox_note.visible = bool(waiting)
+
+    async def load(self) -> None:
+        await self.state.refresh_unread()
+        reports = await self.state.run(lambda c: c.my_reports(limit=20), busy=None) or []
+        self.show(reports)
+
+    def speak(self) -> str:
+        t = self.state.t
+        return "，".join([t("home.report"), t("home.pay"), t("home.sos")] +
+                        [c.content.content.controls[0].controls[0].value for c in self.cases.controls
+                         if isinstance(c, ft.Semantics)])
+
+
+def build(state: AppState, params: dict[str, str]) -> Screen:
+    view = HomeView(state)
+    listener = lambda _change: state.page.run_task(view.load)  # noqa: E731
+    state.report_listeners.append(listener)
+    return Screen(content=view.root, title=state.t("app.title"), load=view.load, speak=view.speak,
+                  dispose=lambda: state.report_listeners.remove(listener))

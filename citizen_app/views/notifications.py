@@ -1,0 +1,42 @@
+"""Messages: the newest notifications; opening the screen marks them read."""
+
+from __future__ import annotations
+
+import flet as ft
+
+from shared.timeline import format_when
+
+from ..app_state import AppState
+from ..routes import Screen
+from ..theme import sizes, text
+
+
+class NotificationsView:
+    def __init__(self, state: AppState) -> None:
+        self.state = state
+        self.list = ft.Column(spacing=8)
+        self.root = ft.Semantics(identifier="notifications", content=self.list)
+
+    async def load(self) -> None:
+        state, s = self.state, sizes(self.state.elderly)
+        found = await state.run(lambda c: c.notifications(limit=50)) or []
+        lang = "en" if state.locale == "en" else "zh"
+        rows = []
+        for n in found:
+            target = f"/cases/{n.report_id}" if n.report_id else None
+            rows.append(ft.Container(
+                padding=12, border_radius=12, ink=True,
+                bgcolor=ft.Colors.TEAL_50 if n.read_at is None else None, border=ft.Border.all(1, ft.Colors.GREY_400),
+                on_click=(lambda _e, to=target: state.page.run_task(state.shell.go, to)) if target else None,
+                content=ft.Column([ft.Text(n.title(lang), size=s.body, weight=ft.FontWeight.W_600),
+                                   ft.Text(format_when(n.created_at, state.locale), size=s.small,
+                                           color=ft.Colors.GREY_800)], spacing=2)))
+        self.list.controls = rows or [text(state.t("notifications.none"), state.elderly, muted=True)]
+        if any(n.read_at is None for n in found):
+            await state.mark_all_read()
+            state.shell.updated()
+
+
+def build(state: AppState, params: dict[str, str]) -> Screen:
+    view = NotificationsView(state)
+    return Screen(content=view.root, load=view.load)

@@ -1,0 +1,83 @@
+"""Me: name, phone, home address, emergency contacts, language, elderly mode, sign out."""
+
+from __future__ import annotations
+
+import flet as ft
+
+from shared.fonts import FONT_FAMILY
+
+from ..app_state import AppState
+from ..routes import Screen
+from ..state.profile import MAX_CONTACTS, ProfileDraft
+from ..theme import button, field, sizes, text
+
+
+class ProfileView:
+    def __init__(self, state: AppState) -> None:
+        self.state = state
+        t, elderly = state.t, state.elderly
+        p = state.profile
+        self.name = field(t("account.name"), elderly, value=(p.display_name if p else "") or "")
+        self.phone = field(t("profile.phone"), elderly, value=(p.phone if p else "") or "",
+                           keyboard_type=ft.KeyboardType.PHONE)
+        self.address = field(t("profile.address"), elderly, value=(p.home_address if p else "") or "")
+        self.contact_rows: list[tuple[ft.TextField, ft.TextField, ft.TextField]] = []
+        self.contacts = ft.Column(spacing=8)
+        for c in (p.emergency_contacts if p else []):
+            self._add_row(c.name, c.phone, c.relation or "")
+        self.language = ft.SegmentedButton(
+            selected=[state.locale], on_change=self.on_language,
+            segments=[ft.Segment(value="zh-CN", label=ft.Text("中文", size=sizes(elderly).body)),
+                      ft.Segment(value="en", label=ft.Text("English", size=sizes(elderly).body))])
+        self.elderly = ft.Switch(label=t("home.elderly"), value=elderly, on_change=self.on_elderly,
+                                 label_text_style=ft.TextStyle(font_family=FONT_FAMILY, size=sizes(elderly).body))
+        self.root = ft.Column(spacing=12, controls=[
+            self.name, self.phone, self.address,
+            text(t("profile.contacts"), elderly, weight=ft.FontWeight.BOLD), self.contacts,
+            button(t("profile.add_contact"), self.add_contact, elderly=elderly, primary=False,
+                   icon=ft.Icons.PERSON_ADD, identifier="add-contact"),
+            button(t("app.save"), self.save, elderly=elderly, identifier="save-profile"),
+            ft.Divider(),
+            text(t("app.language"), elderly, weight=ft.FontWeight.BOLD), self.language, self.elderly,
+            ft.Divider(),
+            button(t("account.sign_out"), self.sign_out, elderly=elderly, primary=False, icon=ft.Icons.LOGOUT,
+                   identifier="sign-out"),
+        ])
+
+    def _add_row(self, name: str = "", phone: str = "", relation: str = "") -> None:
+        t, elderly = self.state.t, self.state.elderly
+        row = (field(t("profile.contact_name"), elderly, value=name),
+               field(t("profile.contact_phone"), elderly, value=phone, keyboard_type=ft.KeyboardType.PHONE),
+               field(t("profile.contact_relation"), elderly, value=relation))
+        self.contact_rows.append(row)
+        self.contacts.controls.append(ft.Column(list(row), spacing=4))
+
+    def add_contact(self, _e=None) -> None:
+        if len(self.contact_rows) < MAX_CONTACTS:
+            self._add_row()
+
+    def draft(self) -> ProfileDraft:
+        return ProfileDraft(display_name=self.name.value or "", phone=self.phone.value or "",
+                            home_address=self.address.value or "",
+                            contacts=[(n.value or "", p.value or "", r.value or "") for n, p, r in self.contact_rows])
+
+    async def save(self, _e=None) -> bool:
+        draft = self.draft()
+        problem = draft.problem()
+        if problem:
+            self.state.shell.show_message(self.state.t(problem), error=True)
+            return False
+        return await self.state.save_profile(draft.to_update())
+
+    async def on_language(self, _e=None) -> None:
+        await self.state.set_locale((self.language.selected or ["zh-CN"])[0])
+
+    async def on_elderly(self, _e=None) -> None:
+        await self.state.set_elderly(bool(self.elderly.value))
+
+    async def sign_out(self, _e=None) -> None:
+        await self.state.sign_out()
+
+
+def build(state: AppState, params: dict[str, str]) -> Screen:
+    return Screen(content=ProfileView(state).root)

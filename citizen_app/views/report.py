@@ -1,0 +1,15 @@
+"""The /report screen: the report form; after sending, to the case (or My cases when it waits)."""
+
+from __future__ import annotations
+
+from ..app_state import AppState
+from ..routes import Screen
+from .report_form import ReportForm
+
+
+def build(state: AppState, params: dict[str, str]) -> Screen:
+    async def done(report, outcome: str) -> None:
+        await state.shell.go(f"/cases/{report.id}" if report is not None else "/cases")
+
+    form = ReportForm(state, on_done=done)
+    return Screen(content=form.root, load=form.load, speak=lambda: state.t("report.title"))

@@ -1,0 +1,269 @@
+"""The report form as a reusable control: photos, location with a map pin, category, description.
+
+Embed it (the grid app does, for workers reporting on a resident's behalf):
+
+    from citizen_app.views.report_form import ReportForm
+    form = ReportForm(state, on_done=after, on_behalf=True)   # state: an AppState-like object (see below)
+    page_content.controls.append(form.root)
+    await form.load()        # areas for the address and the map, the device location
+
+`state` needs what citizen_app.app_state.AppState offers: `t` (a Translator over a
+catalogue holding the "report.*" keys of citizen_app/strings.py), `elderly`, `locale`,
+`page`, `shell` (set_busy, show_message), `run`, `ensure_client`, `outbox`. `on_done(report_or_none, outcome)`
+is called after "sent", "queued" or a follow. With `on_behalf=True` the report's source
+is "grid_app" and the resident's name and phone are asked for (and required).
+The logic is in citizen_app.state.reporting.ReportFlow; this class only draws it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import flet as ft
+
+from shared.fonts import FONT_FAMILY
+import flet_geolocator as fg
+import flet_map as fm
+
+from shared.reporting import MAX_PHOTOS
+
+from ..state.reporting import ReportFlow
+from ..theme import BRAND, button, field, sizes, text
+
+log = logging.getLogger(__name__)
+TILE_URL_ENV = "CITYLOOP_TILE_URL"
+MAP_HEIGHT = 220
+
+
+async def _maybe_await(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+class ReportForm:
+    def __init__(self, state: Any, *, on_done: Callable[..., Awaitable[None] | None] | None = None,
+                 on_behalf: bool = False) -> None:
+        self.state = state
+        self.flow = ReportFlow(state, on_behalf=on_behalf)
+        self.on_done = on_done
+        t, elderly = state.t, state.elderly
+        s = sizes(elderly)
+        self.picker: ft.FilePicker | None = None
+        self.photos = ft.Row(wrap=True, spacing=8)
+        self.add_photo_button = button(t("report.add_photo"), self.pick_photos, elderly=elderly,
+                                       icon=ft.Icons.ADD_A_PHOTO, identifier="add-photo")
+        self.location_text = text(t("report.locating"), elderly, small=True, muted=True)
+        self.address = text("", elderly)
+        self.pin = fm.Marker(content=ft.Icon(ft.Icons.LOCATION_PIN, color=ft.Colors.RED_700, size=40),
+                             coordinates=fm.MapLatitudeLongitude(0, 0), width=40, height=40,
+                             alignment=ft.Alignment.TOP_CENTER, visible=False)
+        self.grid_layer = fm.PolygonLayer(polygons=[])
+        layers: list[fm.MapLayer] = []
+        tile_url = os.environ.get(TILE_URL_ENV)
+        if tile_url:
+            layers.append(fm.TileLayer(url_template=tile_url))
+        layers += [self.grid_layer, fm.MarkerLayer(markers=[self.pin])]
+        self.map = fm.Map(layers=layers, initial_zoom=15, height=MAP_HEIGHT, on_tap=self.on_map_tap,
+                          bgcolor=ft.Colors.GREY_100)
+        self.description = field(t("report.description"), elderly, multiline=True, on_change=self.on_describe,
+                                 max_length=500)
+        self.suggestions = ft.Row(wrap=True, spacing=6)
+        self.category = text("", elderly)
+        self.category_search = field(t("report.category_search"), elderly, on_change=self.on_search,
+                                     prefix_icon=ft.Icons.SEARCH)
+        self.search_results = ft.Column(spacing=2)
+        self.problems = ft.Column(spacing=4)
+        self.nearby = ft.Column(spacing=8, visible=False)
+        self.resident_name = field(t("report.resident_name"), elderly, visible=on_behalf)
+        self.resident_phone = field(t("report.resident_phone"), elderly, visible=on_behalf,
+                                    keyboard_type=ft.KeyboardType.PHONE)
+        self.submit_button = button(t("report.submit"), self.submit, elderly=elderly, icon=ft.Icons.SEND,
+                                    identifier="submit-report")
+        heading = lambda key, **kw: text(t(key, **kw), elderly, title=False, weight=ft.FontWeight.BOLD)  # noqa: E731
+        self.root = ft.Column(spacing=12, controls=[
+            *([text(t("report.on_behalf"), elderly, title=True), self.resident_name, self.resident_phone]
+              if on_behalf else []),
+            heading("report.photos", n=MAX_PHOTOS), self.photos, self.add_photo_button,
+            heading("report.location"),
+            ft.Semantics(identifier="report-map", content=ft.Container(self.map, border_radius=12,
+                                                                        clip_behavior=ft.ClipBehavior.HARD_EDGE)),
+            ft.Row([self.location_text, ft.TextButton(t("report.locate"), icon=ft.Icons.MY_LOCATION,
+                                                      on_click=self.locate)], wrap=True),
+            ft.Semantics(identifier="report-address", content=self.address),
+            self.description,
+            heading("report.category"),
+            ft.Semantics(identifier="report-category", content=self.category),
+            self.suggestions, self.category_search, self.search_results,
+            ft.Semantics(identifier="report-problems", content=self.problems),
+            self.nearby, self.submit_button,
+        ])
+        self._photo_bytes_shown = -1
+        del s
+
+    # --------------------------------------------------------- loading
+
+    async def load(self) -> None:
+        await self.flow.load_areas()
+        self.grid_layer.polygons = [
+            fm.PolygonMarker(coordinates=[fm.MapLatitudeLongitude(lat, lon) for lon, lat in ring], label=name,
+                             color=ft.Colors.with_opacity(0.12, BRAND), border_color=BRAND, border_stroke_width=1.5,
+                             label_text_style=ft.TextStyle(font_family=FONT_FAMILY, size=11, color=ft.Colors.GREY_800))
+            for name, ring in self.flow.grid_polygons()]
+        centre = self.flow.city_centre()
+        if centre:
+            await self._move_map(*centre)
+        self._update()
+        await self.locate()
+
+    async def locate(self, _e=None) -> None:
+        self.location_text.value = self.state.t("report.locating")
+        self._update()
+        try:
+            locator = fg.Geolocator()
+            position = await locator.get_current_position()
+            if position is None or position.latitude is None:
+                raise RuntimeError("no position")
+        except Exception as exc:  # denied, no device, timeout: the pin on the map still works
+            log.info("no device location: %s", exc)
+            self.location_text.value = self.state.t("report.no_location")
+            self._update()
+            return
+        await self.set_location(position.latitude, position.longitude)
+
+    async def set_location(self, lat: float, lon: float) -> None:
+        self.flow.set_location(lat, lon)
+        self.pin.coordinates = fm.MapLatitudeLongitude(lat, lon)
+        self.pin.visible = True
+        self.location_text.value = self.state.t("report.map_hint")
+        self.address.value = self.flow.draft.address or self.state.t("report.outside")
+        await self._move_map(lat, lon)
+        self._update()
+
+    async def _move_map(self, lat: float, lon: float) -> None:
+        try:
+            await _maybe_await(self.map.move_to(destination=fm.MapLatitudeLongitude(lat, lon)))
+        except Exception as exc:  # not on a page yet (tests), or the client refused: the pin is still right
+            log.debug("map move: %s", exc)
+
+    async def on_map_tap(self, e: fm.MapTapEvent) -> None:
+        await self.set_location(e.coordinates.latitude, e.coordinates.longitude)
+
+    # --------------------------------------------------------- photos
+
+    async def pick_photos(self, _e=None) -> None:
+        if self.picker is None:
+            self.picker = ft.FilePicker()
+        files = await self.picker.pick_files(allow_multiple=True, with_data=True,
+                                             file_type=ft.FilePickerFileType.IMAGE) or []
+        for f in files:
+            if f.bytes and not self.flow.add_photo(f.bytes):
+                break
+        self.show_photos()
+
+    def show_photos(self) -> None:
+        t = self.state.t
+        self.photos.controls = [
+            ft.Stack(width=96, height=96, controls=[
+                ft.Image(src=data, width=96, height=96, fit=ft.BoxFit.COVER, border_radius=8),
+                ft.IconButton(ft.Icons.CANCEL, icon_color=ft.Colors.RED_700, right=-6, top=-6,
+                              tooltip=t("report.remove_photo"), on_click=lambda _e, i=i: self.remove_photo(i))])
+            for i, data in enumerate(self.flow.draft.photos)]
+        self.add_photo_button.visible = len(self.flow.draft.photos) < MAX_PHOTOS
+        self._update()
+
+    def remove_photo(self, index: int) -> None:
+        self.flow.remove_photo(index)
+        self.show_photos()
+
+    # --------------------------------------------------------- category
+
+    def on_describe(self, _e=None) -> None:
+        suggested = self.flow.describe(self.description.value or "")
+        elderly = self.state.elderly
+        self.suggestions.controls = [
+            ft.Chip(label=ft.Text(self.state.t.pick(c.name_zh, c.name_en), size=sizes(elderly).small),
+                    selected=c.code == self.flow.draft.category_code,
+                    on_select=lambda _e, code=c.code: self.choose(code))
+            for c in suggested]
+        self.show_category(only=[self.suggestions, self.category])
+
+    def on_search(self, _e=None) -> None:
+        query = (self.category_search.value or "").strip()
+        found = self.flow.search_categories(query) if query else []
+        self.search_results.controls = [
+            ft.ListTile(title=ft.Text(self.flow.category_name(c.code), size=sizes(self.state.elderly).small),
+                        dense=not self.state.elderly, on_click=lambda _e, code=c.code: self.choose(code))
+            for c in found]
+        self._update()
+
+    def choose(self, code: str) -> None:
+        self.flow.choose_category(code)
+        self.search_results.controls = []
+        self.category_search.value = ""
+        for chip in self.suggestions.controls:
+            chip.selected = False
+        self.show_category()
+
+    def show_category(self, only: list[ft.Control] | None = None) -> None:
+        name = self.flow.category_name()
+        self.category.value = name or self.state.t("report.choose_category")
+        self._update(only)
+
+    # --------------------------------------------------------- sending
+
+    async def submit(self, _e=None) -> None:
+        self.flow.draft.description = self.description.value or ""
+        self.flow.draft.resident_name = self.resident_name.value or ""
+        self.flow.draft.resident_phone = self.resident_phone.value or ""
+        self.submit_button.disabled = True
+        self._update()
+        try:
+            outcome = await self.flow.submit()
+        finally:
+            self.submit_button.disabled = False
+        await self._after(outcome)
+
+    async def _after(self, outcome: str) -> None:
+        self.problems.controls = [ft.Text(m, color=ft.Colors.RED_800, size=sizes(self.state.elderly).body)
+                                  for m in self.flow.messages()] if outcome == "invalid" else []
+        if outcome == "nearby":
+            self.show_nearby()
+        elif outcome in ("sent", "queued") and self.on_done:
+            await _maybe_await(self.on_done(self.flow.filed, outcome))
+        self._update()
+
+    def show_nearby(self) -> None:
+        t, elderly = self.state.t, self.state.elderly
+        rows: list[ft.Control] = [text(t("report.nearby_title"), elderly, weight=ft.FontWeight.BOLD),
+                                  text(t("report.nearby_body", n=len(self.flow.nearby)), elderly, small=True)]
+        for case in self.flow.nearby[:3]:
+            rows.append(ft.Row([
+                text(f"{self.flow.category_name(case.category_code).split(' / ')[-1]} · "
+                     f"{t('report.meters', m=round(case.distance_m))}", elderly, small=True, expand=True),
+                button(t("report.follow"), lambda _e, rid=case.id: self.state.page.run_task(self.follow, rid),
+                       elderly=elderly, identifier=f"follow-{case.id}")], wrap=True))
+        rows.append(button(t("report.new_anyway"), self.report_anyway, elderly=elderly, primary=False,
+                           identifier="report-anyway"))
+        self.nearby.controls = rows
+        self.nearby.visible = True
+
+    async def follow(self, report_id) -> None:
+        if await self.flow.follow(report_id) and self.on_done:
+            await _maybe_await(self.on_done(None, "followed"))
+
+    async def report_anyway(self, _e=None) -> None:
+        self.nearby.visible = False
+        outcome = await self.flow.report_anyway()
+        await self._after(outcome)
+
+    def _update(self, only: list[ft.Control] | None = None) -> None:
+        # While typing, update only the controls that changed: sending the whole form back
+        # could race the text field's own value.
+        for control in only or [self.root]:
+            try:
+                control.update()
+            except Exception:  # not on a page yet: the next page update shows it
+                pass

@@ -1,0 +1,154 @@
+"""Session state of the grid app: who is signed in, in which language, and how calls are run.
+
+A plain class (no flet), so tests drive it without a browser. The shell (grid_app/shell.py)
+connects its hooks to the screen: `on_busy` to the progress bar, `on_message` to the
+snack bar, `on_change` to a redraw. Every screen, including those other features add
+(see grid_app/routes.py), reaches the backend through `state.client` inside `state.run`.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from shared import errors
+from shared.action_queue import ActionQueue
+from shared.client import CityClient
+from shared.config import BackendConfig
+from shared.i18n import Translator
+from shared.models import DepartmentPublic, ProfilePublic, Role, UserPublic
+from shared.status import HANDLER_ROLES
+
+from .strings import STRINGS
+
+T = TypeVar("T")
+Hook = Callable[..., Any]
+
+
+class NotStaff(errors.AuthError):
+    zh = "这是居民账号，请使用市民端。网格员端仅供工作人员使用。"
+    en = "This is a resident account: please use the citizen app. The grid app is for staff only."
+
+
+@dataclass
+class Outcome(Generic[T]):
+    """What `run` hands back: the value, or the error already shown to the person."""
+
+    ok: bool
+    value: T | None = None
+    error: errors.CityError | None = None
+
+
+def data_dir(environ: dict[str, str] | None = None) -> Path:
+    """The app's data folder (offline queues): CITYLOOP_GRID_DATA, else <CITYLOOP_HOME or .cityloop>/grid_app."""
+    env = os.environ if environ is None else environ
+    if env.get("CITYLOOP_GRID_DATA"):
+        return Path(env["CITYLOOP_GRID_DATA"])
+    return Path(env.get("CITYLOOP_HOME") or ".cityloop") / "grid_app"
+
+
+class AppState:
+    """One browser session of the grid app."""
+
+    def __init__(self, config: BackendConfig, *, locale: str = "zh-CN", folder: Path | None = None) -> None:
+        self.config = config
+        self.t = Translator(STRINGS, locale)
+        self.folder = folder or data_dir()
+        self.client: CityClient | None = None
+        self.user: UserPublic | None = None
+        self.profile: ProfilePublic | None = None
+        self.on_duty: bool | None = None
+        self.queue: ActionQueue | None = None
+        self.departments: list[DepartmentPublic] = []  # for the transfer dialog, loaded at sign-in
+        self.busy = 0
+        # Hooks the shell sets; harmless no-ops until then (and in tests).
+        self.on_busy: Hook = lambda busy: None
+        self.on_message: Hook = lambda text, error=False: None
+        self.on_change: Hook = lambda: None
+
+    # ---------------------------------------------------------------- who
+
+    @property
+    def role(self) -> Role | None:
+        return self.user.role if self.user else None
+
+    @property
+    def signed_in(self) -> bool:
+        return self.user is not None
+
+    @property
+    def name(self) -> str:
+        if self.profile and self.profile.display_name:
+            return self.profile.display_name
+        return (self.user.email or self.user.phone or "") if self.user else ""
+
+    def role_label(self) -> str:
+        return self.t(f"role.{self.role.value}") if self.role else ""
+
+    # ---------------------------------------------------------------- running calls
+
+    async def run(self, call: Awaitable[T], *, success: str | None = None) -> Outcome[T]:
+        """Await `call` with the progress indicator on; a CityError becomes a plain-words message."""
+        self.busy += 1
+        self.on_busy(True)
+        try:
+            value = await call
+        except errors.CityError as exc:
+            self.on_message(exc.message(self.t.locale), error=True)
+            return Outcome(False, error=exc)
+        finally:
+            self.busy -= 1
+            self.on_busy(self.busy > 0)
+        if success:
+            self.on_message(success)
+        return Outcome(True, value)
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        self.on_message(text, error=error)
+
+    # ---------------------------------------------------------------- session
+
+    async def sign_in(self, identifier: str, password: str) -> Outcome[UserPublic]:
+        if not identifier.strip() or not password:
+            self.say(self.t("signin.missing"), error=True)
+            return Outcome(False)
+        return await self.run(self._sign_in(identifier, password))
+
+    async def _sign_in(self, identifier: str, password: str) -> UserPublic:
+        client = self.client or await CityClient.connect(self.config)
+        self.client = client
+        user = await client.sign_in(identifier, password)
+        if user.role not in HANDLER_ROLES:
+            # Signed out again at once: a resident's session has nothing to do here.
+            await client.sign_out()
+            raise NotStaff(f"role {user.role}")
+        self.user = user
+        try:
+            self.profile = await client.get_profile()
+        except errors.CityError:
+            self.profile = None
+        self.on_duty = await client.my_duty() if user.role is Role.GRID_WORKER else None
+        self.departments = await client.departments()
+        self.queue = ActionQueue(self.folder / f"actions-{uuid.UUID(str(user.id))}.json")
+        return user
+
+    async def sign_out(self) -> None:
+        if self.client is not None:
+            await self.run(self.client.sign_out())
+        self.user = self.profile = self.on_duty = self.queue = None
+
+    async def set_duty(self, on_duty: bool) -> Outcome[Any]:
+        assert self.client is not None
+        done = await self.run(self.client.set_my_duty(on_duty),
+                              success=self.t("duty.changed_on" if on_duty else "duty.changed_off"))
+        if done.ok:
+            self.on_duty = done.value.on_duty
+        return done
+
+    def switch_language(self) -> None:
+        self.t.locale = "zh-CN" if self.t.is_english else "en"
+        self.on_change()

@@ -1,0 +1,193 @@
+"""The signed-in frame: navigation rail (routes.DESTINATIONS), top bar with duty switch, SOS banner on top.
+
+It owns the session-wide work: the Realtime subscriptions (tasks, SOS, notifications),
+the sound, and the offline queue's flush. Screens come from grid_app/routes.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import flet as ft
+
+from shared import errors
+
+from . import routes
+from .alerts_state import AlertsState
+from .app_state import AppState
+from .case_state import send_action
+from .components.sound import Sound
+from .components.sos_banner import SosBanner
+from .inbox_state import InboxState
+from .theme import MUTED, TARGET
+
+log = logging.getLogger(__name__)
+FLUSH_EVERY_S = 10
+
+
+class Shell:
+    def __init__(self, page: ft.Page, app: AppState, on_signed_out) -> None:
+        self.page, self.app, self.on_signed_out = page, app, on_signed_out
+        t = app.t
+        self.inbox = InboxState(app)
+        self.alerts = AlertsState(app)
+        self.sound = Sound()
+        self.screens: dict[str, Any] = {}
+        self.current: str | None = None
+        self.destinations = routes.destinations_for(app.role)
+        self.rail = ft.NavigationRail(
+            selected_index=0, label_type=ft.NavigationRailLabelType.ALL, min_width=88, group_alignment=-1.0,
+            destinations=[ft.NavigationRailDestination(icon=d.icon, selected_icon=d.selected_icon, label=t(d.label_key))
+                          for d in self.destinations],
+            on_change=self._rail_changed)
+        self.body = ft.Container(expand=True)
+        self.duty = ft.Switch(label=t("duty.switch"), value=bool(app.on_duty), on_change=self._duty_changed,
+                              visible=app.on_duty is not None)
+        self.who = ft.Text(f"{app.name} · {app.role_label()}", color=MUTED, size=14)
+        self.banner = SosBanner(app, self.alerts)
+        top = ft.Container(
+            padding=ft.Padding.symmetric(horizontal=16, vertical=6), bgcolor=ft.Colors.INDIGO_50,
+            content=ft.Row([
+                ft.Semantics(identifier="app-title", content=ft.Text(t("app.title"), size=20,
+                                                                     weight=ft.FontWeight.BOLD)),
+                ft.Container(expand=True),
+                self.who,
+                ft.Semantics(identifier="duty-switch", content=self.duty),
+                ft.TextButton(t("lang.switch"), on_click=self._switch_language, height=TARGET),
+                ft.IconButton(ft.Icons.LOGOUT, tooltip=t("signout"), on_click=self._sign_out),
+            ], vertical_alignment=ft.CrossAxisAlignment.CENTER))
+        frame = ft.Column(expand=True, spacing=0, controls=[
+            top, self.banner.compact,
+            ft.Row(expand=True, spacing=0, vertical_alignment=ft.CrossAxisAlignment.STRETCH,
+                   controls=[self.rail, ft.VerticalDivider(width=1), self.body])])
+        # The SOS banner is drawn over everything (the Stack's last child) until acknowledged.
+        self.root = ft.Stack(expand=True, controls=[frame, self.banner.full])
+        self.inbox.on_new_task = self._new_task
+        self.alerts.on_new_sos = self._new_sos
+        self.alerts.on_new_notice = self._new_notice
+        self.alerts.on_changed = self._alerts_changed
+        self._flusher: asyncio.Task | None = None
+        self.subscriptions: list = []
+
+    # ---------------------------------------------------------------- start
+
+    async def start(self) -> None:
+        await self.go(self.destinations[0].route)
+        client = self.app.client
+        for subscribe, callback in ((client.subscribe_tasks, self._task_event),
+                                    (client.subscribe_sos, self._sos_event),
+                                    (client.subscribe_notifications, self._notice_event)):
+            try:
+                self.subscriptions.append(await subscribe(callback))
+            except errors.CityError as exc:
+                log.warning("realtime subscription failed: %r", exc)
+        await self.alerts.load()
+        self._flusher = asyncio.create_task(self._flush_forever())
+
+    async def stop(self) -> None:
+        if self._flusher:
+            self._flusher.cancel()
+        for sub in self.subscriptions:
+            await sub.unsubscribe()
+        self.subscriptions.clear()
+        await self.sound.stop()
+
+    # ---------------------------------------------------------------- navigation
+
+    async def go(self, route: str) -> None:
+        dest = routes.find(route, self.app.role) or self.destinations[0]
+        if self.current and hasattr(self.screens.get(self.current), "hide"):
+            self.screens[self.current].hide()
+        if dest.route not in self.screens:
+            self.screens[dest.route] = self._build(dest)
+        screen = self.screens[dest.route]
+        self.current = dest.route
+        self.rail.selected_index = self.destinations.index(dest)
+        self.body.content = screen.root if hasattr(screen, "root") else screen
+        self.page.update()
+        if hasattr(screen, "show"):
+            await screen.show()
+            self.page.update()
+
+    def _build(self, dest: routes.Destination) -> Any:
+        if dest.route == "/inbox":
+            from .views.inbox import InboxScreen
+            return InboxScreen(self.app, self.inbox, self.page)
+        if dest.route == "/alerts":
+            from .views.alerts import AlertsScreen
+            return AlertsScreen(self.app, self.alerts, self.banner)
+        return dest.build(self.app)
+
+    async def _rail_changed(self, e: ft.ControlEvent) -> None:
+        await self.go(self.destinations[self.rail.selected_index].route)
+
+    # ---------------------------------------------------------------- top bar
+
+    async def _duty_changed(self, e: ft.ControlEvent) -> None:
+        wanted = bool(self.duty.value)
+        done = await self.app.set_duty(wanted)
+        if not done.ok:
+            self.duty.value = not wanted
+        self.page.update()
+
+    async def _switch_language(self, e: ft.ControlEvent) -> None:
+        self.app.switch_language()
+
+    async def _sign_out(self, e: ft.ControlEvent) -> None:
+        await self.stop()
+        await self.app.sign_out()
+        await self.on_signed_out()
+
+    # ---------------------------------------------------------------- live events
+
+    async def _task_event(self, task) -> None:
+        await self.inbox.on_task_change(task)
+        self.page.update()
+
+    async def _sos_event(self, alert) -> None:
+        self.alerts.on_sos_change(alert)
+        self.page.update()
+
+    async def _notice_event(self, notice) -> None:
+        self.alerts.on_notification(notice)
+        self.page.update()
+
+    def _new_task(self, task) -> None:
+        report = task.report
+        what = report.address or report.category_code if report else ""
+        self.app.say(self.app.t("inbox.new_task", what=what))
+        self.page.run_task(self.sound.ping)
+
+    def _new_sos(self, alert) -> None:
+        self.page.run_task(self.sound.alarm)
+
+    def _new_notice(self, notice) -> None:
+        self.app.say(notice.title(self.app.t.locale))
+
+    def _alerts_changed(self) -> None:
+        self.banner.refresh()
+        if self.alerts.banner_alert() is None:
+            self.page.run_task(self.sound.stop)
+        screen = self.screens.get("/alerts")
+        if screen is not None:
+            screen.refresh()
+
+    # ---------------------------------------------------------------- offline queue
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_EVERY_S)
+            await self.flush()
+
+    async def flush(self) -> None:
+        queue = self.app.queue
+        if queue is None or not queue.pending():
+            return
+        result = await queue.flush(lambda item: send_action(self.app, item))
+        if result.sent or result.failed:
+            screen = self.screens.get("/inbox")
+            if screen is not None:
+                await screen.refresh_detail()
+            self.page.update()

@@ -1,0 +1,48 @@
+"""Alerts: the open SOS alerts I can see (with their steps) and my notices (escalations, overdue, new tasks)."""
+
+from __future__ import annotations
+
+import flet as ft
+
+from shared.status import sos_label
+
+from ..alerts_state import AlertsState
+from ..app_state import AppState
+from ..components.sos_banner import SosBanner
+from ..theme import MUTED, SOS
+
+
+class AlertsScreen:
+    def __init__(self, app: AppState, alerts: AlertsState, banner: SosBanner) -> None:
+        self.app, self.alerts, self.banner = app, alerts, banner
+        self.column = ft.Column(expand=True, scroll=ft.ScrollMode.AUTO, spacing=10)
+        self.root = ft.Container(expand=True, padding=16, content=self.column)
+
+    async def show(self) -> None:
+        await self.alerts.load()
+        self.refresh()
+
+    def refresh(self) -> None:
+        t = self.app.t
+        sos = [ft.Container(padding=10, border_radius=8, bgcolor=ft.Colors.RED_50, content=ft.Column(tight=True, controls=[
+            ft.Text(f"{sos_label(a.status, t.locale)} · {a.created_at.astimezone().strftime('%H:%M')}", color=SOS,
+                    weight=ft.FontWeight.BOLD),
+            ft.Text(t("sos.where", lat=a.lat, lon=a.lon)), ft.Text(a.note or "", color=MUTED)]))
+            for a in self.alerts.open_alerts()]
+        notices = [ft.ListTile(
+            leading=ft.Icon(ft.Icons.CIRCLE, size=12, color=ft.Colors.INDIGO if n.read_at is None else ft.Colors.GREY_400),
+            title=ft.Text(n.title(t.locale)), subtitle=ft.Text(n.created_at.astimezone().strftime("%m-%d %H:%M")))
+            for n in self.alerts.notices]
+        self.column.controls = [
+            ft.Text(t("alerts.title"), size=22, weight=ft.FontWeight.BOLD),
+            ft.Text(t("alerts.sos_open"), weight=ft.FontWeight.BOLD),
+            *(sos or [ft.Text("—", color=MUTED)]),
+            ft.Row([ft.Text(t("nav.alerts"), weight=ft.FontWeight.BOLD), ft.Container(expand=True),
+                    ft.TextButton(t("notice.mark_read"), on_click=self._read)]),
+            ft.Semantics(identifier="notices", content=ft.Column(notices or [ft.Text(t("alerts.none"), color=MUTED)])),
+        ]
+        if self.column.page:
+            self.column.update()
+
+    async def _read(self, e: ft.ControlEvent) -> None:
+        await self.alerts.mark_read()

@@ -1,0 +1,196 @@
+"""One case: photos, map, description, reporter (masked phone, call link), timeline, and the actions
+the state and the person's role allow (each with a confirmation; a refusal says why)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import flet as ft
+
+from shared.action_queue import QueueState
+from shared.status import sla_text, status_label
+from shared.taxonomy import default_taxonomy
+
+from ..app_state import AppState
+from ..case_state import ACTION_KEYS, CaseState, mask_phone
+from ..components.map_view import Point, map_of
+from ..theme import MUTED, OVERDUE, TARGET
+
+PRIMARY = ("accept_report", "start_report", "resolve_report")
+
+
+def _category(code: str, t) -> str:
+    cat = default_taxonomy().get(code)
+    return f"{t.pick(cat.name_zh, cat.name_en)} ({code})" if cat else code
+
+
+class CaseDetail:
+    def __init__(self, app: AppState, report_id: str, on_back: Callable[[], Awaitable[None]] | None = None) -> None:
+        self.app, self.on_back = app, on_back
+        self.state = CaseState(app, report_id)
+        self.column = ft.Column(expand=True, scroll=ft.ScrollMode.AUTO, spacing=12)
+        self.root = ft.Semantics(identifier="case-detail", content=ft.Container(expand=True, content=self.column))
+        self.picked_photos: list[bytes] = []
+
+    async def reload(self) -> None:
+        if await self.state.load():
+            self.draw()
+            if self.column.page:
+                self.column.update()
+
+    # ---------------------------------------------------------------- drawing
+
+    def draw(self) -> None:
+        t, s = self.app.t, self.state
+        r = s.report
+        header = [ft.Text(_category(r.category_code, t), size=22, weight=ft.FontWeight.BOLD, expand=True)]
+        if self.on_back:
+            header.insert(0, ft.IconButton(ft.Icons.ARROW_BACK, on_click=lambda e: self.on_back()))
+        sla = sla_text(r.due_at, r.status, t.locale)
+        self.column.controls = [
+            ft.Row(header),
+            ft.Row([ft.Semantics(identifier="case-status", content=ft.Text(status_label(r.status, t.locale), size=18)),
+                    ft.Text(sla, color=OVERDUE if sla.startswith(("已超时",)) or "overdue" in sla else MUTED),
+                    ft.Text(r.address or t("no_address"), color=MUTED)], wrap=True),
+            self._actions(),
+            *self._queued(),
+            ft.Text(t("case.description"), weight=ft.FontWeight.BOLD),
+            ft.Text(r.description, size=16, selectable=True),
+            self._reporter(),
+            ft.Text(t("case.photos"), weight=ft.FontWeight.BOLD),
+            self._photos(r.photos),
+            *([ft.Text(t("case.resolution"), weight=ft.FontWeight.BOLD), ft.Text(r.resolution_note or ""),
+               self._photos(r.resolution_photos)] if r.resolution_note else []),
+            ft.Text(t("case.map"), weight=ft.FontWeight.BOLD),
+            map_of([Point(r.lat, r.lon)], t, height=220),
+            ft.Text(t("case.timeline"), weight=ft.FontWeight.BOLD),
+            ft.Column(spacing=2, controls=[self._event(ev) for ev in s.events]),
+        ]
+
+    def _reporter(self) -> ft.Control:
+        t, c = self.app.t, self.state.contact
+        if c is None:
+            return ft.Text(t("case.reporter_hidden"), color=MUTED)
+        name = t("case.on_behalf", name=c.display_name or "") if c.on_behalf else (c.display_name or "")
+        return ft.Row([ft.Icon(ft.Icons.PERSON), ft.Text(t("case.reporter") + ": " + name),
+                       ft.Semantics(identifier="reporter-phone", content=ft.Text(mask_phone(c.phone))),
+                       ft.TextButton(t("case.call"), icon=ft.Icons.CALL, disabled=not c.phone,
+                                     on_click=self._call(c.phone))], wrap=True)
+
+    def _call(self, phone: str | None):
+        async def handler(e: ft.ControlEvent) -> None:
+            await ft.UrlLauncher().launch_url(f"tel:{phone}")
+        return handler
+
+    def _photos(self, paths: list[str]) -> ft.Control:
+        shown = [p for p in paths if p in self.state.thumbnails]
+        if not shown:
+            return ft.Text(self.app.t("case.no_photos"), color=MUTED)
+        return ft.Row(wrap=True, spacing=8, controls=[
+            ft.Semantics(identifier="photo", content=ft.Container(
+                on_click=self._full(p), border_radius=6, clip_behavior=ft.ClipBehavior.HARD_EDGE,
+                content=ft.Image(src=self.state.thumbnails[p], width=140, height=105, fit=ft.BoxFit.COVER)))
+            for p in shown])
+
+    def _full(self, path: str):
+        async def handler(e: ft.ControlEvent) -> None:
+            data = await self.state.full_photo(path)
+            if data is None:
+                return
+            e.page.show_dialog(ft.AlertDialog(
+                content=ft.Image(src=data, fit=ft.BoxFit.CONTAIN, width=900, height=600),
+                actions=[ft.TextButton(self.app.t("close"), on_click=lambda ev: ev.page.pop_dialog())]))
+        return handler
+
+    def _event(self, ev) -> ft.Control:
+        t = self.app.t
+        when = ev.created_at.astimezone().strftime("%m-%d %H:%M")
+        change = status_label(ev.to_status, t.locale)
+        if ev.from_status and ev.from_status != ev.to_status:
+            change = f"{status_label(ev.from_status, t.locale)} → {change}"
+        role = t(f"role.{ev.actor_role}") if f"role.{ev.actor_role}" in t.catalogue else ev.actor_role
+        return ft.Row([ft.Text(when, color=MUTED, width=90), ft.Text(change, width=190),
+                       ft.Text(role, color=MUTED, width=110), ft.Text(ev.note or "", expand=True)])
+
+    def _queued(self) -> list[ft.Control]:
+        t, items = self.app.t, self.state.queued()
+        if not items:
+            return []
+        labels = {QueueState.PENDING: "queue.pending", QueueState.SENT: "queue.sent", QueueState.FAILED: "queue.failed"}
+        return [ft.Text(t("case.queued"), weight=ft.FontWeight.BOLD)] + [
+            ft.Text(f"{t(ACTION_KEYS.get(i.action, 'act.note'))} · {t(labels[i.state])}"
+                    + (f" · {i.error(t.locale)}" if i.error(t.locale) else ""),
+                    color=OVERDUE if i.state is QueueState.FAILED else MUTED) for i in items]
+
+    def _actions(self) -> ft.Control:
+        t = self.app.t
+        buttons = []
+        for action in self.state.actions():
+            label = t(ACTION_KEYS[action])
+            make = ft.Button if action in PRIMARY else ft.OutlinedButton
+            buttons.append(ft.Semantics(identifier=f"act-{action}", content=make(
+                label, height=TARGET, on_click=self._ask(action))))
+        return ft.Row(buttons, wrap=True, spacing=8)
+
+    # ---------------------------------------------------------------- dialogs
+
+    def _ask(self, action: str):
+        async def handler(e: ft.ControlEvent) -> None:
+            self.open_dialog(e.page, action)
+        return handler
+
+    def open_dialog(self, page: ft.Page, action: str) -> ft.AlertDialog:
+        t = self.app.t
+        label = t(ACTION_KEYS[action])
+        fields: dict[str, ft.Control] = {}
+        body: list[ft.Control] = [ft.Text(t("act.confirm", what=label))]
+        if action == "transfer_report":
+            fields["to_department"] = ft.Dropdown(label=t("transfer.department"), width=320, options=[
+                ft.DropdownOption(key=code, text=name) for code, name in self._departments()])
+            fields["to_worker"] = ft.TextField(label=t("transfer.worker"), width=320)
+        if action == "change_report_category":
+            fields["category"] = ft.TextField(label=t("case.new_category"), width=320, hint_text="01.01.001")
+        text_field = {"request_report_info": ("question", "act.question"), "resolve_report": ("note", "note"),
+                      "comment_report": ("note", "note")}.get(action)
+        if action in ("transfer_report", "reject_report", "escalate_report", "change_report_category"):
+            text_field = ("reason", "reason")
+        if text_field:
+            fields[text_field[0]] = ft.TextField(label=t(text_field[1]), multiline=True, min_lines=2, width=420)
+        body += list(fields.values())
+        self.picked_photos = []
+        photo_count = ft.Text("")
+        if action == "resolve_report":
+            body.append(ft.Row([ft.Semantics(identifier="add-photo", content=ft.OutlinedButton(
+                t("act.add_photo"), icon=ft.Icons.ADD_A_PHOTO, on_click=self._pick(photo_count))), photo_count]))
+
+        async def confirm(ev: ft.ControlEvent) -> None:
+            values = {k: (f.value or "").strip() for k, f in fields.items()}
+            if action == "transfer_report" and bool(values.get("to_department")) == bool(values.get("to_worker")):
+                self.app.say(t("transfer.pick_one"), error=True)
+                return
+            page.pop_dialog()
+            done = await self.state.perform(action, photos=self.picked_photos, **values)
+            if done.ok or self.state.report is not None:
+                self.draw()
+                page.update()
+
+        dialog = ft.AlertDialog(
+            modal=True, title=ft.Text(label), content=ft.Column(body, tight=True, spacing=10, width=460),
+            actions=[ft.TextButton(t("cancel"), on_click=lambda ev: page.pop_dialog()),
+                     ft.Semantics(identifier="dialog-confirm", content=ft.Button(t("confirm"), on_click=confirm))])
+        self.dialog_fields = fields
+        self.dialog_confirm = confirm
+        page.show_dialog(dialog)
+        return dialog
+
+    def _pick(self, count: ft.Text):
+        async def handler(e: ft.ControlEvent) -> None:
+            picker = ft.FilePicker()
+            files = await picker.pick_files(allow_multiple=True, with_data=True, file_type=ft.FilePickerFileType.IMAGE)
+            self.picked_photos += [f.bytes for f in files or [] if f.bytes]
+            count.value = self.app.t("act.photos_added", n=len(self.picked_photos))
+            count.update()
+        return handler
+
+    def _departments(self) -> list[tuple[str, str]]:
+        return [(d.code, self.app.t.pick(d.name_zh, d.name_en)) for d in self.app.departments]

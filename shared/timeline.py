@@ -1,0 +1,109 @@
+"""A case's full timeline, ready to show: what happened, who, when, how long it took (flet-free).
+
+Built from `case_events` (oldest first). Each step says what (the status it moved
+to, or the note for a comment), who (the role, or the department for department
+steps), when, the time since the previous step and the total time since the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from shared.models import CaseEventPublic, DepartmentPublic, ReportPublic
+from shared.status import status_label
+
+ACTOR_LABELS: dict[str, tuple[str, str]] = {
+    "citizen": ("市民", "Resident"),
+    "system": ("系统", "System"),
+    "grid_worker": ("网格员", "Grid worker"),
+    "dept_staff": ("部门", "Department"),
+    "supervisor": ("街道督办", "Supervisor"),
+    "admin": ("管理员", "Administrator"),
+}
+
+
+def _en(locale: str) -> bool:
+    return locale.lower().startswith("en")
+
+
+def format_duration(span: timedelta, locale: str = "zh-CN") -> str:
+    """'2天3小时' / '2 d 3 h', '5小时12分' / '5 h 12 min', '3分钟' / '3 min', '不到1分钟' / 'under 1 min'.
+
+    Two units at most: a resident wants the order of magnitude, not the seconds.
+    """
+    en = _en(locale)
+    minutes = int(max(span, timedelta(0)).total_seconds() // 60)
+    if minutes < 1:
+        return "under 1 min" if en else "不到1分钟"
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    if days:
+        parts = [(days, "d", "天"), (hours, "h", "小时")]
+    elif hours:
+        parts = [(hours, "h", "小时"), (mins, "min", "分")]
+    else:
+        return f"{mins} min" if en else f"{mins}分钟"
+    shown = [p for i, p in enumerate(parts) if i == 0 or p[0]]
+    return " ".join(f"{n} {u_en}" for n, u_en, _ in shown) if en else "".join(f"{n}{u_zh}" for n, _, u_zh in shown)
+
+
+def format_when(moment: datetime, locale: str = "zh-CN", tz: timezone | None = None) -> str:
+    """'11月21日 14:05' / 'Nov 21, 14:05' in the viewer's time zone (default: China Standard Time)."""
+    local = moment.astimezone(tz or timezone(timedelta(hours=8)))
+    if _en(locale):
+        return local.strftime("%b %d, %H:%M").replace(" 0", " ")
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+@dataclass(frozen=True)
+class TimelineStep:
+    what: str
+    who: str
+    when: str
+    since_previous: str | None  # None for the first step
+    note: str | None
+    status: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Timeline:
+    steps: list[TimelineStep]
+    total: str  # from the first step to the last (or to now while the case is open)
+
+
+def who_label(event: CaseEventPublic, report: ReportPublic | None, departments: Mapping[str, DepartmentPublic],
+              locale: str = "zh-CN") -> str:
+    role = event.actor_role or "system"
+    zh, en = ACTOR_LABELS.get(role, (role, role))
+    label = en if _en(locale) else zh
+    department = departments.get(report.department_code) if report and report.department_code else None
+    if role in ("dept_staff", "system") and department is not None and event.to_status.value in (
+            "dispatched", "transferred", "accepted", "in_progress", "resolved"):
+        name = department.name_en if _en(locale) else department.name_zh
+        return f"{label} · {name}" if role == "dept_staff" else name
+    return label
+
+
+def build_timeline(events: Sequence[CaseEventPublic], report: ReportPublic | None = None,
+                   departments: Mapping[str, DepartmentPublic] | None = None, locale: str = "zh-CN",
+                   now: datetime | None = None, open_case: bool = False) -> Timeline:
+    departments = departments or {}
+    ordered = sorted(events, key=lambda e: (e.created_at, e.id))
+    steps = []
+    previous: datetime | None = None
+    for event in ordered:
+        what = status_label(event.to_status, locale)
+        if event.from_status == event.to_status:  # a comment or an answer keeps the status
+            what = "留言" if not _en(locale) else "Comment"
+        steps.append(TimelineStep(
+            what=what, who=who_label(event, report, departments, locale), when=format_when(event.created_at, locale),
+            since_previous=None if previous is None else format_duration(event.created_at - previous, locale),
+            note=event.note, status=event.to_status.value, at=event.created_at))
+        previous = event.created_at
+    if not ordered:
+        return Timeline(steps=[], total=format_duration(timedelta(0), locale))
+    end = (now or datetime.now(timezone.utc)) if open_case else ordered[-1].created_at
+    return Timeline(steps=steps, total=format_duration(end - ordered[0].created_at, locale))

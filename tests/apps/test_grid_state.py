@@ -1,0 +1,165 @@
+"""The grid app's state without a browser, against the real local stack: sign-in rules, duty, the inbox,
+case actions offered and sent, the offline queue, and the detail view's buttons."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from grid_app.app_state import AppState
+from grid_app.case_state import CaseState, mask_phone
+from grid_app.inbox_state import InboxState
+from grid_app.views.case_detail import CaseDetail
+from shared.client import CityClient
+from shared.config import BackendConfig
+from shared.models import ReportStatus
+from tests.backend.core_support import GRID_POINTS, GRIDS, People, file_report, item, make_people, only_workers
+from tests.conftest import free_port
+
+
+@pytest.fixture(scope="module")
+def people(db, make_user) -> People:
+    p = make_people(db, make_user)
+    only_workers(db, GRIDS[0], (p.worker_1.id, True))
+    only_workers(db, GRIDS[4], (p.worker_2.id, True))
+    db.execute("update public.profiles set display_name = '王丽', phone = '13800001234' where id = %s",
+               (p.citizen_a.id,))
+    return p
+
+
+def new_app(stack, tmp_path, locale: str = "zh-CN") -> tuple[AppState, list]:
+    app = AppState(BackendConfig(stack.url, stack.anon_key, "environment"), locale=locale, folder=tmp_path)
+    said: list = []
+    app.on_message = lambda text, error=False: said.append((text, error))
+    return app, said
+
+
+async def test_a_resident_account_is_refused_and_signed_out(people, stack, tmp_path) -> None:
+    app, said = new_app(stack, tmp_path)
+    done = await app.sign_in(people.citizen_a.email, people.citizen_a.password)
+    assert not done.ok and not app.signed_in
+    assert said[-1] == ("这是居民账号，请使用市民端。网格员端仅供工作人员使用。", True)
+    assert await app.client.current_user() is None  # signed out again at once
+    app_en, said_en = new_app(stack, tmp_path, "en")
+    assert not (await app_en.sign_in(people.citizen_a.email, "wrong-password")).ok
+    assert said_en[-1] == ("The account or password is not correct.", True)
+    assert not (await app_en.sign_in("", "")).ok and said_en[-1] == ("Enter your account and password", True)
+
+
+async def test_worker_signs_in_switches_duty_and_sees_only_their_grid(people, stack, tmp_path, db) -> None:
+    city = item(db, "city_mgmt")["code"]
+    here = file_report(people.citizen_a, city, GRID_POINTS[0])["id"]
+    there = file_report(people.citizen_b, city, GRID_POINTS[4])["id"]
+    app, said = new_app(stack, tmp_path)
+    assert (await app.sign_in(people.worker_1.email, people.worker_1.password)).ok
+    assert app.role_label() == "网格员" and app.on_duty is True
+
+    inbox = InboxState(app)
+    assert await inbox.load()
+    ids = {str(t.report_id) for t in inbox.tasks}
+    assert here in ids and there not in ids
+    assert inbox.counts().mine >= 1
+
+    assert (await app.set_duty(False)).ok and app.on_duty is False
+    assert said[-1] == ("已切换为离岗，不再接收新派单", False)
+    assert await app.client.my_duty() is False
+    # Off duty: a new report in the grid goes to the street's supervisors, not to this worker.
+    later = file_report(people.citizen_a, city, GRID_POINTS[0])["id"]
+    assert db.execute("select queue::text from public.tasks where report_id = %s", (later,)).fetchone()[0] == "supervisor"
+    assert (await app.set_duty(True)).ok
+    await app.sign_out()
+    assert not app.signed_in
+
+
+async def test_case_actions_offered_sent_and_refused_in_plain_words(people, stack, tmp_path, db) -> None:
+    city = item(db, "city_mgmt")["code"]
+    rid = file_report(people.citizen_a, city, GRID_POINTS[0])["id"]
+    app, said = new_app(stack, tmp_path)
+    await app.sign_in(people.worker_1.email, people.worker_1.password)
+    case = CaseState(app, rid)
+    assert await case.load()
+    assert case.contact.display_name == "王丽" and mask_phone(case.contact.phone) == "*******1234"
+    assert case.actions() == ["accept_report", "transfer_report", "reject_report", "comment_report",
+                              "change_report_category", "escalate_report"]
+    assert not (await case.perform("reject_report", reason=" ")).ok  # nothing sent without a reason
+    assert said[-1] == ("请填写原因", True)
+    assert (await case.perform("accept_report")).ok
+    assert case.report.status is ReportStatus.ACCEPTED and "start_report" in case.actions()
+
+    # Someone else (the supervisor) resolves it meanwhile: the worker's stale "start" is refused, and says why.
+    people.supervisor.client.rpc("resolve_report", {"report": rid, "note": "done by the supervisor"}).execute()
+    refused = await case.perform("start_report")
+    assert not refused.ok and said[-1] == ("该事件当前状态不允许此操作，请刷新后再试", True)
+
+    # The detail view draws only what is offered now.
+    detail = CaseDetail(app, rid)
+    await detail.state.load()
+    detail.draw()
+    offered = [c.identifier for c in detail._actions().controls]
+    assert offered == ["act-comment_report"]
+
+
+async def test_offline_actions_are_queued_on_disk_and_sent_in_order(people, stack, tmp_path, db) -> None:
+    city = item(db, "city_mgmt")["code"]
+    rid = file_report(people.citizen_a, city, GRID_POINTS[0])["id"]
+    app, said = new_app(stack, tmp_path)
+    await app.sign_in(people.worker_1.email, people.worker_1.password)
+    online = app.client
+    case = CaseState(app, rid)
+    await case.load()
+
+    # The network goes away: a client for a port nobody listens on fails as the real one would.
+    app.client = await CityClient.connect(url=f"http://127.0.0.1:{free_port()}", key=stack.anon_key, timeout=2)
+    for action, args in (("accept_report", {}), ("start_report", {}), ("comment_report", {"note": "到现场了"})):
+        assert not (await case.perform(action, **args)).ok
+    assert said[-1] == ("网络不可用：操作已保存，恢复后自动发送", False)
+    assert [i.action for i in app.queue.pending()] == ["accept_report", "start_report", "comment_report"]
+    assert db.execute("select status::text from public.reports where id = %s", (rid,)).fetchone()[0] == "dispatched"
+
+    # Back online (and the app restarted: the queue is read from its file).
+    app.client = online
+    from shared.action_queue import ActionQueue
+    from grid_app.case_state import send_action
+    app.queue = ActionQueue(app.queue.path)
+    result = await app.queue.flush(lambda i: send_action(app, i))
+    assert (result.sent, result.failed, result.left) == (3, 0, 0)
+    events = db.execute("select to_status::text, note from public.case_events where report_id = %s order by id",
+                        (rid,)).fetchall()
+    assert [e[0] for e in events[-3:]] == ["accepted", "in_progress", "in_progress"] and events[-1][1] == "到现场了"
+
+
+async def test_a_new_task_arrives_live_with_its_report(people, stack, tmp_path, db) -> None:
+    import asyncio
+
+    app, _ = new_app(stack, tmp_path)
+    await app.sign_in(people.worker_1.email, people.worker_1.password)
+    inbox = InboxState(app)
+    await inbox.load()
+    arrived = asyncio.Event()
+    inbox.on_new_task = lambda task: arrived.set()
+    await app.client.subscribe_tasks(inbox.on_task_change)
+    city = item(db, "city_mgmt")["code"]
+    rid = file_report(people.citizen_a, city, GRID_POINTS[0])["id"]
+    await asyncio.wait_for(arrived.wait(), 15)
+    task = next(t for t in inbox.tasks if str(t.report_id) == rid)
+    assert task.report is not None and task.report.category_code == city
+    await app.client.aclose()
+
+
+async def test_report_for_a_resident_through_the_citizen_form_host(people, stack, tmp_path, db) -> None:
+    from grid_app.views.report_for_resident import OnBehalfClient
+    from shared.models import ReportCreate
+
+    app, _ = new_app(stack, tmp_path)
+    await app.sign_in(people.worker_1.email, people.worker_1.password)
+    draft = SimpleNamespace(resident_name="赵大爷", resident_phone="13900005678")
+    client = OnBehalfClient(app.client, lambda: draft)
+    city = item(db, "city_mgmt")["code"]
+    report = ReportCreate(category_code=city, description="楼道灯坏了", lat=GRID_POINTS[0][0], lon=GRID_POINTS[0][1],
+                          source="grid_app")
+    filed = await client.submit_report(report, [])
+    again = await client.submit_report(report, [])  # a retry files nothing twice
+    assert filed.id == again.id and filed.source.value == "grid_app"
+    contact = await app.client.report_contact(filed.id)
+    assert (contact.display_name, contact.phone, contact.on_behalf) == ("赵大爷", "13900005678", True)

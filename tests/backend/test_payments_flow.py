@@ -1,0 +1,90 @@
+"""Paying a bill end to end: link an account, see its bill, pay in the sandbox, see it paid (live)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from shared import errors
+from shared.payments import BillStatus, PaymentPublic, PaymentStatus, new_idempotency_key
+from tests.backend.payments_support import city_client, decide, new_account, payer, wait_for
+
+pytestmark = pytest.mark.timeout(180)
+
+
+async def test_linking_needs_the_number_and_the_holders_name_and_reveals_nothing(stack, service, make_user) -> None:
+    account = new_account(service, holder_name="李 四")
+    client = await city_client(stack, make_user(app_metadata={"role": "citizen"}))
+    with pytest.raises(errors.NotFound) as wrong_name:
+        await client.link_utility_account("water", account.provider, account.account_no, "张三")
+    with pytest.raises(errors.NotFound) as no_such_number:
+        await client.link_utility_account("water", account.provider, "T000000000000", "李四")
+    assert wrong_name.value.detail == no_such_number.value.detail  # no enumeration of account numbers
+    with pytest.raises(errors.ValidationError):
+        await client.link_utility_account("water", account.provider, account.account_no, "  ")
+    assert await client.bills() == []
+
+    linked = await client.link_utility_account("water", account.provider, account.account_no.lower(), "李四")
+    again = await client.link_utility_account("water", account.provider, account.account_no, "李 四")
+    assert linked.id == again.id and linked.address == "测试路 1 号"
+    assert [str(b.id) for b in await client.bills()] == [account.bill_id]
+    assert await client.unlink_utility_account(linked.id)
+    assert await client.bills() == []
+    await client.aclose()
+
+
+async def test_a_payment_in_the_sandbox_marks_the_bill_paid_live_with_a_receipt(stack, service, make_user) -> None:
+    account = new_account(service, amount_fen=12850)
+    client = await payer(stack, make_user, account)
+    seen: list[PaymentPublic] = []
+    await client.subscribe_payments(seen.append)
+
+    payment = await client.create_payment(account.bill_id, new_idempotency_key())
+    assert payment.status == PaymentStatus.CREATED and payment.amount_fen == 12850  # the bill's amount
+    pending = await client.start_checkout(payment.id)
+    assert pending.status == PaymentStatus.PENDING and pending.checkout_url
+    assert (await client.start_checkout(payment.id)).checkout_url == pending.checkout_url  # the same checkout again
+
+    page = httpx.get(pending.checkout_url, timeout=30)
+    assert page.status_code == 200 and "¥128.50" in page.text and "确认支付" in page.text and "Pay" in page.text
+    assert decide(stack.url, pending.provider_ref, "pay").status_code in (200, 303)
+
+    done = await wait_for(lambda: _final(seen), timeout=20)
+    assert done and done.status == PaymentStatus.SUCCEEDED and done.receipt_no
+    bill = await client.bill(account.bill_id)
+    assert bill.status == BillStatus.PAID and str(bill.payment_id) == str(payment.id)
+    receipt = await client.receipt(payment.id)
+    assert receipt.bill.id == bill.id and receipt.address == "测试路 1 号"
+    assert [(e.kind, e.amount_fen) for e in await client.ledger(payment.id)] == [("charge", 12850)]
+    assert [p.id for p in await client.payments()] == [payment.id]
+    kinds = [n.kind for n in await client.notifications()]
+    assert "payment_succeeded" in kinds
+    with pytest.raises(errors.InvalidTransition):  # a paid bill takes no new payment
+        await client.create_payment(account.bill_id, new_idempotency_key())
+    await client.aclose()
+
+
+async def test_a_failed_checkout_leaves_the_bill_payable(stack, service, make_user) -> None:
+    account = new_account(service)
+    client = await payer(stack, make_user, account)
+    first = await client.pay_bill(account.bill_id, new_idempotency_key())
+    decide(stack.url, first.provider_ref, "fail")
+    failed = await wait_for(lambda: _status(client, first.id, PaymentStatus.FAILED))
+    assert failed and (await client.bill(account.bill_id)).status == BillStatus.UNPAID
+    with pytest.raises(errors.NotFound):
+        await client.receipt(first.id)
+    second = await client.pay_bill(account.bill_id, new_idempotency_key())
+    decide(stack.url, second.provider_ref, "pay")
+    assert await wait_for(lambda: _status(client, second.id, PaymentStatus.SUCCEEDED))
+    await client.aclose()
+
+
+async def _final(seen: list[PaymentPublic]) -> PaymentPublic | None:
+    await asyncio.sleep(0)
+    return next((p for p in reversed(seen) if p.is_final), None)
+
+
+async def _status(client, payment_id, status) -> bool:
+    return (await client.payment(payment_id)).status == status

@@ -1,0 +1,138 @@
+"""SOS in Chromium on a phone: sign in, hold 3 s, let the countdown run, see it sent, see who answered, live.
+
+The browser context gives the location (as a phone's GPS would); the grid's on-duty
+worker acknowledges through the API (CityClient), and the page must show the
+worker's name without a reload.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+import pytest
+from playwright.sync_api import expect
+
+from shared.client import CityClient
+from tests.backend.core_support import GRID_POINTS, GRIDS, assign_worker, ensure_demo_city
+
+from .conftest import SCREENSHOTS, _local_only
+
+if TYPE_CHECKING:  # not at run time: pytest would try to collect the class
+    from tests.conftest import TestUser
+
+GRID, POINT = GRIDS[2], GRID_POINTS[2]
+WORKER_NAME = "吴网格员"
+PHONE = {"width": 390, "height": 844}
+
+
+def on_worker_side(coroutine_function, *args):
+    """Run an async CityClient call on its own thread and loop (Playwright's sync API owns this one)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine_function(*args)).result(timeout=60)
+
+
+async def acknowledge_open_sos(url: str, key: str, worker: TestUser, caller_id: str) -> str:
+    client = await CityClient.connect(url=url, key=key)
+    try:
+        await client.sign_in(worker.email, worker.password)
+        deadline = time.monotonic() + 30
+        while True:
+            mine = [a for a in await client.sos_alerts() if str(a.caller_id) == caller_id]
+            if mine or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.2)
+        assert mine, "the worker never saw the SOS"
+        await client.acknowledge_sos(mine[0].id)
+        return str(mine[0].id)
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture()
+def phone(browser):
+    """A phone-sized page whose browser reports POINT as the device's location."""
+    contexts = []
+
+    def _open(url: str):
+        context = browser.new_context(viewport=PHONE, geolocation={"latitude": POINT[0], "longitude": POINT[1],
+                                                                   "accuracy": 10}, permissions=["geolocation"])
+        contexts.append(context)
+        context.route("**/*", _local_only)
+        page = context.new_page()
+        page.goto(url)
+        placeholder = page.locator("flt-semantics-placeholder")
+        placeholder.wait_for(state="attached", timeout=60_000)
+        placeholder.dispatch_event("click")
+        page.locator("flt-semantics").first.wait_for(state="attached")
+        return page
+
+    yield _open
+    for context in contexts:
+        context.close()
+
+
+def by_id(page, identifier: str):
+    return page.locator(f'[flt-semantics-identifier="{identifier}"]')
+
+
+def type_into(page, label: str, value: str) -> None:
+    page.get_by_label(label).click()
+    page.keyboard.type(value)
+
+
+def shoot(page, name: str) -> None:
+    page.wait_for_timeout(400)  # let the last frame reach the screen
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"citizen-sos-{name}.png")
+
+
+def test_hold_count_down_send_and_see_who_answered(serve_app, phone, stack, db, make_user) -> None:
+    ensure_demo_city(db)
+    worker = make_user(app_metadata={"role": "grid_worker"}, display_name=WORKER_NAME)
+    assign_worker(db, worker.id, GRID, on_duty=True)
+    citizen = make_user(app_metadata={"role": "citizen"}, display_name="郑阿姨")
+
+    page = phone(serve_app("citizen_app", SUPABASE_URL=stack.url, SUPABASE_ANON_KEY=stack.anon_key))
+    type_into(page, "手机号或邮箱", citizen.email)
+    type_into(page, "密码", citizen.password)
+    by_id(page, "account-submit").click()
+    page.wait_for_timeout(8000); page.screenshot(path="/tmp/a2_dbg2.png")  # DEBUG
+    by_id(page, "action-sos").click()
+
+    hold = by_id(page, "sos-hold")
+    expect(hold).to_be_visible(timeout=30_000)
+    expect(by_id(page, "sos-status")).to_contain_text("按住红色按钮 3 秒")
+    shoot(page, "idle")
+    box = hold.bounding_box()
+    assert box["width"] >= 200 and box["height"] >= 200  # one large control
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    expect(by_id(page, "sos-status")).to_contain_text("请继续按住", timeout=5_000)
+    page.wait_for_timeout(3_600)
+    page.mouse.up()
+    expect(by_id(page, "sos-status")).to_contain_text("秒后发出求助")
+    expect(by_id(page, "sos-cancel")).to_be_visible()
+    cancel_box = by_id(page, "sos-cancel").bounding_box()
+    assert cancel_box["height"] >= 60 and cancel_box["width"] >= 300  # a big Cancel
+    shoot(page, "countdown")
+
+    expect(by_id(page, "sos-status")).to_contain_text("求助已发出", timeout=30_000)
+    expect(by_id(page, "sos-false-alarm")).to_be_visible()
+    alert = db.execute("select id::text, grid_id::text, lat, lon from public.sos_alerts"
+                       " where caller_id = %s and status = 'sent'", (citizen.id,)).fetchone()
+    assert alert is not None and alert[1] == GRID  # raised from the browser's location
+    assert (round(alert[2], 4), round(alert[3], 4)) == (round(POINT[0], 4), round(POINT[1], 4))
+    shoot(page, "sent")
+
+    acknowledged = on_worker_side(acknowledge_open_sos, stack.url, stack.anon_key, worker, citizen.id)
+    assert acknowledged == alert[0]
+    expect(by_id(page, "sos-status")).to_contain_text(f"{WORKER_NAME} 已响应您的求助", timeout=30_000)  # live
+    expect(by_id(page, "sos-steps")).to_contain_text("已响应", timeout=15_000)
+    shoot(page, "acknowledged")
+
+    by_id(page, "sos-false-alarm").click()
+    expect(by_id(page, "sos-status")).to_contain_text("已取消求助", timeout=30_000)
+    assert db.execute("select status::text from public.sos_alerts where id = %s", (alert[0],)).fetchone()[0] == "cancelled"

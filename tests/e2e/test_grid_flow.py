@@ -1,0 +1,127 @@
+"""The grid app in Chromium, two tablets side by side (1280x800): a resident's report reaches the right
+worker live, is accepted and resolved with a photo; an SOS covers the screen until acknowledged; the
+worker of another grid never sees either. Screenshots: docs/screenshots/grid-*.png."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from tests.backend.core_support import GRID_POINTS, GRIDS, People, item, make_people, only_workers
+
+from .conftest import SCREENSHOTS
+
+TABLET = (1280, 800)
+
+
+@pytest.fixture()
+def people(db, make_user) -> People:
+    p = make_people(db, make_user)
+    only_workers(db, GRIDS[0], (p.worker_1.id, True))
+    only_workers(db, GRIDS[4], (p.worker_2.id, True))
+    db.execute("update public.profiles set display_name = %s, phone = %s where id = %s",
+               ("王丽", "13800001234", p.citizen_a.id))
+    db.execute("update public.profiles set display_name = %s where id = %s", ("李强", p.worker_1.id))
+    return p
+
+
+def by_id(page, ident: str):
+    return page.locator(f'[flt-semantics-identifier="{ident}"]')
+
+
+def sign_in(page, email: str, password: str) -> None:
+    page.get_by_label("手机号或邮箱").click()
+    page.keyboard.type(email)
+    page.get_by_label("密码").click()
+    page.keyboard.type(password)
+    page.get_by_role("button", name="登录").click()
+    expect(by_id(page, "inbox-list")).to_be_visible(timeout=30_000)
+
+
+def shot(page, name: str) -> None:
+    page.wait_for_timeout(600)  # let the frame with the loaded font reach the screen
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / name)
+
+
+def jpeg(path) -> str:
+    buf = io.BytesIO()
+    Image.new("RGB", (640, 480), (40, 160, 90)).save(buf, "JPEG")
+    path.write_bytes(buf.getvalue())
+    return str(path)
+
+
+def test_report_to_resolution_and_sos_between_two_tablets(people, db, stack, serve_app, open_app, tmp_path) -> None:
+    url = serve_app("grid_app", SUPABASE_URL=stack.url, SUPABASE_ANON_KEY=stack.anon_key,
+                    CITYLOOP_GRID_DATA=str(tmp_path / "grid-data"))
+    mine = open_app(url, *TABLET)
+    shot(mine, "grid-signin.png")
+    other = open_app(url, *TABLET)
+    sign_in(mine, people.worker_1.email, people.worker_1.password)
+    sign_in(other, people.worker_2.email, people.worker_2.password)
+
+    # A resident reports in grid 1 (through the API): it appears in worker 1's inbox without a reload.
+    category = item(db, "city_mgmt")["code"]
+    row = {"category_code": category, "description": "小区门口路灯不亮 street light out", "lat": GRID_POINTS[0][0],
+           "lon": GRID_POINTS[0][1], "address": "滨西社区 3 号楼门口"}
+    started = time.monotonic()
+    report = people.citizen_a.client.table("reports").insert(row).execute().data[0]
+    task_row = by_id(mine, f"task-{report['id']}")
+    expect(task_row).to_be_visible(timeout=2_000)
+    arrived_s = time.monotonic() - started
+    assert arrived_s < 2.0
+
+    task_row.click()
+    expect(by_id(mine, "case-status")).to_contain_text("已派发", timeout=15_000)
+    expect(by_id(mine, "reporter-phone")).to_contain_text("1234")  # masked but for the last four digits
+    assert "13800001234" not in by_id(mine, "reporter-phone").inner_text()
+    shot(mine, "grid-inbox.png")
+
+    by_id(mine, "act-accept_report").click()
+    by_id(mine, "dialog-confirm").click()
+    expect(by_id(mine, "case-status")).to_contain_text("已受理", timeout=15_000)
+
+    by_id(mine, "act-resolve_report").click()
+    mine.get_by_label("说明").click()
+    mine.keyboard.type("已更换灯泡 bulb replaced")
+    with mine.expect_file_chooser() as chooser:
+        by_id(mine, "add-photo").click()
+    chooser.value.set_files(jpeg(tmp_path / "after.jpg"))
+    expect(mine.get_by_text("已添加 1 张照片")).to_be_visible(timeout=15_000)
+    by_id(mine, "dialog-confirm").click()
+    expect(by_id(mine, "case-status")).to_contain_text("已办结", timeout=30_000)
+    shot(mine, "grid-case.png")
+
+    # The resident sees "resolved" with the after-photo (through the API).
+    seen = people.citizen_a.client.table("reports").select("*").eq("id", report["id"]).execute().data[0]
+    assert seen["status"] == "resolved" and seen["resolution_note"] == "已更换灯泡 bulb replaced"
+    assert len(seen["resolution_photos"]) == 1
+    photo = people.citizen_a.client.storage.from_("report-photos").download(seen["resolution_photos"][0])
+    assert photo[:2] == b"\xff\xd8"  # a JPEG the resident may download
+
+    # An SOS in grid 1 covers worker 1's screen until acknowledged; worker 2 never sees it.
+    alert = people.citizen_a.client.rpc("raise_sos", {"lat": GRID_POINTS[0][0], "lon": GRID_POINTS[0][1],
+                                                      "note": "老人摔倒 fell down"}).execute().data
+    alert = alert[0] if isinstance(alert, list) else alert
+    expect(by_id(mine, "sos-banner")).to_be_visible(timeout=10_000)
+    shot(mine, "grid-sos.png")
+    by_id(mine, "sos-ack").click()
+    expect(by_id(mine, "sos-banner")).to_be_hidden(timeout=15_000)
+    expect(by_id(mine, "sos-on-the-way")).to_be_visible()
+    acknowledged = people.citizen_a.client.table("sos_alerts").select("*").eq("id", alert["id"]).execute().data[0]
+    assert acknowledged["status"] == "acknowledged" and acknowledged["acknowledged_by"] == people.worker_1.id
+
+    # Worker 2 (another grid, another street): neither the task nor the SOS ever showed.
+    assert by_id(other, f"task-{report['id']}").count() == 0
+    assert by_id(other, "sos-banner").count() == 0
+    shot(other, "grid-other-worker.png")
+
+    # The dashboard counts the resolved case.
+    mine.get_by_role("tab", name="统计").or_(mine.get_by_text("统计")).first.click()
+    expect(by_id(mine, "dashboard")).to_be_visible(timeout=15_000)
+    shot(mine, "grid-dashboard.png")
+    people.citizen_a.client.rpc("cancel_sos", {"alert_id": alert["id"], "reason": "test over"}).execute()

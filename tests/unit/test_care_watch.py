@@ -1,0 +1,153 @@
+"""The care-watch scoring function on small labelled data: arrays in, alerts out."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pytest
+
+from backend.care.detector import Params, Usage, score
+from backend.care.simulate import SimParams, simulate
+from backend.jobs.care_watch import alert_rows, build_usage
+
+TZ = timezone(timedelta(hours=8))
+DAYS = 30
+START = datetime(2026, 11, 2, tzinfo=TZ)  # a Monday, local midnight
+
+
+def routine(households: int = 4, days: int = DAYS, seed: int = 7, wake: int = 7, sleep: int = 22) -> Usage:
+    """Water in ~80% of the awake hours, gas at three meals, electricity base + awake load."""
+    rng = np.random.default_rng(seed)
+    hours = np.arange(days * 24) % 24
+    awake = (hours >= wake) & (hours < sleep)
+    water = np.where(awake & (rng.random((households, hours.size)) < 0.8),
+                     rng.uniform(5, 25, (households, hours.size)), 0.0).astype(np.float32)
+    gas = np.where(np.isin(hours, [wake, 11, 17]) & (rng.random((households, hours.size)) < 0.9),
+                   0.12, 0.0).astype(np.float32)
+    elec = (0.08 + 0.2 * awake).astype(np.float32) * np.ones((households, 1), np.float32)
+    return Usage(START, water, elec, gas, np.zeros((households, hours.size), bool))
+
+
+def last_day(hour: int) -> int:
+    return (DAYS - 1) * 24 + hour
+
+
+def test_an_ordinary_day_raises_nothing():
+    assert score(routine(), 24) == []
+
+
+def test_silence_through_usual_active_hours_is_inactivity_with_its_onset():
+    u = routine()
+    fall = last_day(8)
+    u.water[1, fall:] = 0
+    u.gas[1, fall:] = 0
+    alerts = score(u, 24)
+    assert [(a.household, a.kind) for a in alerts] == [(1, "inactivity")]
+    a = alerts[0]
+    assert a.onset <= fall and a.hour > fall and a.hour - fall <= 14
+    assert a.severity >= 2 and a.score >= Params().inactivity_score
+    ev = a.evidence
+    assert ev["meter_kind"] == "water" and len(ev["hours"]) == len(ev["observed"]) == len(ev["expected"]) == 24
+    assert all(lo <= hi for lo, hi in zip(ev["band_low"], ev["band_high"]))
+    assert sum(v for v in ev["observed"][-6:]) == 0 and sum(ev["expected"][-6:]) > 0
+
+
+def test_the_same_silence_during_sleep_hours_raises_nothing():
+    u = routine()
+    u.water[2, last_day(22) - 24: last_day(6)] = 0  # from 22:00 to 6:00: asleep anyway
+    assert score(u, 24) == []
+
+
+def test_a_registered_absence_never_alerts_for_inactivity():
+    u = routine()
+    away = last_day(0) - 48
+    u.water[3, away:] = 0
+    u.gas[3, away:] = 0
+    u.absent[3, away:] = True
+    assert score(u, 24) == []
+
+
+def test_a_night_owl_is_judged_by_its_own_routine():
+    u = routine(wake=10, sleep=24)
+    # Silent 6:00-10:00 is normal for a night owl; a regular household silent then is not alarming either.
+    u.water[0, last_day(0): last_day(10)] = 0
+    assert score(u, 24) == []
+
+
+def test_a_tap_left_open_is_continuous_water_use_within_three_hours():
+    u = routine()
+    onset = last_day(9) + 0.3
+    for t in range(last_day(9), last_day(14)):
+        u.water[0, t] += 200 * min(1.0, t + 1 - onset)
+    alerts = [a for a in score(u, 24) if a.kind == "continuous_use"]
+    assert [(a.household, a.meter_kind) for a in alerts] == [(0, "water")]
+    assert alerts[0].hour + 1 - onset <= 3
+    assert alerts[0].onset <= last_day(10)
+
+
+def test_a_burner_left_on_is_continuous_gas_use_of_high_severity():
+    u = routine()
+    u.gas[2, last_day(12): last_day(16)] += 0.3
+    alerts = [a for a in score(u, 24) if a.kind == "continuous_use"]
+    assert [(a.household, a.meter_kind, a.severity) for a in alerts] == [(2, "gas", 3)]
+    assert alerts[0].hour <= last_day(14)
+
+
+def test_a_household_that_always_runs_a_little_water_is_not_a_leak():
+    u = routine()
+    u.water[0] += 2.0  # a leaking cistern since forever is its background
+    assert score(u, 24) == []
+
+
+def test_a_new_leak_through_the_quiet_hours_is_flagged():
+    u = routine()
+    u.water[1, last_day(0):] += 3.0  # from midnight: through the night it never stops
+    kinds = [(a.household, a.kind, a.severity) for a in score(u, 24)]
+    assert (1, "continuous_use", 1) in kinds
+
+
+def test_too_little_history_is_refused():
+    with pytest.raises(ValueError):
+        score(routine(days=20), 24)
+
+
+def test_simulated_events_are_found_and_travel_is_not_alerted():
+    sp = SimParams(households=150, days=40, seed=11, event_start_day=31, p_fall=0.1, p_tap=0.1, p_gas=0.1,
+                   p_travel=0.1, sick_rate=0.0)
+    sim = simulate(sp)
+    alerts = score(sim.usage, 9 * 24)
+    by = {(a.household, a.kind, a.meter_kind) for a in alerts}
+    events = [e for e in sim.events if e.onset < (sp.days - 1) * 24 - 14]
+    assert events
+    for e in events:
+        if e.kind == "fall":
+            assert (e.household, "inactivity", "water") in by
+        elif e.kind in ("tap", "gas"):
+            assert (e.household, "continuous_use", "water" if e.kind == "tap" else "gas") in by
+        else:
+            assert not any(a.household == e.household and a.kind == "inactivity" for a in alerts)
+
+
+def test_simulation_is_deterministic():
+    sp = SimParams(households=20, days=40, seed=5)
+    a, b = simulate(sp), simulate(sp)
+    assert np.array_equal(a.usage.water, b.usage.water)
+    assert [(e.household, e.kind) for e in a.events] == [(e.household, e.kind) for e in b.events]
+
+
+def test_build_usage_and_alert_rows_map_hours_and_subjects():
+    start = datetime(2026, 11, 2, tzinfo=TZ)
+    rows = [{"subject_id": "s1", "kind": "water", "hour": (start + timedelta(hours=h)).isoformat(), "value": 5.0}
+            for h in range(0, 48, 2)]
+    absences = [{"subject_id": "s1", "starts_at": (start + timedelta(hours=10)).isoformat(),
+                 "ends_at": (start + timedelta(hours=12, minutes=30)).isoformat()}]
+    subjects, u = build_usage(rows, absences, start, 48)
+    assert subjects == ["s1"] and u.gas is None and u.electricity is None
+    assert u.water[0, 2] == 5.0 and u.water[0, 3] == 0.0  # a reporting meter's missing hour used nothing
+    assert u.absent[0, 10:13].all() and not u.absent[0, 13]
+    from backend.care.detector import Alert
+    out = alert_rows(subjects, [Alert(0, "inactivity", "water", 30, 20, 2, 14.5, 14.0)], start)
+    assert out[0]["subject_id"] == "s1"
+    assert out[0]["onset_at"] == (start + timedelta(hours=20)).isoformat()
+    assert out[0]["detected_at"] == (start + timedelta(hours=31)).isoformat()
