@@ -233,6 +233,7 @@ class AppState:
         tokens = await client.session_tokens()
         if tokens:
             await self.prefs.set(SESSION_KEY, tokens[1])
+        log.debug("session kept")
         try:
             self.profile = await client.get_profile()
         except errors.CityError as exc:
@@ -241,6 +242,7 @@ class AppState:
             self.t.locale = self.profile.locale
             self.elderly = self.profile.elderly_mode or self.elderly
         await self._watch()
+        log.debug("watching live changes")
         self._start_outbox_loop()
 
     def _tokens_changed(self, tokens: tuple[str, str] | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import flet as ft
 
@@ -41,5 +42,7 @@ def make_main(config: BackendConfig):
 
 
 def run() -> None:
+    logging.basicConfig(level=os.environ.get("CITYLOOP_LOG_LEVEL", "WARNING").upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     ft.run(make_main(load_backend_config()), view=ft.AppView.WEB_BROWSER, host="127.0.0.1",
            port=app_port("citizen_app"), assets_dir=str(ASSETS_DIR), no_cdn=True)

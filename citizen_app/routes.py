@@ -65,6 +65,7 @@ ROUTES: list[Route] = [
     Route("/notifications", "citizen_app.views.notifications:build", title_key="notifications.title"),
     Route("/profile", "citizen_app.views.profile:build", title_key="profile.title"),
     Route("/pay", "citizen_app.views.pay:build", title_key="home.pay"),
+    Route("/pay/receipt/:id", "citizen_app.views.pay_receipt:build", title_key="pay.receipt_title"),
     Route("/sos", "citizen_app.views.sos:build", title_key="home.sos"),
 ]
 HOME = "/"

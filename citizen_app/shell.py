@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import flet as ft
 
@@ -17,7 +18,7 @@ from .routes import HOME, Screen, build_screen, guard
 from .theme import MAIN_TEXT, apply_theme, sizes
 
 log = logging.getLogger(__name__)
-BACK_TO = {"/cases/": "/cases"}
+BACK_TO = {"/cases/": "/cases", "/pay/": "/pay"}
 
 
 class FletShell:
@@ -32,6 +33,7 @@ class FletShell:
         self.bell = ft.IconButton(ft.Icons.NOTIFICATIONS_OUTLINED, on_click=self._open_notifications)
         self._message_task: asyncio.Task | None = None
         self._rendering = asyncio.Lock()
+        self._message_at = 0.0
 
     # ------------------------------------------------------------ Shell protocol
 
@@ -48,6 +50,7 @@ class FletShell:
         self.banner.bgcolor = ft.Colors.RED_50 if error else ft.Colors.GREEN_50
         self.banner.border = ft.Border.all(2, ft.Colors.RED_700 if error else ft.Colors.GREEN_700)
         self.banner.visible = True
+        self._message_at = time.monotonic()
         self._update()
         if self._message_task:
             self._message_task.cancel()
@@ -97,15 +100,18 @@ class FletShell:
             self.show_message(self.state.t("app.no_tts"))
 
     async def render(self) -> None:
+        state = self.state
+        path = guard(self.page.route or HOME, state.signed_in)
+        if path != (self.page.route or HOME):
+            # Through the browser, so its address (and a later push of the first route) stays in step.
+            await self.page.push_route(path)
+            return
         async with self._rendering:
-            state = self.state
-            path = guard(self.page.route or HOME, state.signed_in)
-            if path != (self.page.route or HOME):
-                self.page.route = path
             if self.screen and self.screen.dispose:
                 self.screen.dispose()
             apply_theme(self.page, state.elderly)
-            self.banner.visible = False
+            if time.monotonic() - self._message_at > 2:  # a message said just before navigating stays
+                self.banner.visible = False
             screen = await build_screen(state, path)
             self.screen = screen
             s = sizes(state.elderly)

@@ -166,3 +166,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sos.step.cancelled": ("已取消", "Cancelled"),
     "sos.notify_title": ("一键求助", "SOS"),
 }
+
+# The Pay screens keep their strings in their own module (citizen_app/pay_strings.py).
+from .pay_strings import PAY_STRINGS  # noqa: E402
+
+STRINGS.update(PAY_STRINGS)

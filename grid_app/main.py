@@ -6,6 +6,7 @@ import flet as ft
 
 from shared.config import BackendConfig, app_port, load_backend_config
 from shared.fonts import ASSETS_DIR
+from shared.health import backend_answers
 
 from .app_state import AppState
 from .shell import Shell
@@ -33,9 +34,14 @@ def make_main(config: BackendConfig):
             app.on_change = lambda: page.run_task(show_sign_in)
             page.controls = [ft.SafeArea(expand=True, content=view.root)]
             page.update()
+            view.show_backend(await backend_answers(config))
+            page.update()
+
+        current: list[Shell] = []
 
         async def show_shell() -> None:
             shell = Shell(page, app, on_signed_out=show_sign_in)
+            current[:] = [shell]
 
             async def redraw() -> None:  # a language switch rebuilds the frame in the new language
                 await shell.stop()
@@ -47,6 +53,13 @@ def make_main(config: BackendConfig):
             page.update()
             await shell.start()
 
+        async def closed(e) -> None:  # the browser tab is gone: stop the live channels and the queue loop
+            for shell in current:
+                await shell.stop()
+            if app.client is not None:
+                await app.client.aclose()
+
+        page.on_close = closed
         app.on_busy, app.on_message = busy, message
         await show_sign_in()
 

@@ -57,6 +57,10 @@ DESTINATIONS: tuple[Destination, ...] = (
                 "grid_app.views.dashboard:build"),
     Destination("/report", ft.Icons.ADD_A_PHOTO_OUTLINED, ft.Icons.ADD_A_PHOTO, "nav.report",
                 "grid_app.views.report_for_resident:build", WORKERS),
+    Destination("/care", ft.Icons.ELDERLY_OUTLINED, ft.Icons.ELDERLY, "nav.care", "grid_app.views.care_alerts:build",
+                frozenset({Role.GRID_WORKER, Role.SUPERVISOR})),
+    Destination("/residents", ft.Icons.PEOPLE_OUTLINE, ft.Icons.PEOPLE, "nav.residents",
+                "grid_app.views.residents:build", frozenset({Role.GRID_WORKER, Role.SUPERVISOR})),
 )
 
 

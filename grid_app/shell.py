@@ -45,12 +45,13 @@ class Shell:
         self.body = ft.Container(expand=True)
         self.duty = ft.Switch(label=t("duty.switch"), value=bool(app.on_duty), on_change=self._duty_changed,
                               visible=app.on_duty is not None)
-        self.who = ft.Text(f"{app.name} · {app.role_label()}", color=MUTED, size=14)
+        phone = bool(page.width) and page.width < 600  # a phone: the top bar keeps only what must be there
+        self.who = ft.Text(f"{app.name} · {app.role_label()}", color=MUTED, size=14, visible=not phone)
         self.banner = SosBanner(app, self.alerts)
         top = ft.Container(
-            padding=ft.Padding.symmetric(horizontal=16, vertical=6), bgcolor=ft.Colors.INDIGO_50,
+            padding=ft.Padding.symmetric(horizontal=8 if phone else 16, vertical=6), bgcolor=ft.Colors.INDIGO_50,
             content=ft.Row([
-                ft.Semantics(identifier="app-title", content=ft.Text(t("app.title"), size=20,
+                ft.Semantics(identifier="app-title", content=ft.Text(t("app.title"), size=15 if phone else 20,
                                                                      weight=ft.FontWeight.BOLD)),
                 ft.Container(expand=True),
                 self.who,

@@ -15,6 +15,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "signin.citizen": ("这是居民账号，请使用市民端。网格员端仅供工作人员使用。",
                        "This is a resident account: please use the citizen app. The grid app is for staff only."),
     "signout": ("退出登录", "Sign out"),
+    "backend.checking": ("正在检查后端… · Checking the backend…", "Checking the backend…"),
+    "backend.connected": ("后端已连接 · Backend connected", "Backend connected"),
+    "backend.unreachable": ("后端未连接 · Backend not reachable", "Backend not reachable"),
     # roles and duty
     "role.grid_worker": ("网格员", "Grid worker"),
     "role.dept_staff": ("部门工作人员", "Department staff"),
@@ -30,6 +33,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "nav.alerts": ("预警", "Alerts"),
     "nav.dashboard": ("统计", "Dashboard"),
     "nav.report": ("代报", "Report"),
+    "nav.care": ("关爱预警", "Care alerts"),
+    "nav.residents": ("独居老人", "Residents"),
     # common
     "busy": ("处理中…", "Working…"),
     "cancel": ("取消", "Cancel"),

@@ -108,6 +108,8 @@ def _hour_groups(start: datetime, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _kth(values: np.ndarray, q: float) -> np.ndarray:
     """Per-row q-quantile (nearest rank) without sorting whole rows."""
+    if q >= 1.0:
+        return values.max(axis=1)
     k = min(values.shape[1] - 1, int(round(q * (values.shape[1] - 1))))
     return np.partition(values, k, axis=1)[:, k]
 

@@ -82,11 +82,10 @@ def client_rpc(client: Any) -> Rpc:
 
 
 async def open_checkout(rpc: Rpc, provider: PaymentProvider, payment: dict, bill: dict) -> dict:
-    """Take a created payment to the provider's checkout (pending); the same checkout again when it is pending."""
-    if payment["status"] == "pending" and payment.get("checkout_url"):
-        return payment
+    """Take a created payment to the provider's checkout (pending). Any other payment is answered as it is:
+    a repeated request (double tap, retry) sees the same checkout, or the result once there is one."""
     if payment["status"] != "created":
-        raise PaymentError(409, "PT409", f"this payment is already {payment['status']}")
+        return payment
     description = f"{KIND_LABEL.get(bill['kind'], bill['kind'])} {bill['period']} · {bill['account_no']}"
     checkout = await provider.create_checkout(CheckoutRequest(str(payment["id"]), int(payment["amount_fen"]), description))
     try:

@@ -61,9 +61,10 @@ class HomeView:
             big_action_button(t("home.sos"), ft.Icons.SOS, go("/sos"), elderly=elderly, color=ft.Colors.RED_800,
                               identifier="action-sos", subtitle=None if elderly else t("home.sos_sub")),
         ]
-        header = ft.Row([text(t("home.latest_case" if elderly else "home.open_cases"), elderly, title=True,
-                              expand=True),
-                         ft.TextButton(t("home.all_cases"), on_click=go("/cases"))])
+        header = ft.Row([ft.Semantics(identifier="home-cases-title", expand=True, content=text(
+                             t("home.latest_case" if elderly else "home.open_cases"), elderly, title=True)),
+                         ft.Semantics(identifier="all-cases", content=ft.TextButton(
+                             t("home.all_cases"), on_click=go("/cases"), height=sizes(elderly).target))])
         tools = ft.Row([ft.Semantics(identifier="elderly-switch", content=self.elderly_switch, expand=True),
                         ft.IconButton(ft.Icons.PERSON, tooltip=t("home.settings"), on_click=go("/profile"),
                                       icon_size=sizes(elderly).title)])

@@ -8,6 +8,7 @@ from shared.status import sos_label
 
 from ..alerts_state import AlertsState
 from ..app_state import AppState
+from ..components.refresh import update_if_shown
 from ..components.sos_banner import SosBanner
 from ..theme import MUTED, SOS
 
@@ -41,8 +42,7 @@ class AlertsScreen:
                     ft.TextButton(t("notice.mark_read"), on_click=self._read)]),
             ft.Semantics(identifier="notices", content=ft.Column(notices or [ft.Text(t("alerts.none"), color=MUTED)])),
         ]
-        if self.column.page:
-            self.column.update()
+        update_if_shown(self.column)
 
     async def _read(self, e: ft.ControlEvent) -> None:
         await self.alerts.mark_read()

@@ -14,6 +14,7 @@ from shared.taxonomy import default_taxonomy
 from ..app_state import AppState
 from ..case_state import ACTION_KEYS, CaseState, mask_phone
 from ..components.map_view import Point, map_of
+from ..components.refresh import update_if_shown
 from ..theme import MUTED, OVERDUE, TARGET
 
 PRIMARY = ("accept_report", "start_report", "resolve_report")
@@ -35,8 +36,7 @@ class CaseDetail:
     async def reload(self) -> None:
         if await self.state.load():
             self.draw()
-            if self.column.page:
-                self.column.update()
+            update_if_shown(self.column)
 
     # ---------------------------------------------------------------- drawing
 

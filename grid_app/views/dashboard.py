@@ -10,6 +10,7 @@ from shared.taxonomy import default_taxonomy
 
 from ..app_state import AppState
 from ..components.map_view import Point, map_of
+from ..components.refresh import update_if_shown
 from ..theme import MUTED, OVERDUE
 
 
@@ -67,8 +68,7 @@ class DashboardScreen:
                                                        height=260, zoom=14)]),
             ]),
         ]
-        if self.column.page:
-            self.column.update()
+        update_if_shown(self.column)
 
     @staticmethod
     def _tile(label: str, value: str, colour) -> ft.Control:

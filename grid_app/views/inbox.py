@@ -99,6 +99,7 @@ class InboxScreen:
         ]
         self.list.controls = [self._row(task, now) for task in rows] or [ft.Text(t("inbox.empty"), color=MUTED)]
         self.list_pane.visible = not (self.narrow and self.detail is not None)
+        self.detail_pane.visible = not self.narrow or self.detail is not None
         self.list_pane.width = None if self.narrow else 460
         self.list_pane.expand = self.narrow
 

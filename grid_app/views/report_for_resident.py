@@ -17,6 +17,7 @@ from shared.i18n import Translator
 from shared.worker import ResidentContact
 
 from ..app_state import AppState
+from ..components.refresh import page_of, update_if_shown
 from ..theme import MUTED
 
 
@@ -96,12 +97,11 @@ class ReportForResidentScreen:
             self.box.controls = [ft.Text(t("behalf.title"), size=22, weight=ft.FontWeight.BOLD),
                                  ft.Text(t("behalf.unavailable"), color=MUTED)]
             return
-        host = FormHost(self.app, self.box.page, CITIZEN_STRINGS)
+        host = FormHost(self.app, page_of(self.box), CITIZEN_STRINGS)
         self.form = ReportForm(host, on_done=self._done, on_behalf=True)
         host.form = self.form
-        self.box.controls = [ft.Text(t("behalf.title"), size=22, weight=ft.FontWeight.BOLD),
-                             ft.Container(width=640, content=self.form.root)]
-        self.box.update()
+        self.box.controls = [ft.Container(width=640, content=self.form.root)]  # the form has its own heading
+        update_if_shown(self.box)
         await self.form.load()
 
     async def _done(self, report, outcome: str) -> None:

@@ -19,6 +19,7 @@ class SignInView:
         self.password = ft.TextField(label=t("signin.password"), password=True, can_reveal_password=True,
                                      width=360, on_submit=self.submit)
         self.error = ft.Text("", color=ft.Colors.RED_800, size=16, width=360)
+        self.backend = ft.Text(t("backend.checking"), color=MUTED, size=14)
         self.progress = ft.ProgressRing(visible=False, width=24, height=24)
         self.button = ft.Button(t("signin.submit"), icon=ft.Icons.LOGIN, height=TARGET, width=360,
                                 on_click=self.submit)
@@ -34,7 +35,13 @@ class SignInView:
                 ft.Semantics(identifier="signin-error", content=self.error),
                 ft.Row([self.button, self.progress], tight=True),
                 ft.TextButton(t("lang.switch"), on_click=self._language),
+                ft.Semantics(identifier="backend-status", content=self.backend),
             ]))))
+
+    def show_backend(self, answers: bool) -> None:
+        """Whether the backend answers: before signing in on site, the worker knows if it can work online."""
+        self.backend.value = self.app.t("backend.connected" if answers else "backend.unreachable")
+        self.backend.color = ft.Colors.GREEN_800 if answers else ft.Colors.RED_800
 
     async def submit(self, e: ft.ControlEvent | None = None) -> bool:
         self.error.value = ""

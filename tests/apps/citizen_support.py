@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 from pathlib import Path
 
@@ -89,3 +90,20 @@ class Switch:
                 dst.close()
 
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+
+@contextlib.contextmanager
+def sole_worker(db, grid_id: str, worker_id: str):
+    """Make `worker_id` the only on-duty worker of `grid_id` (so dispatch is predictable), then put back
+    the grid's previous workers: later test modules rely on their own assignments."""
+    from tests.backend.core_support import assign_worker, only_workers
+
+    before = db.execute("select g.worker_id::text, coalesce(d.on_duty, false) from public.worker_grids g"
+                        " left join public.worker_duty d using (worker_id) where g.grid_id = %s", (grid_id,)).fetchall()
+    only_workers(db, grid_id, (worker_id, True))
+    try:
+        yield
+    finally:
+        db.execute("delete from public.worker_grids where grid_id = %s and worker_id = %s", (grid_id, worker_id))
+        for other, on_duty in before:
+            assign_worker(db, other, grid_id, on_duty)

@@ -14,8 +14,8 @@ from citizen_app.state.profile import ProfileDraft
 from citizen_app.state.reporting import ReportFlow
 from shared import errors
 from shared.status import Action
-from tests.apps.citizen_support import Switch, jpeg, new_state, signed_in_client
-from tests.backend.core_support import GRID_POINTS, GRIDS, ensure_demo_city, only_workers
+from tests.apps.citizen_support import Switch, jpeg, new_state, signed_in_client, sole_worker
+from tests.backend.core_support import GRID_POINTS, GRIDS, ensure_demo_city
 
 LAMP = "02.03.001"  # 路灯不亮, handled by city_mgmt: dispatched to the grid's worker on duty
 
@@ -25,8 +25,8 @@ def city(db, make_user):
     """The demo city, with one worker on duty in the first grid."""
     ensure_demo_city(db)
     worker = make_user(app_metadata={"role": "grid_worker"})
-    only_workers(db, GRIDS[0], (worker.id, True))
-    return worker
+    with sole_worker(db, GRIDS[0], worker.id):
+        yield worker
 
 
 def account(make_user):

@@ -114,3 +114,12 @@ def test_only_the_service_role_writes_readings(make_user, subject):
     with pytest.raises(APIError) as err:
         worker.client.rpc("ingest_meter_readings", {"readings": []}).execute()
     assert err.value.code in ("42501", "PT403")
+
+
+def test_two_imports_on_one_connection(stack, subject, db):
+    w = subject["meters"]["water"]
+    text = f"meter_id,read_at,value\n{w},2026-11-06T08:00:00+08:00,1\n{w},2026-11-06T08:00:00+08:00,1\n"
+    with psycopg.connect(stack.database_url) as conn:
+        first = import_csv(conn, io.StringIO(text))  # the key repeats inside the file: the slow path
+        second = import_csv(conn, io.StringIO(text))
+    assert (first.inserted, first.duplicates, second.inserted, second.duplicates) == (1, 1, 0, 2)

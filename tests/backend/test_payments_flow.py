@@ -61,6 +61,9 @@ async def test_a_payment_in_the_sandbox_marks_the_bill_paid_live_with_a_receipt(
     assert [p.id for p in await client.payments()] == [payment.id]
     kinds = [n.kind for n in await client.notifications()]
     assert "payment_succeeded" in kinds
+    again = await client.pay_bill(account.bill_id, payment.idempotency_key)  # a late double tap: the result
+    assert again.id == payment.id and again.status == PaymentStatus.SUCCEEDED
+    assert (await client.start_checkout(payment.id)).status == PaymentStatus.SUCCEEDED
     with pytest.raises(errors.InvalidTransition):  # a paid bill takes no new payment
         await client.create_payment(account.bill_id, new_idempotency_key())
     await client.aclose()

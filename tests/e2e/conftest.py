@@ -90,11 +90,14 @@ def _local_only(route) -> None:
 
 @pytest.fixture()
 def open_app(browser) -> Iterator[Callable[..., object]]:
-    """open_app(url, width, height) -> a Playwright page with Flutter's semantics tree on."""
+    """open_app(url, width, height) -> a Playwright page with Flutter's semantics tree on.
+
+    Extra keyword arguments go to the browser context (e.g. geolocation=..., permissions=[...]).
+    """
     contexts = []
 
-    def _open(url: str, width: int, height: int):
-        context = browser.new_context(viewport={"width": width, "height": height})
+    def _open(url: str, width: int, height: int, **context_options):
+        context = browser.new_context(viewport={"width": width, "height": height}, **context_options)
         contexts.append(context)
         context.route("**/*", _local_only)
         page = context.new_page()

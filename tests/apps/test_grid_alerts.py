@@ -1,0 +1,121 @@
+"""Alerts, dashboard and screens of the grid app without a browser, against the real local stack."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+
+import pytest
+
+from grid_app import routes
+from grid_app.alerts_state import AlertsState, navigate_url
+from grid_app.app_state import AppState
+from grid_app.inbox_state import InboxState
+from grid_app.views.dashboard import DashboardScreen
+from grid_app.views.inbox import InboxScreen
+from shared.config import BackendConfig
+from shared.inbox import Ownership
+from shared.models import Role, SosStatus
+from tests.backend.core_support import GRID_POINTS, GRIDS, People, file_report, item, make_people, only_workers
+
+
+@pytest.fixture(scope="module")
+def people(db, make_user) -> People:
+    p = make_people(db, make_user)
+    only_workers(db, GRIDS[0], (p.worker_1.id, True))
+    only_workers(db, GRIDS[4], (p.worker_2.id, True))
+    db.execute("update public.profiles set phone = '13800004321' where id = %s", (p.citizen_a.id,))
+    return p
+
+
+async def signed_in(stack, tmp_path, user) -> AppState:
+    app = AppState(BackendConfig(stack.url, stack.anon_key, "environment"), folder=tmp_path)
+    assert (await app.sign_in(user.email, user.password)).ok
+    return app
+
+
+async def wait_for(check, timeout: float = 15) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+async def test_sos_banner_until_acknowledged_then_the_responder_steps(people, stack, tmp_path) -> None:
+    app = await signed_in(stack, tmp_path, people.worker_1)
+    outsider = await signed_in(stack, tmp_path, people.worker_2)
+    alerts, theirs = AlertsState(app), AlertsState(outsider)
+    rung = []
+    alerts.on_new_sos = rung.append
+    await app.client.subscribe_sos(alerts.on_sos_change)
+    await outsider.client.subscribe_sos(theirs.on_sos_change)
+
+    raised = people.citizen_a.client.rpc("raise_sos", {"lat": GRID_POINTS[0][0], "lon": GRID_POINTS[0][1],
+                                                       "note": "胸口疼"}).execute().data
+    alert_id = (raised[0] if isinstance(raised, list) else raised)["id"]
+    await wait_for(lambda: alerts.banner_alert() is not None)
+    assert str(alerts.banner_alert().id) == alert_id and len(rung) == 1
+    assert (await app.client.sos_contact(alert_id)).phone == "13800004321"  # the banner's call button dials it
+
+    assert await alerts.acknowledge(alert_id)
+    assert alerts.banner_alert() is None and [str(a.id) for a in alerts.mine()] == [alert_id]
+    assert await alerts.on_the_way(alert_id)
+    assert alerts.alerts[alert_id].status is SosStatus.ON_THE_WAY
+    assert await alerts.resolve(alert_id, "已送医 taken to hospital")
+    assert alerts.mine() == [] and alerts.open_alerts() == []
+    await asyncio.sleep(1)  # give a wrong delivery the time to arrive
+    assert theirs.alerts == {}  # the worker of another street never heard of it
+    assert "position=117.193750,39.125000" in navigate_url(39.125, 117.19375)
+    await app.client.aclose()
+    await outsider.client.aclose()
+
+
+async def test_escalation_notices_arrive_live_for_the_supervisor(people, stack, tmp_path, db) -> None:
+    supervisor = await signed_in(stack, tmp_path, people.supervisor)
+    worker = await signed_in(stack, tmp_path, people.worker_1)
+    alerts = AlertsState(supervisor)
+    await alerts.load()
+    await supervisor.client.subscribe_notifications(alerts.on_notification)
+    rid = file_report(people.citizen_a, item(db, "city_mgmt")["code"], GRID_POINTS[0])["id"]
+    assert (await worker.client.escalate_report(rid, "需要执法 needs enforcement")).status.value == "dispatched"
+    await wait_for(lambda: any(n.kind == "case_escalated" and str(n.report_id) == rid for n in alerts.notices))
+    assert alerts.unread() >= 1
+    await alerts.mark_read()
+    assert alerts.unread() == 0
+    await supervisor.client.aclose()
+
+
+async def test_dashboard_counts_what_the_person_may_see(people, stack, tmp_path, db) -> None:
+    city = item(db, "city_mgmt")["code"]
+    rid = file_report(people.citizen_a, city, GRID_POINTS[0])["id"]
+    people.worker_1.client.rpc("accept_report", {"report": rid}).execute()
+    people.worker_1.client.rpc("resolve_report", {"report": rid, "note": "ok"}).execute()
+    file_report(people.citizen_b, city, GRID_POINTS[4])  # the other street's
+    app = await signed_in(stack, tmp_path, people.worker_1)
+    screen = DashboardScreen(app)
+    await screen.show()
+    figures = screen.figures()
+    assert figures.resolved_today >= 1 and figures.avg_handling_hours is not None
+    visible_grids = {g for g, _ in figures.by_grid}
+    assert GRIDS[4] not in visible_grids and GRIDS[0] in visible_grids
+    screen.days = 30
+    screen.draw()
+    assert screen.column.controls  # drawn without a browser
+
+
+async def test_inbox_screen_filters_and_the_route_table(people, stack, tmp_path, db) -> None:
+    app = await signed_in(stack, tmp_path, people.worker_1)
+    state = InboxState(app)
+    screen = InboxScreen(app, state, SimpleNamespace(width=1280, update=lambda: None))
+    rid = file_report(people.citizen_a, item(db, "city_mgmt")["code"], GRID_POINTS[0])["id"]
+    await screen.show()
+    ids = [c.identifier for c in screen.list.controls]
+    assert f"task-{rid}" in ids
+    state.set_filter(ownership=Ownership.UNASSIGNED)
+    screen.redraw()
+    assert f"task-{rid}" not in [getattr(c, "identifier", None) for c in screen.list.controls]
+
+    assert [d.route for d in routes.destinations_for(Role.GRID_WORKER)][:3] == ["/inbox", "/alerts", "/dashboard"]
+    assert "/report" not in [d.route for d in routes.destinations_for(Role.SUPERVISOR)]
+    assert routes.destinations_for(Role.CITIZEN) == []
+    assert routes.find("/dashboard", Role.DEPT_STAFF).label_key == "nav.dashboard"

@@ -1,0 +1,152 @@
+"""The resident app in Chromium on a phone (390x844) against the real stack.
+
+Sign in; report a problem with a photo (file chooser) and the browser's location; see
+it in My cases with the dispatched step; the assigned worker accepts and resolves it
+through the API and the page follows live; rate it; then the elderly mode, measured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from shared.client import CityClient
+from tests.apps.citizen_support import jpeg, sole_worker
+from tests.backend.core_support import GRID_POINTS, GRIDS, ensure_demo_city
+
+from .conftest import SCREENSHOTS
+
+GRID, POINT = GRIDS[5], GRID_POINTS[5]
+PHONE = (390, 844)
+WAIT = 60_000  # ms: generous, the machine is shared
+
+
+def sem(page, identifier: str):
+    return page.locator(f'[flt-semantics-identifier="{identifier}"]')
+
+
+def type_into(page, label: str, value: str) -> None:
+    field = page.locator(f'input[aria-label="{label}"], textarea[aria-label="{label}"]').first
+    # Flutter sometimes drops the first key after focusing a field: check, and type again if so.
+    for _ in range(4):
+        field.click()
+        expect(field).to_be_focused()
+        page.keyboard.press("Control+a")
+        page.keyboard.press("Backspace")
+        page.keyboard.type(value, delay=30)
+        if field.input_value() == value:
+            return
+    expect(field).to_have_value(value)
+
+
+def on_worker_side(coroutine_function, *args):
+    """An async CityClient call on its own loop (Playwright's sync API owns this thread's)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine_function(*args)).result(timeout=90)
+
+
+async def worker_acts(url: str, key: str, email: str, password: str, action: str) -> str:
+    client = await CityClient.connect(url=url, key=key)
+    try:
+        await client.sign_in(email, password)
+        deadline = time.monotonic() + 30
+        while not (tasks := await client.tasks()) and time.monotonic() < deadline:
+            await asyncio.sleep(0.3)
+        assert tasks, "the report never reached the worker"
+        report_id = tasks[0].report_id
+        if action == "accept":
+            await client.accept_report(report_id)
+        else:
+            await client.resolve_report(report_id, "已更换灯泡")
+        return str(report_id)
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture()
+def worker(db, make_user):
+    ensure_demo_city(db)
+    person = make_user(app_metadata={"role": "grid_worker"}, display_name="赵网格员")
+    with sole_worker(db, GRID, person.id):
+        yield person
+
+
+def test_report_follow_live_rate_and_elderly_mode(stack, serve_app, open_app, make_user, worker, tmp_path) -> None:
+    citizen = make_user(app_metadata={"role": "citizen"}, display_name="陈女士")
+    url = serve_app("citizen_app", SUPABASE_URL=stack.url, SUPABASE_ANON_KEY=stack.anon_key,
+                    CITYLOOP_APP_DATA=str(tmp_path / "app-data"))
+    page = open_app(url, *PHONE, geolocation={"latitude": POINT[0], "longitude": POINT[1]},
+                    permissions=["geolocation"])
+    page.set_default_timeout(WAIT)
+
+    # Sign in
+    sem(page, "account-submit").wait_for()
+    page.screenshot(path=str(SCREENSHOTS / "citizen-sign-in.png"))
+    type_into(page, "手机号或邮箱", citizen.email)
+    type_into(page, "密码", citizen.password)
+    sem(page, "account-submit").click()
+    sem(page, "action-report").wait_for()
+    expect(sem(page, "action-sos")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "citizen-home.png"))
+
+    # Report: photo, location from the browser, description -> category, submit (4 taps after the photo at most)
+    sem(page, "action-report").click()
+    photo = tmp_path / "lamp.jpg"
+    photo.write_bytes(jpeg(1600, 1200))
+    with page.expect_file_chooser() as chooser:
+        sem(page, "add-photo").click()
+    chooser.value.set_files(str(photo))
+    expect(sem(page, "report-address")).to_contain_text("网格")
+    type_into(page, "问题描述", "路灯不亮")
+    expect(sem(page, "report-category")).to_contain_text("路灯不亮")
+    page.screenshot(path=str(SCREENSHOTS / "citizen-report.png"))
+    sem(page, "submit-report").click()
+
+    # The case, with the dispatched step in its timeline
+    expect(sem(page, "step-dispatched")).to_be_visible()
+    expect(sem(page, "case-status")).to_contain_text("已派发")
+    page.screenshot(path=str(SCREENSHOTS / "citizen-case.png"))
+
+    # The worker accepts through the API: the page follows without a reload
+    on_worker_side(worker_acts, stack.url, stack.anon_key, worker.email, worker.password, "accept")
+    expect(sem(page, "case-status")).to_contain_text("已受理")
+    expect(sem(page, "step-accepted")).to_be_visible()
+    expect(sem(page, "message")).to_contain_text("已受理")  # the in-app notification
+
+    # Resolved through the API, then rated in the app
+    on_worker_side(worker_acts, stack.url, stack.anon_key, worker.email, worker.password, "resolve")
+    expect(sem(page, "case-status")).to_contain_text("已办结")
+    sem(page, "star-5").click()
+    sem(page, "send-rating").click()
+    expect(sem(page, "rated")).to_contain_text("5")
+    page.screenshot(path=str(SCREENSHOTS / "citizen-rated.png"), full_page=True)
+
+    # My cases lists it (done)
+    page.goto(url + "/cases")
+    sem(page, "case-filter").wait_for()
+    page.get_by_role("button", name=re.compile("已办结")).first.click()
+    expect(page.locator('[flt-semantics-identifier^="case-"]').filter(has_text="路灯不亮").first).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "citizen-cases.png"))
+
+    # Elderly mode: the switch on home, remembered; big targets and big text, measured
+    page.goto(url + "/")
+    sem(page, "elderly-switch").wait_for()
+    sem(page, "elderly-switch").click()
+    expect(sem(page, "home-cases-title")).to_contain_text("我最近的上报")
+    page.reload()
+    placeholder = page.locator("flt-semantics-placeholder")
+    placeholder.wait_for(state="attached")
+    placeholder.dispatch_event("click")
+    expect(sem(page, "home-cases-title")).to_contain_text("我最近的上报")  # remembered across a reload
+    for target in ("action-report", "action-pay", "action-sos", "elderly-switch", "all-cases"):
+        box = sem(page, target).bounding_box()
+        assert box and box["width"] >= 60 and box["height"] >= 60, (target, box)
+    title = sem(page, "home-cases-title").bounding_box()
+    assert title["height"] >= 22 * 1.3, title  # one line of >= 22 px text at line height >= 1.3
+    page.screenshot(path=str(SCREENSHOTS / "citizen-elderly.png"))

@@ -1,0 +1,99 @@
+"""Paying a bill in Chromium on a phone (390x844) against the real stack and its sandbox provider.
+
+Sign in; link a water account (number + holder's name); the bill shows as due; one tap opens
+the sandbox checkout page in a new tab; pay there; the app shows the bill paid without a
+reload; the receipt image opens and downloads; the elderly mode draws the screen larger.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.backend.payments_support import new_account
+
+from .conftest import SCREENSHOTS
+from .test_citizen_app import PHONE, WAIT, sem, type_into
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def test_link_pay_in_the_sandbox_and_see_it_paid(stack, service, serve_app, open_app, make_user, tmp_path) -> None:
+    citizen = make_user(app_metadata={"role": "citizen"}, display_name="王女士")
+    account = new_account(service, amount_fen=4630, holder_name="王丽")
+    acct = account.account_no
+    url = serve_app("citizen_app", SUPABASE_URL=stack.url, SUPABASE_ANON_KEY=stack.anon_key,
+                    CITYLOOP_APP_DATA=str(tmp_path / "app-data"))
+    page = open_app(url, *PHONE, accept_downloads=True)
+    page.set_default_timeout(WAIT)
+
+    sem(page, "account-submit").wait_for()
+    type_into(page, "手机号或邮箱", citizen.email)
+    type_into(page, "密码", citizen.password)
+    sem(page, "account-submit").click()
+    try:
+        sem(page, "action-pay").wait_for()
+    except Exception:
+        page.screenshot(path="/tmp/c_fail.png")
+        raise
+    sem(page, "action-pay").click()
+
+    # Nothing linked yet: the screen opens on the link form
+    sem(page, "link-account").wait_for()
+    type_into(page, "户号", acct)
+    type_into(page, "户主姓名", "王丽")
+    page.screenshot(path=str(SCREENSHOTS / "citizen-pay-link.png"))
+    sem(page, "link-account").click()
+    import time as _t
+    for i in range(6):
+        _t.sleep(5)
+        page.screenshot(path=f"/tmp/c_dbg{i}.png")
+    expect(sem(page, f"bill-{acct}-due")).to_be_visible()
+    expect(sem(page, f"bill-{acct}-due")).to_contain_text("¥46.30")
+    page.screenshot(path=str(SCREENSHOTS / "citizen-pay-bills.png"))
+
+    # One tap: the sandbox checkout opens in a new tab; pay there
+    with page.context.expect_page() as opened:
+        sem(page, f"pay-{acct}").click()
+    checkout = opened.value
+    checkout.wait_for_load_state()
+    assert "/sandbox-pay/checkout/" in checkout.url
+    expect(checkout.locator("#amount")).to_have_text("¥46.30")
+    checkout.screenshot(path=str(SCREENSHOTS / "citizen-pay-checkout.png"))
+    checkout.locator("#pay").click()
+    expect(checkout.locator("#result")).to_contain_text("支付成功")
+    checkout.close()
+
+    # Back in the app: paid, live (no reload), with the in-app message
+    expect(sem(page, f"bill-{acct}-paid")).to_be_visible()
+    expect(sem(page, "message")).to_contain_text("缴费成功")
+    page.screenshot(path=str(SCREENSHOTS / "citizen-pay-paid.png"))
+
+    # History -> receipt image -> download
+    page.get_by_role("button", name="缴费记录").first.click()
+    page.locator('[flt-semantics-identifier^="receipt-"]').first.click()
+    sem(page, "receipt-image").wait_for()
+    page.wait_for_timeout(500)  # the image decodes after its node appears
+    page.screenshot(path=str(SCREENSHOTS / "citizen-pay-receipt.png"))
+    with page.expect_download() as download:
+        sem(page, "save-receipt").click()
+    assert download.value.suggested_filename.startswith("cityloop-receipt-R")
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert saved.read_bytes().startswith(b"\x89PNG")
+
+    # Elderly mode: the same screen, larger
+    page.goto(url + "/")
+    sem(page, "elderly-switch").wait_for()
+    sem(page, "elderly-switch").click()
+    page.goto(url + "/pay")
+    placeholder = page.locator("flt-semantics-placeholder")
+    placeholder.wait_for(state="attached")
+    placeholder.dispatch_event("click")
+    expect(sem(page, f"bill-{acct}-paid")).to_be_visible()
+    page.get_by_role("button", name="户号").first.click()
+    box = sem(page, "link-account").bounding_box()
+    assert box and box["height"] >= 60, box
+    page.get_by_role("button", name="账单").first.click()
+    expect(sem(page, f"bill-{acct}-paid")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "citizen-pay-elderly.png"))
