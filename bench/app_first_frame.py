@@ -8,9 +8,10 @@ Flet web server (`no_cdn`, the shipped assets folder), each on a free port:
 
 For each it times the server's start (spawn -> HTTP answers), then `--runs` page loads,
 alternating the two apps, each in a fresh browser context (no cache, as a first visit):
-goto -> `flt-semantics-placeholder` attached (Flutter engine up, first frame drawn),
-and goto -> first semantics node with text after turning accessibility on (the first
-screen's content has arrived from the Python side). Median per app, and the ratio.
+goto -> `flt-semantics-placeholder` attached (the Flutter client is up and has drawn its
+first frame), and goto -> the first semantics node with text after turning accessibility
+on (the first screen's words, sent by the Python side, are on the page). Median per app,
+and the ratios.
 
     .venv/bin/python bench/app_first_frame.py [--runs 5]
 """
@@ -69,7 +70,7 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 def load_once(browser, url: str) -> tuple[float, float]:
-    """(seconds to the first frame, seconds to the first text in the semantics tree) in a fresh context."""
+    """(seconds to the first frame, seconds to the first words in the semantics tree) in a fresh context."""
     context = browser.new_context(viewport={"width": 390, "height": 844})
     context.route("**/*", lambda route: route.continue_() if "127.0.0.1" in route.request.url else route.abort())
     try:
@@ -121,16 +122,16 @@ def main() -> int:
 
     print(f"First frame in headless Chromium ({CHROMIUM}), 390x844, fresh context per load, "
           f"{args.runs} loads per app after one warm-up, {os.cpu_count()} CPUs")
-    print(f"{'':24}{'server start s':>15}{'first frame s':>15}{'first text s':>14}   (medians)")
+    print(f"{'':24}{'server start s':>15}{'first frame s':>15}{'first words s':>15}   (medians)")
     medians = {}
     for name, started in (("citizen_app", citizen_start), ("baseline", baseline_start)):
         frames = [f for f, _ in results[name]]
         texts = [c for _, c in results[name]]
         medians[name] = (statistics.median(frames), statistics.median(texts))
         label = name + ("   (trivial app)" if name == "baseline" else "")
-        print(f"{label:24}{started:>15.2f}{medians[name][0]:>15.2f}{medians[name][1]:>14.2f}")
+        print(f"{label:24}{started:>15.2f}{medians[name][0]:>15.2f}{medians[name][1]:>15.2f}")
     print(f"ratio citizen_app / baseline: first frame {medians['citizen_app'][0] / medians['baseline'][0]:.2f}x, "
-          f"first text {medians['citizen_app'][1] / medians['baseline'][1]:.2f}x, "
+          f"first words {medians['citizen_app'][1] / medians['baseline'][1]:.2f}x, "
           f"server start {citizen_start / baseline_start:.2f}x")
     return 0
 

@@ -21,6 +21,7 @@ PAY_STRINGS: dict[str, tuple[str, str]] = {
     "pay.check_again": ("我已支付，刷新结果", "I have paid: check again"),
     "pay.opening": ("正在打开支付页面…", "Opening the payment page…"),
     "pay.succeeded": ("缴费成功：{amount}", "Payment received: {amount}"),
+    "pay.in_progress": ("该账单已缴清或正在由家人支付，请稍后刷新", "This bill is paid, or someone else is paying it. Please check again shortly."),
     "pay.not_paid": ("支付未完成，账单仍待缴", "The payment did not go through. The bill is still due."),
     "pay.refunded": ("该账单已由他人缴清，您的款项将原路退回", "This bill was already paid: your money is being returned."),
     "pay.period": ("账期 {period}", "Period {period}"),

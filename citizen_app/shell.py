@@ -29,7 +29,8 @@ class FletShell:
         self.progress = ft.ProgressBar(visible=False)
         self.busy_text = ft.Text("", visible=False, size=14)
         self.message_text = ft.Text("", color=MAIN_TEXT)
-        self.banner = ft.Container(visible=False, padding=12, border_radius=8, margin=ft.Margin.symmetric(horizontal=8, vertical=4))
+        self.banner = ft.Container(visible=False, padding=12, border_radius=8,
+                                   margin=ft.Margin.symmetric(horizontal=8, vertical=4))
         self.bell = ft.IconButton(ft.Icons.NOTIFICATIONS_OUTLINED, on_click=self._open_notifications)
         self._message_task: asyncio.Task | None = None
         self._rendering = asyncio.Lock()
@@ -138,7 +139,8 @@ class FletShell:
                                    bgcolor=ft.Colors.TEAL_50)
             view = ft.View(route=path, appbar=appbar, padding=0, scroll=ft.ScrollMode.AUTO,
                            controls=[self.progress, self.busy_text, self.banner,
-                                     ft.Container(content=screen.content, padding=ft.Padding.symmetric(horizontal=16, vertical=8))])
+                                     ft.Container(content=screen.content,
+                                                  padding=ft.Padding.symmetric(horizontal=16, vertical=8))])
             self.page.views.clear()
             self.page.views.append(view)
             self._update()

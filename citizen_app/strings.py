@@ -123,7 +123,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "cases.info_answer": ("补充说明", "Your answer"),
     "cases.info_send": ("发送补充信息", "Send answer"),
     "cases.need_answer": ("请填写补充内容", "Please write your answer."),
-    "cases.done": ("已提交", "Done"),
+    "cases.done": ("感谢您的评价", "Thank you for your rating"),
+    "cases.sent_ok": ("已发送", "Sent"),
     "cases.resolution": ("处理结果：{note}", "Resolution: {note}"),
     "cases.stars": ("{n} 星", "{n} stars"),
     # timeline actors

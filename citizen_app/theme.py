@@ -109,6 +109,26 @@ def field(label: str, elderly: bool, *, password: bool = False, multiline: bool 
     s = sizes(elderly)
     return ft.TextField(label=label, password=password, can_reveal_password=password, multiline=multiline,
                         min_lines=3 if multiline else None, max_lines=6 if multiline else None,
-                        text_size=s.body, label_style=ft.TextStyle(font_family=FONT_FAMILY, size=s.small if not elderly else s.body - 2),
+                        text_size=s.body,
+                        label_style=ft.TextStyle(font_family=FONT_FAMILY, size=s.body - 2 if elderly else s.small),
                         content_padding=ft.Padding.symmetric(horizontal=12, vertical=18 if elderly else 12),
                         **kwargs)
+
+
+def switch(label: str, value: bool, on_change, *, elderly: bool) -> tuple[ft.Control, ft.Switch]:
+    """A labelled switch in a row a main target tall; a tap anywhere on the row toggles it.
+
+    Returns (the row to place, the switch to read).
+    """
+    s = sizes(elderly)
+    control = ft.Switch(label=label, value=value, on_change=on_change,
+                        label_text_style=ft.TextStyle(font_family=FONT_FAMILY, size=s.body))
+
+    async def toggle(_e) -> None:
+        control.value = not control.value
+        result = on_change(None)
+        if hasattr(result, "__await__"):
+            await result
+
+    row = ft.Container(content=control, height=s.target, alignment=ft.Alignment.CENTER_LEFT, on_click=toggle)
+    return row, control

@@ -64,6 +64,11 @@ class AppState:
         self.on_duty: bool | None = None
         self.queue: ActionQueue | None = None
         self.departments: list[DepartmentPublic] = []  # for the transfer dialog, loaded at sign-in
+        # Set by the shell once signed in, for screens built from grid_app/routes.py.
+        self.page: Any = None
+        self.inbox: Any = None  # grid_app.inbox_state.InboxState (live tasks)
+        self.alerts: Any = None  # grid_app.alerts_state.AlertsState (SOS, notices)
+        self.sos_banner: Any = None
         self.busy = 0
         # Hooks the shell sets; harmless no-ops until then (and in tests).
         self.on_busy: Hook = lambda busy: None

@@ -59,7 +59,7 @@ def make_main(config: BackendConfig):
             if app.client is not None:
                 await app.client.aclose()
 
-        page.on_close = closed
+        page.on_close = closed  # the session is gone for good (a disconnect may still reconnect)
         app.on_busy, app.on_message = busy, message
         await show_sign_in()
 

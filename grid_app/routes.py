@@ -10,6 +10,9 @@ How to add a screen
    `async def show(self)` (awaited each time the screen is opened: load its data there
    with `await state.run(state.client....)`, which shows progress and plain-words
    errors) and `def hide(self)`. Keep rules in `shared/` and state in plain classes.
+   Besides `client`, `t`, `user`, `role`, the state carries `page` and the session-wide
+   `inbox`, `alerts` and `sos_banner` (set by the shell), e.g. to raise a care alert's
+   notice with `state.say(...)`.
 2. Add ONE `Destination(...)` line to `DESTINATIONS` below: its route, icon, label key,
    builder (as "module:function", imported when first opened) and the roles that see it.
 3. Add the label and every text of the screen to `grid_app/strings.py` (zh-CN, en), then

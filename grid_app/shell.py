@@ -46,6 +46,8 @@ class Shell:
         self.duty = ft.Switch(label=t("duty.switch"), value=bool(app.on_duty), on_change=self._duty_changed,
                               visible=app.on_duty is not None)
         phone = bool(page.width) and page.width < 600  # a phone: the top bar keeps only what must be there
+        language = (ft.IconButton(ft.Icons.TRANSLATE, tooltip=t("lang.switch"), on_click=self._switch_language)
+                    if phone else ft.TextButton(t("lang.switch"), on_click=self._switch_language, height=TARGET))
         self.who = ft.Text(f"{app.name} · {app.role_label()}", color=MUTED, size=14, visible=not phone)
         self.banner = SosBanner(app, self.alerts)
         top = ft.Container(
@@ -56,7 +58,7 @@ class Shell:
                 ft.Container(expand=True),
                 self.who,
                 ft.Semantics(identifier="duty-switch", content=self.duty),
-                ft.TextButton(t("lang.switch"), on_click=self._switch_language, height=TARGET),
+                language,
                 ft.IconButton(ft.Icons.LOGOUT, tooltip=t("signout"), on_click=self._sign_out),
             ], vertical_alignment=ft.CrossAxisAlignment.CENTER))
         frame = ft.Column(expand=True, spacing=0, controls=[
@@ -65,12 +67,14 @@ class Shell:
                    controls=[self.rail, ft.VerticalDivider(width=1), self.body])])
         # The SOS banner is drawn over everything (the Stack's last child) until acknowledged.
         self.root = ft.Stack(expand=True, controls=[frame, self.banner.full])
+        app.page, app.inbox, app.alerts, app.sos_banner = page, self.inbox, self.alerts, self.banner
         self.inbox.on_new_task = self._new_task
         self.alerts.on_new_sos = self._new_sos
         self.alerts.on_new_notice = self._new_notice
         self.alerts.on_changed = self._alerts_changed
         self._flusher: asyncio.Task | None = None
         self.subscriptions: list = []
+        self.stopped = False  # the tab closed or the person signed out: late Realtime events are dropped
 
     # ---------------------------------------------------------------- start
 
@@ -88,6 +92,7 @@ class Shell:
         self._flusher = asyncio.create_task(self._flush_forever())
 
     async def stop(self) -> None:
+        self.stopped = True
         if self._flusher:
             self._flusher.cancel()
         for sub in self.subscriptions:
@@ -113,12 +118,6 @@ class Shell:
             self.page.update()
 
     def _build(self, dest: routes.Destination) -> Any:
-        if dest.route == "/inbox":
-            from .views.inbox import InboxScreen
-            return InboxScreen(self.app, self.inbox, self.page)
-        if dest.route == "/alerts":
-            from .views.alerts import AlertsScreen
-            return AlertsScreen(self.app, self.alerts, self.banner)
         return dest.build(self.app)
 
     async def _rail_changed(self, e: ft.ControlEvent) -> None:
@@ -143,26 +142,42 @@ class Shell:
 
     # ---------------------------------------------------------------- live events
 
+    @property
+    def connected(self) -> bool:
+        """Whether the browser is there to draw on (Realtime keeps delivering while it reconnects)."""
+        return not self.stopped and getattr(getattr(self.page, "session", None), "connection", None) is not None
+
+    def _draw(self) -> None:
+        if self.connected:
+            self.page.update()
+
+    def _spawn(self, job) -> None:
+        if self.connected:
+            self.page.run_task(job)
+
     async def _task_event(self, task) -> None:
-        await self.inbox.on_task_change(task)
-        self.page.update()
+        if not self.stopped:
+            await self.inbox.on_task_change(task)
+            self._draw()
 
     async def _sos_event(self, alert) -> None:
-        self.alerts.on_sos_change(alert)
-        self.page.update()
+        if not self.stopped:
+            self.alerts.on_sos_change(alert)
+            self._draw()
 
     async def _notice_event(self, notice) -> None:
-        self.alerts.on_notification(notice)
-        self.page.update()
+        if not self.stopped:
+            self.alerts.on_notification(notice)
+            self._draw()
 
     def _new_task(self, task) -> None:
         report = task.report
         what = report.address or report.category_code if report else ""
         self.app.say(self.app.t("inbox.new_task", what=what))
-        self.page.run_task(self.sound.ping)
+        self._spawn(self.sound.ping)
 
     def _new_sos(self, alert) -> None:
-        self.page.run_task(self.sound.alarm)
+        self._spawn(self.sound.alarm)
 
     def _new_notice(self, notice) -> None:
         self.app.say(notice.title(self.app.t.locale))
@@ -170,7 +185,7 @@ class Shell:
     def _alerts_changed(self) -> None:
         self.banner.refresh()
         if self.alerts.banner_alert() is None:
-            self.page.run_task(self.sound.stop)
+            self._spawn(self.sound.stop)
         screen = self.screens.get("/alerts")
         if screen is not None:
             screen.refresh()

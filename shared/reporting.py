@@ -26,7 +26,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "photos": ("请至少拍一张照片", "Please add at least one photo."),
     "too_many_photos": (f"最多 {MAX_PHOTOS} 张照片", f"At most {MAX_PHOTOS} photos."),
     "description": ("请简单描述问题", "Please describe the problem."),
-    "description_long": (f"描述不能超过 {MAX_DESCRIPTION} 字", f"The description is longer than {MAX_DESCRIPTION}."),
+    "description_long": (f"描述不能超过 {MAX_DESCRIPTION} 字",
+                         f"The description is longer than {MAX_DESCRIPTION} characters."),
     "category": ("请选择问题类别", "Please choose a category."),
     "location": ("请确定问题的位置", "Please set where the problem is."),
     "resident_name": ("请填写居民姓名", "Please enter the resident's name."),
@@ -92,11 +93,10 @@ class ReportDraft:
         return found
 
     def full_description(self) -> str:
-        """The description, with the resident's name and phone when reported on their behalf."""
-        text = self.description.strip()
-        if self.on_behalf:
-            text += f"\n代报居民 / For resident: {self.resident_name.strip()} {self.resident_phone.strip()}"
-        return text
+        """The description as filed. The resident's name and phone are not put in it: whoever can see
+        the report can read its description, while the grid app files them in their own columns
+        (reports.resident_name / resident_phone, shown to handlers only)."""
+        return self.description.strip()
 
     def to_create(self) -> ReportCreate:
         if self.problems():

@@ -74,6 +74,22 @@ class Timeline:
     total: str  # from the first step to the last (or to now while the case is open)
 
 
+def _dispatch_target(note: str | None, departments: Mapping[str, DepartmentPublic], locale: str) -> str | None:
+    """The dispatch trigger's note ('grid worker', 'department <code>', 'supervisor queue') in words."""
+    if not note:
+        return None
+    en = _en(locale)
+    if note == "grid worker":
+        return "Sent to the grid worker" if en else "派给网格员"
+    if note == "supervisor queue":
+        return "Sent to the street supervisors" if en else "派给街道督办"
+    if note.startswith("department "):
+        department = departments.get(note.removeprefix("department "))
+        name = (department.name_en if en else department.name_zh) if department else note.removeprefix("department ")
+        return f"Sent to {name}" if en else f"派给{name}"
+    return None
+
+
 def who_label(event: CaseEventPublic, report: ReportPublic | None, departments: Mapping[str, DepartmentPublic],
               locale: str = "zh-CN") -> str:
     role = event.actor_role or "system"
@@ -98,10 +114,14 @@ def build_timeline(events: Sequence[CaseEventPublic], report: ReportPublic | Non
         what = status_label(event.to_status, locale)
         if event.from_status == event.to_status:  # a comment or an answer keeps the status
             what = "留言" if not _en(locale) else "Comment"
+        who, note = who_label(event, report, departments, locale), event.note
+        target = _dispatch_target(note, departments, locale) if event.actor_role == "system" else None
+        if target:
+            who, note = f"{who} · {target}", None
         steps.append(TimelineStep(
-            what=what, who=who_label(event, report, departments, locale), when=format_when(event.created_at, locale),
+            what=what, who=who, when=format_when(event.created_at, locale),
             since_previous=None if previous is None else format_duration(event.created_at - previous, locale),
-            note=event.note, status=event.to_status.value, at=event.created_at))
+            note=note, status=event.to_status.value, at=event.created_at))
         previous = event.created_at
     if not ordered:
         return Timeline(steps=[], total=format_duration(timedelta(0), locale))

@@ -60,7 +60,8 @@ class CaseDetail:
         self.report_id = uuid.UUID(report_id)
         self.detail: ReportDetail | None = None
         self.departments: dict[str, DepartmentPublic] = {}
-        self.photos: dict[str, bytes] = {}  # storage path -> bytes (the web client cannot fetch the signed URLs cross-origin)
+        # storage path -> bytes: the web client cannot fetch signed URLs from another origin (no CORS headers)
+        self.photos: dict[str, bytes] = {}
 
     async def load(self) -> bool:
         async def fetch(c):

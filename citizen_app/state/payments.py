@@ -8,12 +8,15 @@ fetched again when the person comes back, in case the socket missed it).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any, Literal
 
+from shared import errors
 from shared.payments import (BillPublic, BillStatus, PaymentPublic, PaymentStatus, Receipt, UtilityAccountPublic,
                              UtilityKind, format_yuan, new_idempotency_key)
 from shared.receipts import render_receipt_png
@@ -56,6 +59,7 @@ class PaymentsState:
         self.waiting: dict[str, str] = {}  # payment id -> bill id, checkouts opened and not final yet
         self.on_redraw: Callable[[], None] | None = None
         self._subscriptions: list[Any] = []
+        self._subscribing: asyncio.Task | None = None
 
     # ------------------------------------------------------------ loading
 
@@ -64,25 +68,39 @@ class PaymentsState:
         if loaded is not None:
             self.accounts, self.bills, self.payments = loaded
             for payment in self.payments:
-                self._settle_if_final(payment, announce=False)
-        await self._subscribe()
+                if payment.is_final:
+                    self._settle_if_final(payment, announce=False)
+                else:  # begun earlier (another visit of the screen): a new tap continues it
+                    self.keys[str(payment.bill_id)] = payment.idempotency_key
+                    if payment.status == PaymentStatus.PENDING:
+                        self.waiting[str(payment.id)] = str(payment.bill_id)
+        if self._subscribing is None:  # joining takes a few round trips: the screen does not wait for it
+            self._subscribing = asyncio.get_running_loop().create_task(self._subscribe())
+
+    async def wait_live(self) -> None:
+        """Until the live updates are joined (or failed); for callers that must not miss one."""
+        if self._subscribing is not None:
+            await asyncio.shield(self._subscribing)
 
     async def _fetch(self, client) -> tuple[list, list, list]:
         return await client.utility_accounts(), await client.bills(), await client.payments()
 
     async def _subscribe(self) -> None:
-        if self._subscriptions:
-            return
         client = await self.state.ensure_client()
         try:
             self._subscriptions = [await client.subscribe_payments(self.on_payment_change),
                                    await client.subscribe_bills(self.on_bill_change)]
         except Exception as exc:  # noqa: BLE001 - live updates are a comfort; `refresh_waiting` still works
             log.info("no live payment updates: %r", exc)
+            return
+        await self.refresh_waiting()  # a result that arrived before the join
 
     async def close(self) -> None:
         """Leaving the screen: stop the live updates it opened."""
         self.on_redraw = None
+        if self._subscribing is not None:
+            with contextlib.suppress(Exception):
+                await self._subscribing
         for sub in self._subscriptions:
             await sub.unsubscribe()
         self._subscriptions = []
@@ -135,9 +153,18 @@ class PaymentsState:
         """One tap: the payment (same key on a retry), the checkout opened; the result comes live."""
         bill_id = str(bill.id)
         key = self.keys.setdefault(bill_id, new_idempotency_key())
-        payment = await self.state.run(lambda c: c.pay_bill(bill.id, key), busy="pay.opening")
-        if payment is None:
+        self.state.shell.set_busy(self.state.t("pay.opening"))
+        try:
+            payment = await (await self.state.ensure_client()).pay_bill(bill.id, key)
+        except errors.InvalidTransition:  # paid meanwhile, or someone of the household is paying it
+            self.state.shell.show_message(self.state.t("pay.in_progress"), error=True)
+            await self.load()
             return None
+        except errors.CityError as exc:
+            self.state.shell.show_message(exc.message(self.state.locale), error=True)
+            return None
+        finally:
+            self.state.shell.set_busy(None)
         if payment.is_final:
             self._settle_if_final(payment, announce=True)
             await self.load()

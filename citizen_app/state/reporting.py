@@ -12,7 +12,7 @@ import uuid
 from typing import Literal
 
 from shared import errors
-from shared.models import AreaLevel, AreaPublic, NearbyReportPublic, ReportPublic, ReportSource
+from shared.models import AreaPublic, NearbyReportPublic, ReportPublic, ReportSource
 from shared.reporting import ReportDraft, address_for, message, suggestions
 from shared.taxonomy import Category, default_taxonomy
 
@@ -102,18 +102,15 @@ class ReportFlow:
         if self.problems:
             return "invalid"
         report = self.draft.to_create()
-        client = await self.state.ensure_client()
+        self.state.shell.set_busy(self.state.t("report.submitting"))
         try:
+            client = await self.state.ensure_client()
             if not self.nearby_dismissed and not self.draft.on_behalf:
                 self.nearby = await client.nearby_open_reports(report.lat, report.lon, category=report.category_code,
                                                                radius_m=NEARBY_RADIUS_M)
                 if self.nearby:
                     return "nearby"
-            self.state.shell.set_busy(self.state.t("report.submitting"))
-            try:
-                self.filed = await client.submit_report(report, self.draft.photos)
-            finally:
-                self.state.shell.set_busy(None)
+            self.filed = await client.submit_report(report, self.draft.photos)
         except errors.NetworkError:
             box = self.state.outbox
             if box is None:
@@ -126,6 +123,8 @@ class ReportFlow:
             log.info("report refused: %r", exc)
             self.state.shell.show_message(exc.message(self.state.locale), error=True)
             return "failed"
+        finally:
+            self.state.shell.set_busy(None)
         self.state.shell.show_message(self.state.t("report.sent"))
         return "sent"
 
@@ -138,7 +137,3 @@ class ReportFlow:
         if done:
             self.state.shell.show_message(self.state.t("report.followed"))
         return bool(done)
-
-
-def grid_areas(areas: list[AreaPublic]) -> list[AreaPublic]:
-    return [a for a in areas if a.level == AreaLevel.GRID]

@@ -19,7 +19,7 @@ class AccountForm:
         self.password = field(t("account.password"), elderly, password=True, on_submit=self.submit)
         self.name = field(t("account.name"), elderly, visible=sign_up)
         other = "/sign-in" if sign_up else "/sign-up"
-        self.root = ft.Column(spacing=16, controls=[
+        self.root = ft.Column(spacing=16, horizontal_alignment=ft.CrossAxisAlignment.STRETCH, controls=[
             ft.Container(height=24),
             ft.Icon(ft.Icons.LOCATION_CITY, size=56, color=BRAND),
             ft.Semantics(identifier="app-title", content=text(t("app.title"), elderly, title=True)),

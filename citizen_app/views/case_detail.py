@@ -137,10 +137,12 @@ class CaseDetailView:
 
     async def send_reopen(self, _e=None) -> None:
         if await self.case.reopen(self.reason.value or ""):
+            self.state.shell.show_message(self.state.t("cases.sent_ok"))
             self.show()
 
     async def send_answer(self, _e=None) -> None:
         if await self.case.answer(self.answer.value or ""):
+            self.state.shell.show_message(self.state.t("cases.sent_ok"))
             self.show()
 
     def on_change(self, change) -> None:

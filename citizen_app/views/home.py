@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import flet as ft
 
-from shared.fonts import FONT_FAMILY
 
 from shared.models import ReportPublic
 from shared.status import OPEN_STATUSES, status_label
@@ -15,7 +14,7 @@ from shared.taxonomy import default_taxonomy
 
 from ..app_state import AppState
 from ..routes import Screen
-from ..theme import big_action_button, sizes, text
+from ..theme import MUTED_TEXT, big_action_button, sizes, switch, text
 
 
 def status_chip(state: AppState, status) -> ft.Control:
@@ -37,7 +36,7 @@ def case_tile(state: AppState, report: ReportPublic, *, identifier: str | None =
         padding=12, border=ft.Border.all(1, ft.Colors.GREY_400), border_radius=12, ink=True,
         content=ft.Column(spacing=4, controls=[
             ft.Row([ft.Text(name, size=s.body, weight=ft.FontWeight.BOLD, expand=True), status_chip(state, report.status)]),
-            ft.Text(report.description.splitlines()[0][:60], size=s.small, color=ft.Colors.GREY_800),
+            ft.Text(report.description.splitlines()[0][:60], size=s.small, color=MUTED_TEXT),
         ]))
     return ft.Semantics(identifier=identifier or f"case-{report.id}", content=tile, button=True)
 
@@ -50,8 +49,7 @@ class HomeView:
         self.cases = ft.Column(spacing=8)
         self.outbox_note = ft.Text("", visible=False, size=sizes(elderly).small, color=ft.Colors.ORANGE_900)
         self.unread = ft.TextButton("", visible=False, on_click=go("/notifications"))
-        self.elderly_switch = ft.Switch(label=t("home.elderly"), value=elderly, on_change=self.toggle_elderly,
-                                        label_text_style=ft.TextStyle(font_family=FONT_FAMILY, size=sizes(elderly).body))
+        elderly_row, self.elderly_switch = switch(t("home.elderly"), elderly, self.toggle_elderly, elderly=elderly)
         actions = [
             big_action_button(t("home.report"), ft.Icons.PHOTO_CAMERA, go("/report"), elderly=elderly,
                               identifier="action-report", subtitle=None if elderly else t("home.report_sub")),
@@ -65,7 +63,7 @@ class HomeView:
                              t("home.latest_case" if elderly else "home.open_cases"), elderly, title=True)),
                          ft.Semantics(identifier="all-cases", content=ft.TextButton(
                              t("home.all_cases"), on_click=go("/cases"), height=sizes(elderly).target))])
-        tools = ft.Row([ft.Semantics(identifier="elderly-switch", content=self.elderly_switch, expand=True),
+        tools = ft.Row([ft.Semantics(identifier="elderly-switch", content=elderly_row, expand=True),
                         ft.IconButton(ft.Icons.PERSON, tooltip=t("home.settings"), on_click=go("/profile"),
                                       icon_size=sizes(elderly).title)])
         self.root = ft.Column(spacing=14, controls=[

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import flet as ft
 
-from shared.fonts import FONT_FAMILY
 
 from ..app_state import AppState
 from ..routes import Screen
 from ..state.profile import MAX_CONTACTS, ProfileDraft
-from ..theme import button, field, sizes, text
+from ..theme import button, field, sizes, switch, text
 
 
 class ProfileView:
@@ -29,16 +28,15 @@ class ProfileView:
             selected=[state.locale], on_change=self.on_language,
             segments=[ft.Segment(value="zh-CN", label=ft.Text("中文", size=sizes(elderly).body)),
                       ft.Segment(value="en", label=ft.Text("English", size=sizes(elderly).body))])
-        self.elderly = ft.Switch(label=t("home.elderly"), value=elderly, on_change=self.on_elderly,
-                                 label_text_style=ft.TextStyle(font_family=FONT_FAMILY, size=sizes(elderly).body))
-        self.root = ft.Column(spacing=12, controls=[
+        elderly_row, self.elderly = switch(t("home.elderly"), elderly, self.on_elderly, elderly=elderly)
+        self.root = ft.Column(spacing=12, horizontal_alignment=ft.CrossAxisAlignment.STRETCH, controls=[
             self.name, self.phone, self.address,
             text(t("profile.contacts"), elderly, weight=ft.FontWeight.BOLD), self.contacts,
             button(t("profile.add_contact"), self.add_contact, elderly=elderly, primary=False,
                    icon=ft.Icons.PERSON_ADD, identifier="add-contact"),
             button(t("app.save"), self.save, elderly=elderly, identifier="save-profile"),
             ft.Divider(),
-            text(t("app.language"), elderly, weight=ft.FontWeight.BOLD), self.language, self.elderly,
+            text(t("app.language"), elderly, weight=ft.FontWeight.BOLD), self.language, elderly_row,
             ft.Divider(),
             button(t("account.sign_out"), self.sign_out, elderly=elderly, primary=False, icon=ft.Icons.LOGOUT,
                    identifier="sign-out"),

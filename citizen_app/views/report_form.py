@@ -83,7 +83,7 @@ class ReportForm:
         self.submit_button = button(t("report.submit"), self.submit, elderly=elderly, icon=ft.Icons.SEND,
                                     identifier="submit-report")
         heading = lambda key, **kw: text(t(key, **kw), elderly, title=False, weight=ft.FontWeight.BOLD)  # noqa: E731
-        self.root = ft.Column(spacing=12, controls=[
+        self.root = ft.Column(spacing=12, horizontal_alignment=ft.CrossAxisAlignment.STRETCH, controls=[
             *([text(t("report.on_behalf"), elderly, title=True), self.resident_name, self.resident_phone]
               if on_behalf else []),
             heading("report.photos", n=MAX_PHOTOS), self.photos, self.add_photo_button,

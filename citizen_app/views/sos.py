@@ -23,6 +23,16 @@ from ..theme import MAIN_TEXT, sizes, text
 log = logging.getLogger(__name__)
 
 SOS_RED = ft.Colors.RED_800
+# A picture for each step after the hold (the sentence under it says the same in words).
+PHASE_ICONS: dict[SosPhase, tuple[ft.IconData, str]] = {
+    SosPhase.SENDING: (ft.Icons.CELL_TOWER, ft.Colors.ORANGE_900),
+    SosPhase.SENT: (ft.Icons.CAMPAIGN, ft.Colors.ORANGE_900),
+    SosPhase.ACKNOWLEDGED: (ft.Icons.VERIFIED_USER, ft.Colors.GREEN_800),
+    SosPhase.ON_THE_WAY: (ft.Icons.DIRECTIONS_RUN, ft.Colors.GREEN_800),
+    SosPhase.RESOLVED: (ft.Icons.CHECK_CIRCLE, ft.Colors.GREEN_800),
+    SosPhase.CANCELLED: (ft.Icons.CANCEL, ft.Colors.GREY_800),
+    SosPhase.FAILED: (ft.Icons.WIFI_OFF, SOS_RED),
+}
 LOCATION_TIMEOUT_S = 10
 
 
@@ -77,6 +87,7 @@ class SosView:
         self.hold = ft.Semantics(identifier="sos-hold", label=t("sos.hold"), button=True, content=detector)
         self.hold_box = ft.Container(self.hold, alignment=ft.Alignment.CENTER)
 
+        self.phase_icon = ft.Icon(ft.Icons.CAMPAIGN, size=96 if elderly else 80, visible=False)
         self.status = ft.Text("", size=s.title, weight=ft.FontWeight.BOLD, color=MAIN_TEXT,
                               text_align=ft.TextAlign.CENTER)
         self.detail = ft.Text("", size=s.body, color=MAIN_TEXT, text_align=ft.TextAlign.CENTER)
@@ -101,7 +112,7 @@ class SosView:
         self.steps_box = ft.Semantics(identifier="sos-steps", content=self.steps)
         self.root = ft.Column(
             spacing=16, horizontal_alignment=ft.CrossAxisAlignment.CENTER,
-            controls=[self.hold_box, ft.Semantics(identifier="sos-status", content=self.status),
+            controls=[self.hold_box, self.phase_icon, ft.Semantics(identifier="sos-status", content=self.status),
                       self.detail_box, self.progress,
                       self.cancel_button, self.retry_button, self.call_title, self.calls, self.false_alarm,
                       self.done_button, self.steps_title, self.steps_box])
@@ -110,13 +121,13 @@ class SosView:
     def _button(self, label: str, on_click, identifier: str, *, height: int, filled: bool = False,
                 color: str = SOS_RED, icon: ft.IconData | None = None, data: Any = None) -> ft.Control:
         s = sizes(self.state.elderly)
-        style = ft.ButtonStyle(text_style=ft.TextStyle(size=s.title if height > s.target else s.body,
-                                                       weight=ft.FontWeight.BOLD),
-                               shape=ft.RoundedRectangleBorder(radius=14),
-                               bgcolor=color if filled else None, color=ft.Colors.WHITE if filled else color,
-                               side=None if filled else ft.BorderSide(2, color))
+        fg = ft.Colors.WHITE if filled else color
+        # The words are a Text, not the button's text_style: that keeps the theme's Chinese font.
+        words = ft.Text(label, size=s.title if height > s.target else s.body, weight=ft.FontWeight.BOLD, color=fg)
+        style = ft.ButtonStyle(shape=ft.RoundedRectangleBorder(radius=14), bgcolor=color if filled else None,
+                               color=fg, side=None if filled else ft.BorderSide(2, color))
         cls = ft.FilledButton if filled else ft.OutlinedButton
-        control = cls(content=label, icon=icon, on_click=on_click, height=height, width=float("inf"), style=style,
+        control = cls(content=words, icon=icon, on_click=on_click, height=height, width=float("inf"), style=style,
                       data=data)
         return ft.Semantics(identifier=identifier, content=control)
 
@@ -155,6 +166,10 @@ class SosView:
         self.ring.value = sos.hold_progress if phase is SosPhase.HOLDING else (1.0 if phase is SosPhase.COUNTDOWN else 0)
         self.face_text.value = str(sos.countdown_left) if phase is SosPhase.COUNTDOWN else t("sos.hold")
         self.face_text.size = sizes(self.state.elderly).title * (3 if phase is SosPhase.COUNTDOWN else 1)
+        icon = PHASE_ICONS.get(phase)
+        self.phase_icon.visible = icon is not None
+        if icon is not None:
+            self.phase_icon.icon, self.phase_icon.color = icon
         self.status.value = sos.status_text()
         detail = sos.detail_text()
         self.detail.value, self.detail_box.visible = detail or "", bool(detail)

@@ -13,6 +13,10 @@ from ..components.sos_banner import SosBanner
 from ..theme import MUTED, SOS
 
 
+def build(app: AppState) -> AlertsScreen:
+    return AlertsScreen(app, app.alerts, app.sos_banner)
+
+
 class AlertsScreen:
     def __init__(self, app: AppState, alerts: AlertsState, banner: SosBanner) -> None:
         self.app, self.alerts, self.banner = app, alerts, banner

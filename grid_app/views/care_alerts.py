@@ -3,6 +3,9 @@ one-tap calls (tel:) to the resident and the family, and the follow-up form."""
 
 from __future__ import annotations
 
+import os
+from zoneinfo import ZoneInfo
+
 import flet as ft
 
 from shared.care import ACTIONS, OUTCOMES, CareAlertPublic
@@ -13,6 +16,7 @@ from ..care_state import CareState, care_translator
 from ..components.refresh import update_if_shown
 from ..theme import MUTED, SOS
 
+HOME_TZ = ZoneInfo(os.environ.get("CITYLOOP_CARE_TZ", "Asia/Shanghai"))
 SEVERITY_COLOURS = {1: ft.Colors.AMBER_700, 2: ft.Colors.DEEP_ORANGE_600, 3: SOS}
 
 
@@ -43,7 +47,8 @@ class CareAlertsScreen:
         return care_translator(self.app)
 
     def _when(self, dt) -> str:
-        return dt.astimezone().strftime("%m-%d %H:%M")
+        # The clock of the homes watched (as the chart's hours), whatever the server's zone.
+        return dt.astimezone(HOME_TZ).strftime("%m-%d %H:%M")
 
     def draw(self) -> None:
         t = self._t()
@@ -80,11 +85,11 @@ class CareAlertsScreen:
             calls.append(self._call_button(t("care.call_family", name=c.name, relation=c.relation), c.phone,
                                            f"care-call-family-{i}"))
         meter = t(f"care.meter.{a.meter_kind}") if a.meter_kind else ""
-        chart = (ft.Image(src=render_evidence_png(a.evidence), width=720, height=240)
+        chart = (ft.Image(src=render_evidence_png(a.evidence, 720, 200), width=720, height=200)
                  if a.evidence.hours else ft.Text("—", color=MUTED))
-        action = ft.RadioGroup(value=self.state.action, on_change=self._set_action, content=ft.Row(wrap=True, controls=[
+        action = ft.RadioGroup(value=self.state.action, on_change=self._set_action, content=ft.Row(controls=[
             ft.Radio(value=k, label=t(f"care.action.{k}")) for k in ACTIONS]))
-        outcome = ft.RadioGroup(value=self.state.outcome, on_change=self._set_outcome, content=ft.Row(wrap=True, controls=[
+        outcome = ft.RadioGroup(value=self.state.outcome, on_change=self._set_outcome, content=ft.Row(controls=[
             ft.Semantics(identifier=f"care-outcome-{k}", content=ft.Radio(value=k, label=t(f"care.outcome.{k}")))
             for k in OUTCOMES]))
         note = ft.TextField(label=t("care.note"), value=self.state.note, multiline=True, max_length=2000,
@@ -98,17 +103,16 @@ class CareAlertsScreen:
             ft.Row(calls, wrap=True),
             ft.Text(t("care.evidence", meter=meter)),
             ft.Semantics(identifier="care-evidence", content=chart),
-            ft.Divider(),
             ft.Text(t("care.followup"), weight=ft.FontWeight.BOLD),
             ft.Text(t("care.action"), color=MUTED), ft.Semantics(identifier="care-action", content=action),
             ft.Text(t("care.outcome"), color=MUTED), ft.Semantics(identifier="care-outcome", content=outcome),
             ft.Semantics(identifier="care-note", content=note),
             ft.Row(wrap=True, controls=[
                 ft.Semantics(identifier="care-close", content=ft.FilledButton(
-                    t("care.close"), icon=ft.Icons.CHECK, on_click=lambda e: self._record("close"))),
-                ft.OutlinedButton(t("care.keep"), on_click=lambda e: self._record("keep")),
+                    t("care.close"), icon=ft.Icons.CHECK, on_click=self._close)),
+                ft.OutlinedButton(t("care.keep"), on_click=self._keep),
                 ft.Semantics(identifier="care-escalate", content=ft.OutlinedButton(
-                    t("care.escalate"), icon=ft.Icons.ARROW_UPWARD, on_click=lambda e: self._record("escalate"))),
+                    t("care.escalate"), icon=ft.Icons.ARROW_UPWARD, on_click=self._escalate)),
             ]),
         ]
 
@@ -131,6 +135,15 @@ class CareAlertsScreen:
 
     def _set_note(self, e: ft.ControlEvent) -> None:
         self.state.note = e.control.value or ""
+
+    async def _close(self, e: ft.ControlEvent) -> None:
+        await self._record("close")
+
+    async def _keep(self, e: ft.ControlEvent) -> None:
+        await self._record("keep")
+
+    async def _escalate(self, e: ft.ControlEvent) -> None:
+        await self._record("escalate")
 
     async def _record(self, resolution: str) -> None:
         if await self.state.record(resolution):

@@ -30,6 +30,10 @@ def category_name(code: str, t) -> str:
     return t.pick(cat.name_zh, cat.name_en) if cat else code
 
 
+def build(app: AppState) -> InboxScreen:
+    return InboxScreen(app, app.inbox, app.page)
+
+
 class InboxScreen:
     def __init__(self, app: AppState, state: InboxState, page: ft.Page) -> None:
         self.app, self.state, self.page = app, state, page

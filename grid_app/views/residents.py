@@ -52,21 +52,25 @@ class ResidentsScreen:
             url = tel_url(phone)
             if url:
                 calls.append(ft.TextButton(f"{name}{'（' + relation + '）' if relation else ''} {phone}",
-                                           icon=ft.Icons.PHONE, on_click=lambda e, u=url: self._call(u)))
+                                           icon=ft.Icons.PHONE, on_click=self._caller(url)))
         return ft.Semantics(identifier=f"resident-{r.id}", content=ft.Container(
             padding=12, border_radius=8, bgcolor=ft.Colors.GREY_50, content=ft.Column(tight=True, spacing=4, controls=[
                 ft.Row([ft.Icon(ft.Icons.ELDERLY), ft.Text(r.name, size=18, weight=ft.FontWeight.BOLD),
                         ft.Container(expand=True),
                         ft.Semantics(identifier=f"resident-visit-{r.id}", content=ft.FilledTonalButton(
                             t("residents.log_visit"), icon=ft.Icons.HOW_TO_REG,
-                            on_click=lambda e, i=str(r.id): self._visit(i)))]),
+                            on_click=self._visitor(str(r.id))))]),
                 ft.Text(t("residents.address", address=r.address or "—"), color=MUTED),
                 ft.Text(self.last_visit_text(r)),
                 ft.Row(calls, wrap=True)])))
 
-    async def _call(self, url: str) -> None:
-        await open_url(url)
+    def _caller(self, url: str):
+        async def call(e: ft.ControlEvent) -> None:
+            await open_url(url)
+        return call
 
-    async def _visit(self, subject_id: str) -> None:
-        if await self.state.log_visit(subject_id):
-            self.draw()
+    def _visitor(self, subject_id: str):
+        async def visit(e: ft.ControlEvent) -> None:
+            if await self.state.log_visit(subject_id):
+                self.draw()
+        return visit

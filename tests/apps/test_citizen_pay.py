@@ -99,6 +99,7 @@ async def test_link_pay_and_see_it_paid_live_with_a_receipt(screen, service) -> 
     assert any(t.value == "待缴合计 ¥97.20" for t in texts(view.root))
 
     bill = pay.bills[0]
+    await pay.wait_live()
     await view.on_pay(bill)
     assert len(urls) == 1 and "/sandbox-pay/checkout/" in urls[0] and pay.is_waiting(bill)
     again = await pay.pay(bill)  # a double tap: the same payment, the same page
@@ -124,6 +125,7 @@ async def test_a_failed_checkout_says_so_and_leaves_the_bill_due(screen, service
     account = new_account(service)
     view, pay, state, urls = await screen()
     assert await pay.link(account.kind, account.account_no, account.holder_name)
+    await pay.wait_live()
     await view.on_pay(pay.bills[0])
     decide(state.config.url, urls[0].rsplit("/", 1)[1], "fail")
     await until(lambda: not pay.waiting)
@@ -146,3 +148,22 @@ async def test_empty_input_is_refused_before_asking_the_backend(screen) -> None:
     assert not await pay.link("water", " ", "王丽")
     assert not await pay.link("water", "W10010101", "")
     assert [m for m, _ in state.shell.messages][-2:] == [STRINGS["pay.need_account_no"][0], STRINGS["pay.need_holder"][0]]
+
+
+async def test_coming_back_continues_the_payment_and_a_household_member_is_told_it_is_in_progress(
+        screen, service) -> None:
+    account = new_account(service)
+    view, pay, state, urls = await screen()
+    assert await pay.link(account.kind, account.account_no, account.holder_name)
+    first = await pay.pay(pay.bills[0])
+
+    again = PaymentsState(state, open_url=pay.open_url)  # the screen opened anew
+    await again.load()
+    assert again.is_waiting(again.bills[0])
+    assert (await again.pay(again.bills[0])).id == first.id and urls[1] == urls[0]
+    await again.close()
+
+    _view2, other, other_state, other_urls = await screen()  # someone else of the household
+    assert await other.link(account.kind, account.account_no, account.holder_name)
+    assert await other.pay(other.bills[0]) is None and other_urls == []
+    assert other_state.shell.messages[-1] == (STRINGS["pay.in_progress"][0], True)

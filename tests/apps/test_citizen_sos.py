@@ -185,7 +185,7 @@ async def test_unreachable_backend_offers_the_emergency_numbers(screen) -> None:
     assert view.status.value == "求助未能发出" and "网络" in view.detail.value
     urls = [b.content.data for b in view.calls.controls if b.visible]
     assert urls == [link.url for link in EMERGENCY_LINKS] == ["tel:110", "tel:120", "tel:119", "sms:12110"]
-    assert [b.content.content for b in view.calls.controls] == ["报警 110", "急救 120", "火警 119", "短信报警 12110"]
+    assert [b.content.content.value for b in view.calls.controls] == ["报警 110", "急救 120", "火警 119", "短信报警 12110"]
     await view.on_done()
     assert sos.phase is SosPhase.IDLE and "sos-call-110" not in visible_ids(view.root)
 
@@ -199,4 +199,4 @@ async def test_elderly_mode_and_english(screen) -> None:
     assert view.ring.width >= 60 and view.ring.height >= 60
     for button in (view.cancel_button, view.false_alarm, view.retry_button, view.done_button, *view.calls.controls):
         assert button.content.height >= max(60, ELDERLY.target)
-        assert button.content.style.text_style.size >= 22
+        assert button.content.content.size >= 22

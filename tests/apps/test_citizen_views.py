@@ -172,3 +172,42 @@ def test_device_features_never_fail_where_the_platform_lacks_them() -> None:
     assert device.vibrate() in (True, False)
     assert device.notify("城市圈", "测试") in (True, False)
     assert device.speak("") is False
+
+
+async def test_sign_in_form_says_what_is_missing(state) -> None:
+    from citizen_app.views.account import AccountForm
+
+    state.user = None
+    form = AccountForm(state, sign_up=False)
+    assert not await form.submit()
+    assert state.shell.messages[-1] == ("请输入手机号或邮箱", True)
+    form.identifier.value = "13800000000"
+    assert not await form.submit()
+    assert state.shell.messages[-1] == ("请输入密码", True)
+
+
+async def test_profile_form_refuses_an_incomplete_contact_before_sending(state) -> None:
+    from citizen_app.views.profile import ProfileView
+
+    view = ProfileView(state)
+    view.add_contact()
+    name, phone, _ = view.contact_rows[0]
+    name.value = "李强"
+    assert not await view.save()
+    assert state.shell.messages[-1] == ("请填写联系人姓名和电话", True)
+    phone.value = "13900002222"
+    assert view.draft().problem() is None
+
+
+async def test_the_whole_switch_row_toggles(state) -> None:
+    from citizen_app.theme import switch
+
+    seen = []
+
+    async def changed(_e) -> None:
+        seen.append(control.value)
+
+    row, control = switch("长辈模式", False, changed, elderly=True)
+    assert row.height >= 60
+    await row.on_click(None)
+    assert control.value is True and seen == [True]

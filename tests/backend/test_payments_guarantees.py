@@ -146,3 +146,11 @@ async def _refunded(client, payment_id):
 
 async def _rpc(service, name, args):
     return await asyncio.to_thread(lambda: service.rpc(name, args).execute().data)
+
+
+def test_the_sandbox_secret_is_generated_into_the_state_folder_only(stack) -> None:
+    from backend.payments.sandbox import SECRET_FILE
+
+    path = stack.home / SECRET_FILE
+    assert path.exists() and path.stat().st_mode & 0o777 == 0o600
+    assert len(path.read_bytes().strip()) >= 32

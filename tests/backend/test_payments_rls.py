@@ -119,3 +119,19 @@ def test_the_ledger_is_append_only_even_for_the_service_role(world, service) -> 
         service.table("payment_ledger").update({"amount_fen": 1}).eq("id", entry["id"]).execute()
     with pytest.raises(APIError):
         service.table("payment_ledger").delete().eq("id", entry["id"]).execute()
+
+
+def test_a_payer_who_unlinked_still_sees_the_bill_she_paid_and_nothing_new(world, service) -> None:
+    a = world["a"].client
+    acct = world["account"]
+    later = service.rpc("import_bills", {"rows": [{"provider": acct.provider, "kind": acct.kind, "account_no": acct.account_no,
+                                                  "holder_name": acct.holder_name, "address": "测试路 1 号",
+                                                  "period": "2026-11", "amount_fen": 999,
+                                                  "due_date": "2026-12-20"}]}).execute()
+    assert later.data["bills_added"] == 1
+    assert len(a.table("bills").select("id").eq("account_no", acct.account_no).execute().data) == 2
+    link = a.table("utility_accounts").select("id").eq("account_no", acct.account_no).execute().data[0]["id"]
+    assert a.table("utility_accounts").delete().eq("id", link).execute().data
+    seen = a.table("bills").select("id,status").eq("account_no", acct.account_no).execute().data
+    assert seen == [{"id": acct.bill_id, "status": "paid"}]  # the paid one (history), not the new one
+    assert world["b"].client.table("bills").select("id").eq("account_no", acct.account_no).execute().data == []

@@ -11,7 +11,6 @@ import asyncio
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -43,6 +42,34 @@ def type_into(page, label: str, value: str) -> None:
         if field.input_value() == value:
             return
     expect(field).to_have_value(value)
+
+
+def snap(page, name: str, full_page: bool = False) -> None:
+    """Screenshot once the canvas has settled: Flutter paints after the semantics tree changes, so wait until
+    two screenshots in a row are the same."""
+    deadline = time.monotonic() + 10  # a blinking text cursor never settles: then the last one will do
+    previous = None
+    while time.monotonic() < deadline:
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        shot = page.screenshot(full_page=full_page)
+        if shot == previous:
+            break
+        previous = shot
+        page.wait_for_timeout(250)
+    (SCREENSHOTS / name).write_bytes(shot)
+
+
+def new_tab(page, url: str):
+    """`url` in a new tab of the same browser: a new app session (Flet keeps a session per tab), so the
+    resident is signed in again only from what the browser kept (SharedPreferences)."""
+    tab = page.context.new_page()
+    tab.set_default_timeout(WAIT)
+    tab.goto(url)
+    placeholder = tab.locator("flt-semantics-placeholder")
+    placeholder.wait_for(state="attached")
+    placeholder.dispatch_event("click")
+    page.close()
+    return tab
 
 
 def on_worker_side(coroutine_function, *args):
@@ -87,13 +114,13 @@ def test_report_follow_live_rate_and_elderly_mode(stack, serve_app, open_app, ma
 
     # Sign in
     sem(page, "account-submit").wait_for()
-    page.screenshot(path=str(SCREENSHOTS / "citizen-sign-in.png"))
+    snap(page, "citizen-sign-in.png")
     type_into(page, "手机号或邮箱", citizen.email)
     type_into(page, "密码", citizen.password)
     sem(page, "account-submit").click()
     sem(page, "action-report").wait_for()
     expect(sem(page, "action-sos")).to_be_visible()
-    page.screenshot(path=str(SCREENSHOTS / "citizen-home.png"))
+    snap(page, "citizen-home.png")
 
     # Report: photo, location from the browser, description -> category, submit (4 taps after the photo at most)
     sem(page, "action-report").click()
@@ -105,13 +132,13 @@ def test_report_follow_live_rate_and_elderly_mode(stack, serve_app, open_app, ma
     expect(sem(page, "report-address")).to_contain_text("网格")
     type_into(page, "问题描述", "路灯不亮")
     expect(sem(page, "report-category")).to_contain_text("路灯不亮")
-    page.screenshot(path=str(SCREENSHOTS / "citizen-report.png"))
+    snap(page, "citizen-report.png")
     sem(page, "submit-report").click()
 
     # The case, with the dispatched step in its timeline
     expect(sem(page, "step-dispatched")).to_be_visible()
     expect(sem(page, "case-status")).to_contain_text("已派发")
-    page.screenshot(path=str(SCREENSHOTS / "citizen-case.png"))
+    snap(page, "citizen-case.png")
 
     # The worker accepts through the API: the page follows without a reload
     on_worker_side(worker_acts, stack.url, stack.anon_key, worker.email, worker.password, "accept")
@@ -125,28 +152,25 @@ def test_report_follow_live_rate_and_elderly_mode(stack, serve_app, open_app, ma
     sem(page, "star-5").click()
     sem(page, "send-rating").click()
     expect(sem(page, "rated")).to_contain_text("5")
-    page.screenshot(path=str(SCREENSHOTS / "citizen-rated.png"), full_page=True)
+    snap(page, "citizen-rated.png", full_page=True)
 
     # My cases lists it (done)
-    page.goto(url + "/cases")
+    page = new_tab(page, url + "/cases")  # still signed in
     sem(page, "case-filter").wait_for()
     page.get_by_role("button", name=re.compile("已办结")).first.click()
     expect(page.locator('[flt-semantics-identifier^="case-"]').filter(has_text="路灯不亮").first).to_be_visible()
-    page.screenshot(path=str(SCREENSHOTS / "citizen-cases.png"))
+    snap(page, "citizen-cases.png")
 
     # Elderly mode: the switch on home, remembered; big targets and big text, measured
-    page.goto(url + "/")
+    page = new_tab(page, url + "/")
     sem(page, "elderly-switch").wait_for()
     sem(page, "elderly-switch").click()
     expect(sem(page, "home-cases-title")).to_contain_text("我最近的上报")
-    page.reload()
-    placeholder = page.locator("flt-semantics-placeholder")
-    placeholder.wait_for(state="attached")
-    placeholder.dispatch_event("click")
+    page = new_tab(page, url + "/")
     expect(sem(page, "home-cases-title")).to_contain_text("我最近的上报")  # remembered across a reload
     for target in ("action-report", "action-pay", "action-sos", "elderly-switch", "all-cases"):
         box = sem(page, target).bounding_box()
         assert box and box["width"] >= 60 and box["height"] >= 60, (target, box)
     title = sem(page, "home-cases-title").bounding_box()
     assert title["height"] >= 22 * 1.3, title  # one line of >= 22 px text at line height >= 1.3
-    page.screenshot(path=str(SCREENSHOTS / "citizen-elderly.png"))
+    snap(page, "citizen-elderly.png")

@@ -76,6 +76,7 @@ def test_report_to_resolution_and_sos_between_two_tablets(people, db, stack, ser
     other = open_app(url, *TABLET)
     sign_in(mine, people.worker_1.email, people.worker_1.password)
     sign_in(other, people.worker_2.email, people.worker_2.password)
+    mine.bring_to_front()  # a page in the background is not drawn: the worker looks at their own tablet
 
     # A resident reports in grid 1 (through the API): it appears in worker 1's inbox without a reload.
     category = item(db, "city_mgmt")["code"]
@@ -132,11 +133,13 @@ def test_report_to_resolution_and_sos_between_two_tablets(people, db, stack, ser
     assert acknowledged["status"] == "acknowledged" and acknowledged["acknowledged_by"] == people.worker_1.id
 
     # Worker 2 (another grid, another street): neither the task nor the SOS ever showed.
+    other.bring_to_front()
     assert by_id(other, f"task-{report['id']}").count() == 0
     assert by_id(other, "sos-banner").count() == 0
     shot(other, "grid-other-worker.png")
 
     # The dashboard counts the resolved case.
+    mine.bring_to_front()
     mine.get_by_role("tab", name="统计").or_(mine.get_by_text("统计")).first.click()
     expect(by_id(mine, "dashboard")).to_be_visible(timeout=15_000)
     shot(mine, "grid-dashboard.png")

@@ -25,7 +25,7 @@ REPORT = ReportPublic(id=RID, category_code="02.03.001", description="路灯不�
 DEPARTMENTS = {"city_mgmt": DepartmentPublic(code="city_mgmt", name_zh="城市管理", name_en="City management")}
 EVENTS = [
     event(1, 0, "submitted", None, "citizen"),
-    event(2, 0.2, "dispatched", "submitted", "system"),
+    event(2, 0.2, "dispatched", "submitted", "system", "grid worker"),
     event(3, 45, "accepted", "dispatched", "grid_worker"),
     event(4, 45 + 130, "resolved", "accepted", "dept_staff", "已更换灯泡"),
 ]
@@ -48,7 +48,8 @@ def test_times_are_shown_in_china_time() -> None:
 def test_full_timeline_what_who_when_and_durations() -> None:
     tl = build_timeline(list(reversed(EVENTS)), REPORT, DEPARTMENTS)  # any order in, oldest first out
     assert [s.what for s in tl.steps] == ["已提交", "已派发", "已受理", "已办结"]
-    assert [s.who for s in tl.steps] == ["市民", "城市管理", "网格员", "部门 · 城市管理"]
+    assert [s.who for s in tl.steps] == ["市民", "城市管理 · 派给网格员", "网格员", "部门 · 城市管理"]
+    assert tl.steps[1].note is None  # the dispatch note is shown as words, not as the trigger's code
     assert [s.since_previous for s in tl.steps] == [None, "不到1分钟", "44分钟", "2小时10分"]
     assert tl.steps[2].when == "11月21日 14:45" and tl.steps[3].note == "已更换灯泡"
     assert tl.total == "2小时55分"
@@ -58,6 +59,14 @@ def test_english_timeline_and_an_open_case_counts_until_now() -> None:
     tl = build_timeline(EVENTS[:3], REPORT, DEPARTMENTS, "en", now=T0 + timedelta(hours=5), open_case=True)
     assert [s.what for s in tl.steps][:2] == ["Submitted", "Dispatched"]
     assert tl.steps[2].who == "Grid worker" and tl.total == "5 h"
+
+
+def test_dispatch_to_a_department_or_the_supervisors_in_words() -> None:
+    events = [event(1, 0, "submitted", None, "citizen"), event(2, 1, "dispatched", "submitted", "system",
+                                                                 "department city_mgmt")]
+    assert build_timeline(events, None, DEPARTMENTS, "en").steps[1].who == "System · Sent to City management"
+    events[1] = event(2, 1, "dispatched", "submitted", "system", "supervisor queue")
+    assert build_timeline(events).steps[1].who == "系统 · 派给街道督办"
 
 
 def test_a_comment_is_a_step_that_keeps_the_status() -> None:

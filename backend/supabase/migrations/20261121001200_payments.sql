@@ -467,6 +467,8 @@ create policy "People can unlink their own utility accounts" on public.utility_a
   using (user_id = auth.uid());
 create policy "People can read the bills of accounts they linked" on public.bills for select to authenticated
   using (private.holds_account(provider, account_no));
+create policy "Payers can read the bills they paid or tried to pay" on public.bills for select to authenticated
+  using (exists (select 1 from public.payments p where p.bill_id = bills.id and p.payer_id = auth.uid()));
 create policy "Payers can read their own payments" on public.payments for select to authenticated
   using (payer_id = auth.uid());
 create policy "Payers can read their own ledger entries" on public.payment_ledger for select to authenticated
