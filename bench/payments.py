@@ -55,16 +55,32 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
 
+RETRIES = {"count": 0}
+
+
+async def post(http: httpx.AsyncClient, *args, **kwargs) -> httpx.Response:
+    """Every step is idempotent, so a dropped connection is retried as the app does (same key)."""
+    for attempt in range(4):
+        try:
+            return await http.post(*args, **kwargs)
+        except httpx.TransportError:
+            if attempt == 3:
+                raise
+            RETRIES["count"] += 1
+            await asyncio.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 async def pay_one(http: httpx.AsyncClient, url: str, headers: dict, bill_id: str, key: str) -> float:
     t0 = time.perf_counter()
-    r = await http.post(f"{url}/rest/v1/rpc/create_payment", json={"bill": bill_id, "idempotency_key": key},
-                        headers=headers)
+    r = await post(http, f"{url}/rest/v1/rpc/create_payment", json={"bill": bill_id, "idempotency_key": key},
+                   headers=headers)
     r.raise_for_status()
     payment = r.json()
-    r = await http.post(f"{url}/functions/v1/payments-checkout", json={"payment_id": payment["id"]}, headers=headers)
+    r = await post(http, f"{url}/functions/v1/payments-checkout", json={"payment_id": payment["id"]}, headers=headers)
     r.raise_for_status()
     ref = r.json()["payment"]["provider_ref"]
-    r = await http.post(f"{url}/sandbox-pay/checkout/{ref}/pay")
+    r = await post(http, f"{url}/sandbox-pay/checkout/{ref}/pay")
     if r.status_code not in (200, 303):
         raise RuntimeError(f"sandbox answered {r.status_code}")
     return time.perf_counter() - t0
@@ -175,7 +191,8 @@ def main() -> int:
     rate = total_bills / pay["wall"]
     base_rate = len(base["latencies"]) / base["wall"]
     print(f"payments: {total_bills} bills by {args.users} concurrent users, {pay['duplicates']} duplicate submissions"
-          f" ({len(pay['latencies'])} full paths, {len(pay['failures'])} failed)")
+          f" ({len(pay['latencies'])} full paths, {len(pay['failures'])} failed, {RETRIES['count']} dropped connections"
+          " retried with the same key)")
     print(f"  payments/s          {rate:8.1f}   (wall {pay['wall']:.1f} s)")
     print(f"  full payment        p50 {ms(percentile(pay['latencies'], .5))}  p95 {ms(percentile(pay['latencies'], .95))}"
           f"  p99 {ms(percentile(pay['latencies'], .99))}   (create -> checkout -> sandbox pay -> signed notification -> settled)")

@@ -26,6 +26,7 @@ from shared.models import NotificationPublic, ProfilePublic, ProfileUpdate, Repo
 from shared.outbox import Outbox
 from shared.status import status_label
 
+from . import device
 from .strings import STRINGS
 
 log = logging.getLogger(__name__)
@@ -322,7 +323,10 @@ class AppState:
             before = self._statuses.get(str(change.id))
             self._statuses[str(change.id)] = change.status.value
             if before is not None and before != change.status.value:
-                self.shell.show_message(self.t("cases.changed", status=status_label(change.status, self.locale)))
+                words = self.t("cases.changed", status=status_label(change.status, self.locale))
+                self.shell.show_message(words)
+                if not self.elderly:  # a system notification too where the device has them (none in elderly mode)
+                    device.notify(self.t("app.title"), words)
         for listener in list(self.report_listeners):
             try:
                 listener(change)

@@ -29,6 +29,10 @@ T = TypeVar("T")
 Hook = Callable[..., Any]
 
 
+# Who may use the grid app: the case handlers, and admins (who see everything, handle nothing).
+STAFF_ROLES = HANDLER_ROLES | {Role.ADMIN}
+
+
 class NotStaff(errors.AuthError):
     zh = "这是居民账号，请使用市民端。网格员端仅供工作人员使用。"
     en = "This is a resident account: please use the citizen app. The grid app is for staff only."
@@ -127,7 +131,7 @@ class AppState:
         client = self.client or await CityClient.connect(self.config)
         self.client = client
         user = await client.sign_in(identifier, password)
-        if user.role not in HANDLER_ROLES:
+        if user.role not in STAFF_ROLES:
             # Signed out again at once: a resident's session has nothing to do here.
             await client.sign_out()
             raise NotStaff(f"role {user.role}")

@@ -173,21 +173,23 @@ class Shell:
     def _new_task(self, task) -> None:
         report = task.report
         what = report.address or report.category_code if report else ""
-        self.app.say(self.app.t("inbox.new_task", what=what))
+        if self.connected:
+            self.app.say(self.app.t("inbox.new_task", what=what))
         self._spawn(self.sound.ping)
 
     def _new_sos(self, alert) -> None:
         self._spawn(self.sound.alarm)
 
     def _new_notice(self, notice) -> None:
-        self.app.say(notice.title(self.app.t.locale))
+        if self.connected:
+            self.app.say(notice.title(self.app.t.locale))
 
     def _alerts_changed(self) -> None:
         self.banner.refresh()
         if self.alerts.banner_alert() is None:
             self._spawn(self.sound.stop)
         screen = self.screens.get("/alerts")
-        if screen is not None:
+        if screen is not None and self.connected:
             screen.refresh()
 
     # ---------------------------------------------------------------- offline queue
@@ -204,6 +206,6 @@ class Shell:
         result = await queue.flush(lambda item: send_action(self.app, item))
         if result.sent or result.failed:
             screen = self.screens.get("/inbox")
-            if screen is not None:
+            if screen is not None and self.connected:
                 await screen.refresh_detail()
-            self.page.update()
+            self._draw()

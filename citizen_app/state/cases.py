@@ -7,9 +7,10 @@ import uuid
 from datetime import datetime, timezone
 from typing import Literal
 
-from shared.models import (CaseEventPublic, DepartmentPublic, RatingCreate, ReportDetail, ReportPublic,
+from shared.models import (AreaLevel, CaseEventPublic, DepartmentPublic, RatingCreate, ReportDetail, ReportPublic,
                            ReportStatus, Role)
 from shared.outbox import OutboxEntry
+from shared.reporting import grids_from_areas
 from shared.status import OPEN_STATUSES, Action, offered_actions
 from shared.timeline import Timeline, build_timeline
 
@@ -60,6 +61,7 @@ class CaseDetail:
         self.report_id = uuid.UUID(report_id)
         self.detail: ReportDetail | None = None
         self.departments: dict[str, DepartmentPublic] = {}
+        self.grid: tuple[str, list[tuple[float, float]]] | None = None  # the case's grid: name, (lon, lat) ring
         # storage path -> bytes: the web client cannot fetch signed URLs from another origin (no CORS headers)
         self.photos: dict[str, bytes] = {}
 
@@ -67,15 +69,18 @@ class CaseDetail:
         async def fetch(c):
             detail = await c.report_detail(self.report_id)
             departments = {d.code: d for d in await c.departments()}
+            grids = await c.areas(level=AreaLevel.GRID) if detail.report.grid_id and self.grid is None else []
             paths = [p for p in detail.report.photos + detail.report.resolution_photos if p not in self.photos]
             data = await asyncio.gather(*(c.download_photo(p) for p in paths), return_exceptions=True)
-            return detail, departments, {p: d for p, d in zip(paths, data) if isinstance(d, bytes)}
+            return detail, departments, {p: d for p, d in zip(paths, data) if isinstance(d, bytes)}, grids
 
         found = await self.state.run(fetch)
         if found is None:
             return False
-        self.detail, self.departments, photos = found
+        self.detail, self.departments, photos, grids = found
         self.photos.update(photos)
+        for grid in grids_from_areas(a for a in grids if a.id == self.detail.report.grid_id):
+            self.grid = (self.state.t.pick(grid.name_zh, grid.name_en), list(grid.polygon))
         return True
 
     @property

@@ -8,6 +8,7 @@ import os
 import flet as ft
 import flet_map as fm
 
+from shared.fonts import FONT_FAMILY
 from shared.status import Action, status_label
 from shared.taxonomy import default_taxonomy
 
@@ -46,6 +47,12 @@ class CaseDetailView:
         layers: list[fm.MapLayer] = []
         if os.environ.get(TILE_URL_ENV):
             layers.append(fm.TileLayer(url_template=os.environ[TILE_URL_ENV]))
+        if self.case.grid:  # without tiles, the grid's outline says where the point is
+            name, ring = self.case.grid
+            layers.append(fm.PolygonLayer(polygons=[fm.PolygonMarker(
+                coordinates=[fm.MapLatitudeLongitude(lat, lon) for lon, lat in ring], label=name,
+                color=ft.Colors.with_opacity(0.12, BRAND), border_color=BRAND, border_stroke_width=1.5,
+                label_text_style=ft.TextStyle(font_family=FONT_FAMILY, size=11, color=ft.Colors.GREY_800))]))
         layers.append(fm.MarkerLayer(markers=[fm.Marker(
             content=ft.Icon(ft.Icons.LOCATION_PIN, color=ft.Colors.RED_700, size=36), coordinates=point,
             width=36, height=36, alignment=ft.Alignment.TOP_CENTER)]))

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 import flet as ft
 
 from shared.action_queue import QueueState
-from shared.status import sla_text, status_label
+from shared.status import is_overdue, sla_text, status_label
 from shared.taxonomy import default_taxonomy
 
 from ..app_state import AppState
@@ -50,7 +50,7 @@ class CaseDetail:
         self.column.controls = [
             ft.Row(header),
             ft.Row([ft.Semantics(identifier="case-status", content=ft.Text(status_label(r.status, t.locale), size=18)),
-                    ft.Text(sla, color=OVERDUE if sla.startswith(("已超时",)) or "overdue" in sla else MUTED),
+                    ft.Text(sla, color=OVERDUE if is_overdue(r.due_at, r.status) else MUTED),
                     ft.Text(r.address or t("no_address"), color=MUTED)], wrap=True),
             self._actions(),
             *self._queued(),

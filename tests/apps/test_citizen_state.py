@@ -123,6 +123,7 @@ async def test_report_is_checked_then_sent_dispatched_and_shown_with_its_timelin
     assert [s.status for s in timeline.steps] == ["submitted", "dispatched"]
     assert timeline.steps[1].since_previous is not None
     assert list(detail.photos.values())[0][:2] == b"\xff\xd8"  # the prepared JPEG, readable by its reporter
+    assert detail.grid is not None and detail.grid[0].endswith("网格")  # outlined on the map without tiles
     await state.close()
 
 

@@ -163,3 +163,31 @@ async def test_report_for_a_resident_through_the_citizen_form_host(people, stack
     assert filed.id == again.id and filed.source.value == "grid_app"
     contact = await app.client.report_contact(filed.id)
     assert (contact.display_name, contact.phone, contact.on_behalf) == ("赵大爷", "13900005678", True)
+
+
+async def test_department_staff_handle_their_queue_and_supervisors_oversee(people, stack, tmp_path, db) -> None:
+    env = item(db, "environment")["code"]
+    rid = file_report(people.citizen_a, env, GRID_POINTS[0])["id"]
+    staff, _ = new_app(stack, tmp_path)
+    assert (await staff.sign_in(people.staff.email, people.staff.password)).ok
+    assert staff.on_duty is None  # only grid workers have a duty switch
+    inbox = InboxState(staff)
+    await inbox.load()
+    task = next(t for t in inbox.tasks if str(t.report_id) == rid)
+    assert task.assignee_id is None and task.department_code == "environment"
+    case = CaseState(staff, rid)
+    await case.load()
+    assert case.holds and "accept_report" in case.actions() and "escalate_report" in case.actions()
+    assert (await case.perform("accept_report")).ok
+
+    supervisor, _ = new_app(stack, tmp_path)
+    await supervisor.sign_in(people.supervisor.email, people.supervisor.password)
+    overseen = CaseState(supervisor, rid)
+    await overseen.load()
+    assert "resolve_report" in overseen.actions() and "escalate_report" not in overseen.actions()
+    # The grid's worker sees the case (their grid) but does not hold it: a note only.
+    worker, _ = new_app(stack, tmp_path)
+    await worker.sign_in(people.worker_1.email, people.worker_1.password)
+    looking = CaseState(worker, rid)
+    await looking.load()
+    assert looking.actions() == ["comment_report"]

@@ -97,6 +97,12 @@ def sign_in(page, user: TestUser) -> None:
     by_id(page, "action-sos").wait_for()
 
 
+def leave(page) -> None:
+    """Leave the app the way a person does, and give its server a moment to see the socket close."""
+    page.goto("about:blank")
+    page.wait_for_timeout(1_500)
+
+
 def shoot(page, name: str) -> None:
     page.wait_for_timeout(400)  # let the last frame reach the screen
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -150,4 +156,38 @@ def test_hold_count_down_send_and_see_who_answered(serve_app, open_app, stack, d
     tap(page, "sos-false-alarm")
     expect(by_id(page, "sos-status")).to_contain_text("已取消求助", timeout=30_000)
     assert db.execute("select status::text from public.sos_alerts where id = %s", (alert[0],)).fetchone()[0] == "cancelled"
-    page.goto("about:blank")  # leave the app the way a person does: its socket closes cleanly
+    leave(page)
+
+
+def test_elderly_mode_sos_is_large_and_a_cancelled_countdown_sends_nothing(serve_app, open_app, stack, db,
+                                                                            make_user) -> None:
+    citizen = make_user(app_metadata={"role": "citizen"}, display_name="冯大爷")
+    url = serve_app("citizen_app", SUPABASE_URL=stack.url, SUPABASE_ANON_KEY=stack.anon_key)
+    page = open_app(url, *PHONE, geolocation={"latitude": POINT[0], "longitude": POINT[1]},
+                    permissions=["geolocation"])
+    page.set_default_timeout(WAIT)
+    sign_in(page, citizen)
+    by_id(page, "elderly-switch").click()
+    expect(by_id(page, "home-cases-title")).to_contain_text("我最近的上报")  # the simplified home
+    tap(page, "action-sos")
+
+    hold = by_id(page, "sos-hold")
+    expect(hold).to_be_visible()
+    box = hold.bounding_box()
+    assert box["width"] >= 240 and box["height"] >= 240, box
+    status = by_id(page, "sos-status").bounding_box()
+    assert status["height"] >= 2 * 22 * 1.3, status  # the hint: two lines of >= 22 px text at line height >= 1.3
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.wait_for_timeout(3_600)
+    page.mouse.up()
+    expect(by_id(page, "sos-cancel")).to_be_visible()
+    cancel = by_id(page, "sos-cancel").bounding_box()
+    assert cancel["height"] >= 60 and cancel["width"] >= 60, cancel
+    shoot(page, "elderly-countdown")
+    tap(page, "sos-cancel")
+    expect(by_id(page, "sos-status")).to_contain_text("按住红色按钮 3 秒")
+    page.wait_for_timeout(6_000)  # past the end of the countdown that was cancelled
+    expect(by_id(page, "sos-hold")).to_be_visible()
+    assert db.execute("select count(*) from public.sos_alerts where caller_id = %s", (citizen.id,)).fetchone()[0] == 0
+    leave(page)
