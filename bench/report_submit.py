@@ -122,7 +122,8 @@ def main() -> int:
     print(f"Snap and report through CityClient (async supabase-py) against a local stack, {os.cpu_count()} CPUs; "
           f"{args.runs} rounds after {args.warmup} warm-up")
     print(f"photo: 4000x3000 JPEG, {len(photo_bytes) / 1e6:.2f} MB in; prepared {prepared.width}x{prepared.height} "
-          f"{len(prepared.data) / 1e3:.0f} kB + thumbnail {len(prepared.thumbnail) / 1e3:.0f} kB; every report dispatched")
+          f"{len(prepared.data) / 1e3:.0f} kB + thumbnail {len(prepared.thumbnail) / 1e3:.0f} kB; "
+          "every report dispatched")
     print(f"{'':34}{'p50 ms':>9}{'p95 ms':>9}{'mean ms':>9}")
     for name, values in times.items():
         label = name + ("   (baseline)" if name == "submit, no photo" else "")

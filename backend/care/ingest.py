@@ -3,8 +3,8 @@
 CSV columns (header required, any order): `meter_id,read_at,value`; `read_at` is ISO 8601
 with a time zone (`2026-11-21T08:00:00+08:00` or `...Z`), `value` the use during the interval
 ending at `read_at`. Each line is checked here; the good ones are streamed with COPY into a
-temporary table and inserted with `on conflict (meter_id, read_at) do nothing`, so importing
-the same file twice adds nothing. Bad lines (and lines of meters the database does not know)
+temporary table and inserted once per (meter_id, read_at) (readings already there are left
+alone), so importing the same file twice adds nothing. Bad lines (and lines of meters the database does not know)
 are reported by line number; the good lines of the same file are kept.
 """
 

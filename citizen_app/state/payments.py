@@ -183,8 +183,8 @@ class PaymentsState:
         self._redraw()
 
     def on_bill_change(self, bill: Any) -> None:
-        if isinstance(bill, BillPublic):
-            self.bills = [bill if b.id == bill.id else b for b in self.bills]
+        if isinstance(bill, BillPublic):  # paid, or a new bill imported for a linked account
+            self.bills = [b for b in self.bills if b.id != bill.id] + [bill]
             self._redraw()
 
     def _settle_if_final(self, payment: PaymentPublic, *, announce: bool) -> None:

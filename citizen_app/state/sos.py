@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,9 @@ _SIGNALS: dict[SosPhase, tuple[float, bool]] = {
     SosPhase.COUNTDOWN: (0.3, False), SosPhase.SENT: (1.0, True), SosPhase.ACKNOWLEDGED: (1.0, True),
     SosPhase.ON_THE_WAY: (0.5, True), SosPhase.RESOLVED: (0.5, True), SosPhase.FAILED: (1.0, False),
 }
+
+
+_SESSIONS: weakref.WeakKeyDictionary[AppState, SosState] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,26 @@ class SosState:
         self.flow: SosFlow | None = None
         self.on_redraw: Callable[[], None] | None = None
         self._last_phase = SosPhase.IDLE
+        self._tasks: set[asyncio.Task] = set()
+
+    @classmethod
+    def of(cls, app: AppState, make_locate: Callable[[], Locate], **options: Any) -> SosState:
+        """The session's SOS state: one per AppState, so an open alert keeps sending its location
+        while the person looks at other screens, and coming back shows the same alert."""
+        sos = _SESSIONS.get(app)
+        if sos is None:
+            sos = _SESSIONS[app] = cls(app, make_locate(), **options)
+        return sos
+
+    def detach(self) -> None:
+        """The screen is leaving: stop drawing; an open (or sending) alert keeps its updates."""
+        self.on_redraw = None
+        if self.flow is None:
+            return
+        if self.flow.phase in (SosPhase.HOLDING, SosPhase.COUNTDOWN):
+            self._spawn(self.flow.cancel())  # leaving during the countdown is a cancel: nothing is sent
+        elif not (self.flow.is_open or self.flow.phase is SosPhase.SENDING):
+            self._spawn(self.flow.stop())
 
     async def start(self) -> None:
         """Connect the flow and pick up an SOS that is still open (the app was reopened)."""
@@ -163,6 +187,11 @@ class SosState:
             self._signals.vibrate(seconds)
         if notify:
             self._signals.notify(self.app.t("sos.notify_title"), self.status_text())
+
+    def _spawn(self, awaitable: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(awaitable)
+        self._tasks.add(task)  # referenced until done
+        task.add_done_callback(self._tasks.discard)
 
     def _redraw(self) -> None:
         if self.on_redraw is not None:

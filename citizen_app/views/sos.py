@@ -163,7 +163,8 @@ class SosView:
         phase = sos.phase
         local = phase in (SosPhase.IDLE, SosPhase.HOLDING, SosPhase.COUNTDOWN)
         self.hold_box.visible = local
-        self.ring.value = sos.hold_progress if phase is SosPhase.HOLDING else (1.0 if phase is SosPhase.COUNTDOWN else 0)
+        filled = 1.0 if phase is SosPhase.COUNTDOWN else 0.0
+        self.ring.value = sos.hold_progress if phase is SosPhase.HOLDING else filled
         self.face_text.value = str(sos.countdown_left) if phase is SosPhase.COUNTDOWN else t("sos.hold")
         self.face_text.size = sizes(self.state.elderly).title * (3 if phase is SosPhase.COUNTDOWN else 1)
         icon = PHASE_ICONS.get(phase)
@@ -192,12 +193,6 @@ class SosView:
 
 
 def build(state: AppState, params: dict[str, str]) -> Screen:
-    sos = SosState(state, geolocator_locate(state.page))
+    sos = SosState.of(state, lambda: geolocator_locate(state.page))
     view = SosView(state, sos)
-
-    def dispose() -> None:
-        sos.on_redraw = None
-        if state.page is not None:
-            state.page.run_task(sos.stop)
-
-    return Screen(content=view.root, load=sos.start, dispose=dispose, speak=sos.speak)
+    return Screen(content=view.root, load=sos.start, dispose=sos.detach, speak=sos.speak)

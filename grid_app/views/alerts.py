@@ -42,7 +42,7 @@ class AlertsScreen:
             ft.Text(t("alerts.title"), size=22, weight=ft.FontWeight.BOLD),
             ft.Text(t("alerts.sos_open"), weight=ft.FontWeight.BOLD),
             *(sos or [ft.Text("—", color=MUTED)]),
-            ft.Row([ft.Text(t("nav.alerts"), weight=ft.FontWeight.BOLD), ft.Container(expand=True),
+            ft.Row([ft.Text(t("alerts.notices"), weight=ft.FontWeight.BOLD), ft.Container(expand=True),
                     ft.TextButton(t("notice.mark_read"), on_click=self._read)]),
             ft.Semantics(identifier="notices", content=ft.Column(notices or [ft.Text(t("alerts.none"), color=MUTED)])),
         ]

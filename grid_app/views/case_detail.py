@@ -149,7 +149,11 @@ class CaseDetail:
                 ft.DropdownOption(key=code, text=name) for code, name in self._departments()])
             fields["to_worker"] = ft.TextField(label=t("transfer.worker"), width=320)
         if action == "change_report_category":
-            fields["category"] = ft.TextField(label=t("case.new_category"), width=320, hint_text="01.01.001")
+            # Type to filter the 239 items by code or name.
+            fields["category"] = ft.Dropdown(
+                label=t("case.new_category"), width=420, editable=True, enable_filter=True, menu_height=320,
+                options=[ft.DropdownOption(key=c.code, text=f"{c.code} {t.pick(c.name_zh, c.name_en)}")
+                         for c in default_taxonomy().items() if c.code != self.state.report.category_code])
         text_field = {"request_report_info": ("question", "act.question"), "resolve_report": ("note", "note"),
                       "comment_report": ("note", "note")}.get(action)
         if action in ("transfer_report", "reject_report", "escalate_report", "change_report_category"):

@@ -17,7 +17,7 @@ from citizen_app.app_state import AppState, MemoryPrefs, RecordingShell
 from citizen_app.state.sos import SosState
 from citizen_app.strings import STRINGS
 from citizen_app.theme import ELDERLY
-from citizen_app.views.sos import SosView
+from citizen_app.views.sos import SosView, build
 from shared.client import CityClient
 from shared.config import BackendConfig
 from shared.sos_flow import EMERGENCY_LINKS, Fix, SosPhase
@@ -185,7 +185,8 @@ async def test_unreachable_backend_offers_the_emergency_numbers(screen) -> None:
     assert view.status.value == "求助未能发出" and "网络" in view.detail.value
     urls = [b.content.data for b in view.calls.controls if b.visible]
     assert urls == [link.url for link in EMERGENCY_LINKS] == ["tel:110", "tel:120", "tel:119", "sms:12110"]
-    assert [b.content.content.value for b in view.calls.controls] == ["报警 110", "急救 120", "火警 119", "短信报警 12110"]
+    labels = [b.content.content.value for b in view.calls.controls]
+    assert labels == ["报警 110", "急救 120", "火警 119", "短信报警 12110"]
     await view.on_done()
     assert sos.phase is SosPhase.IDLE and "sos-call-110" not in visible_ids(view.root)
 
@@ -200,3 +201,37 @@ async def test_elderly_mode_and_english(screen) -> None:
     for button in (view.cancel_button, view.false_alarm, view.retry_button, view.done_button, *view.calls.controls):
         assert button.content.height >= max(60, ELDERLY.target)
         assert button.content.content.size >= 22
+
+
+async def test_an_open_alert_keeps_sending_its_location_while_other_screens_show(screen, responder, db) -> None:
+    view, sos, clock, _signals, state = await screen()
+    session_sos = SosState.of(state, lambda: sos.locate, clock=clock, sleep=clock.sleep)
+    assert SosState.of(state, lambda: None) is session_sos  # one per session
+    screen_one = build(state, {})
+    await screen_one.load()
+    session_view = SosView(state, session_sos)
+    await hold_and_count_down(session_view, clock)
+    await until(lambda: session_sos.phase is SosPhase.SENT)
+    alert_id = session_sos.flow.alert.id
+
+    screen_one.dispose()  # the person goes back home
+    await clock.advance(30)
+    await until(lambda: session_sos.flow.locations_sent == 1)  # still followed
+    again = build(state, {})  # ... and opens SOS again: the same alert, live
+    await again.load()
+    assert session_sos.flow.alert.id == alert_id and "sos-false-alarm" in visible_ids(again.content)
+    await session_sos.cancel()
+    await session_sos.stop()
+
+
+async def test_leaving_during_the_countdown_cancels_it(screen) -> None:
+    view, sos, clock, _signals, state = await screen()
+    session_sos = SosState.of(state, lambda: sos.locate, clock=clock, sleep=clock.sleep)
+    built = build(state, {})
+    await built.load()
+    session_sos.press()
+    await clock.advance(4)
+    assert session_sos.phase is SosPhase.COUNTDOWN
+    built.dispose()
+    await clock.advance(10)
+    assert session_sos.phase is SosPhase.IDLE and session_sos.flow.alert is None

@@ -191,3 +191,17 @@ async def test_department_staff_handle_their_queue_and_supervisors_oversee(peopl
     looking = CaseState(worker, rid)
     await looking.load()
     assert looking.actions() == ["comment_report"]
+
+
+async def test_change_category_and_escalate_from_the_case(people, stack, tmp_path, db) -> None:
+    rid = file_report(people.citizen_a, item(db, "city_mgmt")["code"], GRID_POINTS[0])["id"]
+    app, said = new_app(stack, tmp_path)
+    await app.sign_in(people.worker_1.email, people.worker_1.password)
+    case = CaseState(app, rid)
+    await case.load()
+    assert (await case.perform("escalate_report", reason="需要执法")).ok
+    assert case.events[-1].note == "escalated to the supervisor: 需要执法"
+    env = item(db, "environment")["code"]
+    assert (await case.perform("change_report_category", category=env, reason="其实是环境问题")).ok
+    assert case.report.category_code == env and case.report.status is ReportStatus.TRANSFERRED
+    assert case.actions() == ["comment_report"]  # the environment department holds it now

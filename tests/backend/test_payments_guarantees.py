@@ -74,6 +74,22 @@ async def test_notifications_twice_late_or_out_of_order_end_in_the_same_state(st
     assert finals == [(PaymentStatus.SUCCEEDED, BillStatus.PAID, ["charge"])] * 3
 
 
+async def test_a_late_success_after_the_checkout_expired_still_pays_the_bill_once(stack, service, make_user) -> None:
+    account = new_account(service)
+    client = await payer(stack, make_user, account)
+    payment = await client.pay_bill(account.bill_id, new_idempotency_key())
+    await _rpc(service, "settle_payment", {"provider": "sandbox", "provider_ref": payment.provider_ref,
+                                           "outcome": "expired", "amount_fen": payment.amount_fen})
+    assert (await client.payment(payment.id)).status == PaymentStatus.EXPIRED
+    secret = sandbox_secret(stack.home)
+    for _ in range(2):  # late, then redelivered
+        assert notify(stack.url, secret, outcome(payment)).status_code == 200
+    assert (await client.payment(payment.id)).status == PaymentStatus.SUCCEEDED
+    assert (await client.bill(account.bill_id)).status == BillStatus.PAID
+    assert [e.kind for e in await client.ledger(payment.id)] == ["charge"]
+    await client.aclose()
+
+
 async def test_amount_mismatch_replay_stale_and_altered_notifications_are_refused(stack, service, make_user) -> None:
     account = new_account(service, amount_fen=5000)
     client = await payer(stack, make_user, account)

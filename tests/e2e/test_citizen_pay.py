@@ -2,10 +2,13 @@
 
 Sign in; link a water account (number + holder's name); the bill shows as due; one tap opens
 the sandbox checkout page in a new tab; pay there; the app shows the bill paid without a
-reload; the receipt image opens and downloads; the elderly mode draws the screen larger.
+reload; the receipt image opens and downloads; next month's bill appears; the elderly mode
+draws the screen larger (targets measured).
 """
 
 from __future__ import annotations
+
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -73,11 +76,15 @@ def test_link_pay_in_the_sandbox_and_see_it_paid(stack, service, serve_app, open
     download.value.save_as(saved)
     assert saved.read_bytes().startswith(b"\x89PNG")
 
-    # Elderly mode: the same screen, larger
+    # Next month's bill arrives from the provider; the elderly mode shows it larger
+    service.rpc("import_bills", {"rows": [{"provider": account.provider, "kind": "water", "account_no": acct,
+                                           "holder_name": "王丽", "address": "测试路 1 号", "period": "2026-11",
+                                           "amount_fen": 5120, "due_date": "2026-12-26"}]}).execute()
     page.go_back()  # receipt -> pay
     sem(page, "pay-tabs").wait_for()
     page.go_back()  # pay -> home
     sem(page, "elderly-switch").click()
+    _until_taller(sem(page, "action-pay"), 110)  # the home is redrawn in the elderly sizes (120 px actions)
     sem(page, "action-pay").click()
     expect(sem(page, f"bill-{acct}-paid")).to_be_visible(timeout=WAIT)
     page.get_by_role("button", name="户号").first.click()
@@ -85,4 +92,17 @@ def test_link_pay_in_the_sandbox_and_see_it_paid(stack, service, serve_app, open
     assert box and box["height"] >= 60, box
     page.get_by_role("button", name="账单").first.click()
     expect(sem(page, f"bill-{acct}-paid")).to_be_visible(timeout=WAIT)
+    expect(sem(page, f"bill-{acct}-due")).to_contain_text("¥51.20", timeout=WAIT)
+    box = sem(page, f"pay-{acct}").bounding_box()
+    assert box and box["height"] >= 60 and box["width"] >= 60, box
     page.screenshot(path=str(SCREENSHOTS / "citizen-pay-elderly.png"))
+
+
+def _until_taller(locator, height: float, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        box = locator.bounding_box()
+        if box and box["height"] >= height:
+            return
+        assert time.monotonic() < deadline, f"never taller than {height}: {box}"
+        time.sleep(0.2)

@@ -2,17 +2,21 @@
 
 The browser context gives the location (as a phone's GPS would); the grid's on-duty
 worker acknowledges through the API (CityClient), and the page must show the
-worker's name without a reload.
+worker's name without a reload. The elderly mode is measured; and with the network
+cut (a relay between the app and the stack, closed), the emergency numbers appear.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
-import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
@@ -155,7 +159,8 @@ def test_hold_count_down_send_and_see_who_answered(serve_app, open_app, stack, d
 
     tap(page, "sos-false-alarm")
     expect(by_id(page, "sos-status")).to_contain_text("已取消求助", timeout=30_000)
-    assert db.execute("select status::text from public.sos_alerts where id = %s", (alert[0],)).fetchone()[0] == "cancelled"
+    status = db.execute("select status::text from public.sos_alerts where id = %s", (alert[0],)).fetchone()[0]
+    assert status == "cancelled"
     leave(page)
 
 
@@ -190,4 +195,81 @@ def test_elderly_mode_sos_is_large_and_a_cancelled_countdown_sends_nothing(serve
     page.wait_for_timeout(6_000)  # past the end of the countdown that was cancelled
     expect(by_id(page, "sos-hold")).to_be_visible()
     assert db.execute("select count(*) from public.sos_alerts where caller_id = %s", (citizen.id,)).fetchone()[0] == 0
+    leave(page)
+
+
+class CuttableLink:
+    """A TCP relay between the app and the stack whose cable can be pulled: a real network failure."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.open_sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:  # the listener was closed: cut
+                return
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            except OSError:
+                client.close()
+                continue
+            self.open_sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, sink):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        self.listener.close()  # new connections are refused
+        for s in self.open_sockets:  # and the open ones drop
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+            s.close()
+
+
+def test_without_a_network_the_emergency_numbers_are_offered(serve_app, open_app, stack, make_user) -> None:
+    citizen = make_user(app_metadata={"role": "citizen"}, display_name="褚先生")
+    link = CuttableLink(urlsplit(stack.url).port)
+    url = serve_app("citizen_app", SUPABASE_URL=f"http://127.0.0.1:{link.port}", SUPABASE_ANON_KEY=stack.anon_key)
+    page = open_app(url, *PHONE, geolocation={"latitude": POINT[0], "longitude": POINT[1]},
+                    permissions=["geolocation"])
+    page.set_default_timeout(WAIT)
+    try:
+        sign_in(page, citizen)
+        tap(page, "action-sos")
+        hold = by_id(page, "sos-hold")
+        expect(hold).to_be_visible()
+        link.cut()  # the network goes away
+
+        box = hold.bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.down()
+        page.wait_for_timeout(3_600)
+        page.mouse.up()
+        expect(by_id(page, "sos-status")).to_contain_text("求助未能发出", timeout=45_000)
+        expect(by_id(page, "sos-detail")).to_contain_text("网络")
+        for number, words in (("110", "报警 110"), ("120", "急救 120"), ("119", "火警 119"), ("12110", "短信报警 12110")):
+            expect(by_id(page, f"sos-call-{number}")).to_contain_text(words)
+            target = by_id(page, f"sos-call-{number}").bounding_box()
+            assert target["height"] >= 48 and target["width"] >= 300, (number, target)
+        expect(by_id(page, "sos-retry")).to_be_visible()
+        shoot(page, "offline")
+    finally:
+        link.cut()
     leave(page)

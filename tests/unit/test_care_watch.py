@@ -151,3 +151,13 @@ def test_build_usage_and_alert_rows_map_hours_and_subjects():
     assert out[0]["subject_id"] == "s1"
     assert out[0]["onset_at"] == (start + timedelta(hours=20)).isoformat()
     assert out[0]["detected_at"] == (start + timedelta(hours=31)).isoformat()
+
+
+def test_a_silence_that_passed_the_threshold_before_the_window_is_still_reported_with_its_onset():
+    u = routine(days=DAYS + 1)
+    fall = (DAYS - 1) * 24 + 8  # 8:00 the day before the evaluated day
+    u.water[1, fall:] = 0
+    u.gas[1, fall:] = 0
+    [a] = score(u, 24)
+    assert (a.household, a.kind) == (1, "inactivity")
+    assert a.hour == DAYS * 24 and fall <= a.onset <= fall + 1  # at the window's first hour, onset kept

@@ -229,7 +229,8 @@ async def test_the_location_is_sent_every_30_seconds_while_open(clients, citizen
 
     await flow.cancel("误触 pressed by mistake")  # the false-alarm cancel
     assert flow.phase is SosPhase.CANCELLED and flow.error is None
-    assert db.execute("select status::text from public.sos_alerts where id = %s", (alert_id,)).fetchone()[0] == "cancelled"
+    status = db.execute("select status::text from public.sos_alerts where id = %s", (alert_id,)).fetchone()[0]
+    assert status == "cancelled"
     await until(lambda: not flow.live)
     await clock.advance(60)
     assert flow.locations_sent == 2 and len(trail()) == 3  # nothing more once closed
