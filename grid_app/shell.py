@@ -7,6 +7,7 @@ the sound, and the offline queue's flush. Screens come from grid_app/routes.py.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -25,6 +26,14 @@ from .theme import MUTED, TARGET
 
 log = logging.getLogger(__name__)
 FLUSH_EVERY_S = 10
+
+
+@contextlib.contextmanager
+def _browser_may_be_gone():
+    try:
+        yield
+    except (AttributeError, RuntimeError) as exc:  # Flet's connection closed under us
+        log.info("not drawn, the browser is gone: %r", exc)
 
 
 class Shell:
@@ -155,20 +164,26 @@ class Shell:
         if self.connected:
             self.page.run_task(job)
 
+    # Realtime delivers on its own schedule: the browser may have gone between the check and the
+    # drawing (Flet then fails inside its send queue). The state is updated first, so nothing is lost.
+
     async def _task_event(self, task) -> None:
         if not self.stopped:
-            await self.inbox.on_task_change(task)
-            self._draw()
+            with _browser_may_be_gone():
+                await self.inbox.on_task_change(task)
+                self._draw()
 
     async def _sos_event(self, alert) -> None:
         if not self.stopped:
-            self.alerts.on_sos_change(alert)
-            self._draw()
+            with _browser_may_be_gone():
+                self.alerts.on_sos_change(alert)
+                self._draw()
 
     async def _notice_event(self, notice) -> None:
         if not self.stopped:
-            self.alerts.on_notification(notice)
-            self._draw()
+            with _browser_may_be_gone():
+                self.alerts.on_notification(notice)
+                self._draw()
 
     def _new_task(self, task) -> None:
         report = task.report

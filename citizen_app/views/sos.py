@@ -185,6 +185,7 @@ class SosView:
         self.false_alarm.visible = phase in (SosPhase.SENT, SosPhase.ACKNOWLEDGED, SosPhase.ON_THE_WAY)
         self.false_alarm.content.disabled = sos.busy
         self.done_button.visible = phase in (SosPhase.RESOLVED, SosPhase.CANCELLED, SosPhase.FAILED)
+        self.done_button.content.content.value = t("app.close" if phase is SosPhase.FAILED else "sos.done")
         steps = sos.steps()
         self.steps_title.visible = self.steps_box.visible = bool(steps)
         self.steps.controls = [ft.Row([text(step.label, self.state.elderly, expand=True),

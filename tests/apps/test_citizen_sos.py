@@ -183,6 +183,7 @@ async def test_unreachable_backend_offers_the_emergency_numbers(screen) -> None:
     shown = visible_ids(view.root)
     assert {"sos-call-110", "sos-call-120", "sos-call-119", "sos-call-12110", "sos-retry", "sos-done"} <= set(shown)
     assert view.status.value == "求助未能发出" and "网络" in view.detail.value
+    assert view.done_button.content.content.value == "关闭"
     urls = [b.content.data for b in view.calls.controls if b.visible]
     assert urls == [link.url for link in EMERGENCY_LINKS] == ["tel:110", "tel:120", "tel:119", "sms:12110"]
     labels = [b.content.content.value for b in view.calls.controls]

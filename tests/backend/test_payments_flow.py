@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from shared import errors
+from shared.client import CityClient
 from shared.payments import BillStatus, PaymentPublic, PaymentStatus, new_idempotency_key
 from tests.backend.payments_support import city_client, decide, new_account, payer, wait_for
 
@@ -91,3 +92,20 @@ async def _final(seen: list[PaymentPublic]) -> PaymentPublic | None:
 
 async def _status(client, payment_id, status) -> bool:
     return (await client.payment(payment_id)).status == status
+
+
+async def test_the_demo_city_has_bills_and_accounts_a_new_person_can_link(stack, make_user) -> None:
+    from backend.local_supabase.demo import demo_users
+
+    resident = next(u for u in demo_users() if u["email"] == "resident@demo.cityloop.local")
+    client = await CityClient.connect(url=stack.url, key=stack.anon_key)
+    await client.sign_in(resident["email"], resident["password"])
+    assert [(a.account_no, a.kind.value) for a in await client.utility_accounts()] == [("W10010101", "water")]
+    assert [(b.account_no, b.amount_fen) for b in await client.bills()] == [("W10010101", 4630)]
+    await client.aclose()
+
+    newcomer = await city_client(stack, make_user(app_metadata={"role": "citizen"}))
+    await newcomer.link_utility_account("gas", "city_gas", "G30010103", "赵秀英")
+    [bill] = await newcomer.bills()
+    assert bill.amount_fen == 2100 and bill.status == BillStatus.UNPAID
+    await newcomer.aclose()

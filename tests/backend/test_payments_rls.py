@@ -83,6 +83,14 @@ def test_nobody_inserts_payments_or_links_accounts_directly(world) -> None:
                                                             "account_no": acct.account_no, "kind": "water",
                                                             "address": "x"}).execute()
     assert link.value.code == "42501"
+    with pytest.raises(APIError) as ledger:
+        a.table("payment_ledger").insert({"payment_id": world["payment"]["id"], "bill_id": acct.bill_id,
+                                          "payer_id": world["a"].id, "kind": "refund", "amount_fen": 1,
+                                          "provider": "sandbox"}).execute()
+    assert ledger.value.code == "42501"
+    with pytest.raises(APIError) as relabel:  # a link cannot be moved to another account
+        a.table("utility_accounts").update({"account_no": "W10010101"}).eq("user_id", world["a"].id).execute()
+    assert relabel.value.code == "42501"
 
 
 @pytest.mark.parametrize("rpc,args", [
