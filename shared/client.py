@@ -201,7 +201,8 @@ class CityClient(WorkerClientMixin, PaymentsClientMixin, CareClientMixin):
         """
         uid = await self._uid()
         try:
-            photo = prepare_photo(data)
+            # ~150 ms of Pillow work per photo: off the event loop, so the app's session stays live.
+            photo = await asyncio.to_thread(prepare_photo, data)
         except MediaError as exc:
             raise errors.ValidationError(f"photo: {exc}", code="photo") from exc
         bucket = self.supabase.storage.from_(PHOTO_BUCKET)

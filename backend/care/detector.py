@@ -3,18 +3,27 @@
 Each household is compared with its own routine, learnt from the `train_days` (28) days
 before the evaluated window; nothing is a global threshold except small physical floors.
 
-* Activity: an hour is *active* when water use rises above the household's own background
-  (a leaking cistern is background, not activity) or the gas burns. Households with neither
-  meter fall back on electricity above their own base load.
-* Routine: p[type, hour] = share of training days with activity at that hour of day, for
-  weekdays and weekends apart (shrunk towards the all-days share, capped at `p_cap`).
+* Activity (every meter is evidence): an hour is *active* when water rises above the
+  household's own background (a leaking cistern is background, not activity), the gas
+  burns, or the electricity load is switched up by more than the household's own idle
+  fluctuation (a constant load - a fridge, heating on a thermostat, a light left on - is not
+  somebody moving; hours of day where the load steps up by timer on most recent days are
+  ignored). A fall stops all three; a mild sick day reduces them but leaves some.
+* Missing readings are missing (NaN), never zero: an hour in which neither the water nor the
+  electricity meter (the gas meter alone, for households with nothing else) reported is
+  *unknown*: it neither adds to a silence nor ends it. `data_gaps` lists such runs.
+* Routine: p[day type, hour] = share of training days with activity at that hour of day, for
+  workdays and rest days (weekends and `holidays`) apart, shrunk towards the all-days share,
+  capped at `p_cap`: a household with weekend visitors has its own weekend norm.
 * Inactivity: over the current run of silent hours, S = sum of -ln(1 - p) is how unlikely
   that silence is for this household; sleeping hours (p ~ 0) add nothing. An alert when S
-  reaches `inactivity_score` (e^-14: about 1 in a million under the household's routine). Registered
-  absences neither add to S nor alert.
-* Continuous use (tap or stove left on, leak): the rolling minimum of water (gas) use over
-  m consecutive hours is compared with the same statistic's high quantile in the
-  household's own training days: normal use has gaps, an open tap does not.
+  reaches `inactivity_score` (e^-14: about 1 in a million under the household's routine).
+  Registered absences and unknown hours neither add to S nor alert.
+* Continuous use (tap or stove left on, leak): an open tap or a burner has no gaps. For m
+  consecutive hours, the flow sustained through all of them (their minimum) is compared with
+  the highest flow the household itself sustained for m hours on the same day type (workday
+  or rest day) in its training days, times `continuous_margin`, and a physical floor: normal
+  use, even with visitors, has gaps; an open tap does not.
 * Routine break: activity in at least `night_hours` of the household's usually silent hours
   (p <= `quiet_p`) within 24 hours.
 
@@ -25,7 +34,7 @@ that is training and lookback) and returns one `Alert` per rising edge of each c
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Iterator
 
 import numpy as np
@@ -54,6 +63,11 @@ class Params:
     continuous_margin: float = 1.5
     quiet_p: float = 0.05
     night_hours: int = 5
+    holidays: tuple[date, ...] = ()  # public holidays: rest days like weekends
+    switch_quantile: float = 0.98  # of the load steps in hours without water or gas use
+    switch_margin: float = 1.5
+    switch_floor: float = 0.08  # kW
+    timer_days: int = 3  # of the last 7: a step at this hour of day on so many quiet days is a timer
 
 
 @dataclass
@@ -97,13 +111,18 @@ class Alert:
     evidence: dict[str, Any] = field(default_factory=dict)
 
 
-def _hour_groups(start: datetime, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Hour of day and weekend flag of each hour index."""
+def _hour_groups(start: datetime, n: int, holidays: tuple[date, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
+    """Hour of day and rest-day flag (weekend or holiday) of each hour index."""
     idx = np.arange(n)
     hour = (start.hour + idx) % 24
     day0 = start.replace(hour=0, minute=0, second=0, microsecond=0)
-    weekday = (day0.weekday() + (start.hour + idx) // 24) % 7
-    return hour, (weekday >= 5).astype(np.int64)
+    day = (start.hour + idx) // 24
+    weekday = (day0.weekday() + day) % 7
+    rest = weekday >= 5
+    if holidays:
+        first = day0.date()
+        rest |= np.isin(day, [(h - first).days for h in holidays])
+    return hour, rest.astype(np.int64)
 
 
 def _kth(values: np.ndarray, q: float) -> np.ndarray:
@@ -128,26 +147,58 @@ def _rising(cond: np.ndarray) -> np.ndarray:
     return cond & ~prev
 
 
-def _activity(u: Usage, filled: dict[str, np.ndarray], train: slice, p: Params) -> tuple[np.ndarray, np.ndarray]:
-    """Active hours (bool) and which households have any activity meter."""
+def _masked_quantile(values: np.ndarray, mask: np.ndarray, q: float) -> np.ndarray:
+    """Per-row q-quantile (nearest rank) of the values where `mask` holds (0 for empty rows)."""
+    keyed = np.sort(np.where(mask, values, -np.inf), axis=1)
+    k = mask.sum(axis=1)
+    rank = values.shape[1] - k + np.floor(q * np.maximum(k - 1, 0)).astype(np.int64)
+    out = np.take_along_axis(keyed, np.minimum(rank, values.shape[1] - 1)[:, None], axis=1)[:, 0]
+    return np.where(k > 0, out, 0.0)
+
+
+def _switching(e: np.ndarray, quiet: np.ndarray, hour: np.ndarray, train: slice, p: Params) -> np.ndarray:
+    """Hours whose electricity load steps up by more than the household's idle fluctuation."""
+    step = np.full(e.shape, np.nan, dtype=np.float32)
+    step[:, 1:] = e[:, 1:] - e[:, :-1]
+    finite = np.isfinite(step)
+    idle = finite[:, train] & quiet[:, train]
+    margin = _masked_quantile(np.abs(np.nan_to_num(step[:, train])), idle, p.switch_quantile)
+    margin = np.maximum(margin * p.switch_margin, p.switch_floor)
+    up = finite & (np.nan_to_num(step) > margin[:, None])
+    # A step at the same hour on several of the last 7 quiet days is a timer (heating, a boiler).
+    last = slice(max(train.start, train.stop - 7 * 24), train.stop)
+    timer_hits = np.zeros((e.shape[0], 24), dtype=np.int32)
+    np.add.at(timer_hits.T, hour[last], (up[:, last] & quiet[:, last]).T)
+    timer = timer_hits >= p.timer_days
+    return up & ~timer[:, hour]
+
+
+def _activity(u: Usage, filled: dict[str, np.ndarray], train: slice, hour: np.ndarray,
+              p: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Active hours, known hours (some activity meter reported) and households with any meter."""
     h, t = u.shape
     active = np.zeros((h, t), dtype=bool)
+    known = np.zeros((h, t), dtype=bool)
     has = np.zeros(h, dtype=bool)
     if u.water is not None:
         w = filled["water"]
         background = _kth(w[:, train], 0.25) * 1.5 + p.water_floor
-        active |= w > background[:, None]
-        has |= np.isfinite(u.water).any(axis=1)
+        active |= w > background[:, None]  # NaN (missing) compares false
+        known |= np.isfinite(u.water)
+        has |= known.any(axis=1)
     if u.gas is not None:
-        active |= u.gas > p.gas_floor  # NaN (no meter) compares false
-        has |= np.isfinite(u.gas).any(axis=1)
-    fallback = ~has & np.isfinite(u.electricity).any(axis=1) if u.electricity is not None else has & False
-    if fallback.any():  # only households with neither water nor gas meter
-        e = np.nan_to_num(u.electricity[fallback], nan=0.0)
-        base = _kth(e[:, train], 0.10)
-        active[fallback] |= e > base[:, None] * 1.3 + 0.05
-        has |= fallback
-    return active, has
+        active |= u.gas > p.gas_floor
+    if u.electricity is not None:
+        e = u.electricity
+        known |= np.isfinite(e)
+        active |= _switching(e, ~active, hour, train, p)
+        has |= np.isfinite(e).any(axis=1)
+    if u.gas is not None:  # a gas meter alone tells something only where there is nothing else
+        gas_known = np.isfinite(u.gas)
+        alone = ~has
+        known[alone] |= gas_known[alone]
+        has |= gas_known.any(axis=1)
+    return active, known, has
 
 
 def _routine(active: np.ndarray, valid: np.ndarray, group: np.ndarray, p: Params) -> np.ndarray:
@@ -171,16 +222,16 @@ def score(u: Usage, eval_hours: int, p: Params = Params(), with_evidence: bool =
     if e0 < n_train:
         raise ValueError(f"need {n_train} hours of history before the evaluated window, got {e0}")
     train = slice(e0 - n_train, e0)
-    hour, weekend = _hour_groups(u.start, n_t)
-    group = weekend * 24 + hour
+    hour, rest = _hour_groups(u.start, n_t, p.holidays)
+    group = rest * 24 + hour
     absent = u.absent if u.absent is not None else np.zeros((n_h, n_t), dtype=bool)
     filled = {k: np.nan_to_num(getattr(u, k), nan=0.0) for k in ("water", "gas") if getattr(u, k) is not None}
-    active, has_meter = _activity(u, filled, train, p)
-    valid = ~absent[:, train]
+    active, known, has_meter = _activity(u, filled, train, hour, p)
+    valid = ~absent[:, train] & known[:, train]
     routine = _routine(active[:, train], valid, group[train], p)
     alerts: list[Alert] = []
-    alerts += _inactivity(u, active, absent, routine, group, has_meter, e0, p)
-    alerts += _continuous(u, filled, train, e0, routine, group, p)
+    alerts += _inactivity(u, active, known, absent, routine, group, has_meter, e0, p)
+    alerts += _continuous(u, filled, train, e0, routine, group, rest, p)
     alerts += _routine_break(active, absent, routine, group, e0, p)
     if with_evidence:
         for a in alerts:
@@ -189,11 +240,11 @@ def score(u: Usage, eval_hours: int, p: Params = Params(), with_evidence: bool =
     return alerts
 
 
-def _inactivity(u, active, absent, routine, group, has_meter, e0, p) -> Iterator[Alert]:
+def _inactivity(u, active, known, absent, routine, group, has_meter, e0, p) -> Iterator[Alert]:
     s0 = max(0, e0 - p.lookback_hours)
     act = active[:, s0:] | absent[:, s0:]  # an absence ends a silent run
     weight = -np.log1p(-routine[:, group[s0:]]).astype(np.float32)
-    weight[absent[:, s0:]] = 0.0
+    weight[absent[:, s0:] | ~known[:, s0:]] = 0.0  # an unknown hour is no evidence of silence
     cum = np.cumsum(weight, axis=1, dtype=np.float32)  # at most a few thousand: float32 is exact enough
     reset = np.maximum.accumulate(np.where(act, cum, 0.0), axis=1)
     silent = cum - reset
@@ -206,8 +257,9 @@ def _inactivity(u, active, absent, routine, group, has_meter, e0, p) -> Iterator
     fire &= has_meter[:, None]
     idx = np.arange(act.shape[1])
     last_active = np.maximum.accumulate(np.where(act, idx, -1), axis=1)
-    meter = "water" if u.water is not None else ("gas" if u.gas is not None else "electricity")
+    present = {k: np.isfinite(getattr(u, k)).any(axis=1) for k in KINDS if getattr(u, k) is not None}
     for h, t in zip(*np.nonzero(fire)):
+        meter = next((k for k in ("water", "electricity", "gas") if k in present and present[k][h]), "water")
         run_score = float(silent[h, t])
         # Severity grows with how far beyond the threshold the silence already goes at the end.
         end_score = float(silent[h, -1]) if last_active[h, -1] < t else run_score
@@ -215,7 +267,7 @@ def _inactivity(u, active, absent, routine, group, has_meter, e0, p) -> Iterator
                     3 if end_score >= 2 * p.inactivity_score else 2, round(run_score, 2), p.inactivity_score)
 
 
-def _continuous(u, filled, train, e0, routine, group, p) -> Iterator[Alert]:
+def _continuous(u, filled, train, e0, routine, group, rest, p) -> Iterator[Alert]:
     quiet = routine[:, group] <= p.quiet_p
     for kind in dict.fromkeys(rule[0] for rule in p.continuous):
         data = getattr(u, kind)
@@ -234,14 +286,17 @@ def _continuous(u, filled, train, e0, routine, group, p) -> Iterator[Alert]:
                 rmin[(quiet_count < p.leak_quiet_hours) | ~np.isfinite(rmin)] = 0.0
             else:
                 rmin = _rolling_min(x, m)
-            usual = _kth(rmin[:, train], p.continuous_quantile)
-            threshold = np.maximum(usual * p.continuous_margin, floor)
+            # The household's own highest sustained flow, for workdays and rest days apart.
+            usual = np.stack([_kth(rmin[:, train][:, rest[train] == g], p.continuous_quantile)
+                              if (rest[train] == g).any() else _kth(rmin[:, train], p.continuous_quantile)
+                              for g in (0, 1)], axis=1)
+            threshold = np.maximum(usual * p.continuous_margin, floor)  # (households, 2)
             thresholds.append(threshold)
-            which[(rmin[:, e0:] > threshold[:, None]) & (which < 0)] = i
+            which[(rmin[:, e0:] > threshold[:, rest[e0:]]) & (which < 0)] = i
         for h, t in zip(*np.nonzero(_rising(which >= 0))):
             _, m, _floor, severity, _quiet = rules[which[h, t]]
-            threshold = float(thresholds[which[h, t]][h])
             at = e0 + int(t)
+            threshold = float(thresholds[which[h, t]][h, rest[at]])
             observed = float(x[h, max(0, at - m + 1): at + 1].min())
             # Onset: the first hour of the run above the threshold that is still going on.
             start = at - m + 1
@@ -284,14 +339,40 @@ def evidence(u: Usage, a: Alert, train: slice, group: np.ndarray) -> dict[str, A
         low.append(round(float(q10), 3))
         high.append(round(float(q90), 3))
     observed = [None if not np.isfinite(v) else round(float(v), 3) for v in data[a.household, hours]]
+    # The other meters over the same hours: a fall is silence on all of them.
+    others = {k: [None if not np.isfinite(v) else round(float(v), 3) for v in getattr(u, k)[a.household, hours]]
+              for k in KINDS if k != a.meter_kind and getattr(u, k) is not None
+              and np.isfinite(getattr(u, k)[a.household, hours]).any()}
     return {
-        "meter_kind": a.meter_kind,
+        "meter_kind": a.meter_kind, "other_meters": others,
+        "missing_hours": sum(v is None for v in observed),
         "hours": [(u.start + timedelta(hours=int(i))).isoformat() for i in hours],
         "observed": observed, "expected": expected, "band_low": low, "band_high": high,
         "onset": (u.start + timedelta(hours=a.onset)).isoformat(),
         "detected": (u.start + timedelta(hours=a.hour + 1)).isoformat(),
         "score": a.score, "threshold": a.threshold,
     }
+
+
+def data_gaps(u: Usage, eval_hours: int, min_hours: int = 6) -> list[tuple[int, int, int]]:
+    """(household, first hour, end hour) of runs of at least `min_hours` in the last `eval_hours`
+    in which none of the household's meters reported: a meter problem to fix, not inactivity."""
+    n_h, n_t = u.shape
+    seen = np.zeros((n_h, eval_hours), dtype=bool)
+    has = np.zeros(n_h, dtype=bool)
+    for k in KINDS:
+        a = getattr(u, k)
+        if a is not None:
+            seen |= np.isfinite(a[:, n_t - eval_hours:])
+            has |= np.isfinite(a).any(axis=1)
+    missing = ~seen & has[:, None]
+    edges = np.diff(np.pad(missing.astype(np.int8), ((0, 0), (1, 1))), axis=1)
+    out = []
+    for h in np.nonzero(missing.any(axis=1))[0]:
+        starts, ends = np.nonzero(edges[h] == 1)[0], np.nonzero(edges[h] == -1)[0]
+        out += [(int(h), n_t - eval_hours + int(a), n_t - eval_hours + int(b))
+                for a, b in zip(starts, ends) if b - a >= min_hours]
+    return out
 
 
 def score_in_chunks(u: Usage, eval_hours: int, p: Params = Params(), chunk: int = 256,

@@ -7,14 +7,24 @@ Routines (each household draws its own):
 * activity level: chance of using water in an awake hour, 0.55-0.9; meals cook on gas;
 * weekend visitors (`visitor_share`): Saturday/Sunday 10-20 h busier, twice the water;
 * holidays (`holidays`): everyone stays up later, visiting households are busier;
-* seasonal heating (`heating_share`): electric heating from `heating_start`, evenings and nights;
-* sick days (`sick_rate`): a third of the usual activity that day; labelled (`unwell`) so the
-  evaluation can say how many false alarms they cause;
+* seasonal heating (`heating_share`): electric heating from `heating_start`, 17:00-8:00, its
+  level following the city's weather (cold spells last days) with +-10% hour to hour; a
+  thermostat keeps heating whether or not anybody moves, so it also runs through falls;
+* sick days (`sick_rate`): a *mild* illness, labelled (`unwell`) and not an event. The resident
+  stays home and does less (40-75% of the usual active hours, half the cooking), but still
+  goes to the toilet (a flush at least every 3 awake hours) and keeps lights and the TV on.
+  A day with almost no water, gas or electricity use at all is not modelled as a harmless
+  sick day on purpose: for a person living alone that is exactly what a worker should phone
+  about, so counting it as a false alarm would reward a detector for missing it;
+* meter outages (`gap_share`): a concentrator stops reporting one household's meters for
+  6-72 h (NaN readings); not an event, and not inactivity either;
 * background leak (`leak_share`): a cistern leaking 0.5-3 l/h all the time;
 * showers (40% of days), weekly laundry (2 hours), soup simmering on gas (8% of days, 2 hours).
 
 Events (at most one per household, after `event_start_day` so the detector has history):
-* fall: from the onset, no water (but any leak) or gas, electricity at base load, for 18-60 h;
+* fall: from the onset, no water (but any leak) or gas; electricity keeps its base load, the
+  heating (thermostat) and, in half the falls, the lights/TV that were on (a constant load:
+  no switching), for 18-60 h;
 * tap: a tap left open, 100-600 l/h (log-uniform), 3-10 h;
 * gas: a burner left on, 0.15-0.45 m3/h, 2-6 h (only households with gas);
 * travel: 2-10 days away, registered as a planned absence (whole days) - must NOT alert.
@@ -50,6 +60,7 @@ class SimParams:
     visitor_share: float = 0.25
     holidays: tuple[date, ...] = (date(2026, 12, 31), date(2027, 1, 1), date(2027, 1, 2))
     sick_rate: float = 0.01
+    gap_share: float = 0.05
     jitter_h: float = 0.4
 
 
@@ -105,8 +116,12 @@ def simulate(sp: SimParams = SimParams(), lo: int = 0, hi: int | None = None) ->
     busy = visitors[:, None, None] & (weekend | holiday)[None, :, None] & (h3 >= 10) & (h3 < 20)
     p_act = np.where(awake, level[:, None, None], 0.06).astype(np.float32)
     p_act = np.where(busy, 0.95, p_act)
-    p_act = np.where(sick[:, :, None] & awake, p_act * 0.35, p_act)
+    sick_level = rng.uniform(0.4, 0.75, (n, d)).astype(np.float32)
+    p_act = np.where(sick[:, :, None] & awake, p_act * sick_level[:, :, None], p_act)
     active = rng.random((n, d, 24), dtype=np.float32) < p_act
+    # Even in bed, a mild sick day has a toilet flush at least every third awake hour.
+    flush = sick[:, :, None] & awake & ((np.arange(24) % 3) == (rng.integers(0, 3, (n, d)))[:, :, None])
+    active |= flush
     litres = rng.lognormal(np.log(12.0), 0.6, (n, d, 24)).astype(np.float32)
     litres *= np.where(busy, 2.0, 1.0).astype(np.float32)
     water = np.where(active, litres, 0.0).astype(np.float32)
@@ -124,7 +139,7 @@ def simulate(sp: SimParams = SimParams(), lo: int = 0, hi: int | None = None) ->
     gas = np.zeros((n, d, 24), dtype=np.float32)
     meal_hours = (first_awake, np.full((n, d), 11), np.full((n, d), 17))
     for mh in meal_hours:
-        cook = has_gas[:, None] & (rng.random((n, d)) < 0.8) & ~sick
+        cook = has_gas[:, None] & (rng.random((n, d)) < np.where(sick, 0.4, 0.8))
         ii, dd = np.nonzero(cook)
         gas[ii, dd, mh[ii, dd]] += rng.uniform(0.05, 0.2, ii.size).astype(np.float32)
         active[ii, dd, mh[ii, dd]] = True
@@ -137,20 +152,37 @@ def simulate(sp: SimParams = SimParams(), lo: int = 0, hi: int | None = None) ->
     elec += np.where(active, rng.uniform(0.1, 0.4, (n, d, 24)), 0.0).astype(np.float32)
     elec += np.where(awake, 0.05, 0.0).astype(np.float32)
     cold = (heated[:, None] & heating_on[None, :])[:, :, None] & ((h3 >= 17) | (h3 < 8))
-    elec += np.where(cold, rng.uniform(0.3, 1.2, (n, d, 24)), 0.0).astype(np.float32)
+    # The weather: a cold index shared by the city, correlated from day to day (AR(1)).
+    weather = np.empty(d)
+    weather[0] = 0.0
+    shocks = rng.normal(0, 0.25, d)
+    for i in range(1, d):
+        weather[i] = 0.8 * weather[i - 1] + shocks[i]
+    heat_level = rng.uniform(0.4, 1.0, n)[:, None] * np.clip(1.0 + weather, 0.4, 1.8)[None, :]
+    heating = (heat_level[:, :, None] * rng.uniform(0.9, 1.1, (n, d, 24))).astype(np.float32)
+    heating = np.where(cold, heating, 0.0).astype(np.float32)
+    elec += heating
 
     t = d * 24
     water = water.reshape(n, t) + leak[:, None].astype(np.float32)
     gas = gas.reshape(n, t)
     elec = elec.reshape(n, t).astype(np.float32)
+    heating = heating.reshape(n, t)
     absent = np.zeros((n, t), dtype=bool)
-    events = _add_events(sp, rng, n, lo, wake, sleep, has_gas, leak, base_e, water, gas, elec, absent)
+    events = _add_events(sp, rng, n, lo, wake, sleep, has_gas, leak, base_e[:, None] + heating, water, gas, elec, absent)
     gas_nan = np.where(has_gas[:, None], gas, np.nan).astype(np.float32)
+    # Meter outages: all of a household's meters silent (NaN) for 6-72 hours, anywhere in the period.
+    for h in np.nonzero(rng.random(n) < sp.gap_share)[0]:
+        a = int(rng.integers(0, t - 6))
+        b = min(t, a + int(rng.integers(6, 73)))
+        for arr in (water, elec, gas_nan):
+            arr[h, a:b] = np.nan
     start = datetime.combine(sp.start, time(0), TZ)
     return Simulation(Usage(start, water, elec, gas_nan, absent), events, sick)
 
 
-def _add_events(sp, rng, n, lo, wake, sleep, has_gas, leak, base_e, water, gas, elec, absent) -> list[Event]:
+def _add_events(sp, rng, n, lo, wake, sleep, has_gas, leak, idle_e, water, gas, elec, absent) -> list[Event]:
+    """`idle_e` (households x hours): the electricity nobody switches (base load and heating)."""
     t = sp.days * 24
     choice = rng.random(n)
     cuts = np.cumsum([sp.p_fall, sp.p_tap, sp.p_gas, sp.p_travel])
@@ -168,10 +200,12 @@ def _add_events(sp, rng, n, lo, wake, sleep, has_gas, leak, base_e, water, gas, 
             end = min(t, onset + rng.uniform(18, 60))
             cov = _coverage(onset, end, t)
             inside = cov > 0
-            # During the fall nothing is used: the partial first hour keeps its share of normal use.
+            # During the fall nothing is used: the partial first hour keeps its share of normal use;
+            # what was left on (half the falls: lights/TV, 0.05-0.2 kW) keeps drawing, unchanged.
+            left_on = rng.uniform(0.05, 0.2) if rng.random() < 0.5 else 0.0
             water[h] = np.where(inside, water[h] * (1 - cov) + leak[h] * cov, water[h])
             gas[h] = np.where(inside, gas[h] * (1 - cov), gas[h])
-            elec[h] = np.where(inside, elec[h] * (1 - cov) + base_e[h] * cov, elec[h])
+            elec[h] = np.where(inside, elec[h] * (1 - cov) + (idle_e[h] + left_on) * cov, elec[h])
         elif kind == "tap":
             end = min(t, onset + rng.uniform(3, 10))
             water[h] += (_coverage(onset, end, t) * np.exp(rng.uniform(np.log(100), np.log(600)))).astype(np.float32)
@@ -185,7 +219,7 @@ def _add_events(sp, rng, n, lo, wake, sleep, has_gas, leak, base_e, water, gas, 
             inside = cov > 0
             water[h] = np.where(inside, water[h] * (1 - cov) + leak[h] * cov, water[h])
             gas[h] = np.where(inside, gas[h] * (1 - cov), gas[h])
-            elec[h] = np.where(inside, elec[h] * (1 - cov) + base_e[h] * cov, elec[h])
+            elec[h] = np.where(inside, elec[h] * (1 - cov) + idle_e[h] * cov, elec[h])
             absent[h, day * 24: min(t, (int(end // 24) + 1) * 24)] = True
         events.append(Event(lo + int(h), kind, float(onset), float(end)))
     return events

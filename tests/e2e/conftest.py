@@ -114,4 +114,10 @@ def open_app(browser) -> Iterator[Callable[..., object]]:
 
     yield _open
     for context in contexts:
+        # Leave the app first: closing a context mid-frame makes the Flet server log a
+        # WebSocketDisconnect traceback, which serve_app's teardown would count as an app error.
+        for page in context.pages:
+            page.goto("about:blank")
         context.close()
+    if contexts:
+        time.sleep(1.5)  # the server notices the closed sessions before serve_app stops it
