@@ -140,11 +140,17 @@ class PaymentsClientMixin:
 
     async def link_utility_account(self, kind: UtilityKind | str, provider: str, account_no: str,
                                    holder_name: str) -> UtilityAccountPublic:
-        """Link an account after its number and holder name match the provider's data (NotFound otherwise)."""
+        """Link an account after its number and holder name match the provider's data.
+
+        NotFound when nothing matches (the same for a wrong number and a wrong name); RateLimited
+        after 5 misses in 15 minutes.
+        """
         if not account_no.strip() or not holder_name.strip():
             raise errors.ValidationError("account number and holder name are required", code="account")
         row = await self._rpc("link_utility_account", {"kind": UtilityKind(kind).value, "provider": provider,
                                                        "account_no": account_no.strip(), "holder_name": holder_name.strip()})
+        if not row or (isinstance(row, dict) and row.get("id") is None):
+            raise errors.NotFound("no account matches this number and holder name", code="PT404")
         return self._model(UtilityAccountPublic, row)
 
     async def unlink_utility_account(self, account_id: uuid.UUID | str) -> bool:

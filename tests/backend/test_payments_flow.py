@@ -109,3 +109,24 @@ async def test_the_demo_city_has_bills_and_accounts_a_new_person_can_link(stack,
     [bill] = await newcomer.bills()
     assert bill.amount_fen == 2100 and bill.status == BillStatus.UNPAID
     await newcomer.aclose()
+
+
+async def test_guessing_holders_names_is_throttled_per_person(stack, service, make_user, db) -> None:
+    account = new_account(service, holder_name="周八")
+    guesser = await city_client(stack, make_user(app_metadata={"role": "citizen"}))
+    for name in ("张三", "李四", "王五", "赵六", "钱七"):
+        with pytest.raises(errors.NotFound):
+            await guesser.link_utility_account("water", account.provider, account.account_no, name)
+    # The sixth try is refused even with the right name, and nothing is linked.
+    with pytest.raises(errors.RateLimited):
+        await guesser.link_utility_account("water", account.provider, account.account_no, "周八")
+    assert await guesser.utility_accounts() == []
+    # Only the guesser is held back.
+    other = await city_client(stack, make_user(app_metadata={"role": "citizen"}))
+    linked = await other.link_utility_account("water", account.provider, account.account_no, "周八")
+    assert linked.account_no == account.account_no
+    # The misses are kept out of the API's reach.
+    assert db.execute("select count(*) from private.utility_link_misses where user_id = %s",
+                      (str((await guesser.current_user()).id),)).fetchone()[0] == 5
+    await guesser.aclose()
+    await other.aclose()

@@ -40,6 +40,13 @@ create table public.provider_accounts (
 );
 comment on table public.provider_accounts is 'The utility providers'' account data, from the bill import. Service role only: people prove they hold an account through link_utility_account.';
 
+create table private.utility_link_misses (
+  user_id uuid not null references auth.users (id) on delete cascade,
+  missed_at timestamptz not null default now()
+);
+comment on table private.utility_link_misses is 'Failed link_utility_account attempts, for its per-person throttle. Not exposed through the API.';
+create index utility_link_misses_user_time on private.utility_link_misses (user_id, missed_at);
+
 create table public.utility_accounts (
   id uuid primary key default gen_random_uuid(),
   user_id uuid not null references auth.users (id) on delete cascade,
@@ -171,13 +178,20 @@ begin
   if coalesce(btrim(account_no), '') = '' or coalesce(btrim(holder_name), '') = '' or coalesce(provider, '') = '' then
     raise exception 'account number and holder name are required' using errcode = 'PT400';
   end if;
+  -- Guessing holders' names account by account is throttled per person.
+  if (select count(*) from private.utility_link_misses m
+      where m.user_id = auth.uid() and m.missed_at > now() - interval '15 minutes') >= 5 then
+    raise exception 'too many attempts to link an account; try again in 15 minutes' using errcode = 'PT429';
+  end if;
   select * into acct from public.provider_accounts pa
   where pa.provider = link_utility_account.provider and pa.account_no = upper(btrim(link_utility_account.account_no))
     and pa.kind = link_utility_account.kind
     and lower(regexp_replace(pa.holder_name, '\s', '', 'g')) = lower(regexp_replace(link_utility_account.holder_name, '\s', '', 'g'));
   if acct.account_no is null then
-    -- One answer for "no such account" and "wrong name": the number alone reveals nothing.
-    raise exception 'no account matches this number and holder name' using errcode = 'PT404';
+    -- One answer for "no such account" and "wrong name": the number alone reveals nothing. An answer,
+    -- not an error: an error would roll back the miss that the throttle above counts.
+    insert into private.utility_link_misses (user_id) values (auth.uid());
+    return null;
   end if;
   insert into public.utility_accounts (user_id, provider, account_no, kind, address)
   values (auth.uid(), acct.provider, acct.account_no, acct.kind, acct.address)
@@ -190,7 +204,7 @@ begin
   return linked;
 end
 $$;
-comment on function public.link_utility_account(public.utility_kind, text, text, text) is 'Link a utility account after its number and holder name match the provider''s data (PT404 otherwise, the same for both); linking again returns the link.';
+comment on function public.link_utility_account(public.utility_kind, text, text, text) is 'Link a utility account after its number and holder name match the provider''s data; null when nothing matches (the same for a wrong number and a wrong name), PT429 after 5 misses in 15 minutes; linking again returns the link.';
 
 create function public.create_payment(bill uuid, idempotency_key text) returns public.payments
 language plpgsql
