@@ -15,7 +15,7 @@ from shared import errors
 from shared.action_queue import QueuedAction
 from shared.models import CaseEventPublic, ReportPublic, Role, TaskPublic
 from shared.status import grid_actions, holds_case
-from shared.worker import ReportContact
+from shared.worker import ReportContact, TransferWorker
 
 from .app_state import AppState, Outcome
 
@@ -50,6 +50,7 @@ class CaseState:
         self.contact: ReportContact | None = None
         self.thumbnails: dict[str, bytes] = {}  # photo path -> thumbnail bytes
         self.my_departments: frozenset[str] = frozenset()
+        self.transfer_workers: list[TransferWorker] = []
 
     async def load(self) -> bool:
         client = self.app.client
@@ -66,6 +67,12 @@ class CaseState:
             self.contact = None  # shown as "not available"; the case itself still works
         if self.app.role is Role.DEPT_STAFF and not self.my_departments:
             self.my_departments = frozenset(await client.my_departments())
+        self.transfer_workers = []
+        if self.holds:
+            try:
+                self.transfer_workers = await client.transfer_workers(self.report_id)
+            except errors.CityError:
+                pass  # the dialog still offers the departments
         # Bytes through the app's own connection rather than signed URLs: the browser then needs
         # no cross-origin access to Storage, and the photos stay as private as the case.
         for path in list(self.report.photos) + list(self.report.resolution_photos):

@@ -96,7 +96,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "act.add_photo": ("添加照片", "Add photo"),
     "act.photos_added": ("已添加 {n} 张照片", "{n} photo(s) added"),
     "transfer.department": ("转给部门", "To a department"),
-    "transfer.worker": ("转给网格员（编号）", "To a grid worker (id)"),
+    "transfer.worker": ("转给网格员", "To a grid worker"),
     "transfer.pick_one": ("请选择一个部门或填写网格员编号（二选一）", "Choose a department or enter a worker id (one of them)"),
     "queue.pending": ("待发送", "Waiting"),
     "queue.sent": ("已发送", "Sent"),

@@ -61,4 +61,5 @@ def summarise(reports: list[ReportPublic], days: int, now: datetime | None = Non
 
 
 def _ranked(counter: Counter) -> list:
-    return sorted(counter.items(), key=lambda kv: (-kv[1], str(kv[0])))
+    # Most first; on a tie by code, with "outside every grid" (None) last.
+    return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0] is None, str(kv[0])))

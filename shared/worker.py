@@ -29,6 +29,16 @@ class ReportContact(BaseModel):
     on_behalf: bool = False
 
 
+class TransferWorker(BaseModel):
+    """transfer_workers(): a grid worker of the case's street a handler may transfer it to."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    id: uuid.UUID
+    display_name: str | None = None
+    grid_codes: list[str] = Field(default_factory=list)
+    on_duty: bool = False
+
+
 class ResidentContact(BaseModel):
     """The resident a grid worker reports for (name and phone are kept on the report)."""
 
@@ -75,6 +85,10 @@ class WorkerClientMixin:
         """The reporter's (or resident's) name and phone, for staff who can see the case; PT403/PT404 otherwise."""
         rows = await self._rpc("report_contact", {"report": str(report_id)})
         return self._model(ReportContact, rows)
+
+    async def transfer_workers(self, report_id: ID) -> list[TransferWorker]:
+        """Grid workers of the report's street (on duty first), for the transfer dialog."""
+        return self._models(TransferWorker, await self._rpc("transfer_workers", {"report": str(report_id)}))
 
     async def sos_contact(self, alert_id: ID) -> ReportContact:
         """The SOS caller's name and phone, for the responders who can see the alert; PT403/PT404 otherwise."""

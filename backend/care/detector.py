@@ -35,9 +35,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from statistics import NormalDist
 from typing import Any, Iterator
 
 import numpy as np
+
+from backend.care.robust import hour_max, kth, log_fit, masked_quantile, rising, rolling_min
 
 KINDS = ("water", "electricity", "gas")
 
@@ -55,19 +58,29 @@ class Params:
     # continuous use rules. The last one is a leak: flow through the hours the household
     # normally has none (at least `leak_quiet_hours` of them in the window).
     continuous: tuple[tuple[str, int, float, int, bool], ...] = (
-        ("gas", 2, 0.25, 3, False), ("gas", 3, 0.08, 3, False),
+        ("gas", 2, 0.2, 3, False), ("gas", 3, 0.08, 3, False),
         ("water", 2, 100.0, 2, False), ("water", 3, 60.0, 2, False), ("water", 12, 1.0, 1, True),
     )
     leak_quiet_hours: int = 4
     continuous_quantile: float = 1.0
     continuous_margin: float = 1.5
+    # Water: chance, under the household's own hourly-use distribution (log-normal fitted with
+    # median and MAD of its used hours, per day type and hour of day +-1), that normal use stays
+    # above the threshold for all m hours of a rule: busy days with visitors are heavy, but
+    # they have gaps.
+    tail_p: float = 1e-6
+    # A burner on through 2 hours at which this household does not cook (its own highest use
+    # at that hour of day +-1 on that day type, times `continuous_margin`), above this floor:
+    gas_hour_floor: float = 0.1  # m3/h, a low flame
     quiet_p: float = 0.05
     night_hours: int = 5
     holidays: tuple[date, ...] = ()  # public holidays: rest days like weekends
-    switch_quantile: float = 0.98  # of the load steps in hours without water or gas use
+    # Electricity: a rise counts as somebody switching something on when it exceeds
+    # `switch_margin` x this quantile of the household's own rises in its sleeping hours.
+    switch_quantile: float = 0.98
     switch_margin: float = 1.5
     switch_floor: float = 0.08  # kW
-    timer_days: int = 3  # of the last 7: a step at this hour of day on so many quiet days is a timer
+    timer_days: int = 5  # of the last 7: a step at this hour of day on so many days is a timer or habit
 
 
 @dataclass
@@ -125,50 +138,54 @@ def _hour_groups(start: datetime, n: int, holidays: tuple[date, ...] = ()) -> tu
     return hour, rest.astype(np.int64)
 
 
-def _kth(values: np.ndarray, q: float) -> np.ndarray:
-    """Per-row q-quantile (nearest rank) without sorting whole rows."""
-    if q >= 1.0:
-        return values.max(axis=1)
-    k = min(values.shape[1] - 1, int(round(q * (values.shape[1] - 1))))
-    return np.partition(values, k, axis=1)[:, k]
-
-
-def _rolling_min(x: np.ndarray, m: int) -> np.ndarray:
-    out = x.copy()
-    for j in range(1, m):
-        out[:, j:] = np.minimum(out[:, j:], x[:, :-j])
-        out[:, :j] = 0
-    return out
-
-
-def _rising(cond: np.ndarray) -> np.ndarray:
-    prev = np.zeros_like(cond)
-    prev[:, 1:] = cond[:, :-1]
-    return cond & ~prev
-
-
-def _masked_quantile(values: np.ndarray, mask: np.ndarray, q: float) -> np.ndarray:
-    """Per-row q-quantile (nearest rank) of the values where `mask` holds (0 for empty rows)."""
-    keyed = np.sort(np.where(mask, values, -np.inf), axis=1)
-    k = mask.sum(axis=1)
-    rank = values.shape[1] - k + np.floor(q * np.maximum(k - 1, 0)).astype(np.int64)
-    out = np.take_along_axis(keyed, np.minimum(rank, values.shape[1] - 1)[:, None], axis=1)[:, 0]
-    return np.where(k > 0, out, 0.0)
+def _log_spread(x: np.ndarray, train: slice, hour: np.ndarray, rest: np.ndarray, p: Params):
+    """Per household and (day type, hour of day) group (households x 48): median and MAD-sigma
+    of the log of the household's used hours at that hour of day +-1 on that day type (busy
+    hours with visitors have their own spread), or of the whole day type when too few."""
+    med = np.zeros((x.shape[0], 48), dtype=np.float32)
+    sigma = np.zeros((x.shape[0], 48), dtype=np.float32)
+    xt = x[:, train]
+    used = xt > (kth(xt, 0.25) * 1.5 + p.water_floor)[:, None]  # above a leak's background
+    hours, rests = hour[train], rest[train]
+    for g in (0, 1):
+        cols = rests == g
+        if not cols.any():
+            continue
+        whole = log_fit(xt[:, cols], used[:, cols])
+        for k in range(24):
+            near = cols & (((hours - k) % 24 <= 1) | ((k - hours) % 24 <= 1))
+            fit = log_fit(xt[:, near], used[:, near])
+            enough = fit[2] >= 8
+            med[:, g * 24 + k] = np.where(enough, fit[0], whole[0])
+            sigma[:, g * 24 + k] = np.where(enough, fit[1], whole[1])
+    return med, sigma
 
 
 def _switching(e: np.ndarray, quiet: np.ndarray, hour: np.ndarray, train: slice, p: Params) -> np.ndarray:
-    """Hours whose electricity load steps up by more than the household's idle fluctuation."""
+    """Hours whose electricity load steps up by more than the household's idle fluctuation.
+
+    `quiet`: hours without water or gas use. The idle fluctuation is measured at the hours of
+    day the household is asleep by its water and gas (quiet on more than 1 - `quiet_p` of its
+    training days): heating cycling, a fridge; hours without water use in the daytime can hold
+    a TV switched on, which is activity, not noise."""
     step = np.full(e.shape, np.nan, dtype=np.float32)
     step[:, 1:] = e[:, 1:] - e[:, :-1]
     finite = np.isfinite(step)
-    idle = finite[:, train] & quiet[:, train]
-    margin = _masked_quantile(np.abs(np.nan_to_num(step[:, train])), idle, p.switch_quantile)
+    onehot = np.zeros((train.stop - train.start, 24), dtype=np.float32)
+    onehot[np.arange(onehot.shape[0]), hour[train]] = 1.0
+    quiet_share = quiet[:, train].astype(np.float32) @ onehot / np.maximum(onehot.sum(axis=0), 1.0)
+    asleep = quiet_share[:, hour[train]] >= 1.0 - p.quiet_p
+    few = asleep.sum(axis=1) < 48  # no clear night: fall back on every hour without water or gas use
+    asleep[few] = quiet[few, train]
+    idle = finite[:, train] & quiet[:, train] & asleep
+    margin = masked_quantile(np.maximum(np.nan_to_num(step[:, train]), 0.0), idle, p.switch_quantile)
     margin = np.maximum(margin * p.switch_margin, p.switch_floor)
     up = finite & (np.nan_to_num(step) > margin[:, None])
-    # A step at the same hour on several of the last 7 quiet days is a timer (heating, a boiler).
+    # A step at the same hour on most of the last 7 days is a timer (heating, a boiler) or a
+    # fixed habit: it would go on without anybody, so it is no evidence that somebody moves.
     last = slice(max(train.start, train.stop - 7 * 24), train.stop)
     timer_hits = np.zeros((e.shape[0], 24), dtype=np.int32)
-    np.add.at(timer_hits.T, hour[last], (up[:, last] & quiet[:, last]).T)
+    np.add.at(timer_hits.T, hour[last], up[:, last].T)
     timer = timer_hits >= p.timer_days
     return up & ~timer[:, hour]
 
@@ -182,7 +199,7 @@ def _activity(u: Usage, filled: dict[str, np.ndarray], train: slice, hour: np.nd
     has = np.zeros(h, dtype=bool)
     if u.water is not None:
         w = filled["water"]
-        background = _kth(w[:, train], 0.25) * 1.5 + p.water_floor
+        background = kth(w[:, train], 0.25) * 1.5 + p.water_floor
         active |= w > background[:, None]  # NaN (missing) compares false
         known |= np.isfinite(u.water)
         has |= known.any(axis=1)
@@ -249,7 +266,7 @@ def _inactivity(u, active, known, absent, routine, group, has_meter, e0, p) -> I
     reset = np.maximum.accumulate(np.where(act, cum, 0.0), axis=1)
     silent = cum - reset
     over = silent >= p.inactivity_score
-    fire = _rising(over)
+    fire = rising(over)
     fire[:, : e0 - s0] = False
     # A silence already past the threshold when the window opens is reported too (at the
     # window's first hour, with its real onset): a scan that did not run must not lose it.
@@ -275,28 +292,42 @@ def _continuous(u, filled, train, e0, routine, group, rest, p) -> Iterator[Alert
             continue
         x = filled[kind]
         rules = [r for r in p.continuous if r[0] == kind]
+        spread = _log_spread(x, train, group % 24, rest, p) if kind == "water" else None
         # Which rule fired first at each hour of the window (-1: none), and its threshold.
         which = np.full((x.shape[0], x.shape[1] - e0), -1, dtype=np.int8)
         thresholds = []
         for i, (_, m, floor, _severity, quiet_only) in enumerate(rules):
             if quiet_only:
-                rmin = _rolling_min(np.where(quiet, x, np.inf), m)
+                rmin = rolling_min(np.where(quiet, x, np.inf), m)
                 quiet_count = np.cumsum(quiet, axis=1)
                 quiet_count[:, m:] -= quiet_count[:, :-m].copy()
                 rmin[(quiet_count < p.leak_quiet_hours) | ~np.isfinite(rmin)] = 0.0
             else:
-                rmin = _rolling_min(x, m)
+                rmin = rolling_min(x, m)
             # The household's own highest sustained flow, for workdays and rest days apart.
-            usual = np.stack([_kth(rmin[:, train][:, rest[train] == g], p.continuous_quantile)
-                              if (rest[train] == g).any() else _kth(rmin[:, train], p.continuous_quantile)
+            usual = np.stack([kth(rmin[:, train][:, rest[train] == g], p.continuous_quantile)
+                              if (rest[train] == g).any() else kth(rmin[:, train], p.continuous_quantile)
                               for g in (0, 1)], axis=1)
-            threshold = np.maximum(usual * p.continuous_margin, floor)  # (households, 2)
+            threshold = np.maximum(usual * p.continuous_margin, floor).astype(np.float32)[:, rest[e0:]]
+            above = rmin[:, e0:] > threshold
+            ahead = slice(e0 - m + 1, None)  # the window and the m - 1 hours before it
+            if spread is not None and not quiet_only:  # gas burners use a bounded, not log-normal, amount
+                z = NormalDist().inv_cdf(1.0 - p.tail_p ** (1.0 / m))
+                tail = np.exp(spread[0] + np.float32(z) * spread[1])[:, group[ahead]]
+                above &= rolling_min(x[:, ahead] / tail, m)[:, m - 1:] > 1.0
+                threshold = np.maximum(threshold, tail[:, m - 1:])
+            if kind == "gas" and not quiet_only and m == 2:
+                by_hour = np.maximum(hour_max(x, train, group) * p.continuous_margin,
+                                     p.gas_hour_floor).astype(np.float32)[:, group[ahead]]
+                off_hours = rolling_min(x[:, ahead] / by_hour, m)[:, m - 1:] > 1.0
+                threshold = np.where(~above & off_hours, by_hour[:, m - 1:], threshold)
+                above |= off_hours
             thresholds.append(threshold)
-            which[(rmin[:, e0:] > threshold[:, rest[e0:]]) & (which < 0)] = i
-        for h, t in zip(*np.nonzero(_rising(which >= 0))):
+            which[above & (which < 0)] = i
+        for h, t in zip(*np.nonzero(rising(which >= 0))):
             _, m, _floor, severity, _quiet = rules[which[h, t]]
             at = e0 + int(t)
-            threshold = float(thresholds[which[h, t]][h, rest[at]])
+            threshold = float(thresholds[which[h, t]][h, t])
             observed = float(x[h, max(0, at - m + 1): at + 1].min())
             # Onset: the first hour of the run above the threshold that is still going on.
             start = at - m + 1
@@ -313,7 +344,7 @@ def _routine_break(active, absent, routine, group, e0, p) -> Iterator[Alert]:
     cum = np.cumsum(odd, axis=1)
     count = cum.copy()
     count[:, 24:] -= cum[:, :-24]
-    fire = _rising(count >= p.night_hours)
+    fire = rising(count >= p.night_hours)
     fire[:, :23] = False
     for h, t in zip(*np.nonzero(fire)):
         yield Alert(int(h), "routine_break", "water", s0 + int(t), s0 + int(t) - 23, 1,

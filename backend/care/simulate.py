@@ -28,6 +28,11 @@ Events (at most one per household, after `event_start_day` so the detector has h
 * tap: a tap left open, 100-600 l/h (log-uniform), 3-10 h;
 * gas: a burner left on, 0.15-0.45 m3/h, 2-6 h (only households with gas);
 * travel: 2-10 days away, registered as a planned absence (whole days) - must NOT alert.
+
+Limits (what the figures do not show): appliance use is drawn with water use (the same active
+hours), so electricity rarely tells the detector more than water does here; hourly readings
+only (no 15-minute data); one resident per household; no unregistered trips; taps add to the
+household's normal use at a constant rate; public holidays are known to the detector.
 """
 
 from __future__ import annotations

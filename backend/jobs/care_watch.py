@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from backend.care.detector import KINDS, Alert, Params, Usage, score
+from backend.care.detector import KINDS, Alert, Params, Usage, data_gaps, score
 
 if TYPE_CHECKING:  # pragma: no cover
     from supabase import Client
@@ -56,10 +56,8 @@ def build_usage(rows: Iterable[dict[str, Any]], absences: Iterable[dict[str, Any
             i = index[r["subject_id"]]
             arrays[r["kind"]][i, t] = r["value"]
             seen[r["kind"]][i] = True
-    for k in KINDS:
-        # A meter that reported at all but skipped an hour used nothing then; a kind the
-        # household has no meter of stays NaN.
-        arrays[k][seen[k]] = np.nan_to_num(arrays[k][seen[k]], nan=0.0)
+    # An hour a meter did not report stays NaN: the detector treats it as unknown, not as zero
+    # use (a meter that stops reporting must not look like a resident who stopped moving).
     absent = np.zeros((len(subjects), hours), dtype=bool)
     for a in absences:
         i = index.get(a["subject_id"])
@@ -98,6 +96,10 @@ def run_scan(client: "Client", now: datetime | None = None, params: Params = Par
         alerts = score(usage, EVAL_HOURS, params)
         summary["households"] = len(subjects)
         summary["alerts"] = len(alerts)
+        gaps = data_gaps(usage, EVAL_HOURS)
+        summary["data_gaps"] = len({g[0] for g in gaps})  # households whose meters went quiet: check the meters
+        if gaps:
+            log.info("care watch: no readings for 6 h or more from %s", sorted({subjects[g[0]] for g in gaps}))
         if alerts:
             recorded = client.rpc("record_care_alerts", {"alerts": alert_rows(subjects, alerts, start),
                                                          "at": now.isoformat()}).execute().data

@@ -1,8 +1,8 @@
-"""The alert sound (assets/sounds/alert.wav) through flet-audio, when it is installed.
+"""The alert sound (assets/sounds/alert.wav) through flet-audio.
 
-flet-audio's control is compiled into flet-web 1.0.5's client; its Python package is
-optional here. Without it (or when the browser blocks sound) the app still flashes the
-banner and shows a notice: sound is never the only cue.
+flet-audio's control is compiled into flet-web 1.0.5's client. When the browser blocks
+sound (no user gesture yet, muted tab) the app still flashes the banner and shows a
+notice: sound is never the only cue.
 """
 
 from __future__ import annotations
@@ -14,15 +14,12 @@ log = logging.getLogger(__name__)
 SRC = "/sounds/alert.wav"
 ALARM_REPEAT_S = 2.0
 
-try:
-    import flet_audio
-except ImportError:  # pragma: no cover - depends on the installation
-    flet_audio = None
+import flet_audio
 
 
 class Sound:
     def __init__(self) -> None:
-        self.control = flet_audio.Audio(src=SRC, volume=1.0) if flet_audio is not None else None
+        self.control: flet_audio.Audio | None = flet_audio.Audio(src=SRC, volume=1.0)
         self._alarm: asyncio.Task | None = None
 
     async def ping(self) -> None:

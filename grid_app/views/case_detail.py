@@ -147,7 +147,10 @@ class CaseDetail:
         if action == "transfer_report":
             fields["to_department"] = ft.Dropdown(label=t("transfer.department"), width=320, options=[
                 ft.DropdownOption(key=code, text=name) for code, name in self._departments()])
-            fields["to_worker"] = ft.TextField(label=t("transfer.worker"), width=320)
+            fields["to_worker"] = ft.Dropdown(label=t("transfer.worker"), width=320, options=[
+                ft.DropdownOption(key=str(w.id), text=f"{w.display_name or '—'} · {', '.join(w.grid_codes)}"
+                                  + ("" if w.on_duty else f" ({t('duty.off')})"))
+                for w in self.state.transfer_workers])
         if action == "change_report_category":
             # Type to filter the 239 items by code or name.
             fields["category"] = ft.Dropdown(

@@ -205,3 +205,19 @@ async def test_change_category_and_escalate_from_the_case(people, stack, tmp_pat
     assert (await case.perform("change_report_category", category=env, reason="其实是环境问题")).ok
     assert case.report.category_code == env and case.report.status is ReportStatus.TRANSFERRED
     assert case.actions() == ["comment_report"]  # the environment department holds it now
+
+
+async def test_transfer_to_a_worker_picked_from_the_street(people, stack, tmp_path, db, make_user) -> None:
+    from tests.backend.core_support import assign_worker
+
+    colleague = make_user(app_metadata={"role": "grid_worker"})
+    assign_worker(db, colleague.id, GRIDS[1])  # same street as GRIDS[0]
+    rid = file_report(people.citizen_a, item(db, "city_mgmt")["code"], GRID_POINTS[0])["id"]
+    app, _ = new_app(stack, tmp_path)
+    await app.sign_in(people.worker_1.email, people.worker_1.password)
+    case = CaseState(app, rid)
+    await case.load()
+    assert colleague.id in {str(w.id) for w in case.transfer_workers}
+    assert (await case.perform("transfer_report", reason="他负责这栋楼", to_worker=colleague.id)).ok
+    assert db.execute("select assignee_id::text from public.tasks where report_id = %s and status = 'open'",
+                      (rid,)).fetchone()[0] == colleague.id

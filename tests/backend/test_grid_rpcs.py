@@ -134,3 +134,20 @@ def test_sos_contact_goes_to_the_responders_only(people, db) -> None:
             outsider.client.rpc("sos_contact", {"alert": alert_id}).execute()
         assert err.value.code == code
     a.client.rpc("cancel_sos", {"alert_id": alert_id, "reason": "test over"}).execute()
+
+
+def test_transfer_workers_lists_the_street_s_workers_to_staff_who_see_the_case(people, case, db) -> None:
+    listed = people.worker_1.client.rpc("transfer_workers", {"report": case}).execute().data
+    ids = {w["id"] for w in listed}
+    assert people.worker_1.id not in ids  # not oneself
+    assert people.worker_2.id not in ids  # another street
+    street_workers = {r[0] for r in db.execute(
+        "select distinct wg.worker_id::text from public.worker_grids wg join public.profiles p on p.id = wg.worker_id"
+        " where p.role = 'grid_worker' and private.street_of(wg.grid_id) = (select street_id from public.reports"
+        " where id = %s)", (case,)).fetchall()} - {people.worker_1.id}
+    assert ids == street_workers
+    assert all(w["grid_codes"] for w in listed)
+    for outsider, code in ((people.worker_2, "PT404"), (people.citizen_a, "PT403")):
+        with pytest.raises(APIError) as err:
+            outsider.client.rpc("transfer_workers", {"report": case}).execute()
+        assert err.value.code == code

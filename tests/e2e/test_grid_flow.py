@@ -150,7 +150,9 @@ def test_report_to_resolution_and_sos_between_two_tablets(people, db, stack, ser
     mine.get_by_role("tab", name="统计").or_(mine.get_by_text("统计")).first.click()
     expect(by_id(mine, "dashboard")).to_be_visible(timeout=15_000)
     shot(mine, "grid-dashboard.png")
+    # The caller cancels: the responder's bar goes away live.
     people.citizen_a.client.rpc("cancel_sos", {"alert_id": alert["id"], "reason": "test over"}).execute()
+    expect(by_id(mine, "sos-on-the-way")).to_be_hidden(timeout=15_000)
 
 
 def test_phone_layout_and_the_report_for_a_resident_screen(people, db, stack, serve_app, open_app, tmp_path) -> None:
@@ -176,3 +178,5 @@ def test_phone_layout_and_the_report_for_a_resident_screen(people, db, stack, se
     tablet.get_by_role("button", name="English").click()
     expect(tablet.get_by_text("Task inbox").or_(tablet.get_by_text("Tasks")).first).to_be_visible(timeout=15_000)
     expect(tablet.get_by_role("button", name="中文")).to_be_visible()
+    tablet.get_by_text("Dashboard").first.click()
+    expect(tablet.get_by_text("Resolved today")).to_be_visible(timeout=15_000)

@@ -34,7 +34,7 @@ def test_figures_over_7_and_30_days() -> None:
     assert (week.open, week.overdue, week.resolved_today) == (3, 1, 1)
     assert week.avg_handling_hours == 4.0
     assert week.by_category == [("01", 3), ("05", 1)]
-    assert week.by_grid == [(str(G1), 2), (None, 1), (str(G2), 1)]
+    assert week.by_grid == [(str(G1), 2), (str(G2), 1), (None, 1)]
     month = summarise(rows, 30, NOW)
     assert month.avg_handling_hours == 7.0
     assert month.by_category == [("01", 3), ("05", 2)]

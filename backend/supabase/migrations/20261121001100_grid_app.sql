@@ -7,7 +7,9 @@
 --     routed again as dispatch routes a new report (department queue, least-loaded on-duty
 --     worker of the grid, else the supervisors) and its due time follows the new item;
 --   * escalate_report(report, reason): the handler asks the street's supervisors to step in;
---   * sos_contact(alert): the SOS caller's name and phone, for the responders who can see the alert.
+--   * sos_contact(alert): the SOS caller's name and phone, for the responders who can see the alert;
+--   * transfer_workers(report): the grid workers of the report's street (name, grids, on duty), to
+--     pick whom to transfer a case to (workers cannot read each other's profiles otherwise).
 -- Both case changes check the transition (PT409) then the caller (PT403, private.may_handle)
 -- and write exactly one case_events row, like every RPC of 0600.
 
@@ -61,6 +63,32 @@ begin
 end
 $$;
 comment on function public.sos_contact(uuid) is 'Name and phone of whoever raised an SOS, for the responders who can see the alert (to call them).';
+
+create function public.transfer_workers(report uuid)
+returns table (id uuid, display_name text, grid_codes text[], on_duty boolean)
+language plpgsql stable
+security definer set search_path = ''
+as $$
+begin
+  if private.user_role() is null or private.user_role() not in ('grid_worker', 'dept_staff', 'supervisor', 'admin') then
+    raise exception 'only staff handling cases may list grid workers' using errcode = 'PT403';
+  end if;
+  if not private.can_read_report(report) then
+    raise exception 'report % not found', report using errcode = 'PT404';
+  end if;
+  return query
+    select p.id, p.display_name, array_agg(a.code order by a.code), coalesce(bool_or(d.on_duty), false)
+    from public.reports r
+    join public.worker_grids wg on r.street_id is null or private.street_of(wg.grid_id) = r.street_id
+    join public.areas a on a.id = wg.grid_id
+    join public.profiles p on p.id = wg.worker_id and p.role = 'grid_worker'
+    left join public.worker_duty d on d.worker_id = wg.worker_id
+    where r.id = report and wg.worker_id is distinct from auth.uid()
+    group by p.id, p.display_name
+    order by coalesce(bool_or(d.on_duty), false) desc, min(a.code), p.display_name;
+end
+$$;
+comment on function public.transfer_workers(uuid) is 'Grid workers of a report''s street (name, grid codes, on duty), for the staff who can see it: whom a case can be transferred to.';
 
 create function private.route_again(r public.reports) returns public.tasks
 language plpgsql
@@ -160,9 +188,9 @@ $$;
 comment on function public.escalate_report(uuid, text) is 'The handler asks the street''s supervisors to step in (notified; one case_events row, status unchanged).';
 
 revoke execute on function private.route_again(public.reports) from public;
-revoke execute on function public.report_contact(uuid), public.sos_contact(uuid),
+revoke execute on function public.report_contact(uuid), public.sos_contact(uuid), public.transfer_workers(uuid),
   public.change_report_category(uuid, text, text), public.escalate_report(uuid, text) from public, anon;
-grant execute on function public.report_contact(uuid), public.sos_contact(uuid),
+grant execute on function public.report_contact(uuid), public.sos_contact(uuid), public.transfer_workers(uuid),
   public.change_report_category(uuid, text, text), public.escalate_report(uuid, text) to authenticated, service_role;
 
 -- Grants -----------------------------------------------------------------

@@ -40,6 +40,7 @@ select m.id, t.read_at,
   case
     -- 张桂兰: silent for the last 20 hours (fridge only on electricity).
     when m.subject_id = '00000000-0000-4000-c000-000000000002' and t.h < 20 and m.kind <> 'electricity' then 0
+    when m.subject_id = '00000000-0000-4000-c000-000000000002' and t.h < 20 then 0.08
     -- 王德明: the stove left on for the last 3 hours.
     when m.subject_id = '00000000-0000-4000-c000-000000000003' and t.h < 3 and m.kind = 'gas' then 0.42
     when m.kind = 'water' then case when t.lh between 6 and 21 and (t.lh * 7 + t.d * 3) % 5 <> 0
