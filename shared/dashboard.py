@@ -12,10 +12,10 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 
+from shared.localtime import CITY_TZ
 from shared.models import ReportPublic, ReportStatus
 from shared.status import OPEN_STATUSES, is_overdue
 
-CHINA = timezone(timedelta(hours=8))  # "today" is the city's day, not UTC's
 DONE = frozenset({ReportStatus.RESOLVED, ReportStatus.CLOSED})
 
 
@@ -40,7 +40,8 @@ class Dashboard:
 
 
 def summarise(reports: list[ReportPublic], days: int, now: datetime | None = None,
-              tz: tzinfo = CHINA) -> Dashboard:
+              tz: tzinfo = CITY_TZ) -> Dashboard:
+    # "today" is the city's day, not UTC's.
     now = now or datetime.now(timezone.utc)
     since = now - timedelta(days=days)
     today = now.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)

@@ -6,15 +6,15 @@ Flet-free, so the app shows and saves it and a test can check it without a UI.
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone, timedelta
+from datetime import datetime
 
 from PIL import Image, ImageDraw, ImageFont
 
 from shared.fonts import ASSETS_DIR, FONT_ASSET
+from shared.localtime import local_text
 from shared.payments import Receipt, format_yuan
 
 WIDTH, HEIGHT = 720, 1020
-CHINA = timezone(timedelta(hours=8))
 KIND = {"water": ("水费", "Water"), "electricity": ("电费", "Electricity"), "gas": ("燃气费", "Gas")}
 PROVIDER = {"sandbox": ("沙箱支付", "Sandbox"), "wechat_pay": ("微信支付", "WeChat Pay"), "alipay": ("支付宝", "Alipay"),
             "unionpay": ("云闪付", "UnionPay")}
@@ -25,7 +25,7 @@ def _font(size: int) -> ImageFont.FreeTypeFont:
 
 
 def _when(moment: datetime | None) -> str:
-    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if moment else "-"
+    return local_text(moment, "%Y-%m-%d %H:%M") if moment else "-"
 
 
 def receipt_lines(receipt: Receipt) -> list[tuple[str, str]]:

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from shared.localtime import to_local
 from shared.models import CaseEventPublic, DepartmentPublic, ReportPublic
 from shared.status import status_label
 
@@ -50,8 +51,8 @@ def format_duration(span: timedelta, locale: str = "zh-CN") -> str:
 
 
 def format_when(moment: datetime, locale: str = "zh-CN", tz: timezone | None = None) -> str:
-    """'11月21日 14:05' / 'Nov 21, 14:05' in the viewer's time zone (default: China Standard Time)."""
-    local = moment.astimezone(tz or timezone(timedelta(hours=8)))
+    """'11月21日 14:05' / 'Nov 21, 14:05' on the city's clock (shared.localtime), or in `tz`."""
+    local = moment.astimezone(tz) if tz else to_local(moment)
     if _en(locale):
         return local.strftime("%b %d, %H:%M").replace(" 0", " ")
     return f"{local.month}月{local.day}日 {local:%H:%M}"

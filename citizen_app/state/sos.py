@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from shared.localtime import local_text
 from shared.models import SosStatus
 from shared.sos_flow import EMERGENCY_LINKS, EmergencyLink, Locate, SosFlow, SosPhase
 
@@ -167,7 +168,7 @@ class SosState:
         if self.flow is None:
             return []
         return [Step(self.app.t(f"sos.step.{SosStatus(e.to_status).value}"),
-                     e.created_at.astimezone().strftime("%H:%M:%S")) for e in self.flow.timeline]
+                     local_text(e.created_at, "%H:%M:%S")) for e in self.flow.timeline]
 
     def speak(self) -> str:
         """What the read-aloud button says on this screen."""

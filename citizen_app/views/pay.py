@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import flet as ft
 
+from shared.localtime import local_text
 from shared.payments import BillPublic, PaymentPublic, PaymentStatus, UtilityAccountPublic, UtilityKind, format_yuan
 
 from ..app_state import AppState
@@ -95,7 +96,7 @@ class PayView:
         t, elderly = self.state.t, self.state.elderly
         bill = self.pay.bill_of(payment)
         title = f"{self.kind_name(bill.kind)} · {bill.period}" if bill else t("pay.title")
-        when = (payment.settled_at or payment.created_at).astimezone().strftime("%Y-%m-%d %H:%M")
+        when = local_text(payment.settled_at or payment.created_at, "%Y-%m-%d %H:%M")
         colour = ft.Colors.GREEN_900 if payment.status == PaymentStatus.SUCCEEDED else MUTED_TEXT
         lines: list[ft.Control] = [
             ft.Row([text(title, elderly, weight=ft.FontWeight.BOLD, expand=True),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import flet as ft
 
+from shared.localtime import local_text
 from shared.status import sos_label
 
 from ..alerts_state import AlertsState
@@ -30,13 +31,13 @@ class AlertsScreen:
     def refresh(self) -> None:
         t = self.app.t
         sos = [ft.Container(padding=10, border_radius=8, bgcolor=ft.Colors.RED_50, content=ft.Column(tight=True, controls=[
-            ft.Text(f"{sos_label(a.status, t.locale)} · {a.created_at.astimezone().strftime('%H:%M')}", color=SOS,
+            ft.Text(f"{sos_label(a.status, t.locale)} · {local_text(a.created_at, '%H:%M')}", color=SOS,
                     weight=ft.FontWeight.BOLD),
             ft.Text(t("sos.where", lat=a.lat, lon=a.lon)), ft.Text(a.note or "", color=MUTED)]))
             for a in self.alerts.open_alerts()]
         notices = [ft.ListTile(
             leading=ft.Icon(ft.Icons.CIRCLE, size=12, color=ft.Colors.INDIGO if n.read_at is None else ft.Colors.GREY_400),
-            title=ft.Text(n.title(t.locale)), subtitle=ft.Text(n.created_at.astimezone().strftime("%m-%d %H:%M")))
+            title=ft.Text(n.title(t.locale)), subtitle=ft.Text(local_text(n.created_at)))
             for n in self.alerts.notices]
         self.column.controls = [
             ft.Text(t("alerts.title"), size=22, weight=ft.FontWeight.BOLD),

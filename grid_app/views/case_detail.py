@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 import flet as ft
 
+from shared.localtime import local_text
 from shared.action_queue import QueueState
 from shared.status import is_overdue, sla_text, status_label
 from shared.taxonomy import default_taxonomy
@@ -104,7 +105,7 @@ class CaseDetail:
 
     def _event(self, ev) -> ft.Control:
         t = self.app.t
-        when = ev.created_at.astimezone().strftime("%m-%d %H:%M")
+        when = local_text(ev.created_at)
         change = status_label(ev.to_status, t.locale)
         if ev.from_status and ev.from_status != ev.to_status:
             change = f"{status_label(ev.from_status, t.locale)} → {change}"
