@@ -23,7 +23,11 @@ before the evaluated window; nothing is a global threshold except small physical
   consecutive hours, the flow sustained through all of them (their minimum) is compared with
   the highest flow the household itself sustained for m hours on the same day type (workday
   or rest day) in its training days, times `continuous_margin`, and a physical floor: normal
-  use, even with visitors, has gaps; an open tap does not.
+  use, even with visitors, has gaps; an open tap does not. Water must also exceed, in every
+  one of the m hours, the household's own highest hourly use at that hour of day +-1 on that
+  day type (times `hour_margin`): visitors' busy afternoons, showers and laundry hours are
+  judged by their own level. Gas also alerts when a burner runs 2 hours above the household's
+  highest use at those hours of day (a stove on when this household never cooks).
 * Routine break: activity in at least `night_hours` of the household's usually silent hours
   (p <= `quiet_p`) within 24 hours.
 
@@ -35,12 +39,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from statistics import NormalDist
 from typing import Any, Iterator
 
 import numpy as np
 
-from backend.care.robust import hour_max, kth, log_fit, masked_quantile, rising, rolling_min
+from backend.care.robust import hour_max, kth, masked_quantile, rising, rolling_min
 
 KINDS = ("water", "electricity", "gas")
 
@@ -64,11 +67,10 @@ class Params:
     leak_quiet_hours: int = 4
     continuous_quantile: float = 1.0
     continuous_margin: float = 1.5
-    # Water: chance, under the household's own hourly-use distribution (log-normal fitted with
-    # median and MAD of its used hours, per day type and hour of day +-1), that normal use stays
-    # above the threshold for all m hours of a rule: busy days with visitors are heavy, but
-    # they have gaps.
-    tail_p: float = 1e-6
+    # Water, also: every hour of the m above `hour_margin[m]` x the household's own highest
+    # hourly use at that hour of day +-1 on that day type (busy hours with visitors, showers and
+    # laundry hours have their own level; normal use exceeds it m hours in a row very rarely).
+    hour_margin: tuple[tuple[int, float], ...] = ((2, 1.5), (3, 1.2))  # (m, margin)
     # A burner on through 2 hours at which this household does not cook (its own highest use
     # at that hour of day +-1 on that day type, times `continuous_margin`), above this floor:
     gas_hour_floor: float = 0.1  # m3/h, a low flame
@@ -136,29 +138,6 @@ def _hour_groups(start: datetime, n: int, holidays: tuple[date, ...] = ()) -> tu
         first = day0.date()
         rest |= np.isin(day, [(h - first).days for h in holidays])
     return hour, rest.astype(np.int64)
-
-
-def _log_spread(x: np.ndarray, train: slice, hour: np.ndarray, rest: np.ndarray, p: Params):
-    """Per household and (day type, hour of day) group (households x 48): median and MAD-sigma
-    of the log of the household's used hours at that hour of day +-1 on that day type (busy
-    hours with visitors have their own spread), or of the whole day type when too few."""
-    med = np.zeros((x.shape[0], 48), dtype=np.float32)
-    sigma = np.zeros((x.shape[0], 48), dtype=np.float32)
-    xt = x[:, train]
-    used = xt > (kth(xt, 0.25) * 1.5 + p.water_floor)[:, None]  # above a leak's background
-    hours, rests = hour[train], rest[train]
-    for g in (0, 1):
-        cols = rests == g
-        if not cols.any():
-            continue
-        whole = log_fit(xt[:, cols], used[:, cols])
-        for k in range(24):
-            near = cols & (((hours - k) % 24 <= 1) | ((k - hours) % 24 <= 1))
-            fit = log_fit(xt[:, near], used[:, near])
-            enough = fit[2] >= 8
-            med[:, g * 24 + k] = np.where(enough, fit[0], whole[0])
-            sigma[:, g * 24 + k] = np.where(enough, fit[1], whole[1])
-    return med, sigma
 
 
 def _switching(e: np.ndarray, quiet: np.ndarray, hour: np.ndarray, train: slice, p: Params) -> np.ndarray:
@@ -292,7 +271,7 @@ def _continuous(u, filled, train, e0, routine, group, rest, p) -> Iterator[Alert
             continue
         x = filled[kind]
         rules = [r for r in p.continuous if r[0] == kind]
-        spread = _log_spread(x, train, group % 24, rest, p) if kind == "water" else None
+        by_hour = hour_max(x, train, group)  # the household's highest use at each hour of day +-1
         # Which rule fired first at each hour of the window (-1: none), and its threshold.
         which = np.full((x.shape[0], x.shape[1] - e0), -1, dtype=np.int8)
         thresholds = []
@@ -311,16 +290,14 @@ def _continuous(u, filled, train, e0, routine, group, rest, p) -> Iterator[Alert
             threshold = np.maximum(usual * p.continuous_margin, floor).astype(np.float32)[:, rest[e0:]]
             above = rmin[:, e0:] > threshold
             ahead = slice(e0 - m + 1, None)  # the window and the m - 1 hours before it
-            if spread is not None and not quiet_only:  # gas burners use a bounded, not log-normal, amount
-                z = NormalDist().inv_cdf(1.0 - p.tail_p ** (1.0 / m))
-                tail = np.exp(spread[0] + np.float32(z) * spread[1])[:, group[ahead]]
-                above &= rolling_min(x[:, ahead] / tail, m)[:, m - 1:] > 1.0
+            if kind == "water" and m in dict(p.hour_margin) and not quiet_only:
+                tail = (by_hour * dict(p.hour_margin)[m]).astype(np.float32)[:, group[ahead]]
+                above &= rolling_min(x[:, ahead] / np.maximum(tail, 1e-3), m)[:, m - 1:] > 1.0
                 threshold = np.maximum(threshold, tail[:, m - 1:])
             if kind == "gas" and not quiet_only and m == 2:
-                by_hour = np.maximum(hour_max(x, train, group) * p.continuous_margin,
-                                     p.gas_hour_floor).astype(np.float32)[:, group[ahead]]
-                off_hours = rolling_min(x[:, ahead] / by_hour, m)[:, m - 1:] > 1.0
-                threshold = np.where(~above & off_hours, by_hour[:, m - 1:], threshold)
+                off = np.maximum(by_hour * p.continuous_margin, p.gas_hour_floor).astype(np.float32)[:, group[ahead]]
+                off_hours = rolling_min(x[:, ahead] / off, m)[:, m - 1:] > 1.0
+                threshold = np.where(~above & off_hours, off[:, m - 1:], threshold)
                 above |= off_hours
             thresholds.append(threshold)
             which[above & (which < 0)] = i

@@ -36,14 +36,6 @@ def rising(cond: np.ndarray) -> np.ndarray:
     return cond & ~prev
 
 
-def log_fit(x: np.ndarray, used: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Median and MAD-sigma of log use over the `used` cells of each row, and how many."""
-    logs = np.log(np.where(used, x, 1.0))
-    med = masked_quantile(logs, used, 0.5)
-    sigma = masked_quantile(np.abs(logs - med[:, None]), used, 0.5) * 1.4826
-    return med, sigma, used.sum(axis=1)
-
-
 def hour_max(x: np.ndarray, train: slice, group: np.ndarray) -> np.ndarray:
     """Per household and (day type, hour of day) group: the highest use at that hour +-1."""
     xt, g = x[:, train], group[train]

@@ -13,6 +13,7 @@ from backend.jobs.care_watch import run_scan
 from tests.backend.care_support import add_month_of_readings, make_subject
 from tests.backend.core_support import GRIDS, People, make_people, only_workers
 
+from .conftest import quiet_grid
 from .test_grid_flow import TABLET, by_id, shot, sign_in
 
 
@@ -20,6 +21,7 @@ from .test_grid_flow import TABLET, by_id, shot, sign_in
 def people(db, make_user) -> People:
     p = make_people(db, make_user)
     only_workers(db, GRIDS[0], (p.worker_1.id, True))
+    quiet_grid(db, GRIDS[0])
     return p
 
 

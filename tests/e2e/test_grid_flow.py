@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from tests.backend.core_support import GRID_POINTS, GRIDS, People, item, make_people, only_workers
 
-from .conftest import SCREENSHOTS
+from .conftest import SCREENSHOTS, quiet_grid
 
 TABLET = (1280, 800)
 
@@ -26,10 +26,7 @@ def people(db, make_user) -> People:
     db.execute("update public.profiles set display_name = %s, phone = %s where id = %s",
                ("王丽", "13800001234", p.citizen_a.id))
     db.execute("update public.profiles set display_name = %s where id = %s", ("李强", p.worker_1.id))
-    # A quiet grid: cases other tests left open would push the new row below the tablet's fold
-    # (Flutter's list is drawn on a canvas, which Playwright cannot scroll).
-    db.execute("update public.tasks set status = 'cancelled' where status in ('open', 'accepted', 'in_progress')"
-               " and report_id in (select id from public.reports where grid_id = %s)", (GRIDS[0],))
+    quiet_grid(db, GRIDS[0])
     return p
 
 
