@@ -82,7 +82,7 @@ class Params:
     switch_quantile: float = 0.98
     switch_margin: float = 1.5
     switch_floor: float = 0.08  # kW
-    timer_days: int = 5  # of the last 7: a step at this hour of day on so many days is a timer or habit
+    timer_share: float = 1 / 3  # of the margin: the typical step at an hour of day that makes it a timer
 
 
 @dataclass
@@ -160,12 +160,16 @@ def _switching(e: np.ndarray, quiet: np.ndarray, hour: np.ndarray, train: slice,
     margin = masked_quantile(np.maximum(np.nan_to_num(step[:, train]), 0.0), idle, p.switch_quantile)
     margin = np.maximum(margin * p.switch_margin, p.switch_floor)
     up = finite & (np.nan_to_num(step) > margin[:, None])
-    # A step at the same hour on most of the last 7 days is a timer (heating, a boiler) or a
-    # fixed habit: it would go on without anybody, so it is no evidence that somebody moves.
-    last = slice(max(train.start, train.stop - 7 * 24), train.stop)
-    timer_hits = np.zeros((e.shape[0], 24), dtype=np.int32)
-    np.add.at(timer_hits.T, hour[last], up[:, last].T)
-    timer = timer_hits >= p.timer_days
+    # A load that typically steps up at this hour of day (median of the last 7 days' steps above
+    # `timer_share` x the margin) is a timer (heating, a boiler) or a fixed habit: it would go on
+    # without anybody, so it is no evidence that somebody moves. (Its size varies with the
+    # weather and with what else was on the hour before, so a count of big steps would miss it.)
+    last = np.arange(max(train.start, train.stop - 7 * 24), train.stop)
+    last = last[np.argsort(hour[last], kind="stable")]
+    recent = np.nan_to_num(step[:, last]).reshape(e.shape[0], 24, -1)
+    by_hour = np.zeros((e.shape[0], 24), dtype=np.float32)
+    by_hour[:, np.sort(hour[last]).reshape(24, -1)[:, 0]] = np.median(recent, axis=2)
+    timer = by_hour > margin[:, None] * p.timer_share
     return up & ~timer[:, hour]
 
 

@@ -243,3 +243,21 @@ def test_public_holidays_are_judged_as_rest_days():
     u.water[0, day + 10: day + 20] = u.water[0, day - 24 * 6 + 10: day - 24 * 6 + 20]  # like last Saturday
     holiday = (START + timedelta(days=32)).date()
     assert [a for a in score(u, 24, Params(holidays=(holiday,))) if a.kind == "continuous_use"] == []
+
+
+def test_heating_that_comes_on_by_itself_through_a_fall_is_not_activity():
+    u = routine()
+    rng = np.random.default_rng(5)
+    hours = np.arange(u.shape[1])
+    evening = (hours % 24 >= 17) | (hours % 24 < 8)
+    level = np.repeat(rng.uniform(0.3, 1.3, DAYS), 24)  # the weather: some days colder than others
+    level[-24:] = 1.5  # and the day of the fall the coldest: the biggest step of all at 17:00
+    heating = np.where(evening, level * rng.uniform(0.9, 1.1, hours.size), 0.0).astype(np.float32)
+    awake = (hours % 24 >= 7) & (hours % 24 < 22)
+    u.electricity[:] = u.electricity + heating + np.where(awake & (rng.random(u.shape) < 0.4), 0.3, 0.0)
+    fall = last_day(13)  # the silence is not yet alarming when the heating comes on at 17:00
+    u.water[0, fall:] = 0
+    u.gas[0, fall:] = 0
+    u.electricity[0, fall:] = 0.08 + heating[fall:]  # base load and the thermostat, nothing else
+    alerts = score(u, 24)
+    assert [(a.household, a.kind) for a in alerts if a.kind == "inactivity"] == [(0, "inactivity")]
