@@ -50,9 +50,18 @@ def type_into(page, label: str, text: str) -> None:
 
 
 def sign_in(page, email: str, password: str) -> None:
-    type_into(page, "手机号或邮箱", email)
-    type_into(page, "密码", password)
-    page.get_by_role("button", name="登录").click()
+    # The sign-in page can be drawn once more while the session starts (no stored session to
+    # restore), which empties a form typed into too early: when no inbox follows, type again.
+    for _ in range(2):
+        type_into(page, "手机号或邮箱", email)
+        type_into(page, "密码", password)
+        page.get_by_role("button", name="登录").click()
+        try:
+            expect(by_id(page, "inbox-list")).to_be_visible(timeout=20_000)
+            return
+        except AssertionError:
+            if not page.get_by_role("button", name="登录").is_visible():
+                break  # signing in, only slowly: wait below
     expect(by_id(page, "inbox-list")).to_be_visible(timeout=30_000)
 
 
