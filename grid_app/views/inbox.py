@@ -58,14 +58,25 @@ class InboxScreen:
             ]))
         self.root = ft.Row(expand=True, spacing=0, vertical_alignment=ft.CrossAxisAlignment.STRETCH,
                            controls=[self.list_pane, ft.VerticalDivider(width=1), self.detail_pane])
-        state.on_changed = self.redraw
+        self.shown = False
+        state.on_changed = self._changed
 
     # ---------------------------------------------------------------- lifecycle
 
     async def show(self) -> None:
+        self.shown = True
         if not self.state.loaded:
             await self.state.load()
         self.redraw()
+
+    def hide(self) -> None:
+        self.shown = False
+
+    def _changed(self) -> None:
+        # A live task while another screen is open: redraw when this one is shown again. Rows
+        # replaced while the list is off the page reach the browser twice once it is back.
+        if self.shown:
+            self.redraw()
 
     async def _reload(self, e: ft.ControlEvent) -> None:
         await self.state.load()
