@@ -24,6 +24,7 @@ from shared.config import BackendConfig
 from shared.i18n import Translator, normalise_locale
 from shared.models import NotificationPublic, ProfilePublic, ProfileUpdate, ReportPublic, UserPublic
 from shared.outbox import Outbox
+from shared.prefs import Prefs
 from shared.status import status_label
 
 from . import device
@@ -38,29 +39,6 @@ LOCALE_KEY = "cityloop.citizen.locale"
 MIN_PASSWORD = 6
 _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,30}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-class Prefs(Protocol):
-    """Browser-side key/value storage (ft.SharedPreferences on the page)."""
-
-    async def get(self, key: str) -> Any: ...
-    async def set(self, key: str, value: Any) -> bool: ...
-    async def remove(self, key: str) -> bool: ...
-
-
-class MemoryPrefs:
-    def __init__(self) -> None:
-        self.values: dict[str, Any] = {}
-
-    async def get(self, key: str) -> Any:
-        return self.values.get(key)
-
-    async def set(self, key: str, value: Any) -> bool:
-        self.values[key] = value
-        return True
-
-    async def remove(self, key: str) -> bool:
-        return self.values.pop(key, None) is not None
 
 
 class Shell(Protocol):

@@ -8,6 +8,7 @@ snack bar, `on_change` to a redraw. Every screen, including those other features
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import Awaitable, Callable
@@ -21,6 +22,7 @@ from shared.client import CityClient
 from shared.config import BackendConfig
 from shared.i18n import Translator
 from shared.models import DepartmentPublic, ProfilePublic, Role, UserPublic
+from shared.prefs import MemoryPrefs, Prefs
 from shared.status import HANDLER_ROLES
 
 from .strings import STRINGS
@@ -31,6 +33,9 @@ Hook = Callable[..., Any]
 
 # Who may use the grid app: the case handlers, and admins (who see everything, handle nothing).
 STAFF_ROLES = HANDLER_ROLES | {Role.ADMIN}
+# Kept in the browser (SharedPreferences), so a reload or a new tab opens signed in.
+SESSION_KEY = "cityloop.grid.session"
+LOCALE_KEY = "cityloop.grid.locale"
 
 
 class NotStaff(errors.AuthError):
@@ -58,9 +63,11 @@ def data_dir(environ: dict[str, str] | None = None) -> Path:
 class AppState:
     """One browser session of the grid app."""
 
-    def __init__(self, config: BackendConfig, *, locale: str = "zh-CN", folder: Path | None = None) -> None:
+    def __init__(self, config: BackendConfig, *, locale: str = "zh-CN", folder: Path | None = None,
+                 prefs: Prefs | None = None) -> None:
         self.config = config
         self.t = Translator(STRINGS, locale)
+        self.prefs: Prefs = prefs if prefs is not None else MemoryPrefs()
         self.folder = folder or data_dir()
         self.client: CityClient | None = None
         self.user: UserPublic | None = None
@@ -74,6 +81,7 @@ class AppState:
         self.alerts: Any = None  # grid_app.alerts_state.AlertsState (SOS, notices)
         self.sos_banner: Any = None
         self.busy = 0
+        self._pending_save: asyncio.Future | None = None  # the last browser write, kept referenced
         # Hooks the shell sets; harmless no-ops until then (and in tests).
         self.on_busy: Hook = lambda busy: None
         self.on_message: Hook = lambda text, error=False: None
@@ -130,12 +138,37 @@ class AppState:
     async def _sign_in(self, identifier: str, password: str) -> UserPublic:
         client = self.client or await CityClient.connect(self.config)
         self.client = client
-        user = await client.sign_in(identifier, password)
+        return await self._admit(client, await client.sign_in(identifier, password))
+
+    async def restore(self) -> bool:
+        """On page load: the language, then the session kept in the browser, if it is still good."""
+        locale = await self.prefs.get(LOCALE_KEY)
+        if locale:
+            self.t.locale = locale
+        token = await self.prefs.get(SESSION_KEY)
+        if not token:
+            return False
+        try:
+            client = self.client or await CityClient.connect(self.config)
+            self.client = client
+            await self._admit(client, await client.restore_session(token))
+        except errors.CityError as exc:
+            if not isinstance(exc, errors.NetworkError):  # offline: keep the token for the next load
+                await self.prefs.remove(SESSION_KEY)
+            self.user = None
+            return False
+        return True
+
+    async def _admit(self, client: CityClient, user: UserPublic) -> UserPublic:
+        """Staff only; then the profile, duty, departments and the offline queue of this person."""
         if user.role not in STAFF_ROLES:
             # Signed out again at once: a resident's session has nothing to do here.
             await client.sign_out()
+            await self.prefs.remove(SESSION_KEY)
             raise NotStaff(f"role {user.role}")
         self.user = user
+        await self._keep_session(client)
+        client.on_tokens_changed(self._tokens_changed)
         try:
             self.profile = await client.get_profile()
         except errors.CityError:
@@ -145,9 +178,20 @@ class AppState:
         self.queue = ActionQueue(self.folder / f"actions-{uuid.UUID(str(user.id))}.json")
         return user
 
+    async def _keep_session(self, client: CityClient) -> None:
+        tokens = await client.session_tokens()
+        if tokens:
+            await self.prefs.set(SESSION_KEY, tokens[1])
+
+    def _tokens_changed(self, tokens: tuple[str, str] | None) -> None:
+        # supabase-py refreshes the session by itself (the refresh token rotates): keep the newest.
+        if tokens and self.user is not None:
+            self._pending_save = asyncio.ensure_future(self.prefs.set(SESSION_KEY, tokens[1]))
+
     async def sign_out(self) -> None:
         if self.client is not None:
             await self.run(self.client.sign_out())
+        await self.prefs.remove(SESSION_KEY)
         self.user = self.profile = self.on_duty = self.queue = None
 
     async def set_duty(self, on_duty: bool) -> Outcome[Any]:
@@ -160,4 +204,5 @@ class AppState:
 
     def switch_language(self) -> None:
         self.t.locale = "zh-CN" if self.t.is_english else "en"
+        self._pending_save = asyncio.ensure_future(self.prefs.set(LOCALE_KEY, self.t.locale))
         self.on_change()

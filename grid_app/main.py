@@ -16,7 +16,7 @@ from .views.sign_in import SignInView
 
 def make_main(config: BackendConfig):
     async def main(page: ft.Page) -> None:
-        app = AppState(config)
+        app = AppState(config, prefs=ft.SharedPreferences())
         page.title = app.t("app.title")
         page.padding = 0
         apply_theme(page)
@@ -61,7 +61,11 @@ def make_main(config: BackendConfig):
 
         page.on_close = closed  # the session is gone for good (a disconnect may still reconnect)
         app.on_busy, app.on_message = busy, message
-        await show_sign_in()
+        if await app.restore():  # the session kept in this browser: straight to the inbox
+            page.title = app.t("app.title")
+            await show_shell()
+        else:
+            await show_sign_in()
 
     return main
 

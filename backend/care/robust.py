@@ -30,6 +30,15 @@ def rolling_min(x: np.ndarray, m: int) -> np.ndarray:
     return out
 
 
+def rolling_sum(x: np.ndarray, m: int) -> np.ndarray:
+    """Sum of each value and the m - 1 before it along rows (the first m - 1 columns: 0)."""
+    out = x.copy()
+    for j in range(1, m):
+        out[:, j:] += x[:, :-j]
+    out[:, : m - 1] = 0
+    return out
+
+
 def rising(cond: np.ndarray) -> np.ndarray:
     prev = np.zeros_like(cond)
     prev[:, 1:] = cond[:, :-1]

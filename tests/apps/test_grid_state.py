@@ -221,3 +221,53 @@ async def test_transfer_to_a_worker_picked_from_the_street(people, stack, tmp_pa
     assert (await case.perform("transfer_report", reason="他负责这栋楼", to_worker=colleague.id)).ok
     assert db.execute("select assignee_id::text from public.tasks where report_id = %s and status = 'open'",
                       (rid,)).fetchone()[0] == colleague.id
+
+
+async def test_the_session_is_kept_in_the_browser_and_forgotten_at_sign_out(people, stack, tmp_path) -> None:
+    from grid_app.app_state import LOCALE_KEY, SESSION_KEY
+    from shared.prefs import MemoryPrefs
+
+    config = BackendConfig(stack.url, stack.anon_key, "environment")
+    prefs = MemoryPrefs()
+    first = AppState(config, folder=tmp_path, prefs=prefs)
+    assert not await first.restore()  # nothing kept yet: the sign-in page
+    assert (await first.sign_in(people.worker_1.email, people.worker_1.password)).ok
+    assert prefs.values[SESSION_KEY]
+    first.switch_language()
+    await first._pending_save
+
+    # A reload (a new session of the app in the same browser) opens signed in, in English.
+    again = AppState(config, folder=tmp_path, prefs=prefs)
+    assert await again.restore()
+    assert again.user.id == first.user.id and again.on_duty is True and again.t.is_english
+    assert prefs.values[SESSION_KEY] != "", "the rotated refresh token is kept"
+
+    await again.sign_out()
+    assert SESSION_KEY not in prefs.values
+    assert prefs.values[LOCALE_KEY] == "en"
+    assert not await AppState(config, folder=tmp_path, prefs=prefs).restore()
+
+
+async def test_a_kept_token_that_no_longer_works_is_dropped(people, stack, tmp_path) -> None:
+    from grid_app.app_state import SESSION_KEY
+    from shared.prefs import MemoryPrefs
+
+    prefs = MemoryPrefs()
+    prefs.values[SESSION_KEY] = "not-a-refresh-token"
+    app = AppState(BackendConfig(stack.url, stack.anon_key, "environment"), folder=tmp_path, prefs=prefs)
+    assert not await app.restore() and not app.signed_in
+    assert SESSION_KEY not in prefs.values
+
+
+async def test_a_residents_kept_session_is_refused(people, stack, tmp_path) -> None:
+    from grid_app.app_state import SESSION_KEY
+    from shared.prefs import MemoryPrefs
+
+    resident = await CityClient.connect(url=stack.url, key=stack.anon_key)
+    await resident.sign_in(people.citizen_a.email, people.citizen_a.password)
+    prefs = MemoryPrefs()
+    prefs.values[SESSION_KEY] = (await resident.session_tokens())[1]
+    app = AppState(BackendConfig(stack.url, stack.anon_key, "environment"), folder=tmp_path, prefs=prefs)
+    assert not await app.restore() and not app.signed_in
+    assert SESSION_KEY not in prefs.values
+    await resident.aclose()

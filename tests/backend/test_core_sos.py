@@ -106,7 +106,8 @@ def test_the_whole_flow_as_the_caller_sees_it(people, caller, db) -> None:
     assert seen_by(caller, alert)["status"] == "resolved"
     timeline = caller.client.table("sos_events").select("to_status,actor_role").eq("alert_id", alert).order("id").execute()
     assert [(r["to_status"], r["actor_role"]) for r in timeline.data] == [
-        ("sent", "citizen"), ("acknowledged", "grid_worker"), ("on_the_way", "grid_worker"), ("resolved", "grid_worker")]
+        ("sent", "citizen"), ("sent", "system"),  # the second: the emergency contacts counted
+        ("acknowledged", "grid_worker"), ("on_the_way", "grid_worker"), ("resolved", "grid_worker")]
     kinds = [r[0] for r in db.execute("select kind from public.notifications where sos_alert_id = %s and user_id = %s"
                                       " order by created_at", (alert, caller.id)).fetchall()]
     assert kinds == ["sos_acknowledged", "sos_on_the_way", "sos_resolved"]

@@ -184,6 +184,17 @@ def test_phone_layout_and_a_report_filed_for_a_resident(people, db, stack, serve
     expect(by_id(phone, "inbox-list")).to_be_hidden()  # the case replaced the list
     shot(phone, "grid-phone-case.png")
 
+    # A new tab of the same browser opens signed in (the session is kept in the browser).
+    tab = phone.context.new_page()
+    tab.goto(url)
+    placeholder = tab.locator("flt-semantics-placeholder")
+    placeholder.wait_for(state="attached", timeout=60_000)
+    placeholder.dispatch_event("click")
+    expect(by_id(tab, "inbox-list")).to_be_visible(timeout=30_000)
+    expect(tab.get_by_label("密码")).to_have_count(0)
+    tab.goto("about:blank")
+    tab.close()
+
     # On a tablet whose browser knows where it is, the worker files a report for a resident (issue 6, item 5).
     lat, lon = GRID_POINTS[0]
     tablet = open_app(url, *TABLET, geolocation={"latitude": lat, "longitude": lon}, permissions=["geolocation"])
