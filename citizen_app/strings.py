@@ -165,6 +165,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sos.step.on_the_way": ("正在赶来", "On the way"),
     "sos.step.resolved": ("已处理", "Resolved"),
     "sos.step.cancelled": ("已取消", "Cancelled"),
+    "sos.step.contacts": ("已通知紧急联系人 {n}/{m} 位", "Emergency contacts told: {n} of {m}"),
     "sos.notify_title": ("一键求助", "SOS"),
 }
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.localtime import local_text
-from shared.models import SosStatus
+from shared.models import SosEventPublic, SosStatus
 from shared.sos_flow import EMERGENCY_LINKS, EmergencyLink, Locate, SosFlow, SosPhase
 
 from .. import device
@@ -167,8 +167,14 @@ class SosState:
     def steps(self) -> list[Step]:
         if self.flow is None:
             return []
-        return [Step(self.app.t(f"sos.step.{SosStatus(e.to_status).value}"),
-                     local_text(e.created_at, "%H:%M:%S")) for e in self.flow.timeline]
+        return [Step(self._step_label(e), local_text(e.created_at, "%H:%M:%S")) for e in self.flow.timeline]
+
+    def _step_label(self, event: SosEventPublic) -> str:
+        # The count of emergency contacts told is an event without a status change.
+        if "contacts_listed" in event.payload:
+            return self.app.t("sos.step.contacts", n=event.payload.get("contacts_notified", 0),
+                              m=event.payload["contacts_listed"])
+        return self.app.t(f"sos.step.{SosStatus(event.to_status).value}")
 
     def speak(self) -> str:
         """What the read-aloud button says on this screen."""

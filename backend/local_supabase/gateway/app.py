@@ -9,6 +9,8 @@ import logging
 import psycopg
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
@@ -79,6 +81,16 @@ async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
     return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
 
+# As hosted Supabase's API gateway answers browsers: any origin, no cookies (keys travel in
+# headers), the headers supabase-js sends, and the ones it reads back (counts, profiles).
+CORS = Middleware(
+    CORSMiddleware, allow_origins=["*"], allow_credentials=False,
+    allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"], allow_headers=["*"],
+    expose_headers=["Content-Range", "Content-Location", "Content-Profile", "Preference-Applied", "Location",
+                    "Range-Unit", "Accept-Ranges", "Content-Disposition", "ETag"],
+    max_age=3600)
+
+
 def create_app(settings: Settings | None = None, secrets: Secrets | None = None) -> Starlette:
     settings = settings or Settings.from_environ()
     secrets = secrets or load_secrets(settings, create=False)
@@ -129,6 +141,7 @@ def create_app(settings: Settings | None = None, secrets: Secrets | None = None)
             *realtime.routes(),
             *payment_routes(),
         ],
+        middleware=[CORS],
         lifespan=lifespan,
     )
     app.state.gateway = state
