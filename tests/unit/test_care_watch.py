@@ -86,6 +86,34 @@ def test_a_tap_left_open_is_continuous_water_use_within_three_hours():
     assert alerts[0].onset <= last_day(10)
 
 
+def test_a_tap_opened_just_before_the_scored_window_is_not_learnt_as_normal():
+    u = routine()
+    onset = last_day(0) - 1 + 0.1  # 23:06, the last hour before the window (scored from midnight)
+    for t in range(last_day(0) - 1, last_day(6)):
+        u.water[0, t] += 200 * min(1.0, t + 1 - onset)
+
+    def first_tap(p: Params) -> int:
+        return min(a.hour for a in score(u, 24, p) if a.kind == "continuous_use" and a.household == 0)
+
+    assert first_tap(Params()) + 1 - onset <= 3  # at the end of 0:00, the second hour of the flow
+    # Learning from the training days' very last hours, the 23:00 flow would raise its own threshold:
+    assert first_tap(Params(continuous_guard_hours=0)) + 1 - onset > 3
+
+
+def test_a_tap_through_a_busy_hour_and_a_quiet_one_is_found_by_their_total():
+    u = routine()
+    u.water[0, np.arange(DAYS) * 24 + 10] += 100  # laundry at 10:00 every day: 11:00 is a busy hour too
+    onset = last_day(11)
+    u.water[0, onset: onset + 5] = 170  # a tap from 11:00: 1.36x the 11:00 maximum, far above 12:00's
+
+    def first_tap(p: Params) -> int:
+        return min(a.hour for a in score(u, 24, p) if a.kind == "continuous_use" and a.household == 0)
+
+    assert first_tap(Params()) == onset + 1  # the 2-hour rule, on the two hours' total
+    # Judged hour by hour (each above 1.5x its own maximum), it waits for the 3-hour rule:
+    assert first_tap(Params(hour_margin=((2, 1.5, 1.5), (3, 1.2, 1.2)))) == onset + 2
+
+
 def test_a_burner_left_on_is_continuous_gas_use_of_high_severity():
     u = routine()
     u.gas[2, last_day(12): last_day(16)] += 0.3
