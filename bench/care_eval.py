@@ -12,7 +12,11 @@ not the absence list or the meter outages. The detector is told the simulated pu
 An alert matches an event of the same household and kind (fall <-> inactivity, tap <->
 continuous water, gas <-> continuous gas) when it fires between the onset and 24 h after
 the end; the delay is from the onset to the end of the hour the alert fires in. Every
-other alert is a false alert. Travel must not alert: alerts during a registered absence
+other alert is a false alert. Readings are hourly, so an alert can only fire at an hour's end,
+while onsets fall at any minute: "within 3 h" is counted from the minute of the onset, so a
+2-hour rule meets it for any onset minute and a 3-hour rule only if the partial first hour
+already qualifies. Windows are scored from midnight, each with the 28 days just before it as
+training: an event that began late the evening before is in that training. Travel must not alert: alerts during a registered absence
 are counted on the travel line.
 
     .venv/bin/python bench/care_eval.py [--households 3000] [--seeds 1 2 3] [--inactivity-score 14]

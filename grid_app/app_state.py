@@ -21,8 +21,9 @@ from shared.action_queue import ActionQueue
 from shared.client import CityClient
 from shared.config import BackendConfig
 from shared.i18n import Translator
-from shared.models import DepartmentPublic, ProfilePublic, Role, UserPublic
+from shared.models import AreaLevel, DepartmentPublic, ProfilePublic, Role, UserPublic
 from shared.prefs import MemoryPrefs, Prefs
+from shared.reporting import GridArea, grids_from_areas
 from shared.status import HANDLER_ROLES
 
 from .strings import STRINGS
@@ -75,6 +76,7 @@ class AppState:
         self.on_duty: bool | None = None
         self.queue: ActionQueue | None = None
         self.departments: list[DepartmentPublic] = []  # for the transfer dialog, loaded at sign-in
+        self.grids: list[GridArea] = []  # grid outlines for the maps, loaded at sign-in
         # Set by the shell once signed in, for screens built from grid_app/routes.py.
         self.page: Any = None
         self.inbox: Any = None  # grid_app.inbox_state.InboxState (live tasks)
@@ -175,6 +177,7 @@ class AppState:
             self.profile = None
         self.on_duty = await client.my_duty() if user.role is Role.GRID_WORKER else None
         self.departments = await client.departments()
+        self.grids = grids_from_areas(await client.areas(AreaLevel.GRID))
         self.queue = ActionQueue(self.folder / f"actions-{uuid.UUID(str(user.id))}.json")
         return user
 

@@ -135,5 +135,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     # report on behalf
     "behalf.title": ("代居民上报", "Report for a resident"),
     "behalf.unavailable": ("代报表单暂不可用", "The report form is not available yet"),
-    "map.no_tiles": ("未配置地图底图（CITYLOOP_TILE_URL），仅显示坐标", "No map tiles configured (CITYLOOP_TILE_URL): coordinates only"),
+    "map.no_tiles": ("未配置地图底图（CITYLOOP_TILE_URL），显示网格轮廓", "No map tiles (CITYLOOP_TILE_URL): grid outlines only"),
+    "case.after": ("距上一步 {d}", "{d} after the previous step"),
+    "case.total": ("共用时 {d}", "{d} in all"),
+    "map.empty": ("暂无可显示的位置", "Nothing to show on the map"),
 }

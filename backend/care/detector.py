@@ -22,11 +22,11 @@ before the evaluated window; nothing is a global threshold except small physical
 * Continuous use (tap or stove left on, leak): an open tap or a burner has no gaps. For m
   consecutive hours, the flow sustained through all of them (their minimum) is compared with
   the highest flow the household itself sustained for m hours on the same day type (workday
-  or rest day) in its training days, times `continuous_margin`, and a physical floor: normal
-  use, even with visitors, has gaps; an open tap does not. Water must also exceed, in every
-  one of the m hours, the household's own highest hourly use at that hour of day +-1 on that
-  day type (times `hour_margin`): visitors' busy afternoons, showers and laundry hours are
-  judged by their own level. Gas also alerts when a burner runs 2 hours above the household's
+  or rest day) in its training days (without their last `continuous_guard_hours`), times
+  `continuous_margin`, and a physical floor: normal use, even with visitors, has gaps; an open
+  tap does not. Water must also exceed the household's own highest hourly use at those hours
+  of day +-1 on that day type (`hour_margin`: over the m hours' total and in each hour):
+  visitors' busy afternoons, showers and laundry hours are judged by their own level. Gas also alerts when a burner runs 2 hours above the household's
   highest use at those hours of day (a stove on when this household never cooks).
 * Routine break: activity in at least `night_hours` of the household's usually silent hours
   (p <= `quiet_p`) within 24 hours.
@@ -43,7 +43,14 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from backend.care.robust import hour_max, kth, masked_quantile, rising, rolling_min, rolling_sum
+from backend.care.robust import (
+    hour_max,
+    kth,
+    masked_quantile,
+    rising,
+    rolling_min,
+    rolling_sum,
+)
 
 KINDS = ("water", "electricity", "gas")
 

@@ -7,10 +7,10 @@ from collections.abc import Awaitable, Callable
 
 import flet as ft
 
-from shared.localtime import local_text
 from shared.action_queue import QueueState
-from shared.status import is_overdue, sla_text, status_label
+from shared.status import OPEN_STATUSES, is_overdue, sla_text, status_label
 from shared.taxonomy import default_taxonomy
+from shared.timeline import build_timeline
 
 from ..app_state import AppState
 from ..case_state import ACTION_KEYS, CaseState, mask_phone
@@ -63,9 +63,8 @@ class CaseDetail:
             *([ft.Text(t("case.resolution"), weight=ft.FontWeight.BOLD), ft.Text(r.resolution_note or ""),
                self._photos(r.resolution_photos)] if r.resolution_note else []),
             ft.Text(t("case.map"), weight=ft.FontWeight.BOLD),
-            map_of([Point(r.lat, r.lon)], t, height=220),
-            ft.Text(t("case.timeline"), weight=ft.FontWeight.BOLD),
-            ft.Column(spacing=2, controls=[self._event(ev) for ev in s.events]),
+            map_of([Point(r.lat, r.lon)], t, grids=self.app.grids, height=220),
+            *self._timeline(),
         ]
 
     def _reporter(self) -> ft.Control:
@@ -103,15 +102,20 @@ class CaseDetail:
                 actions=[ft.TextButton(self.app.t("close"), on_click=lambda ev: ev.page.pop_dialog())]))
         return handler
 
-    def _event(self, ev) -> ft.Control:
-        t = self.app.t
-        when = local_text(ev.created_at)
-        change = status_label(ev.to_status, t.locale)
-        if ev.from_status and ev.from_status != ev.to_status:
-            change = f"{status_label(ev.from_status, t.locale)} → {change}"
-        role = t(f"role.{ev.actor_role}") if f"role.{ev.actor_role}" in t.catalogue else ev.actor_role
-        return ft.Row([ft.Text(when, color=MUTED, width=90), ft.Text(change, width=190),
-                       ft.Text(role, color=MUTED, width=110), ft.Text(ev.note or "", expand=True)])
+    def _timeline(self) -> list[ft.Control]:
+        """The same steps the resident reads (shared.timeline): what, who or which department, when, how long."""
+        t, r = self.app.t, self.state.report
+        timeline = build_timeline(self.state.events, r, {d.code: d for d in self.app.departments}, t.locale,
+                                  open_case=r.status in OPEN_STATUSES)
+        rows = [ft.Row([ft.Text(step.when, color=MUTED, width=110), ft.Text(step.what, width=110),
+                        ft.Text(step.who, color=MUTED, width=190),
+                        ft.Text(" · ".join(x for x in (step.note, step.since_previous and t("case.after",
+                                                                                            d=step.since_previous)) if x),
+                                expand=True)])
+                for step in timeline.steps]
+        return [ft.Row([ft.Text(t("case.timeline"), weight=ft.FontWeight.BOLD),
+                        ft.Text(t("case.total", d=timeline.total), color=MUTED)]),
+                ft.Column(spacing=2, controls=rows)]
 
     def _queued(self) -> list[ft.Control]:
         t, items = self.app.t, self.state.queued()

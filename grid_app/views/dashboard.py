@@ -64,7 +64,7 @@ class DashboardScreen:
                 self._bars(t("dash.by_grid"), [(self.grid_names.get(g, g) if g else t("dash.outside"), n)
                                                for g, n in d.by_grid]),
                 ft.Column(tight=True, controls=[ft.Text(t("dash.map"), weight=ft.FontWeight.BOLD),
-                                                map_of([Point(p.lat, p.lon, p.overdue) for p in d.open_points], t,
+                                                map_of([Point(p.lat, p.lon, p.overdue) for p in d.open_points], t, grids=self.app.grids,
                                                        height=260, zoom=14)]),
             ]),
         ]
