@@ -8,6 +8,34 @@ Traceback (most recent call last):
     await self.__websocket.send_bytes(message)
 starlette.websockets.WebSocketDisconnect
 """
+CLOSED_TAB_CHAINED = """ERROR:    Exception in ASGI application
+Traceback (most recent call last):
+  File ".venv/lib/python3.11/site-packages/uvicorn/protocols/websockets/websockets_sansio_impl.py", line 502, in send
+websockets.exceptions.InvalidState: connection is closing
+
+During handling of the above exception, another exception occurred:
+
+Traceback (most recent call last):
+  File ".venv/lib/python3.11/site-packages/uvicorn/protocols/websockets/websockets_sansio_impl.py", line 504, in send
+uvicorn.protocols.utils.ClientDisconnected
+
+During handling of the above exception, another exception occurred:
+
+Traceback (most recent call last):
+  File ".venv/lib/python3.11/site-packages/flet_web/fastapi/flet_app.py", line 210, in __send_loop
+    await self.__websocket.send_bytes(message)
+starlette.websockets.WebSocketDisconnect
+"""
+APP_BUG_CHAINED = """Traceback (most recent call last):
+  File ".venv/lib/python3.11/site-packages/flet_web/fastapi/flet_app.py", line 210, in __send_loop
+starlette.websockets.WebSocketDisconnect
+
+During handling of the above exception, another exception occurred:
+
+Traceback (most recent call last):
+  File "citizen_app/views/home.py", line 3, in build
+KeyError: 'y'
+"""
 APP_BUG = """Traceback (most recent call last):
   File "citizen_app/views/home.py", line 3, in build
 KeyError: 'x'
@@ -25,3 +53,12 @@ def test_an_app_traceback_is_reported_even_next_to_a_closed_tab():
 
 def test_a_clean_log_has_no_errors():
     assert app_errors("INFO serving on 127.0.0.1\n") == []
+
+
+def test_a_closed_tab_with_chained_socket_errors_is_one_harmless_error():
+    assert app_errors(CLOSED_TAB_CHAINED) == []
+
+
+def test_a_chain_that_ends_in_an_app_error_is_an_error():
+    errors = app_errors(APP_BUG_CHAINED)
+    assert len(errors) == 1 and "KeyError: 'y'" in errors[0]

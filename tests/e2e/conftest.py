@@ -86,10 +86,26 @@ def app_errors(log: str) -> list[str]:
     """The tracebacks in an app's log, except Flet's own send loop meeting a closed browser.
 
     A tab closed while the server sends a frame makes flet_web's send loop log a
-    WebSocketDisconnect: what happens when a person closes the app, not an app error.
+    WebSocketDisconnect (chained after the socket's own errors): what happens when a person
+    closes the app, not an app error. A chained traceback ("During handling of the above
+    exception...") is one error, judged by its last exception.
     """
-    blocks = ["Traceback" + part for part in log.split("Traceback")[1:]]
-    return [b for b in blocks if not ("flet_web" in b and "WebSocketDisconnect" in b.rstrip().splitlines()[-1])]
+    errors: list[str] = []
+    for part in log.split("Traceback (most recent call last):")[1:]:
+        block = "Traceback (most recent call last):" + part
+        if errors and errors[-1].rstrip().endswith(_CHAINED):
+            errors[-1] += block
+        else:
+            errors.append(block)
+    return [e for e in errors if not _closed_tab(e)]
+
+
+_CHAINED = ("another exception occurred:", "the following exception:")
+
+
+def _closed_tab(error: str) -> bool:
+    lines = [line for line in error.rstrip().splitlines() if line.strip()]
+    return "flet_web" in error and "WebSocketDisconnect" in lines[-1]
 
 
 def quiet_grid(db, grid_id: str) -> None:
