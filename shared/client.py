@@ -232,11 +232,16 @@ class CityClient(WorkerClientMixin, PaymentsClientMixin, CareClientMixin):
 
         Idempotent: a retry with the same `report.id` returns the report already filed.
         """
+        return await self._file_report(report, photos)
+
+    async def _file_report(self, report: ReportCreate, photos: Iterable[bytes],
+                           extra: dict[str, Any] | None = None) -> ReportPublic:
+        """Photos first, then the row (plus `extra` columns); a retry under the same id answers the filed report."""
         photos = list(photos)
         if len(photos) > 9:
             raise errors.ValidationError("at most 9 photos", code="photos")
         paths = [await self.upload_photo(report.id, data) for data in photos]
-        row = _jsonable(report.model_dump(mode="json")) | {"photos": paths}
+        row = _jsonable(report.model_dump(mode="json")) | {"photos": paths} | (extra or {})
         try:
             response = await self._call(self.supabase.table("reports").insert(row).execute())
         except errors.Conflict:

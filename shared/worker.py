@@ -14,7 +14,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared import errors
 from shared.models import ACTIVE_TASK_STATUSES, ReportCreate, ReportPublic, ReportSource, TaskPublic
 
 ID = uuid.UUID | str
@@ -118,18 +117,6 @@ class WorkerClientMixin:
     async def report_for_resident(self, report: ReportCreate, resident: ResidentContact,
                                   photos: Iterable[bytes] = ()) -> ReportPublic:
         """A grid worker files a report a resident told them about (source grid_app). Idempotent by report.id."""
-        photos = list(photos)
-        if len(photos) > 9:
-            raise errors.ValidationError("at most 9 photos", code="photos")
-        paths = [await self.upload_photo(report.id, data) for data in photos]
-        row = report.model_dump(mode="json") | {"photos": paths, "source": ReportSource.GRID_APP.value,
-                                                "resident_name": resident.name.strip(),
-                                                "resident_phone": resident.phone}
-        try:
-            response = await self._call(self.supabase.table("reports").insert(row).execute())
-        except errors.Conflict:
-            existing = await self._find_report(report.id)
-            if existing is None:
-                raise
-            return existing
-        return self._model(ReportPublic, response.data)
+        return await self._file_report(report, photos, {"source": ReportSource.GRID_APP.value,
+                                                         "resident_name": resident.name.strip(),
+                                                         "resident_phone": resident.phone})
