@@ -22,6 +22,8 @@ from shared.health import url_answers
 
 from tests.conftest import free_port
 
+from .flutter import enable_semantics
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -147,10 +149,7 @@ def open_app(browser) -> Iterator[Callable[..., object]]:
         # The Chinese font arrives after the first frame; screenshots must wait for it.
         with page.expect_response(lambda r: r.url.endswith("/fonts/NotoSansSC-Subset.otf"), timeout=60_000) as font:
             page.goto(url)
-            # Flutter draws on a canvas; this turns on the DOM accessibility tree.
-            placeholder = page.locator("flt-semantics-placeholder")
-            placeholder.wait_for(state="attached", timeout=60_000)
-            placeholder.dispatch_event("click")
+            enable_semantics(page)  # Flutter draws on a canvas; this turns on the DOM accessibility tree
             page.locator("flt-semantics").first.wait_for(state="attached")
         assert font.value.ok, f"font request failed: {font.value.status}"
         return page

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from playwright.sync_api import expect
@@ -20,28 +19,21 @@ from tests.apps.citizen_support import jpeg, sole_worker
 from tests.backend.core_support import GRID_POINTS, GRIDS, ensure_demo_city
 
 from .conftest import SCREENSHOTS
+from .flutter import by_id, new_tab, on_worker_side, type_into
 
 GRID, POINT = GRIDS[5], GRID_POINTS[5]
 PHONE = (390, 844)
 WAIT = 60_000  # ms: generous, the machine is shared
 
 
-def sem(page, identifier: str):
-    return page.locator(f'[flt-semantics-identifier="{identifier}"]')
 
-
-def type_into(page, label: str, value: str) -> None:
-    field = page.locator(f'input[aria-label="{label}"], textarea[aria-label="{label}"]').first
-    # Flutter sometimes drops the first key after focusing a field: check, and type again if so.
-    for _ in range(4):
-        field.click()
-        expect(field).to_be_focused()
-        page.keyboard.press("Control+a")
-        page.keyboard.press("Backspace")
-        page.keyboard.type(value, delay=30)
-        if field.input_value() == value:
-            return
-    expect(field).to_have_value(value)
+def reopen(page, url: str):
+    """`url` in a new tab instead of `page` (Flet keeps a session per tab): signed in only from what the
+    browser kept (SharedPreferences)."""
+    tab = new_tab(page, url)
+    tab.set_default_timeout(WAIT)
+    page.close()
+    return tab
 
 
 def snap(page, name: str, full_page: bool = False) -> None:
@@ -57,25 +49,6 @@ def snap(page, name: str, full_page: bool = False) -> None:
         previous = shot
         page.wait_for_timeout(250)
     (SCREENSHOTS / name).write_bytes(shot)
-
-
-def new_tab(page, url: str):
-    """`url` in a new tab of the same browser: a new app session (Flet keeps a session per tab), so the
-    resident is signed in again only from what the browser kept (SharedPreferences)."""
-    tab = page.context.new_page()
-    tab.set_default_timeout(WAIT)
-    tab.goto(url)
-    placeholder = tab.locator("flt-semantics-placeholder")
-    placeholder.wait_for(state="attached")
-    placeholder.dispatch_event("click")
-    page.close()
-    return tab
-
-
-def on_worker_side(coroutine_function, *args):
-    """An async CityClient call on its own loop (Playwright's sync API owns this thread's)."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coroutine_function(*args)).result(timeout=90)
 
 
 async def worker_acts(url: str, key: str, email: str, password: str, action: str) -> str:
@@ -113,64 +86,64 @@ def test_report_follow_live_rate_and_elderly_mode(stack, serve_app, open_app, ma
     page.set_default_timeout(WAIT)
 
     # Sign in
-    sem(page, "account-submit").wait_for()
+    by_id(page, "account-submit").wait_for()
     snap(page, "citizen-sign-in.png")
     type_into(page, "手机号或邮箱", citizen.email)
     type_into(page, "密码", citizen.password)
-    sem(page, "account-submit").click()
-    sem(page, "action-report").wait_for()
-    expect(sem(page, "action-sos")).to_be_visible()
+    by_id(page, "account-submit").click()
+    by_id(page, "action-report").wait_for()
+    expect(by_id(page, "action-sos")).to_be_visible()
     snap(page, "citizen-home.png")
 
     # Report: photo, location from the browser, description -> category, submit (4 taps after the photo at most)
-    sem(page, "action-report").click()
+    by_id(page, "action-report").click()
     photo = tmp_path / "lamp.jpg"
     photo.write_bytes(jpeg(1600, 1200))
     with page.expect_file_chooser() as chooser:
-        sem(page, "add-photo").click()
+        by_id(page, "add-photo").click()
     chooser.value.set_files(str(photo))
-    expect(sem(page, "report-address")).to_contain_text("网格")
+    expect(by_id(page, "report-address")).to_contain_text("网格")
     type_into(page, "问题描述", "路灯不亮")
-    expect(sem(page, "report-category")).to_contain_text("路灯不亮")
+    expect(by_id(page, "report-category")).to_contain_text("路灯不亮")
     snap(page, "citizen-report.png")
-    sem(page, "submit-report").click()
+    by_id(page, "submit-report").click()
 
     # The case, with the dispatched step in its timeline
-    expect(sem(page, "step-dispatched")).to_be_visible()
-    expect(sem(page, "case-status")).to_contain_text("已派发")
+    expect(by_id(page, "step-dispatched")).to_be_visible()
+    expect(by_id(page, "case-status")).to_contain_text("已派发")
     snap(page, "citizen-case.png")
 
     # The worker accepts through the API: the page follows without a reload
     on_worker_side(worker_acts, stack.url, stack.anon_key, worker.email, worker.password, "accept")
-    expect(sem(page, "case-status")).to_contain_text("已受理")
-    expect(sem(page, "step-accepted")).to_be_visible()
-    expect(sem(page, "message")).to_contain_text("已受理")  # the in-app notification
+    expect(by_id(page, "case-status")).to_contain_text("已受理")
+    expect(by_id(page, "step-accepted")).to_be_visible()
+    expect(by_id(page, "message")).to_contain_text("已受理")  # the in-app notification
 
     # Resolved through the API, then rated in the app
     on_worker_side(worker_acts, stack.url, stack.anon_key, worker.email, worker.password, "resolve")
-    expect(sem(page, "case-status")).to_contain_text("已办结")
-    sem(page, "star-5").click()
-    sem(page, "send-rating").click()
-    expect(sem(page, "rated")).to_contain_text("5")
+    expect(by_id(page, "case-status")).to_contain_text("已办结")
+    by_id(page, "star-5").click()
+    by_id(page, "send-rating").click()
+    expect(by_id(page, "rated")).to_contain_text("5")
     snap(page, "citizen-rated.png", full_page=True)
 
     # My cases lists it (done)
-    page = new_tab(page, url + "/cases")  # still signed in
-    sem(page, "case-filter").wait_for()
+    page = reopen(page, url + "/cases")  # still signed in
+    by_id(page, "case-filter").wait_for()
     page.get_by_role("button", name=re.compile("已办结")).first.click()
     expect(page.locator('[flt-semantics-identifier^="case-"]').filter(has_text="路灯不亮").first).to_be_visible()
     snap(page, "citizen-cases.png")
 
     # Elderly mode: the switch on home, remembered; big targets and big text, measured
-    page = new_tab(page, url + "/")
-    sem(page, "elderly-switch").wait_for()
-    sem(page, "elderly-switch").click()
-    expect(sem(page, "home-cases-title")).to_contain_text("我最近的上报")
-    page = new_tab(page, url + "/")
-    expect(sem(page, "home-cases-title")).to_contain_text("我最近的上报")  # remembered across a reload
+    page = reopen(page, url + "/")
+    by_id(page, "elderly-switch").wait_for()
+    by_id(page, "elderly-switch").click()
+    expect(by_id(page, "home-cases-title")).to_contain_text("我最近的上报")
+    page = reopen(page, url + "/")
+    expect(by_id(page, "home-cases-title")).to_contain_text("我最近的上报")  # remembered across a reload
     for target in ("action-report", "action-pay", "action-sos", "elderly-switch", "all-cases"):
-        box = sem(page, target).bounding_box()
+        box = by_id(page, target).bounding_box()
         assert box and box["width"] >= 60 and box["height"] >= 60, (target, box)
-    title = sem(page, "home-cases-title").bounding_box()
+    title = by_id(page, "home-cases-title").bounding_box()
     assert title["height"] >= 22 * 1.3, title  # one line of >= 22 px text at line height >= 1.3
     snap(page, "citizen-elderly.png")

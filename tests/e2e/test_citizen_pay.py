@@ -16,7 +16,8 @@ from playwright.sync_api import expect
 from tests.backend.payments_support import new_account
 
 from .conftest import SCREENSHOTS
-from .test_citizen_app import PHONE, WAIT, sem, type_into
+from .flutter import by_id, type_into
+from .test_citizen_app import PHONE, WAIT
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -30,25 +31,25 @@ def test_link_pay_in_the_sandbox_and_see_it_paid(stack, service, serve_app, open
     page = open_app(url, *PHONE, accept_downloads=True)
     page.set_default_timeout(WAIT)
 
-    sem(page, "account-submit").wait_for()
+    by_id(page, "account-submit").wait_for()
     type_into(page, "手机号或邮箱", citizen.email)
     type_into(page, "密码", citizen.password)
-    sem(page, "account-submit").click()
-    sem(page, "action-pay").click()
+    by_id(page, "account-submit").click()
+    by_id(page, "action-pay").click()
 
     # Nothing linked yet: the screen opens on the link form
-    sem(page, "link-account").wait_for()
+    by_id(page, "link-account").wait_for()
     type_into(page, "户号", acct)
     type_into(page, "户主姓名", "王丽")
     page.screenshot(path=str(SCREENSHOTS / "citizen-pay-link.png"))
-    sem(page, "link-account").click()
-    expect(sem(page, f"bill-{acct}-due")).to_be_visible(timeout=WAIT)
-    expect(sem(page, f"bill-{acct}-due")).to_contain_text("¥46.30", timeout=WAIT)
+    by_id(page, "link-account").click()
+    expect(by_id(page, f"bill-{acct}-due")).to_be_visible(timeout=WAIT)
+    expect(by_id(page, f"bill-{acct}-due")).to_contain_text("¥46.30", timeout=WAIT)
     page.screenshot(path=str(SCREENSHOTS / "citizen-pay-bills.png"))
 
     # One tap: the sandbox checkout opens in a new tab; pay there
     with page.context.expect_page() as opened:
-        sem(page, f"pay-{acct}").click()
+        by_id(page, f"pay-{acct}").click()
     checkout = opened.value
     checkout.wait_for_load_state()
     assert "/sandbox-pay/checkout/" in checkout.url
@@ -59,18 +60,18 @@ def test_link_pay_in_the_sandbox_and_see_it_paid(stack, service, serve_app, open
     checkout.close()
 
     # Back in the app: paid, live (no reload), with the in-app message
-    expect(sem(page, f"bill-{acct}-paid")).to_be_visible(timeout=WAIT)
-    expect(sem(page, "message")).to_contain_text("缴费成功", timeout=WAIT)
+    expect(by_id(page, f"bill-{acct}-paid")).to_be_visible(timeout=WAIT)
+    expect(by_id(page, "message")).to_contain_text("缴费成功", timeout=WAIT)
     page.screenshot(path=str(SCREENSHOTS / "citizen-pay-paid.png"))
 
     # History -> receipt image -> download
     page.get_by_role("button", name="缴费记录").first.click()
     page.locator('[flt-semantics-identifier^="receipt-"]').first.click()
-    sem(page, "receipt-image").wait_for()
+    by_id(page, "receipt-image").wait_for()
     page.wait_for_timeout(500)  # the image decodes after its node appears
     page.screenshot(path=str(SCREENSHOTS / "citizen-pay-receipt.png"))
     with page.expect_download() as download:
-        sem(page, "save-receipt").click()
+        by_id(page, "save-receipt").click()
     assert download.value.suggested_filename.startswith("cityloop-receipt-R")
     saved = tmp_path / download.value.suggested_filename
     download.value.save_as(saved)
@@ -81,19 +82,19 @@ def test_link_pay_in_the_sandbox_and_see_it_paid(stack, service, serve_app, open
                                            "holder_name": "王丽", "address": "测试路 1 号", "period": "2026-11",
                                            "amount_fen": 5120, "due_date": "2026-12-26"}]}).execute()
     page.go_back()  # receipt -> pay
-    sem(page, "pay-tabs").wait_for()
+    by_id(page, "pay-tabs").wait_for()
     page.go_back()  # pay -> home
-    sem(page, "elderly-switch").click()
-    _until_taller(sem(page, "action-pay"), 110)  # the home is redrawn in the elderly sizes (120 px actions)
-    sem(page, "action-pay").click()
-    expect(sem(page, f"bill-{acct}-paid")).to_be_visible(timeout=WAIT)
+    by_id(page, "elderly-switch").click()
+    _until_taller(by_id(page, "action-pay"), 110)  # the home is redrawn in the elderly sizes (120 px actions)
+    by_id(page, "action-pay").click()
+    expect(by_id(page, f"bill-{acct}-paid")).to_be_visible(timeout=WAIT)
     page.get_by_role("button", name="户号").first.click()
-    box = sem(page, "link-account").bounding_box()
+    box = by_id(page, "link-account").bounding_box()
     assert box and box["height"] >= 60, box
     page.get_by_role("button", name="账单").first.click()
-    expect(sem(page, f"bill-{acct}-paid")).to_be_visible(timeout=WAIT)
-    expect(sem(page, f"bill-{acct}-due")).to_contain_text("¥51.20", timeout=WAIT)
-    box = sem(page, f"pay-{acct}").bounding_box()
+    expect(by_id(page, f"bill-{acct}-paid")).to_be_visible(timeout=WAIT)
+    expect(by_id(page, f"bill-{acct}-due")).to_contain_text("¥51.20", timeout=WAIT)
+    box = by_id(page, f"pay-{acct}").bounding_box()
     assert box and box["height"] >= 60 and box["width"] >= 60, box
     page.screenshot(path=str(SCREENSHOTS / "citizen-pay-elderly.png"))
 

@@ -13,7 +13,6 @@ import contextlib
 import socket
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -24,6 +23,7 @@ from shared.client import CityClient
 from tests.backend.core_support import GRID_POINTS, GRIDS, assign_worker, ensure_demo_city
 
 from .conftest import SCREENSHOTS
+from .flutter import by_id, on_worker_side, type_into
 
 if TYPE_CHECKING:  # not at run time: pytest would try to collect the class
     from tests.conftest import TestUser
@@ -32,12 +32,6 @@ GRID, POINT = GRIDS[2], GRID_POINTS[2]
 WORKER_NAME = "吴网格员"
 PHONE = (390, 844)
 WAIT = 60_000  # ms: generous, the machine is shared
-
-
-def on_worker_side(coroutine_function, *args):
-    """Run an async CityClient call on its own thread and loop (Playwright's sync API owns this one)."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coroutine_function(*args)).result(timeout=60)
 
 
 async def acknowledge_open_sos(url: str, key: str, worker: TestUser, caller_id: str) -> str:
@@ -57,29 +51,11 @@ async def acknowledge_open_sos(url: str, key: str, worker: TestUser, caller_id: 
         await client.aclose()
 
 
-def by_id(page, identifier: str):
-    return page.locator(f'[flt-semantics-identifier="{identifier}"]')
-
-
 def tap(page, identifier: str) -> None:
     """Click the button inside a Semantics wrapper (the wrapper itself lets pointer events through)."""
     button = by_id(page, identifier).locator("[role=button]").or_(page.locator(
         f'[flt-semantics-identifier="{identifier}"][role=button]'))
     button.first.click()
-
-
-def type_into(page, label: str, value: str) -> None:
-    field = page.locator(f'input[aria-label="{label}"]').first
-    # Flutter sometimes drops the first key after focusing a field: check, and type again if so.
-    for _ in range(4):
-        field.click()
-        expect(field).to_be_focused()
-        page.keyboard.press("Control+a")
-        page.keyboard.press("Backspace")
-        page.keyboard.type(value, delay=30)
-        if field.input_value() == value:
-            return
-    expect(field).to_have_value(value)
 
 
 def sign_in(page, user: TestUser) -> None:

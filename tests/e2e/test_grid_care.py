@@ -14,7 +14,8 @@ from tests.backend.care_support import add_month_of_readings, make_subject
 from tests.backend.core_support import GRIDS, People, make_people, only_workers
 
 from .conftest import quiet_grid
-from .test_grid_flow import TABLET, by_id, shot, sign_in
+from .flutter import by_id
+from .test_grid_flow import TABLET, shot, sign_in
 
 
 @pytest.fixture()

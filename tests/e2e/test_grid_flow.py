@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from tests.backend.core_support import GRID_POINTS, GRIDS, People, item, make_people, only_workers
 
 from .conftest import SCREENSHOTS, quiet_grid
+from .flutter import by_id, new_tab, type_into
 
 TABLET = (1280, 800)
 
@@ -29,25 +30,6 @@ def people(db, make_user) -> People:
     db.execute("update public.profiles set display_name = %s where id = %s", ("李强", p.worker_1.id))
     quiet_grid(db, GRIDS[0])
     return p
-
-
-def by_id(page, ident: str):
-    return page.locator(f'[flt-semantics-identifier="{ident}"]')
-
-
-def type_into(page, label: str, text: str) -> None:
-    page.bring_to_front()  # two tablets side by side: only the front page holds the keyboard focus
-    field = page.get_by_label(label)
-    field.click()
-    expect(field).to_be_focused()
-    # Flutter's field can drop the first key right after it takes the focus: check, and type again if so.
-    for _ in range(3):
-        page.keyboard.type(text)
-        if field.input_value() == text:
-            return
-        page.keyboard.press("Control+a")
-        page.keyboard.press("Backspace")
-    expect(field).to_have_value(text)
 
 
 def sign_in(page, email: str, password: str) -> None:
@@ -193,11 +175,7 @@ def test_phone_layout_and_a_report_filed_for_a_resident(people, db, stack, serve
     shot(phone, "grid-phone-case.png")
 
     # A new tab of the same browser opens signed in (the session is kept in the browser).
-    tab = phone.context.new_page()
-    tab.goto(url)
-    placeholder = tab.locator("flt-semantics-placeholder")
-    placeholder.wait_for(state="attached", timeout=60_000)
-    placeholder.dispatch_event("click")
+    tab = new_tab(phone, url)
     expect(by_id(tab, "inbox-list")).to_be_visible(timeout=30_000)
     expect(tab.get_by_label("密码")).to_have_count(0)
     tab.goto("about:blank")
