@@ -16,7 +16,6 @@ the I/O around it, through the API with the service-role key:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 from datetime import datetime, timedelta, timezone
@@ -26,6 +25,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from backend.care.detector import KINDS, Alert, Params, Usage, data_gaps, score
+from backend.jobs.schedule import Periodic
 
 if TYPE_CHECKING:  # pragma: no cover
     from supabase import Client
@@ -114,16 +114,14 @@ def run_care_escalations(client: "Client", now: datetime | None = None) -> dict[
     return client.rpc("run_care_escalations", args).execute().data
 
 
-class CareWatchService:
+class CareWatchService(Periodic):
     """The local scheduler inside the gateway: scans and escalation passes; failures are logged, never fatal."""
 
     def __init__(self, scan_interval_s: float, escalation_interval_s: float):
+        super().__init__(log)
         self.scan_interval_s = scan_interval_s
         self.escalation_interval_s = escalation_interval_s
         self.scans = 0
-        self.failures = 0
-        self._tasks: list[asyncio.Task] = []
-        self._last_error: str | None = None
 
     @classmethod
     def from_environ(cls, environ: dict[str, str] | None = None) -> "CareWatchService":
@@ -136,37 +134,16 @@ class CareWatchService:
 
         if self.scan_interval_s <= 0 and self.escalation_interval_s <= 0:
             return
-        url = f"http://127.0.0.1:{state.settings.api_port}"
-        client = create_client(url, state.secrets.service_role_key)
+        client = create_client(f"http://127.0.0.1:{state.settings.api_port}", state.secrets.service_role_key)
         if self.scan_interval_s > 0:
-            self._tasks.append(asyncio.create_task(self._loop(self.scan_interval_s, run_scan, client)))
+            self.every(self.scan_interval_s, lambda: self._pass(run_scan, client), "cityloop-care-scan")
         if self.escalation_interval_s > 0:
-            self._tasks.append(asyncio.create_task(self._loop(self.escalation_interval_s, run_care_escalations,
-                                                              client)))
+            self.every(self.escalation_interval_s, lambda: self._pass(run_care_escalations, client),
+                       "cityloop-care-escalations")
 
-    async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
-
-    async def _loop(self, interval: float, job, client) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                summary = await asyncio.to_thread(job, client)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # e.g. the migration is not applied yet: keep going
-                self.failures += 1
-                message = f"{type(exc).__name__}: {exc}"
-                if message != self._last_error:
-                    log.warning("care watch %s failed: %s", job.__name__, message)
-                self._last_error = message
-                continue
-            self._last_error = None
-            if job is run_scan:
-                self.scans += 1
-            if summary and any(v for k, v in summary.items() if k not in ("households",)):
-                log.info("care watch: %s", summary)
+    async def _pass(self, job, client) -> None:
+        summary = await self.guarded(f"care watch {job.__name__}", asyncio.to_thread(job, client))
+        if summary is not None and job is run_scan:
+            self.scans += 1
+        if summary and any(v for k, v in summary.items() if k not in ("households",)):
+            log.info("care watch: %s", summary)

@@ -9,10 +9,10 @@ every `CITYLOOP_ESCALATION_INTERVAL` seconds (default 5, 0 disables).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from typing import TYPE_CHECKING
+
+from backend.jobs.schedule import Periodic
 
 if TYPE_CHECKING:  # pragma: no cover
     from psycopg_pool import AsyncConnectionPool
@@ -43,49 +43,19 @@ async def run_escalations_in_pool(pool: "AsyncConnectionPool") -> Summary:
     return row[0]
 
 
-class EscalationService:
+class EscalationService(Periodic):
     """The local scheduler: a pass every `interval_s` seconds inside the gateway; failures are logged, never fatal."""
 
     def __init__(self, interval_s: float):
+        super().__init__(log)
         self.interval_s = interval_s
-        self.runs = 0  # passes that succeeded
-        self.failures = 0
-        self.last_summary: Summary | None = None
-        self._task: asyncio.Task | None = None
-        self._last_error: str | None = None
 
     async def start(self, state: "GatewayState") -> None:
         if self.interval_s > 0 and state.rest_pool is not None:
-            self._task = asyncio.create_task(self._loop(state.rest_pool), name="cityloop-escalations")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+            self.every(self.interval_s, lambda: self.run_once(state.rest_pool), "cityloop-escalations")
 
     async def run_once(self, pool: "AsyncConnectionPool") -> Summary | None:
-        try:
-            summary = await run_escalations_in_pool(pool)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # e.g. the migration is not applied yet: keep going
-            self.failures += 1
-            message = f"{type(exc).__name__}: {exc}"
-            if message != self._last_error:  # once per distinct error, not every few seconds
-                log.warning("escalation pass failed: %s", message)
-            self._last_error = message
-            return None
-        self.runs += 1
-        self.last_summary = summary
-        self._last_error = None
-        if any(summary.values()):
+        summary = await self.guarded("escalation pass", run_escalations_in_pool(pool))
+        if summary and any(summary.values()):
             log.info("escalations: %s", summary)
         return summary
-
-    async def _loop(self, pool: "AsyncConnectionPool") -> None:
-        while True:
-            await asyncio.sleep(self.interval_s)
-            await self.run_once(pool)
-

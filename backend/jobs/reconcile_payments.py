@@ -16,8 +16,6 @@ one pass; in production any scheduler runs the CLI with SUPABASE_URL and SUPABAS
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import os
 from collections.abc import Mapping
@@ -25,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from backend.jobs.schedule import Periodic
 from backend.payments.provider import PaymentProvider
 from backend.payments.settlement import PaymentError, Rpc, refund_payment
 
@@ -87,7 +86,7 @@ async def _settle_pending(rpc: Rpc, provider: PaymentProvider, payment: dict[str
     return result["action"] != "unchanged"
 
 
-class PaymentsJobService:
+class PaymentsJobService(Periodic):
     """The local scheduler inside the gateway: a pass every `interval_s` seconds; failures logged, never fatal."""
 
     def __init__(self, interval_s: float | None = None, options: ReconcileOptions = ReconcileOptions()):
@@ -95,40 +94,20 @@ class PaymentsJobService:
             interval_s = max(0.0, float(os.environ.get("CITYLOOP_PAYMENTS_INTERVAL", 30)))
         if "CITYLOOP_PAYMENTS_GRACE" in os.environ:  # seconds a notification may take before we ask
             options = ReconcileOptions(**{**options.__dict__, "grace_s": int(os.environ["CITYLOOP_PAYMENTS_GRACE"])})
+        super().__init__(log)
         self.interval_s = interval_s
         self.options = options
-        self.runs = 0
-        self.last_summary: dict[str, int] | None = None
-        self._task: asyncio.Task | None = None
 
     async def start(self, state: "GatewayState") -> None:
         if self.interval_s > 0 and state.rest_pool is not None:
-            self._task = asyncio.create_task(self._loop(state), name="cityloop-payments")
+            self.every(self.interval_s, lambda: self.run_once(state), "cityloop-payments")
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _loop(self, state: "GatewayState") -> None:
+    async def run_once(self, state: "GatewayState") -> dict[str, int] | None:
         from backend.payments.routes import gateway_providers
         from backend.payments.settlement import pool_rpc
 
-        last_error = None
-        while True:
-            await asyncio.sleep(self.interval_s)
-            try:
-                self.last_summary = await reconcile(pool_rpc(state.rest_pool), gateway_providers(state), self.options)
-                self.runs += 1
-                last_error = None
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - e.g. the migration is not applied yet: keep going
-                if str(exc) != last_error:
-                    log.warning("payments pass failed: %s", exc)
-                last_error = str(exc)
+        return await self.guarded("payments pass",
+                                  reconcile(pool_rpc(state.rest_pool), gateway_providers(state), self.options))
 
 
 async def run_once(url: str, service_key: str, home: Any, options: ReconcileOptions = ReconcileOptions()) -> dict[str, int]:
