@@ -17,6 +17,8 @@ from typing import Mapping
 
 import jwt
 
+from .client_address import parse_proxies
+
 DEFAULT_API_PORT = 54321
 DEFAULT_DB_PORT = 54322
 # Schemas served by /rest/v1, as `db.schemas` in PostgREST. `tests` is added by the test-suite.
@@ -47,6 +49,8 @@ class Settings:
     storage_max_bytes: int = DEFAULT_STORAGE_MAX_BYTES
     # Seconds between two escalation passes run by the gateway (the local pg_cron); 0 disables.
     escalation_interval_s: float = 5.0
+    # Peers whose X-Forwarded-For is believed (the app servers); see client_address.py.
+    trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -68,6 +72,7 @@ class Settings:
             pool_size=int(env.get("CITYLOOP_POOL_SIZE", 10)),
             storage_max_bytes=int(env.get("CITYLOOP_STORAGE_MAX_BYTES", DEFAULT_STORAGE_MAX_BYTES)),
             escalation_interval_s=max(0.0, float(env.get("CITYLOOP_ESCALATION_INTERVAL", 5))),
+            trusted_proxies=tuple(str(n) for n in parse_proxies(env.get("CITYLOOP_TRUSTED_PROXIES", ""))),
         )
 
     # --- paths -----------------------------------------------------------

@@ -63,8 +63,8 @@ def signin_limits(request: Request) -> SigninLimits:
 
 
 def client_address(request: Request) -> str:
-    # The socket peer, never X-Forwarded-For: no proxy sits in front, and the header is the caller's to forge.
-    return request.client.host if request.client else "unknown"
+    """The caller's address: X-Forwarded-For only from a trusted proxy (client_address.py)."""
+    return request.app.state.gateway.client_address(request.scope)
 
 
 def now() -> datetime:

@@ -9,6 +9,7 @@ from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
 
 from ..config import Secrets, Settings
+from .. import client_address
 from .keys import KeyVerifier
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -28,6 +29,14 @@ class GatewayState:
     schema_cache: "SchemaCache | None" = None
     # Long-running parts with `async start(state)` / `async stop()` (the realtime server).
     services: dict[str, Any] = field(default_factory=dict)
+
+
+    def __post_init__(self) -> None:
+        self._proxies = client_address.parse_proxies(self.settings.trusted_proxies)
+
+    def client_address(self, scope) -> str:
+        """The one answer to "who is calling" for every per-address limit."""
+        return client_address.from_scope(scope, self._proxies)
 
 
 def gateway_state(request: Request) -> GatewayState:
