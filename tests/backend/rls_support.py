@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any, Callable
 
 import psycopg
+import pytest
 from postgrest.exceptions import APIError
 from psycopg import sql
 
@@ -50,7 +51,7 @@ class Table:
     """One table's line of a matrix."""
 
     name: str
-    target: str  # superuser SQL (world names as %(name)s) selecting or making the target row: its key
+    target: str  # superuser SQL (world names as %(name)s) selecting, or inserting and returning, the target row: its key
     select: frozenset[str]
     insert: frozenset[str]
     update: frozenset[str]
@@ -66,18 +67,25 @@ class Table:
 
 def cells(tables: list[Table], actors: tuple[str, ...] = ACTORS, ops: tuple[str, ...] = OPS) -> list:
     """pytest parameters, one per (table, actor, op), with ids like `bills-update-citizen_b-deny`."""
-    import pytest
-
     return [pytest.param(t, a, op, id=f"{t.name}-{op}-{a}-{'allow' if t.allows(op, a) else 'deny'}")
             for t in tables for op in ops for a in actors]
 
 
-def target_key(db: psycopg.Connection, table: Table, names: dict[str, str]) -> Filters:
-    """The target row's key, from the line's query: exactly one row."""
-    cur = db.execute(table.target, names)
-    found = cur.fetchall()
-    assert len(found) == 1 and None not in found[0], f"{table.name}: the target query found {found}"
-    return {col.name: _text(v) for col, v in zip(cur.description, found[0])}
+@dataclass
+class Targets:
+    """A world's names and the target row of each line, found (or made) once per world."""
+
+    db: psycopg.Connection
+    names: dict[str, Any]
+    _keys: dict[str, Filters] = field(default_factory=dict)
+
+    def key(self, table: Table) -> Filters:
+        if table.name not in self._keys:
+            cur = self.db.execute(table.target, self.names)
+            found = cur.fetchall()
+            assert len(found) == 1 and None not in found[0], f"{table.name}: the target query found {found}"
+            self._keys[table.name] = {col.name: _text(v) for col, v in zip(cur.description, found[0])}
+        return self._keys[table.name]
 
 
 def _text(value: Any) -> str:
@@ -141,10 +149,10 @@ def attempt(call: Callable[[], Any]) -> list | None:
 
 # -- one cell ---------------------------------------------------------------------------------
 
-def check_cell(db: psycopg.Connection, client: Any, table: Table, names: dict[str, str], me: str,
+def check_cell(db: psycopg.Connection, client: Any, table: Table, targets: Targets, me: str,
                op: str, allowed: bool) -> None:
     """Run `op` on `table` through `client` (whose user id is `me`) and check the outcome in SQL."""
-    key = target_key(db, table, names)
+    key = targets.key(table)
     before = rows(db, table.name, key)
     assert len(before) == 1, f"target row of {table.name} missing: {key}"
     rest = lambda: client.table(table.name)  # noqa: E731
@@ -159,13 +167,14 @@ def check_cell(db: psycopg.Connection, client: Any, table: Table, names: dict[st
         return
 
     if op == "insert" or (op == "delete" and allowed and not _is_owner_delete(table)):
-        _check_insert_or_scratch_delete(db, rest, table, names, me, op, allowed)
+        _check_insert_or_scratch_delete(db, rest, table, targets.names, me, op, allowed)
         return
 
     assert op == "delete"
     got = attempt(lambda: rest().delete().match(key).execute())
     after = rows(db, table.name, key)
-    if allowed:  # someone else than the service role deletes the target row itself: put it back
+    if allowed:  # callers besides the service role may delete: the target row goes, then comes back
+        # (put back as it was; rows a cascade removed with it would not be: give such tables scratch targets)
         try:
             assert got and after == [], f"could not delete {table.name} {key}"
         finally:
@@ -198,7 +207,7 @@ def _check_update(db, rest, table: Table, key: Filters, before: list[dict], allo
             restore_columns(db, table.name, key, before[0], list(change) + touched)
 
 
-def _check_insert_or_scratch_delete(db, rest, table: Table, names: dict[str, str], me: str, op: str,
+def _check_insert_or_scratch_delete(db, rest, table: Table, names: dict[str, Any], me: str, op: str,
                                     allowed: bool) -> None:
     """Insert a new row; for the service role's delete, insert one and delete that scratch row."""
     row = table.new(Names(**names, me=me, mark=f"{MARK}-{uuid.uuid4().hex[:8]}"))

@@ -10,7 +10,7 @@ from postgrest.exceptions import APIError
 
 from tests.backend.care_support import CARE_TABLES, make_care_world
 from tests.backend.core_support import GRIDS, People, make_people
-from tests.backend.rls_support import cells, check_cell
+from tests.backend.rls_support import Targets, cells, check_cell
 
 TABLES = tuple(t.name for t in CARE_TABLES)
 
@@ -25,6 +25,11 @@ def data(db, people) -> dict:
     """One subject in GRIDS[0] (worker_1's, the supervisor's street) with a row in every table;
     its resident's account is citizen_a."""
     return make_care_world(db, GRIDS[0], people.citizen_a.id)
+
+
+@pytest.fixture(scope="module")
+def targets(db, data) -> Targets:
+    return Targets(db, data)
 
 
 def rows(user, table: str, data: dict) -> list:
@@ -61,12 +66,12 @@ WRITERS = ("anon", "citizen_a", "worker_2", "worker_1", "supervisor", "service")
 
 
 @pytest.mark.parametrize("table,actor,op", cells(CARE_TABLES, WRITERS, ("insert", "update", "delete")))
-def test_only_the_service_role_writes_care_tables(db, people, data, anon, service, table, actor, op):
+def test_only_the_service_role_writes_care_tables(db, people, targets, anon, service, table, actor, op):
     assert not table.allows(op, actor) or actor == "service"  # the line says so; the cell checks it
     clients = {"anon": anon, "service": service}
     client = clients.get(actor) or getattr(people, actor).client
     me = getattr(people, actor).id if actor not in clients else people.citizen_b.id
-    check_cell(db, client, table, data, me, op, table.allows(op, actor))
+    check_cell(db, client, table, targets, me, op, table.allows(op, actor))
 
 
 def test_rpcs_refuse_what_the_caller_may_not_see(people, data):

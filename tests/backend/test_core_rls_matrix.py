@@ -34,8 +34,8 @@ from tests.backend.care_support import CARE_TABLES, make_care_world
 from tests.backend.core_support import (GRID_POINTS, GRIDS, STAFF_DEPARTMENT, STREETS, People, file_report, item,
                                         make_people, only_workers)
 from tests.backend.payments_support import new_account
-from tests.backend.rls_support import (ACTORS, ALL, MARK, NOBODY, SVC, Names, Table, attempt, cells, check_cell, rows,
-                                       who)
+from tests.backend.rls_support import (ACTORS, ALL, MARK, NOBODY, SVC, Names, Table, Targets, attempt, cells,
+                                       check_cell, rows, who)
 from tests.backend.storage_support import object_row, tag, version_files
 
 # Who may read the target rows that hang off R1 and off A's SOS.
@@ -174,7 +174,7 @@ class World:
     people: People
     clients: dict[str, Any]
     ids: dict[str, str | None]  # actor -> user id (anon: None)
-    names: dict[str, str]  # what the lines' target queries and new rows refer to
+    targets: Targets  # the world's names, which the lines' target queries and new rows refer to
     photo: str
     avatar: str
 
@@ -220,7 +220,7 @@ def world(db, make_user, stack, service) -> World:
              "grid_1": GRIDS[0], "grid_2": GRIDS[1], "street_2": STREETS[1], "lat": lat, "lon": lon,
              "provider": account.provider, "account_no": account.account_no, "bill": account.bill_id,
              "payment": payment, **make_care_world(db, GRIDS[0], a.id)}
-    return World(p, clients, ids, names, photo, avatar)
+    return World(p, clients, ids, Targets(db, names), photo, avatar)
 
 
 # -- the table matrix -------------------------------------------------------------------------
@@ -236,7 +236,7 @@ def test_every_table_in_public_is_in_the_matrix(db) -> None:
 @pytest.mark.parametrize("table,actor,op", cells(list(TABLES.values())))
 def test_table_matrix(world: World, db, table: Table, actor: str, op: str) -> None:
     me = world.ids[actor] or world.people.citizen_b.id  # anon and the service role write for B
-    check_cell(db, world.clients[actor], table, world.names, me, op, table.allows(op, actor))
+    check_cell(db, world.clients[actor], table, world.targets, me, op, table.allows(op, actor))
 
 
 # -- the bucket matrix ------------------------------------------------------------------------
