@@ -65,7 +65,8 @@ def make_care_world(db: psycopg.Connection, grid_id: str, resident_id: str) -> d
     absence = db.execute("insert into public.care_absences (subject_id, starts_at, ends_at)"
                          " values (%s, now(), now() + interval '2 days') returning id", (sid,)).fetchone()[0]
     alert = db.execute("insert into public.care_alerts (subject_id, kind, severity, onset_at, detected_at)"
-                       " values (%s, 'inactivity', 2, now() - interval '9 hours', now()) returning id", (sid,)).fetchone()[0]
+                       " values (%s, 'inactivity', 2, now() - interval '9 hours', now()) returning id",
+                       (sid,)).fetchone()[0]
     followup = db.execute("insert into public.care_followups (subject_id, alert_id, action, outcome)"
                           " values (%s, %s, 'called_person', 'safe') returning id", (sid, alert)).fetchone()[0]
     return {"subject": sid, "meter": water, "alert": str(alert), "absence": str(absence), "followup": str(followup),

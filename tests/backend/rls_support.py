@@ -51,7 +51,7 @@ class Table:
     """One table's line of a matrix."""
 
     name: str
-    target: str  # superuser SQL (world names as %(name)s) selecting, or inserting and returning, the target row: its key
+    target: str  # superuser SQL (world names as %(name)s) selecting, or inserting and returning, the target row
     select: frozenset[str]
     insert: frozenset[str]
     update: frozenset[str]

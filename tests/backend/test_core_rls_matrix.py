@@ -1,4 +1,4 @@
-"""The whole access policy as one matrix: every table in `public` and app bucket x every kind of caller x every operation.
+"""The whole access policy as one matrix: every table in `public` and bucket x every kind of caller x every operation.
 
 Callers: anon, citizen A, citizen B, the worker of grid 1, the worker of grid 5 (the other
 street), staff of the `environment` department, the supervisor of grid 1's street, the
@@ -205,10 +205,11 @@ def world(db, make_user, stack, service) -> World:
     free = db.execute("select c from generate_series(10, 99) c where not exists"
                       " (select 1 from public.categories where code = c::text) order by c desc limit 1").fetchone()[0]
     account = new_account(service)
-    a.client.rpc("link_utility_account", {"kind": account.kind, "provider": account.provider,
-                                          "account_no": account.account_no, "holder_name": account.holder_name}).execute()
-    payment = a.client.rpc("create_payment", {"bill": account.bill_id,
-                                              "idempotency_key": new_idempotency_key()}).execute().data["id"]
+    link = {"kind": account.kind, "provider": account.provider, "account_no": account.account_no,
+            "holder_name": account.holder_name}
+    a.client.rpc("link_utility_account", link).execute()
+    pay = {"bill": account.bill_id, "idempotency_key": new_idempotency_key()}
+    payment = a.client.rpc("create_payment", pay).execute().data["id"]
     db.execute("insert into public.payment_ledger (payment_id, bill_id, payer_id, kind, amount_fen, provider)"
                " values (%s, %s, %s, 'charge', %s, 'sandbox')", (payment, account.bill_id, a.id, account.amount_fen))
 
