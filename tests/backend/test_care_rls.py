@@ -1,16 +1,18 @@
 """Who sees a care subject's data: the workers of their grid and the supervisor of its street, nobody else.
 
-Every care table, each policy allowed and denied (a denied read answers empty), and writes refused."""
+Every care table, each policy allowed and denied (a denied read answers empty), and every write
+by every kind of caller: only the service role writes directly; the others go through the RPCs."""
 
 from __future__ import annotations
 
 import pytest
 from postgrest.exceptions import APIError
 
-from tests.backend.care_support import make_subject
+from tests.backend.care_support import CARE_TABLES, make_care_world
 from tests.backend.core_support import GRIDS, People, make_people
+from tests.backend.rls_support import Targets, cells, check_cell
 
-TABLES = ("care_subjects", "meters", "meter_readings", "care_absences", "care_alerts", "care_followups")
+TABLES = tuple(t.name for t in CARE_TABLES)
 
 
 @pytest.fixture(scope="module")
@@ -19,20 +21,15 @@ def people(db, make_user) -> People:
 
 
 @pytest.fixture(scope="module")
-def data(db, people, service) -> dict:
+def data(db, people) -> dict:
     """One subject in GRIDS[0] (worker_1's, the supervisor's street) with a row in every table;
     its resident's account is citizen_a."""
-    s = make_subject(db, GRIDS[0], profile_id=people.citizen_a.id)
-    sid = s["id"]
-    w = s["meters"]["water"]
-    db.execute("insert into public.meter_readings (meter_id, read_at, value) values (%s, now(), 3)", (w,))
-    db.execute("insert into public.care_absences (subject_id, starts_at, ends_at) values (%s, now(), now() + interval '2 days')",
-               (sid,))
-    aid = db.execute("insert into public.care_alerts (subject_id, kind, severity, onset_at, detected_at)"
-                     " values (%s, 'inactivity', 2, now() - interval '9 hours', now()) returning id", (sid,)).fetchone()[0]
-    db.execute("insert into public.care_followups (subject_id, alert_id, action, outcome) values (%s, %s, 'called_person', 'safe')",
-               (sid, aid))
-    return {"subject": sid, "meter": w, "alert": str(aid)}
+    return make_care_world(db, GRIDS[0], people.citizen_a.id)
+
+
+@pytest.fixture(scope="module")
+def targets(db, data) -> Targets:
+    return Targets(db, data)
 
 
 def rows(user, table: str, data: dict) -> list:
@@ -63,14 +60,18 @@ def test_the_resident_reads_their_own_record_and_absences_only(people, data):
         assert rows(me, table, data) == []
 
 
-@pytest.mark.parametrize("table", TABLES)
-def test_nobody_but_the_service_role_writes_directly(people, data, table):
-    for user in (people.worker_1, people.supervisor, people.citizen_a):
-        with pytest.raises(APIError):
-            user.client.table(table).delete().neq("subject_id" if table not in ("care_subjects", "meter_readings")
-                                                  else ("id" if table == "care_subjects" else "meter_id"), "x").execute()
-    with pytest.raises(APIError):
-        people.worker_1.client.table("care_alerts").update({"status": "closed"}).eq("id", data["alert"]).execute()
+# Every write by every kind of caller on every care table, aimed at the real rows above: a
+# denial counts only as SQLSTATE 42501 or an empty answer with the row unchanged in SQL.
+WRITERS = ("anon", "citizen_a", "worker_2", "worker_1", "supervisor", "service")
+
+
+@pytest.mark.parametrize("table,actor,op", cells(CARE_TABLES, WRITERS, ("insert", "update", "delete")))
+def test_only_the_service_role_writes_care_tables(db, people, targets, anon, service, table, actor, op):
+    assert not table.allows(op, actor) or actor == "service"  # the line says so; the cell checks it
+    clients = {"anon": anon, "service": service}
+    client = clients.get(actor) or getattr(people, actor).client
+    me = getattr(people, actor).id if actor not in clients else people.citizen_b.id
+    check_cell(db, client, table, targets, me, op, table.allows(op, actor))
 
 
 def test_rpcs_refuse_what_the_caller_may_not_see(people, data):
