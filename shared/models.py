@@ -292,7 +292,7 @@ class RatingCreate(_Input):
 
 class RatingPublic(_Row):
     report_id: uuid.UUID
-    rater_id: uuid.UUID
+    rater_id: uuid.UUID | None = None  # null once the rater's account was deleted
     score: int
     comment: str | None = None
     created_at: datetime
@@ -372,7 +372,7 @@ class SosAlertPublic(_Row):
     """public.sos_alerts: the latest location is on the alert, the trail in sos_locations."""
 
     id: uuid.UUID
-    caller_id: uuid.UUID
+    caller_id: uuid.UUID | None = None  # null once the caller's account was deleted
     grid_id: uuid.UUID | None = None
     street_id: uuid.UUID | None = None
     status: SosStatus
