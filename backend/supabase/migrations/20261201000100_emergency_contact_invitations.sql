@@ -420,24 +420,28 @@ end
 $$;
 comment on function public.end_emergency_contact(uuid) is 'Either side ends an emergency contact link (the inviter also withdraws a pending or declined invitation).';
 
-create function public.claim_sms_batch(batch_size integer default 20) returns setof public.sms_outbox
+create function public.claim_sms_batch(batch_size integer default 20) returns jsonb
 language plpgsql
 security definer set search_path = ''
 as $$
+declare
+  claimed jsonb;
 begin
   if not private.is_service() then
     raise exception 'only the service role sends SMS' using errcode = '42501';
   end if;
-  return query
-  update public.sms_outbox o set attempts = o.attempts + 1, next_attempt_at = now() + interval '60 seconds'
-  where o.id in (select d.id from public.sms_outbox d
-                 where d.sent_at is null and d.attempts < 5 and d.next_attempt_at <= now()
-                 order by d.id limit least(greatest(coalesce(batch_size, 20), 1), 100)
-                 for update skip locked)
-  returning o.*;
+  with due as (
+    update public.sms_outbox o set attempts = o.attempts + 1, next_attempt_at = now() + interval '60 seconds'
+    where o.id in (select d.id from public.sms_outbox d
+                   where d.sent_at is null and d.attempts < 5 and d.next_attempt_at <= now()
+                   order by d.id limit least(greatest(coalesce(batch_size, 20), 1), 100)
+                   for update skip locked)
+    returning o.id, o.phone, o.body, o.kind, o.attempts)
+  select coalesce(jsonb_agg(to_jsonb(due) order by due.id), '[]'::jsonb) into claimed from due;
+  return claimed;
 end
 $$;
-comment on function public.claim_sms_batch(integer) is 'Service role: the SMS due now, leased for 60 s (a second job skips them); at most 5 attempts each.';
+comment on function public.claim_sms_batch(integer) is 'Service role: the SMS due now as [{id, phone, body, kind, attempts}], leased for 60 s (a second job skips them); at most 5 attempts each.';
 
 create function public.finish_sms(sms_id bigint, provider_ref text default null, error text default null)
 returns void
