@@ -149,6 +149,40 @@ class EmergencyContact(BaseModel):
     relation: str | None = Field(default=None, max_length=50)
 
 
+class ContactStatus(StrEnum):
+    """public.contact_invitation_status: an emergency contact is a link both sides agreed to."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    ENDED = "ended"
+
+
+class EmergencyContactPublic(_Row):
+    """One of my emergency contacts (an invitation I sent), as invite_emergency_contact answers it."""
+
+    id: uuid.UUID
+    phone: str
+    name: str
+    relation: str | None = None
+    status: ContactStatus
+    created_at: datetime | None = None
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+
+
+class ContactInvitationPublic(_Row):
+    """An invitation to my verified phone (my_contact_invitations): only the inviter's display name."""
+
+    id: uuid.UUID
+    inviter_name: str
+    name: str
+    relation: str | None = None
+    status: ContactStatus
+    created_at: datetime | None = None
+    answered_at: datetime | None = None
+
+
 class ProfileBase(_Input):
     display_name: str | None = Field(default=None, max_length=100)
     phone: str | None = Field(default=None, max_length=32)
