@@ -187,6 +187,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sos.step.resolved": ("已处理", "Resolved"),
     "sos.step.cancelled": ("已取消", "Cancelled"),
     "sos.step.contacts": ("已通知紧急联系人 {n}/{m} 位", "Emergency contacts told: {n} of {m}"),
+    "sos.step.contacts_texted": ("，短信通知 {n} 位", "; texted: {n}"),
     "sos.notify_title": ("一键求助", "SOS"),
 }
 

@@ -143,7 +143,8 @@ def test_only_the_owner_of_the_verified_phone_answers(people, family, make_user,
     claimer = make_user(app_metadata={"role": "citizen"})
     claimer.client.table("profiles").update({"phone": mobile}).eq("id", claimer.id).execute()
     unconfirmed = make_user(app_metadata={"role": "citizen"})
-    db.execute("update auth.users set phone = %s, phone_confirmed_at = null where id = %s", (mobile, unconfirmed.id))  # the same number, stored without 86
+    # The same number, stored without 86, never confirmed.
+    db.execute("update auth.users set phone = %s, phone_confirmed_at = null where id = %s", (mobile, unconfirmed.id))
     for other in (claimer, unconfirmed, people.citizen_b, caller):
         for accept in (True, False):
             with pytest.raises(APIError) as err:
