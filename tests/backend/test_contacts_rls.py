@@ -48,7 +48,7 @@ READS = {
     ("emergency_contact_invitations", "anon"): False,
     ("emergency_contact_invitations", "stranger"): False,
     ("emergency_contact_invitations", "inviter"): True,
-    ("emergency_contact_invitations", "invitee"): True,
+    ("emergency_contact_invitations", "invitee"): False,  # through my_contact_invitations() only
     ("emergency_contact_invitations", "service"): True,
     ("sms_outbox", "anon"): False,
     ("sms_outbox", "stranger"): False,
@@ -87,6 +87,12 @@ def test_nobody_but_the_service_role_writes_directly(table, who, cast, anon, ser
             write()
         assert err.value.code == "42501"
     assert fingerprint(db, table) == before
+
+
+def test_the_invitee_reads_the_invitation_through_the_rpc_only(cast) -> None:
+    rows = cast["invitee"].client.rpc("my_contact_invitations", {}).execute().data
+    assert [r["id"] for r in rows] == [cast["link"]] and "inviter_id" not in rows[0]
+    assert cast["stranger"].client.rpc("my_contact_invitations", {}).execute().data == []
 
 
 def test_the_service_role_reads_and_drains_the_outbox(cast, service, db) -> None:

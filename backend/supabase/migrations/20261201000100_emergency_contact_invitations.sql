@@ -67,7 +67,7 @@ comment on column public.sms_outbox.next_attempt_at is 'When the job may try (ag
 create unique index emergency_contact_invitations_one_live_per_phone
   on public.emergency_contact_invitations (inviter_id, phone) where status in ('pending', 'accepted');
 create index emergency_contact_invitations_inviter_idx on public.emergency_contact_invitations (inviter_id, created_at);
-create index emergency_contact_invitations_phone_idx on public.emergency_contact_invitations (phone) where status = 'pending';
+create index emergency_contact_invitations_pending_phone_idx on public.emergency_contact_invitations (phone) where status = 'pending';
 create index emergency_contact_invitations_invitee_idx on public.emergency_contact_invitations (invitee_id);
 create index emergency_contact_invitations_ended_by_idx on public.emergency_contact_invitations (ended_by);
 create index sms_outbox_due_idx on public.sms_outbox (next_attempt_at) where sent_at is null;
@@ -486,10 +486,8 @@ alter table public.sms_outbox enable row level security;
 create policy "People can read the emergency contact invitations they sent" on public.emergency_contact_invitations
   for select to authenticated
   using (inviter_id = (select auth.uid()));
-create policy "People can read the invitations to their verified phone and the links they answered" on public.emergency_contact_invitations
-  for select to authenticated
-  using (invitee_id = (select auth.uid())
-         or (status = 'pending' and phone = (select private.my_verified_phone())));
+-- No policy for the invitee: they read through my_contact_invitations(), which shows the inviter's
+-- display name and never the inviter's id.
 
 drop policy "Emergency contacts can read the SOS alerts they were told about" on public.sos_alerts;
 drop policy "Emergency contacts can read the location trail of SOS alerts they were told about" on public.sos_locations;
