@@ -149,3 +149,19 @@ def test_the_history_stays_append_only(people, make_user, db) -> None:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             db.execute("update public.sos_events set to_status = 'resolved' where id = %s", (event,))
     assert count(db, "select count(*) from public.sos_events where id = %s and actor_id = %s", event, person.id) == 1
+
+
+def test_a_worker_holding_open_cases_is_refused_in_words_and_nothing_changes(stack, people, make_user, db) -> None:
+    worker = make_user(app_metadata={"role": "grid_worker"})
+    only_workers(db, GRIDS[0], (worker.id, True))
+    try:
+        report = file_report(people.citizen_a, item(db)["code"], GRID_POINTS[0])["id"]
+        rpc(worker, "accept_report", report=report)
+        before = count(db, "select count(*) from public.case_events where actor_id = %s", worker.id)
+        response = admin_delete(stack, worker.id)
+        assert response.status_code == 409, response.text
+        assert response.json()["code"] == "conflict" and "pass their open work on" in response.json()["msg"]
+        assert count(db, "select count(*) from auth.users where id = %s", worker.id) == 1
+        assert count(db, "select count(*) from public.case_events where actor_id = %s", worker.id) == before > 0
+    finally:
+        only_workers(db, GRIDS[0], (people.worker_1.id, True))
