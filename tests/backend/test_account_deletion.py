@@ -85,6 +85,7 @@ async def test_a_person_with_history_is_deleted_and_their_history_anonymised(sta
         ("sos", "select count(*) from public.sos_events where alert_id = %s"),
         ("case", "select count(*) from public.case_events where report_id = %s"))}
 
+    assert count(db, "select count(*) from public.sms_outbox where sos_id = %s", alert) > 0
     response = admin_delete(stack, uid)
     assert response.status_code == 200, response.text
 
@@ -95,6 +96,7 @@ async def test_a_person_with_history_is_deleted_and_their_history_anonymised(sta
         "select caller_id, emergency_contacts, contact_ids, note from public.sos_alerts where id = %s", (alert,)).fetchone()
     assert (caller, contacts, told, note) == (None, [], [], None)
     assert count(db, "select count(*) from public.sos_locations where alert_id = %s", alert) == 0
+    assert count(db, "select count(*) from public.sms_outbox where sos_id = %s", alert) == 0  # the contact's number
     assert count(db, "select count(*) from public.sos_events where alert_id = %s", alert) == events["sos"]
     assert count(db, "select count(*) from public.sos_events where actor_id = %s", uid) == 0
     assert count(db, "select count(*) from public.sos_events where alert_id = %s and payload ? 'emergency_contacts'",

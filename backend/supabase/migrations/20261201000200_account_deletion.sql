@@ -5,8 +5,8 @@
 --
 -- What stays, anonymised (the city's record of what happened, without who):
 --   sos_alerts     caller_id null; the emergency-contact list, the contacts told and the caller's
---                  note are cleared; the location trail (sos_locations) is deleted, the last fix stays
---                  as where help was given.
+--                  note are cleared; the location trail (sos_locations) and the texts to their
+--                  contacts (sms_outbox) are deleted, the last fix stays as where help was given.
 --   sos_events, case_events   actor_id null where the person acted; their own notes cleared; the
 --                  raise event's list of contacts cleared.
 --   payments, payment_ledger  payer_id null (amounts, bills and provider references stay for the books).
@@ -80,6 +80,7 @@ begin
   where i.invitee_id = gone and i.status = 'accepted';
   -- Their SOS alerts: the trail goes, the alert stays without who, their words or their contacts.
   delete from public.sos_locations l using public.sos_alerts a where a.id = l.alert_id and a.caller_id = gone;
+  delete from public.sms_outbox o using public.sos_alerts a where a.id = o.sos_id and a.caller_id = gone;
   update public.sos_events e set payload = e.payload - 'emergency_contacts' - 'contact_ids'
   from public.sos_alerts a
   where a.id = e.alert_id and a.caller_id = gone and e.payload ?| array['emergency_contacts', 'contact_ids'];
