@@ -149,6 +149,40 @@ class EmergencyContact(BaseModel):
     relation: str | None = Field(default=None, max_length=50)
 
 
+class ContactStatus(StrEnum):
+    """public.contact_invitation_status: an emergency contact is a link both sides agreed to."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    ENDED = "ended"
+
+
+class EmergencyContactPublic(_Row):
+    """One of my emergency contacts (an invitation I sent), as invite_emergency_contact answers it."""
+
+    id: uuid.UUID
+    phone: str
+    name: str
+    relation: str | None = None
+    status: ContactStatus
+    created_at: datetime | None = None
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+
+
+class ContactInvitationPublic(_Row):
+    """An invitation to my verified phone (my_contact_invitations): only the inviter's display name."""
+
+    id: uuid.UUID
+    inviter_name: str
+    name: str
+    relation: str | None = None
+    status: ContactStatus
+    created_at: datetime | None = None
+    answered_at: datetime | None = None
+
+
 class ProfileBase(_Input):
     display_name: str | None = Field(default=None, max_length=100)
     phone: str | None = Field(default=None, max_length=32)
@@ -292,7 +326,7 @@ class RatingCreate(_Input):
 
 class RatingPublic(_Row):
     report_id: uuid.UUID
-    rater_id: uuid.UUID
+    rater_id: uuid.UUID | None = None  # null once the rater's account was deleted
     score: int
     comment: str | None = None
     created_at: datetime
@@ -372,7 +406,7 @@ class SosAlertPublic(_Row):
     """public.sos_alerts: the latest location is on the alert, the trail in sos_locations."""
 
     id: uuid.UUID
-    caller_id: uuid.UUID
+    caller_id: uuid.UUID | None = None  # null once the caller's account was deleted
     grid_id: uuid.UUID | None = None
     street_id: uuid.UUID | None = None
     status: SosStatus

@@ -1,4 +1,5 @@
-"""`cityloop worker add`: the subcommand's arguments and what it prints (logic in backend/admin/workers.py).
+"""`cityloop worker add` and `cityloop user delete`: the subcommands' arguments and what they print
+(logic in backend/admin/workers.py and backend/admin/accounts.py).
 
 Uses SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY from the environment, else the local stack's.
 """
@@ -27,6 +28,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--off-duty", action="store_true", help="a grid worker starts off duty")
     add.add_argument("--json", action="store_true")
     add.set_defaults(func=cmd_worker)
+
+    user = sub.add_parser("user", help="people's accounts")
+    user_actions = user.add_subparsers(dest="user_action", required=True)
+    delete = user_actions.add_parser("delete", help="delete an account: its files, then the account (history stays "
+                                                    "anonymised)")
+    delete.add_argument("user_id", help="the account's id (uuid)")
+    delete.set_defaults(func=cmd_user_delete)
 
 
 def _service_client():
@@ -64,4 +72,25 @@ def cmd_worker(args: argparse.Namespace) -> int:
         print("assigned: " + ", ".join(created.assignments))
         if created.generated_password:
             print(f"password: {created.password}  (shown once; ask them to keep it safe)")
+    return 0
+
+
+def cmd_user_delete(args: argparse.Namespace) -> int:
+    import httpx
+    from supabase_auth.errors import AuthApiError
+
+    from backend.admin.accounts import delete_account
+
+    try:
+        deleted = delete_account(_service_client(), args.user_id)
+    except ValueError:
+        print(f"cityloop: user delete: not an account id: {args.user_id}", file=sys.stderr)
+        return 2
+    except AuthApiError as exc:
+        print(f"cityloop: user delete: {exc.message}", file=sys.stderr)
+        return 2
+    except httpx.HTTPError as exc:
+        print(f"cityloop: user delete: the backend did not answer: {exc}", file=sys.stderr)
+        return 1
+    print(f"deleted {deleted.user_id} ({deleted.objects_removed} files removed)")
     return 0

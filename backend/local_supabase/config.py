@@ -49,6 +49,8 @@ class Settings:
     storage_max_bytes: int = DEFAULT_STORAGE_MAX_BYTES
     # Seconds between two escalation passes run by the gateway (the local pg_cron); 0 disables.
     escalation_interval_s: float = 5.0
+    # Seconds between two passes of the SMS job (backend/jobs/send_sms.py); 0 disables.
+    sms_interval_s: float = 10.0
     # Peers whose X-Forwarded-For is believed (the app servers); see client_address.py.
     trusted_proxies: tuple[str, ...] = ()
 
@@ -72,6 +74,7 @@ class Settings:
             pool_size=int(env.get("CITYLOOP_POOL_SIZE", 10)),
             storage_max_bytes=int(env.get("CITYLOOP_STORAGE_MAX_BYTES", DEFAULT_STORAGE_MAX_BYTES)),
             escalation_interval_s=max(0.0, float(env.get("CITYLOOP_ESCALATION_INTERVAL", 5))),
+            sms_interval_s=max(0.0, float(env.get("CITYLOOP_SMS_INTERVAL", 10))),
             trusted_proxies=tuple(str(n) for n in parse_proxies(env.get("CITYLOOP_TRUSTED_PROXIES", ""))),
         )
 

@@ -172,8 +172,10 @@ class SosState:
     def _step_label(self, event: SosEventPublic) -> str:
         # The count of emergency contacts told is an event without a status change.
         if "contacts_listed" in event.payload:
-            return self.app.t("sos.step.contacts", n=event.payload.get("contacts_notified", 0),
+            told = self.app.t("sos.step.contacts", n=event.payload.get("contacts_notified", 0),
                               m=event.payload["contacts_listed"])
+            texted = event.payload.get("contacts_texted", 0)
+            return told + self.app.t("sos.step.contacts_texted", n=texted) if texted else told
         return self.app.t(f"sos.step.{SosStatus(event.to_status).value}")
 
     def speak(self) -> str:

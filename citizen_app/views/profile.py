@@ -1,4 +1,4 @@
-"""Me: name, phone, home address, emergency contacts, language, elderly mode, sign out."""
+"""Me: name, phone, home address, emergency contacts (invitations), language, elderly mode, sign out."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import flet as ft
 
 from ..app_state import AppState
 from ..routes import Screen
-from ..state.profile import MAX_CONTACTS, ProfileDraft
+from ..state.profile import ProfileDraft
 from ..theme import button, field, sizes, switch, text
+from .contacts import ContactsSection
 
 
 class ProfileView:
@@ -20,10 +21,7 @@ class ProfileView:
         self.phone = field(t("profile.phone"), elderly, value=(p.phone if p else "") or "",
                            keyboard_type=ft.KeyboardType.PHONE)
         self.address = field(t("profile.address"), elderly, value=(p.home_address if p else "") or "")
-        self.contact_rows: list[tuple[ft.TextField, ft.TextField, ft.TextField]] = []
-        self.contacts = ft.Column(spacing=8)
-        for c in (p.emergency_contacts if p else []):
-            self._add_row(c.name, c.phone, c.relation or "")
+        self.contacts = ContactsSection(state)
         self.language = ft.SegmentedButton(
             selected=[state.locale], on_change=self.on_language,
             segments=[ft.Segment(value="zh-CN", label=ft.Text("中文", size=sizes(elderly).body)),
@@ -31,10 +29,9 @@ class ProfileView:
         elderly_row, self.elderly = switch(t("home.elderly"), elderly, self.on_elderly, elderly=elderly)
         self.root = ft.Column(spacing=12, horizontal_alignment=ft.CrossAxisAlignment.STRETCH, controls=[
             self.name, self.phone, self.address,
-            text(t("profile.contacts"), elderly, weight=ft.FontWeight.BOLD), self.contacts,
-            button(t("profile.add_contact"), self.add_contact, elderly=elderly, primary=False,
-                   icon=ft.Icons.PERSON_ADD, identifier="add-contact"),
             button(t("app.save"), self.save, elderly=elderly, identifier="save-profile"),
+            ft.Divider(),
+            self.contacts.root,
             ft.Divider(),
             text(t("app.language"), elderly, weight=ft.FontWeight.BOLD), self.language, elderly_row,
             ft.Divider(),
@@ -42,22 +39,9 @@ class ProfileView:
                    identifier="sign-out"),
         ])
 
-    def _add_row(self, name: str = "", phone: str = "", relation: str = "") -> None:
-        t, elderly = self.state.t, self.state.elderly
-        row = (field(t("profile.contact_name"), elderly, value=name),
-               field(t("profile.contact_phone"), elderly, value=phone, keyboard_type=ft.KeyboardType.PHONE),
-               field(t("profile.contact_relation"), elderly, value=relation))
-        self.contact_rows.append(row)
-        self.contacts.controls.append(ft.Column(list(row), spacing=4))
-
-    def add_contact(self, _e=None) -> None:
-        if len(self.contact_rows) < MAX_CONTACTS:
-            self._add_row()
-
     def draft(self) -> ProfileDraft:
         return ProfileDraft(display_name=self.name.value or "", phone=self.phone.value or "",
-                            home_address=self.address.value or "",
-                            contacts=[(n.value or "", p.value or "", r.value or "") for n, p, r in self.contact_rows])
+                            home_address=self.address.value or "")
 
     async def save(self, _e=None) -> bool:
         draft = self.draft()
@@ -78,4 +62,5 @@ class ProfileView:
 
 
 def build(state: AppState, params: dict[str, str]) -> Screen:
-    return Screen(content=ProfileView(state).root)
+    view = ProfileView(state)
+    return Screen(content=view.root, load=view.contacts.load)

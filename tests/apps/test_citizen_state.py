@@ -263,16 +263,14 @@ async def test_live_status_change_is_announced(stack, tmp_path, make_user, city)
     await worker.aclose()
 
 
-async def test_profile_address_contacts_language_and_elderly_mode_are_kept(stack, tmp_path, make_user) -> None:
+async def test_profile_address_language_and_elderly_mode_are_kept(stack, tmp_path, make_user) -> None:
     prefs = MemoryPrefs()
     state = await signed_in(stack, tmp_path, make_user, prefs)
-    draft = ProfileDraft(display_name="李阿姨", phone="13800001111", home_address="新华路 3 号 2-301",
-                         contacts=[("李强", "13900002222", "儿子"), ("", "", "")])
+    draft = ProfileDraft(display_name="李阿姨", phone="13800001111", home_address="新华路 3 号 2-301")
     assert draft.problem() is None
     assert await state.save_profile(draft.to_update())
     assert state.profile.home_address == "新华路 3 号 2-301"
-    assert [(c.name, c.phone, c.relation) for c in state.profile.emergency_contacts] == [("李强", "13900002222", "儿子")]
-    assert ProfileDraft(contacts=[("李强", "", "")]).problem() == "profile.contact_incomplete"
+    assert "emergency_contacts" not in draft.to_update().model_dump(exclude_unset=True)  # contacts are invitations
     assert ProfileDraft(phone="abc").problem() == "profile.bad_phone"
 
     await state.set_elderly(True)

@@ -186,17 +186,19 @@ async def test_sign_in_form_says_what_is_missing(state) -> None:
     assert state.shell.messages[-1] == ("请输入密码", True)
 
 
-async def test_profile_form_refuses_an_incomplete_contact_before_sending(state) -> None:
+async def test_the_contact_form_refuses_an_incomplete_or_bad_contact_before_sending(state) -> None:
     from citizen_app.views.profile import ProfileView
 
-    view = ProfileView(state)
-    view.add_contact()
-    name, phone, _ = view.contact_rows[0]
-    name.value = "李强"
-    assert not await view.save()
+    section = ProfileView(state).contacts
+    section.name.value = "李强"
+    assert not await section.invite()
     assert state.shell.messages[-1] == ("请填写联系人姓名和电话", True)
-    phone.value = "13900002222"
-    assert view.draft().problem() is None
+    section.phone.value = "010-1234 5678"  # a landline cannot confirm an invitation
+    assert not await section.invite()
+    assert state.shell.messages[-1] == ("请输入11位手机号", True)
+    section.phone.value = "+86 139-0000-2222"
+    assert section.form().problem() is None
+    assert state.shell.busy == []  # refused in the form: nothing was sent
 
 
 async def test_the_whole_switch_row_toggles(state) -> None:

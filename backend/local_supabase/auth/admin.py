@@ -9,6 +9,7 @@ import psycopg
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..storage.accounts import remove_account_objects
 from . import context, errors, passwords, users, validation
 from .account import duplicate_error
 from .context import answer
@@ -209,4 +210,11 @@ async def delete_user(request: Request) -> Response:
     except psycopg.errors.ForeignKeyViolation:
         raise errors.AuthError(409, "conflict", "Database error deleting user: rows in other tables still refer to "
                                                 "this user; delete them first or use should_soft_delete") from None
+    except psycopg.errors.CheckViolation as exc:  # e.g. a worker still holding open cases
+        constraint = exc.diag.constraint_name or "a check"
+        raise errors.AuthError(409, "conflict", f"Database error deleting user: {constraint} would be broken; "
+                                                "pass their open work on first") from None
+    # The person's files go with them (GoTrue leaves Storage alone; see storage/accounts.py).
+    s = context.state(request)
+    await remove_account_objects(s.storage_pool, s.settings.storage_dir, user_id)
     return answer({})

@@ -18,6 +18,7 @@ from starlette.routing import Mount, Route
 from backend.jobs.care_watch import CareWatchService
 from backend.jobs.escalations import EscalationService
 from backend.jobs.reconcile_payments import PaymentsJobService
+from backend.jobs.send_sms import SmsJobService
 from backend.payments.routes import payment_routes
 
 from .. import postgres
@@ -103,6 +104,8 @@ def create_app(settings: Settings | None = None, secrets: Secrets | None = None)
     state.services["payments"] = PaymentsJobService()
     # Care watch scans (CITYLOOP_CARE_SCAN_INTERVAL) and care-alert escalations (CITYLOOP_CARE_ESCALATION_INTERVAL).
     state.services["care_watch"] = CareWatchService.from_environ()
+    # Texts to emergency contacts without the app, through the stack's SMS sink (CITYLOOP_SMS_INTERVAL, 0: off).
+    state.services["sms"] = SmsJobService(settings.sms_interval_s)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
