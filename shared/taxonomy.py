@@ -2,14 +2,19 @@
 
 The data is assets/taxonomy/taxonomy.json, the same file the categories migration
 is generated from, so the apps work offline and agree with the database.
-Matching is plain keyword matching: Chinese has no spaces, so Chinese keywords
-match as substrings; English keywords match as whole words (plural "s" ignored).
+Matching is keyword matching: Chinese has no spaces, so Chinese keywords match
+as substrings; English keywords match as whole words (plural "s" ignored).
+bench/category_suggest.py measures it on residents' descriptions
+(tests/data/category_descriptions.csv).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Literal, Mapping, get_args
@@ -26,8 +31,12 @@ DepartmentCode = Literal["city_mgmt", "environment", "water", "public_security",
 DEPARTMENT_CODES: tuple[str, ...] = get_args(DepartmentCode)
 
 CODE_PATTERN = r"^[0-9]{2}(\.[0-9]{2}(\.[0-9]{3})?)?$"
-_WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")  # hyphens split: "load-bearing" is "load bearing"
 _EN_WORD_WEIGHT = 2  # an English word weighs about as much as a two-character Chinese keyword
+# A character pair or word shared with an item's terms counts this much, split among the items that
+# have it: well below one keyword, so it orders items only where keywords say little or nothing.
+_FRAGMENT_WEIGHT = 0.5
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _EN_STOPWORDS = frozenset("a an and at by for from in into it its no not of on onto or out the to up with without"
                           .split())
 
@@ -78,19 +87,63 @@ def _contains_phrase(words: list[str], phrase: list[str]) -> bool:
     return n > 0 and any(words[i:i + n] == phrase for i in range(len(words) - n + 1))
 
 
+def _fragments(text: str) -> set[str]:
+    """Overlapping pairs of Chinese characters and English content words: the evidence below keywords."""
+    pairs = {run[i:i + 2] for run in _HAN_RUN.findall(text) for i in range(len(run) - 1)}
+    return pairs | (set(_words(text)) - _EN_STOPWORDS)
+
+
+@dataclass(frozen=True)
+class _Cue:
+    """One keyword or name as suggest() looks for it: Chinese terms and English phrases, all required."""
+
+    zh: tuple[str, ...]
+    en: tuple[tuple[str, ...], ...]
+
+    @classmethod
+    def parse(cls, keyword: str) -> _Cue:
+        parts = [p.strip() for p in keyword.lower().split("+") if p.strip()]
+        return cls(zh=tuple(p for p in parts if not p.isascii()),
+                   en=tuple(tuple(_words(p)) for p in parts if p.isascii()))
+
+    @property
+    def length(self) -> int:
+        """Chinese characters, and two per English word (about what a two-character Chinese word says)."""
+        return sum(len(t) for t in self.zh) + _EN_WORD_WEIGHT * sum(len(p) for p in self.en)
+
+    def matches(self, text: str, words: list[str], found: set[str]) -> bool:
+        if len(self.zh) == 1 and not self.en:
+            return self.zh[0] in found  # alone, a term must not only be part of a longer one
+        return (all(t in text for t in self.zh) and all(_contains_phrase(words, list(p)) for p in self.en)
+                and bool(self.zh or self.en))
+
+
 class Taxonomy:
     """The whole tree, in code order."""
 
-    def __init__(self, categories: Iterable[Category]):
+    def __init__(self, categories: Iterable[Category], spelling: Mapping[str, str] | None = None):
         self._by_code = {c.code: c for c in sorted(categories, key=lambda c: c.code)}
         self._children: dict[str | None, list[Category]] = {}
         for c in self._by_code.values():
             self._children.setdefault(c.parent_code, []).append(c)
-        # English words computed once for suggest(): keyword phrases, the name, the name's content words.
-        self._en_phrases = {c.code: [_words(k) for k in c.keywords_en] + [_words(c.name_en)] for c in self.items()}
+        # Computed once for suggest(): each item's cues with their weights, the English name's content words.
+        keywords = {c.code: {k.lower() for k in c.keywords} for c in self.items()}
+        shared_by = Counter(k for ks in keywords.values() for k in ks)
+        self._cues = {code: [(_Cue.parse(k), _Cue.parse(k).length / shared_by[k]) for k in sorted(ks)]
+                      for code, ks in keywords.items()}
+        for c in self.items():
+            self._cues[c.code] += [(cue, cue.length) for cue in (_Cue.parse(c.name_zh), _Cue.parse(c.name_en))]
         self._en_name_words = {c.code: set(_words(c.name_en)) - _EN_STOPWORDS for c in self.items()}
-        self._zh_terms = {c.code: c.keywords_zh + (c.name_zh,) for c in self.items()}
-        self._zh_vocabulary = sorted({t for terms in self._zh_terms.values() for t in terms})
+        self._zh_vocabulary = sorted({cue.zh[0] for cues in self._cues.values() for cue, _ in cues
+                                      if len(cue.zh) == 1 and not cue.en})
+        # Character pairs and English words of each item's terms, for descriptions no keyword quite matches.
+        self._fragments = {c.code: _fragments(" ".join((c.name_zh, c.name_en) + c.keywords).replace("+", " "))
+                           for c in self.items()}
+        fragment_items = Counter(f for fs in self._fragments.values() for f in fs)
+        self._fragment_weight = {f: _FRAGMENT_WEIGHT / n for f, n in fragment_items.items()}
+        # Longest first, so a longer miswriting is not half-corrected by a shorter one.
+        self._spelling = sorted(((w.lower(), r.lower()) for w, r in (spelling or {}).items()),
+                                key=lambda pair: -len(pair[0]))
 
     @classmethod
     def from_json(cls, data: Mapping) -> Taxonomy:
@@ -107,7 +160,7 @@ class Taxonomy:
                                         priority=item["priority"], keywords_zh=tuple(item["keywords_zh"]),
                                         keywords_en=tuple(item["keywords_en"]))
                                for item in sub["items"]]
-        return cls(categories)
+        return cls(categories, data.get("spelling"))
 
     # Tree access
 
@@ -173,26 +226,35 @@ class Taxonomy:
     def suggest(self, description: str, limit: int = 5) -> list[tuple[Category, float]]:
         """Items whose keywords occur in a free-text description, with a score, best first.
 
-        Chinese keywords (and the item's Chinese name) count their length in
-        characters when found as substrings, unless only found inside a longer
-        known term (in "垃圾桶坏了", "垃圾" does not count, "垃圾桶" does).
-        English keywords (and the English name) count two per word when found
-        as whole words, and each word of the English name found alone counts
-        one. Longer, more specific matches win; on a tie the more urgent item
-        comes first.
+        Each keyword (and each name) found counts its length: Chinese in characters,
+        found as a substring unless only inside a longer known term (in "垃圾桶坏了",
+        "垃圾" does not count, "垃圾桶" does); English two per word, found as whole
+        words, plus one for each word of the English name found alone. A keyword
+        "a+b" needs all its parts, anywhere in the text ("电梯+困": 有人困在电梯里).
+        A keyword that several items share is split between them, so a shared word
+        ("噪音", "电梯") leaves the decision to the words that tell the items apart.
+        Common miswritings are read as meant first (`spelling` in taxonomy.json).
+        On equal evidence the more urgent item comes first.
         """
-        text = description.lower()
-        words = _words(description)
+        text = self._normalise(description)
+        words = _words(text)
         found = self._chinese_terms(text)
+        fragments = _fragments(text)
         scored = []
         for c in self.items():
-            score = sum(len(t) for t in self._zh_terms[c.code] if t in found)
-            score += sum(_EN_WORD_WEIGHT * len(p) for p in self._en_phrases[c.code] if _contains_phrase(words, p))
+            score = sum(weight for cue, weight in self._cues[c.code] if cue.matches(text, words, found))
             score += len(self._en_name_words[c.code].intersection(words))
+            score += sum(self._fragment_weight[f] for f in self._fragments[c.code] & fragments)
             if score:
-                scored.append((c, float(score)))
+                scored.append((c, round(score, 3)))
         scored.sort(key=lambda s: (-s[1], s[0].priority, s[0].code))
         return scored[:limit]
+
+    def _normalise(self, description: str) -> str:
+        text = unicodedata.normalize("NFKC", description).lower()
+        for wrong, right in self._spelling:
+            text = text.replace(wrong, right)
+        return text
 
     def _chinese_terms(self, text: str) -> set[str]:
         """Known Chinese terms in `text`, except those only found inside a longer known term there."""
