@@ -36,6 +36,8 @@ _EN_WORD_WEIGHT = 2  # an English word weighs about as much as a two-character C
 # A character pair or word shared with an item's terms counts this much, split among the items that
 # have it: well below one keyword, so it orders items only where keywords say little or nothing.
 _FRAGMENT_WEIGHT = 0.5
+# Less is at most one stray character pair ("今天天气不错" shares "气不" with "暖气不热"): no suggestion.
+_MIN_SCORE = 0.75
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _EN_STOPWORDS = frozenset("a an and at by for from in into it its no not of on onto or out the to up with without"
                           .split())
@@ -245,7 +247,7 @@ class Taxonomy:
             score = sum(weight for cue, weight in self._cues[c.code] if cue.matches(text, words, found))
             score += len(self._en_name_words[c.code].intersection(words))
             score += sum(self._fragment_weight[f] for f in self._fragments[c.code] & fragments)
-            if score:
+            if score >= _MIN_SCORE:
                 scored.append((c, round(score, 3)))
         scored.sort(key=lambda s: (-s[1], s[0].priority, s[0].code))
         return scored[:limit]
