@@ -128,7 +128,7 @@ def main() -> None:
     rows = load_labelled()
     taxonomy = default_taxonomy()
     start = time.perf_counter()
-    taxonomy.suggest("预热 warm-up", 1)  # the segmenter loads on first use: time it apart
+    taxonomy.suggest("预热 warm-up", 1)  # the indexes are built on first use: time that apart
     first_call_s = time.perf_counter() - start
     baseline = BaselineSuggester(taxonomy)
     current = lambda text, limit: [c for c, _ in taxonomy.suggest(text, limit)]  # noqa: E731
@@ -145,7 +145,7 @@ def main() -> None:
     for name, suggest in (("baseline", baseline), ("current", current)):
         median, worst = time_per_call(suggest, texts, args.repeat)
         print(f"time per suggestion, {name}: median {median:.0f} us, worst {worst:.0f} us")
-    print(f"first suggestion in this process (loads the segmenter): {first_call_s * 1000:.0f} ms")
+    print(f"first suggestion in this process (builds the indexes): {first_call_s * 1000:.0f} ms")
 
     if args.misses == "dev":
         print("\ndev misses (expected -> got top 3):")

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.taxonomy import DEPARTMENT_CODES, TAXONOMY_PATH, Category, Taxonomy, _Cue, default_taxonomy, suggest_category
+from shared.category_suggest import Cue
+from shared.taxonomy import DEPARTMENT_CODES, TAXONOMY_PATH, Category, Taxonomy, default_taxonomy, suggest_category
 
 
 def _make_migration():
@@ -226,9 +227,9 @@ def test_people_in_a_lift_come_before_a_broken_lift(taxonomy, description):
 
 
 def test_a_keyword_with_parts_needs_all_of_them(taxonomy):
-    lift = _Cue.parse("电梯+困")
+    lift = Cue.parse("电梯+困")
     assert lift.matches("有人困在电梯里", [], set()) and not lift.matches("电梯坏了", [], set())
-    stuck = _Cue.parse("stuck+lift")
+    stuck = Cue.parse("stuck+lift")
     assert stuck.matches("", ["stuck", "in", "the", "lift"], set()) and not stuck.matches("", ["lift"], set())
 
 
