@@ -40,11 +40,18 @@ _MIN_SCORE = 0.75
 
 
 def _stem(word: str) -> str:
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+    """A light stem, the same for keywords and text: "flooding", "flooded", "floods" are "flood"."""
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        word = word[:-1]
+    for ending in ("ing", "ed"):
+        if len(word) > len(ending) + 3 and word.endswith(ending):
+            word = word[:-len(ending)]
+            break
+    return word[:-1] if len(word) > 3 and word.endswith("e") else word
 
 
 def words(text: str) -> list[str]:
-    """Lower-case English words, plural "s" dropped."""
+    """Lower-case English words, lightly stemmed (_stem)."""
     return [_stem(w) for w in _WORD.findall(text.lower())]
 
 
