@@ -282,4 +282,4 @@ def test_accuracy_on_the_labelled_set_stays_above_its_floor(taxonomy):
     assert top1 >= 0.85 and top3 >= 0.95, (top1, top3)
     # The held-out part was never tuned against; its floor guards against losing what generalises.
     top1, top3 = _accuracy(taxonomy, [r for r in rows if r["split"] == "holdout"])
-    assert top1 >= 0.70 and top3 >= 0.85, (top1, top3)
+    assert top1 >= 0.75 and top3 >= 0.85, (top1, top3)
