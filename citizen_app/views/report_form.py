@@ -17,6 +17,8 @@ The logic is in citizen_app.state.reporting.ReportFlow; this class only draws it
 
 from __future__ import annotations
 
+import asyncio
+
 import inspect
 import logging
 import os
@@ -106,7 +108,7 @@ class ReportForm:
     # --------------------------------------------------------- loading
 
     async def load(self) -> None:
-        await self.flow.load_areas()
+        await asyncio.gather(self.flow.load_areas(), self.flow.prepare_suggestions())
         self.grid_layer.polygons = [
             fm.PolygonMarker(coordinates=[fm.MapLatitudeLongitude(lat, lon) for lon, lat in ring], label=name,
                              color=ft.Colors.with_opacity(0.12, BRAND), border_color=BRAND, border_stroke_width=1.5,

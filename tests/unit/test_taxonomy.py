@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from shared.category_suggest import Cue
-from shared.taxonomy import DEPARTMENT_CODES, TAXONOMY_PATH, Category, Taxonomy, default_taxonomy, suggest_category
+from shared.taxonomy import (DEPARTMENT_CODES, TAXONOMY_PATH, Category, Taxonomy, default_taxonomy, load_taxonomy,
+                             suggest_category)
 
 
 def _make_migration():
@@ -283,3 +284,13 @@ def test_accuracy_on_the_labelled_set_stays_above_its_floor(taxonomy):
     # The held-out part was never tuned against; its floor guards against losing what generalises.
     top1, top3 = _accuracy(taxonomy, [r for r in rows if r["split"] == "holdout"])
     assert top1 >= 0.75 and top3 >= 0.85, (top1, top3)
+
+
+def test_the_suggester_is_built_once_on_first_use_or_when_prepared():
+    fresh = load_taxonomy()
+    assert "_suggester" not in vars(fresh)  # loading the tree does not build the indexes
+    fresh.prepare_suggestions()
+    built = vars(fresh)["_suggester"]
+    fresh.suggest("井盖没了")
+    fresh.prepare_suggestions()
+    assert vars(fresh)["_suggester"] is built
