@@ -10,6 +10,8 @@ measures accuracy on tests/data/category_descriptions.csv and the time per call.
 Evidence, strongest first:
 - a keyword or an item's name: its length (Chinese characters; two per English
   word), split evenly between the items that share the keyword;
+- a Chinese term of three or more characters with one or two characters inside it
+  ("楼道灯" in "楼道里的灯"): _GAPPED_SHARE of that;
 - a word of the English name found alone: one;
 - a character pair or English word shared with the item's terms: _FRAGMENT_WEIGHT,
   split between the items that have it, so it only orders items keywords leave level.
@@ -35,6 +37,10 @@ _EN_STOPWORDS = frozenset("a an and at by for from in into it its no not of on o
 # A character pair or word shared with an item's terms counts this much, split among the items that
 # have it: well below one keyword, so it orders items only where keywords say little or nothing.
 _FRAGMENT_WEIGHT = 0.5
+# A Chinese term of three or more characters with one or two characters inside it ("楼道灯" in
+# "楼道里的灯", "电梯坏了" in "电梯又坏了") counts this share of its weight: residents add particles.
+_GAPPED_SHARE = 0.75
+_GAP = r"[^\s,.!?;:，。！？；：、]{1,2}"
 # Less is at most one stray character pair ("今天天气不错" shares "气不" with "暖气不热"): no suggestion.
 _MIN_SCORE = 0.75
 
@@ -119,6 +125,14 @@ class Suggester:
             elif cue.en:
                 self._by_word[cue.en[0][0]].append((code, cue, weight))
         self._zh_vocabulary = sorted({cue.zh[0] for _, cue, _ in entries if cue.is_single_term})
+        # Longer single terms also looked for with a gap, filed under their first two characters.
+        self._gapped: dict[str, list[tuple[str, str, re.Pattern[str], float]]] = defaultdict(list)
+        for code, cue, weight in entries:
+            term = cue.zh[0] if cue.is_single_term else ""
+            if len(term) >= 3:
+                pattern = re.compile("|".join(re.escape(term[:i]) + _GAP + re.escape(term[i:])
+                                              for i in range(2, len(term))))
+                self._gapped[term[:2]].append((code, term, pattern, weight * _GAPPED_SHARE))
         self._name_words: dict[str, list[str]] = defaultdict(list)
         for code, c in self._items.items():
             for w in set(words(c.name_en)) - _EN_STOPWORDS:
@@ -144,6 +158,11 @@ class Suggester:
         for code, cue, weight in candidates:
             if cue.matches(text, text_words, found):
                 scores[code] += weight
+        for head, gapped in self._gapped.items():
+            if head in text:
+                for code, term, pattern, weight in gapped:
+                    if term not in text and pattern.search(text):
+                        scores[code] += weight
         for w in word_set:
             for code in self._name_words.get(w, ()):
                 scores[code] += 1

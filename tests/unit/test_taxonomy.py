@@ -294,3 +294,17 @@ def test_the_suggester_is_built_once_on_first_use_or_when_prepared():
     fresh.suggest("井盖没了")
     fresh.prepare_suggestions()
     assert vars(fresh)["_suggester"] is built
+
+
+@pytest.mark.parametrize(("description", "expected"), [
+    ("有人把装修的垃圾倒在路边", "01.01.005"),   # 装修垃圾 with 的 inside, not renovation noise
+    ("马路路面特别脏", "01.01.003"),             # 路面脏 with 特别 inside, not a pothole
+])
+def test_a_longer_term_is_found_with_particles_inside_it(taxonomy, description, expected):
+    assert taxonomy.suggest(description, 1)[0][0].code == expected
+
+
+def test_a_gap_does_not_cross_punctuation(taxonomy):
+    with_gap = dict((c.code, s) for c, s in taxonomy.suggest("楼道里灯", 10))
+    across = dict((c.code, s) for c, s in taxonomy.suggest("楼道，灯", 10))
+    assert with_gap["02.03.005"] > across.get("02.03.005", 0)
