@@ -40,7 +40,7 @@ _FRAGMENT_WEIGHT = 0.5
 # A Chinese term of three or more characters with one or two characters inside it ("楼道灯" in
 # "楼道里的灯", "电梯坏了" in "电梯又坏了") counts this share of its weight: residents add particles.
 _GAPPED_SHARE = 0.75
-_GAP = r"[^\s,.!?;:，。！？；：、]{1,2}"
+_GAP_STOPS = frozenset(" \t\n,.!?;:，。！？；：、")  # a gap never spans these
 # Less is at most one stray character pair ("今天天气不错" shares "气不" with "暖气不热"): no suggestion.
 _MIN_SCORE = 0.75
 
@@ -64,6 +64,20 @@ def words(text: str) -> list[str]:
 def _contains_phrase(text_words: list[str], phrase: tuple[str, ...]) -> bool:
     n = len(phrase)
     return n > 0 and any(tuple(text_words[i:i + n]) == phrase for i in range(len(text_words) - n + 1))
+
+
+def _found_with_gap(text: str, term: str) -> bool:
+    """`term` in `text` with one or two characters (no punctuation) after its first two or more."""
+    for i in range(2, len(term)):
+        head, tail = term[:i], term[i:]
+        start = text.find(head)
+        while start >= 0:
+            after = start + len(head)
+            for gap in (1, 2):
+                if not _GAP_STOPS.intersection(text[after:after + gap]) and text.startswith(tail, after + gap):
+                    return True
+            start = text.find(head, start + 1)
+    return False
 
 
 def _fragments(text: str) -> set[str]:
@@ -126,13 +140,11 @@ class Suggester:
                 self._by_word[cue.en[0][0]].append((code, cue, weight))
         self._zh_vocabulary = sorted({cue.zh[0] for _, cue, _ in entries if cue.is_single_term})
         # Longer single terms also looked for with a gap, filed under their first two characters.
-        self._gapped: dict[str, list[tuple[str, str, re.Pattern[str], float]]] = defaultdict(list)
+        self._gapped: dict[str, list[tuple[str, str, float]]] = defaultdict(list)
         for code, cue, weight in entries:
             term = cue.zh[0] if cue.is_single_term else ""
             if len(term) >= 3:
-                pattern = re.compile("|".join(re.escape(term[:i]) + _GAP + re.escape(term[i:])
-                                              for i in range(2, len(term))))
-                self._gapped[term[:2]].append((code, term, pattern, weight * _GAPPED_SHARE))
+                self._gapped[term[:2]].append((code, term, weight * _GAPPED_SHARE))
         self._name_words: dict[str, list[str]] = defaultdict(list)
         for code, c in self._items.items():
             for w in set(words(c.name_en)) - _EN_STOPWORDS:
@@ -160,8 +172,8 @@ class Suggester:
                 scores[code] += weight
         for head, gapped in self._gapped.items():
             if head in text:
-                for code, term, pattern, weight in gapped:
-                    if term not in text and pattern.search(text):
+                for code, term, weight in gapped:
+                    if term not in text and _found_with_gap(text, term):
                         scores[code] += weight
         for w in word_set:
             for code in self._name_words.get(w, ()):
