@@ -1,7 +1,8 @@
 """The 9 / 38 / 239 taxonomy of governance matters: tree access, search, and suggestion from a description.
 
-The data is assets/taxonomy/taxonomy.json, the same file the categories migration
-is generated from, so the apps work offline and agree with the database.
+The data is assets/taxonomy/taxonomy.json, the same file the categories migrations
+come from (assets/taxonomy/make_migration.py), so the apps work offline and agree
+with the database.
 Suggestion from a description is shared/category_suggest.py, built on first use.
 """
 

@@ -2,7 +2,7 @@
 -- Every item's keywords as taxonomy.json has them (20261121000200_categories.sql carried the first copy).
 -- Reference data only: no table, policy or grant changes.
 
-comment on column public.categories.keywords is 'Words residents use for the item, Chinese and English together, for suggesting a category from a description (shared/taxonomy.py). A keyword ''a+b'' is found when all its parts occur. Empty for majors and sub-categories.';
+comment on column public.categories.keywords is 'Words residents use for the item, Chinese and English together, for suggesting a category from a description (shared/category_suggest.py). A keyword ''a+b'' is found when all its parts occur. Empty for majors and sub-categories.';
 
 do $$
 declare
