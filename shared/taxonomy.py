@@ -1,21 +1,21 @@
 """The 9 / 38 / 239 taxonomy of governance matters: tree access, search, and suggestion from a description.
 
-The data is assets/taxonomy/taxonomy.json, the same file the categories migration
-is generated from, so the apps work offline and agree with the database.
-Matching is plain keyword matching: Chinese has no spaces, so Chinese keywords
-match as substrings; English keywords match as whole words (plural "s" ignored).
+The data is assets/taxonomy/taxonomy.json, the same file the categories migrations
+come from (assets/taxonomy/make_migration.py), so the apps work offline and agree
+with the database.
+Suggestion from a description is shared/category_suggest.py, built on first use.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Iterable, Literal, Mapping, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.category_suggest import Suggester
 from shared.fonts import ASSETS_DIR
 
 TAXONOMY_PATH = ASSETS_DIR / "taxonomy" / "taxonomy.json"
@@ -26,10 +26,6 @@ DepartmentCode = Literal["city_mgmt", "environment", "water", "public_security",
 DEPARTMENT_CODES: tuple[str, ...] = get_args(DepartmentCode)
 
 CODE_PATTERN = r"^[0-9]{2}(\.[0-9]{2}(\.[0-9]{3})?)?$"
-_WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
-_EN_WORD_WEIGHT = 2  # an English word weighs about as much as a two-character Chinese keyword
-_EN_STOPWORDS = frozenset("a an and at by for from in into it its no not of on onto or out the to up with without"
-                          .split())
 
 
 class Category(BaseModel):
@@ -65,32 +61,15 @@ class Category(BaseModel):
                    keywords_en=tuple(k for k in keywords if k.isascii()))
 
 
-def _stem(word: str) -> str:
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
-
-
-def _words(text: str) -> list[str]:
-    return [_stem(w) for w in _WORD.findall(text.lower())]
-
-
-def _contains_phrase(words: list[str], phrase: list[str]) -> bool:
-    n = len(phrase)
-    return n > 0 and any(words[i:i + n] == phrase for i in range(len(words) - n + 1))
-
-
 class Taxonomy:
     """The whole tree, in code order."""
 
-    def __init__(self, categories: Iterable[Category]):
+    def __init__(self, categories: Iterable[Category], spelling: Mapping[str, str] | None = None):
         self._by_code = {c.code: c for c in sorted(categories, key=lambda c: c.code)}
         self._children: dict[str | None, list[Category]] = {}
         for c in self._by_code.values():
             self._children.setdefault(c.parent_code, []).append(c)
-        # English words computed once for suggest(): keyword phrases, the name, the name's content words.
-        self._en_phrases = {c.code: [_words(k) for k in c.keywords_en] + [_words(c.name_en)] for c in self.items()}
-        self._en_name_words = {c.code: set(_words(c.name_en)) - _EN_STOPWORDS for c in self.items()}
-        self._zh_terms = {c.code: c.keywords_zh + (c.name_zh,) for c in self.items()}
-        self._zh_vocabulary = sorted({t for terms in self._zh_terms.values() for t in terms})
+        self._spelling = dict(spelling or {})
 
     @classmethod
     def from_json(cls, data: Mapping) -> Taxonomy:
@@ -107,7 +86,7 @@ class Taxonomy:
                                         priority=item["priority"], keywords_zh=tuple(item["keywords_zh"]),
                                         keywords_en=tuple(item["keywords_en"]))
                                for item in sub["items"]]
-        return cls(categories)
+        return cls(categories, data.get("spelling"))
 
     # Tree access
 
@@ -173,33 +152,18 @@ class Taxonomy:
     def suggest(self, description: str, limit: int = 5) -> list[tuple[Category, float]]:
         """Items whose keywords occur in a free-text description, with a score, best first.
 
-        Chinese keywords (and the item's Chinese name) count their length in
-        characters when found as substrings, unless only found inside a longer
-        known term (in "垃圾桶坏了", "垃圾" does not count, "垃圾桶" does).
-        English keywords (and the English name) count two per word when found
-        as whole words, and each word of the English name found alone counts
-        one. Longer, more specific matches win; on a tie the more urgent item
-        comes first.
+        How evidence is weighed: shared/category_suggest.py. On equal evidence the more urgent item comes first.
         """
-        text = description.lower()
-        words = _words(description)
-        found = self._chinese_terms(text)
-        scored = []
-        for c in self.items():
-            score = sum(len(t) for t in self._zh_terms[c.code] if t in found)
-            score += sum(_EN_WORD_WEIGHT * len(p) for p in self._en_phrases[c.code] if _contains_phrase(words, p))
-            score += len(self._en_name_words[c.code].intersection(words))
-            if score:
-                scored.append((c, float(score)))
-        scored.sort(key=lambda s: (-s[1], s[0].priority, s[0].code))
-        return scored[:limit]
+        return self._suggester.suggest(description, limit)
 
-    def _chinese_terms(self, text: str) -> set[str]:
-        """Known Chinese terms in `text`, except those only found inside a longer known term there."""
-        spans = [(m.start(), m.start() + len(term), term) for term in self._zh_vocabulary if term in text
-                 for m in re.finditer(re.escape(term), text)]
-        return {term for start, end, term in spans
-                if not any(s <= start and end <= e and e - s > end - start for s, e, _ in spans)}
+    def prepare_suggestions(self) -> None:
+        """Build the suggestion indexes now (0.1-0.4 s), e.g. in a worker thread before the first keystroke."""
+        self._suggester  # noqa: B018 (the property builds and keeps them)
+
+    @cached_property
+    def _suggester(self) -> Suggester:
+        # Built on first use, not when the tree is loaded: views that only show the tree never pay for it.
+        return Suggester(self.items(), self._spelling)
 
 
 def load_taxonomy(path: Path = TAXONOMY_PATH) -> Taxonomy:

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from typing import Literal
@@ -35,6 +36,10 @@ class ReportFlow:
         self.nearby_dismissed = False
         self.problems: list[str] = []
         self.filed: ReportPublic | None = None
+
+    async def prepare_suggestions(self) -> None:
+        """Build the category suggester in a worker thread, so the first keystroke does not wait on the loop."""
+        await asyncio.to_thread(self.taxonomy.prepare_suggestions)
 
     async def load_areas(self) -> None:
         self.areas = await self.state.run(lambda c: c.areas(), busy=None, quiet=True) or []

@@ -5,7 +5,7 @@ Embed it (the grid app does, for workers reporting on a resident's behalf):
     from citizen_app.views.report_form import ReportForm
     form = ReportForm(state, on_done=after, on_behalf=True)   # state: an AppState-like object (see below)
     page_content.controls.append(form.root)
-    await form.load()        # areas for the address and the map, the device location
+    await form.load()        # areas for the address and the map, the device location, the category suggester
 
 `state` needs what citizen_app.app_state.AppState offers: `t` (a Translator over a
 catalogue holding the "report.*" keys of citizen_app/strings.py), `elderly`, `locale`,
@@ -17,6 +17,7 @@ The logic is in citizen_app.state.reporting.ReportFlow; this class only draws it
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import os
@@ -106,7 +107,7 @@ class ReportForm:
     # --------------------------------------------------------- loading
 
     async def load(self) -> None:
-        await self.flow.load_areas()
+        await asyncio.gather(self.flow.load_areas(), self.flow.prepare_suggestions())
         self.grid_layer.polygons = [
             fm.PolygonMarker(coordinates=[fm.MapLatitudeLongitude(lat, lon) for lon, lat in ring], label=name,
                              color=ft.Colors.with_opacity(0.12, BRAND), border_color=BRAND, border_stroke_width=1.5,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -16,6 +17,7 @@ from citizen_app.views.home import HomeView
 from citizen_app.views.report_form import ReportForm
 from shared.models import CaseEventPublic, ReportDetail, ReportPublic, UserPublic
 from shared.status import Action
+from shared.taxonomy import load_taxonomy
 from tests.apps.citizen_support import jpeg, new_state
 
 NOW = datetime.now(timezone.utc)
@@ -213,3 +215,15 @@ async def test_the_whole_switch_row_toggles(state) -> None:
     assert row.height >= 60
     await row.on_click(None)
     assert control.value is True and seen == [True]
+
+
+async def test_the_report_form_builds_the_category_suggester_off_the_event_loop(state) -> None:
+    form = ReportForm(state)
+    form.flow.taxonomy = fresh = load_taxonomy()
+    threads: list[int] = []
+    fresh.prepare_suggestions = lambda: threads.append(threading.get_ident())
+    await form.flow.prepare_suggestions()
+    assert threads and threads[0] != threading.get_ident()
+    del fresh.prepare_suggestions
+    await form.flow.prepare_suggestions()
+    assert "_suggester" in vars(fresh)  # built, so the first keystroke only looks things up

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import importlib.util
 import json
 import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
-from shared.taxonomy import DEPARTMENT_CODES, TAXONOMY_PATH, Category, Taxonomy, default_taxonomy, suggest_category
+from shared.category_suggest import Cue
+from shared.taxonomy import (DEPARTMENT_CODES, TAXONOMY_PATH, Category, Taxonomy, default_taxonomy, load_taxonomy,
+                             suggest_category)
 
 
 def _make_migration():
@@ -81,17 +86,25 @@ def test_urgent_items_have_short_slas(data):
             assert item["sla_hours"] >= 24, item["code"]
 
 
-def test_the_committed_migration_is_generated_from_the_json():
+def test_the_committed_keywords_migration_is_generated_from_the_json():
     module = _make_migration()
-    assert module.OUTPUT.read_text(encoding="utf-8") == module.render(module.load()), \
+    assert module.KEYWORDS_OUTPUT.read_text(encoding="utf-8") == module.render(module.load()), \
         "stale: run .venv/bin/python assets/taxonomy/make_migration.py"
 
 
-def test_generation_escapes_quotes_and_writes_every_row():
+def test_the_landed_categories_migration_is_untouched():
+    # Hosted Supabase has it in its history: keyword changes go to a new migration instead.
+    module = _make_migration()
+    landed = (module.MIGRATIONS / "20261121000200_categories.sql").read_bytes()
+    assert hashlib.sha256(landed).hexdigest() == "885efa28f10358c1d0d99d019ed525bdd410f3de56262741fe7c3b8e08cd6234"
+
+
+def test_generation_escapes_quotes_and_writes_every_item():
     module = _make_migration()
     sql = module.render(module.load())
-    assert "'Owners'' committee matters'" in sql
-    assert len(re.findall(r"^  \('\d\d", sql, flags=re.M)) == 286
+    assert "'owners'' committee'" in sql
+    assert len(re.findall(r"^    \('\d\d\.\d\d\.\d{3}', array\[", sql, flags=re.M)) == 239
+    assert "if updated <> 239 then" in sql
     assert module.literal([]) == "'{}'" and module.literal(None) == "null"
     assert module.literal(["a'b", "井盖"]) == "array['a''b', '井盖']"
 
@@ -180,8 +193,11 @@ def test_every_item_is_suggested_first_from_its_own_name(taxonomy, language):
 
 
 def test_a_term_inside_a_longer_term_does_not_count(taxonomy):
-    # "垃圾" (household garbage) is only part of "垃圾桶" (a bin) here.
-    assert [c.code for c, _ in taxonomy.suggest("垃圾桶坏了")] == ["01.01.002"]
+    # "垃圾" (household garbage) is only part of "垃圾桶" (a bin) here: the garbage item gets no
+    # keyword's worth, only the character-pair evidence every item sharing "垃圾" splits.
+    scores = {c.code: s for c, s in taxonomy.suggest("垃圾桶坏了", 239)}
+    assert max(scores, key=scores.get) == "01.01.002"
+    assert scores.get("01.01.001", 0) < 1 <= scores["01.01.002"] - 3
     # On its own it counts.
     assert taxonomy.suggest("门口一堆垃圾")[0][0].code == "01.01.001"
 
@@ -192,3 +208,103 @@ def test_suggestions_are_ranked_and_limited(taxonomy):
     scores = [s for _, s in suggestions]
     assert scores == sorted(scores, reverse=True)
     assert taxonomy.suggest("") == [] and taxonomy.suggest("今天天气不错") == []
+
+
+# The three descriptions a new user found wrong: each changed the priority and the department.
+@pytest.mark.parametrize(("description", "expected", "not_first"), [
+    ("楼下餐馆油烟扰民", "05.01.003", "04.02.004"),   # cooking fumes, not a restaurant gas hazard (P1, 7 h)
+    ("楼道灯坏了", "02.03.005", "02.03.001"),         # the stairwell light, not a street light
+    ("电梯困人", "04.04.001", "04.04.002"),
+])
+def test_the_reported_descriptions(taxonomy, description, expected, not_first):
+    codes = [c.code for c, _ in taxonomy.suggest(description, 3)]
+    assert codes[0] == expected and codes[0] != not_first, codes
+
+
+@pytest.mark.parametrize("description", ["有人困在电梯里", "电梯卡在两层中间，里面有人出不来", "I'm stuck in the lift"])
+def test_people_in_a_lift_come_before_a_broken_lift(taxonomy, description):
+    # "电梯" alone is shared by both lift items; "困", "出不来", "stuck" say someone is inside.
+    assert taxonomy.suggest(description, 1)[0][0].code == "04.04.001"
+
+
+def test_a_keyword_with_parts_needs_all_of_them(taxonomy):
+    lift = Cue.parse("电梯+困")
+    assert lift.matches("有人困在电梯里", [], set()) and not lift.matches("电梯坏了", [], set())
+    stuck = Cue.parse("stuck+lift")
+    assert stuck.matches("", ["stuck", "in", "the", "lift"], set()) and not stuck.matches("", ["lift"], set())
+
+
+def test_a_shared_keyword_is_split_between_its_items(taxonomy):
+    # "噪音" is a keyword of several noise items: alone it is weak evidence, "装修" decides.
+    alone = dict((c.code, s) for c, s in taxonomy.suggest("噪音", 10))
+    assert all(s < 2 for s in alone.values())
+    assert taxonomy.suggest("装修噪音", 1)[0][0].code == "05.03.002"
+
+
+def test_common_miswritings_are_read_as_meant(taxonomy):
+    assert taxonomy.suggest("楼下小吃店游烟太大", 1)[0][0].code == "05.01.003"
+    assert taxonomy.suggest("门口一堆拉圾", 1)[0][0].code == "01.01.001"
+    assert taxonomy.suggest("the elevater is broken", 1)[0][0].code == "04.04.002"
+
+
+def test_a_nuisance_in_its_own_words_is_not_made_a_hazard(taxonomy):
+    assert taxonomy.suggest("饭店油烟太大，熏得开不了窗", 1)[0][0].code == "05.01.003"
+    assert taxonomy.suggest("对面楼的空调外机嗡嗡响", 1)[0][0].code == "05.03.007"
+    # The hazard in its own words stays the hazard.
+    assert taxonomy.suggest("饭店燃气软管老化，有燃气味", 1)[0][0].code == "04.02.004"
+    assert taxonomy.suggest("楼上空调外机松了快掉下来", 1)[0][0].priority == 1
+
+
+def _labelled() -> list[dict[str, str]]:
+    with (Path(__file__).resolve().parents[1] / "data" / "category_descriptions.csv").open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_the_labelled_set_covers_every_sub_category_in_both_languages(taxonomy):
+    rows = _labelled()
+    assert len(rows) >= 300
+    assert all(taxonomy.get(r["code"]).level == 3 for r in rows)
+    subs = {c.code for m in taxonomy.majors() for c in taxonomy.children(m.code)}
+    for lang in ("zh", "en"):
+        assert {r["code"][:5] for r in rows if r["lang"] == lang} == subs, lang
+    assert {r["split"] for r in rows} == {"dev", "holdout"}
+
+
+def _accuracy(taxonomy, rows) -> tuple[float, float]:
+    top = [[c.code for c, _ in taxonomy.suggest(r["text"], 3)] for r in rows]
+    return (sum(t[:1] == [r["code"]] for t, r in zip(top, rows)) / len(rows),
+            sum(r["code"] in t for t, r in zip(top, rows)) / len(rows))
+
+
+def test_accuracy_on_the_labelled_set_stays_above_its_floor(taxonomy):
+    # A behaviour contract, not a timing: bench/category_suggest.py prints the full figures.
+    rows = _labelled()
+    top1, top3 = _accuracy(taxonomy, rows)
+    assert top1 >= 0.85 and top3 >= 0.95, (top1, top3)
+    # The held-out part was never tuned against; its floor guards against losing what generalises.
+    top1, top3 = _accuracy(taxonomy, [r for r in rows if r["split"] == "holdout"])
+    assert top1 >= 0.75 and top3 >= 0.85, (top1, top3)
+
+
+def test_the_suggester_is_built_once_on_first_use_or_when_prepared():
+    fresh = load_taxonomy()
+    assert "_suggester" not in vars(fresh)  # loading the tree does not build the indexes
+    fresh.prepare_suggestions()
+    built = vars(fresh)["_suggester"]
+    fresh.suggest("井盖没了")
+    fresh.prepare_suggestions()
+    assert vars(fresh)["_suggester"] is built
+
+
+@pytest.mark.parametrize(("description", "expected"), [
+    ("有人把装修的垃圾倒在路边", "01.01.005"),   # 装修垃圾 with 的 inside, not renovation noise
+    ("马路路面特别脏", "01.01.003"),             # 路面脏 with 特别 inside, not a pothole
+])
+def test_a_longer_term_is_found_with_particles_inside_it(taxonomy, description, expected):
+    assert taxonomy.suggest(description, 1)[0][0].code == expected
+
+
+def test_a_gap_does_not_cross_punctuation(taxonomy):
+    with_gap = dict((c.code, s) for c, s in taxonomy.suggest("楼道里灯", 10))
+    across = dict((c.code, s) for c, s in taxonomy.suggest("楼道，灯", 10))
+    assert with_gap["02.03.005"] > across.get("02.03.005", 0)
