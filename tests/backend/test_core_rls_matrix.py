@@ -120,6 +120,15 @@ CORE_TABLES = [
           SOS_READERS, SVC, NOBODY, NOBODY, {"note": MARK},
           lambda n: {"alert_id": n.sos, "actor_role": "system", "to_status": "resolved", "note": n.mark}, ("note",),
           "as the alert; append-only"),
+    Table("emergency_contact_invitations",
+          "insert into public.emergency_contact_invitations (inviter_id, phone, name)"
+          " values (%(citizen_a)s, '13800001111', 'matrix') returning id", A_ONLY, SVC, SVC, SVC,
+          {"name": MARK}, lambda n: {"inviter_id": n.me, "phone": "13800002222", "name": n.mark[-40:]}, ("name",),
+          "the inviter reads their own; the invitee answers through RPCs, never the table"),
+    Table("sms_outbox",
+          "insert into public.sms_outbox (phone, body, kind) values ('13800003333', 'matrix', 'test') returning id",
+          SVC, SVC, SVC, SVC, {"body": MARK}, lambda n: {"phone": "13800004444", "body": n.mark, "kind": "test"},
+          ("body",), "phone numbers and who needed help: the SMS job (service role) only"),
 ]
 
 PAYMENT_TABLES = [
