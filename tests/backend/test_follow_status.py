@@ -197,3 +197,21 @@ def test_nearby_is_throttled_per_person(people, db) -> None:
     # After the window the person may look again.
     db.execute("update private.nearby_lookups set looked_at = looked_at - %s where user_id = %s", (per, b.id))
     assert isinstance(call(b, "nearby_open_reports", lat=lat, lon=lon), list)
+
+
+async def test_realtime_brings_the_follower_the_notice_not_the_case(rt, people, case) -> None:
+    import asyncio
+
+    from tests.backend.realtime_support import binding, subscribe
+
+    b, rid = people.citizen_b, case["id"]
+    call(b, "follow_report", report=rid)
+    _, inbox = await subscribe(await rt(b.access_token), binding("reports", "*", schema="public"),
+                               binding("case_events", "INSERT", schema="public"),
+                               binding("tasks", "*", schema="public"),
+                               binding("notifications", "INSERT", schema="public"))
+    call(people.worker_1, "start_report", report=rid)
+    _, notice = await inbox.wait_for(lambda d: d["table"] == "notifications" and d["record"]["report_id"] == rid)
+    assert notice["data"]["record"]["payload"] == {"from": "accepted", "to": "in_progress"}
+    await asyncio.sleep(1)  # what the same transaction changed would have arrived by now
+    assert [d["data"]["table"] for _, d in inbox.changes] == ["notifications"]
