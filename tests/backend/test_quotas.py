@@ -29,13 +29,14 @@ def city(db, make_user) -> str:
 
 
 def backfill(db, user_id: str, category: str, n: int, age: str, source: str = "citizen_app") -> None:
-    """`n` reports by `user_id`, `age` old, written straight into the table (no dispatch) to reach a quota cheaply."""
+    """`n` reports by `user_id`, `age` old, written straight into the table (no dispatch) to reach a quota cheaply;
+    closed, so that no other test's nearby_open_reports sees them."""
     lat, lon = GRID_POINTS[0]
     with db.transaction():
         db.execute("set local session_replication_role = replica")  # no triggers: neither dispatch nor the quota
-        db.execute("insert into public.reports (reporter_id, category_code, description, lat, lon, source, created_at)"
-                   " select %s, %s, 'backfill', %s, %s, %s::public.report_source, now() - %s::interval"
-                   " from generate_series(1, %s)", (user_id, category, lat, lon, source, age, n))
+        db.execute("insert into public.reports (reporter_id, category_code, description, lat, lon, source, status,"
+                   " created_at) select %s, %s, 'backfill', %s, %s, %s::public.report_source, 'closed',"
+                   " now() - %s::interval from generate_series(1, %s)", (user_id, category, lat, lon, source, age, n))
 
 
 def filed(db, user_id: str) -> int:

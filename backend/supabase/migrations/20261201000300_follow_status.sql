@@ -216,8 +216,8 @@ end
 $$;
 comment on function public.nearby_open_reports(double precision, double precision, text, double precision) is 'Open cases of a category within radius_m (default 50 m, at most private.limits nearby_radius_m = 200 m, else PT400) of a point, nearest first: offered as "follow that case". Distance rounded to 10 m, whether the case is the caller''s own; no address, reporter or description. Throttled per person (PT429, hint nearby_lookups).';
 
+-- Only the security-definer functions (their owner) read the limits; no API role needs them.
 revoke execute on function private.limit_value(text), private.limit_window(text) from public;
-grant execute on function private.limit_value(text), private.limit_window(text) to authenticated, service_role;
 revoke execute on function public.followed_reports(), public.followed_report_status(uuid),
   public.nearby_open_reports(double precision, double precision, text, double precision) from public, anon;
 grant execute on function public.followed_reports(), public.followed_report_status(uuid),
