@@ -72,18 +72,20 @@ class LinkThrottled(RateLimited):
 
 
 class LinkThrottledForAccount(LinkThrottled):
-    zh = "该户号的绑定尝试失败次数过多，请一小时后再试"
-    en = "Too many failed attempts on this account number. Please try again in an hour."
+    zh = f"该户号的绑定尝试失败次数过多，请 {limits.minutes('link_misses_per_account')} 分钟后再试"
+    en = (f"Too many failed attempts on this account number. "
+          f"Please try again in {limits.minutes('link_misses_per_account')} minutes.")
 
 
 class LinkThrottledForAddress(LinkThrottled):
-    zh = "当前网络的绑定尝试失败次数过多，请 15 分钟后再试"
-    en = "Too many failed attempts from this network. Please try again in 15 minutes."
+    zh = f"当前网络的绑定尝试失败次数过多，请 {limits.minutes('link_misses_per_address')} 分钟后再试"
+    en = (f"Too many failed attempts from this network. "
+          f"Please try again in {limits.minutes('link_misses_per_address')} minutes.")
 
 
 class LinkThrottledForPerson(LinkThrottled):
-    zh = "绑定尝试失败次数过多，请 15 分钟后再试"
-    en = "Too many failed attempts. Please try again in 15 minutes."
+    zh = f"绑定尝试失败次数过多，请 {limits.minutes('link_misses_per_person')} 分钟后再试"
+    en = f"Too many failed attempts. Please try again in {limits.minutes('link_misses_per_person')} minutes."
 
 
 class ReportQuotaExceeded(RateLimited):

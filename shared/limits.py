@@ -31,3 +31,10 @@ LIMITS: dict[str, Limit] = {
 NEARBY_MAX_RADIUS_M = LIMITS["nearby_radius_m"].value
 REPORTS_PER_HOUR = LIMITS["reports_per_hour"].value
 REPORTS_PER_DAY = LIMITS["reports_per_day"].value
+
+
+def minutes(name: str) -> int:
+    """The window of a counted limit, in whole minutes (for messages)."""
+    per = LIMITS[name].per
+    assert per is not None, f"{name} is not a counted limit"
+    return int(per.total_seconds()) // 60

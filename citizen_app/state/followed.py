@@ -12,19 +12,10 @@ import uuid
 from dataclasses import dataclass
 
 from shared.models import FollowedReportPublic
-from shared.status import OPEN_STATUSES, status_label
+from shared.status import status_label
 from shared.timeline import format_when
 
 from ..app_state import AppState
-from .cases import Filter
-
-
-def filter_followed(cases: list[FollowedReportPublic], which: Filter) -> list[FollowedReportPublic]:
-    if which == "open":
-        return [c for c in cases if c.status in OPEN_STATUSES]
-    if which == "done":
-        return [c for c in cases if c.status not in OPEN_STATUSES]
-    return list(cases)
 
 
 @dataclass(frozen=True)

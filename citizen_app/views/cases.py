@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import flet as ft
 
+from shared.models import FollowedReportPublic
 from shared.taxonomy import default_taxonomy
 
 from ..app_state import AppState
 from ..routes import Screen
-from ..state.cases import CaseList
-from ..state.followed import FollowedList, filter_followed
+from ..state.cases import CaseList, filter_reports
+from ..state.followed import FollowedList
 from ..theme import button, sizes, text
 from .home import case_tile, status_chip
 
@@ -53,9 +54,9 @@ class CasesView:
         self.waiting.controls = rows
         shown = self.cases.shown
         self.list.controls = [case_tile(self.state, r) for r in shown] or [text(t("cases.empty"), elderly, muted=True)]
-        followed = filter_followed(self.followed.cases, self.cases.filter)
-        self.following.controls = [text(t("followed.section"), elderly, title=True)] + [
-            followed_tile(self.state, c) for c in followed] if followed else []
+        followed = filter_reports(self.followed.cases, self.cases.filter)
+        self.following.controls = ([text(t("followed.section"), elderly, title=True)]
+                                   + [followed_tile(self.state, c) for c in followed]) if followed else []
 
     async def send_now(self, _e=None) -> None:
         self.state.shell.set_busy(self.state.t("report.submitting"))
@@ -77,7 +78,7 @@ class CasesView:
             self.show()
 
 
-def followed_tile(state: AppState, case) -> ft.Control:
+def followed_tile(state: AppState, case: FollowedReportPublic) -> ft.Control:
     """A case I follow: its category and status, nothing of its content."""
     s = sizes(state.elderly)
     category = default_taxonomy().get(case.category_code)

@@ -7,10 +7,10 @@ import flet as ft
 from shared.timeline import format_when
 
 from ..app_state import AppState
-
-FOLLOWED_KIND = "followed_report_status"  # private.record_change's notice to followers
 from ..routes import Screen
 from ..theme import sizes, text
+
+FOLLOWED_KIND = "followed_report_status"  # private.record_change's notice to followers
 
 
 class NotificationsView:

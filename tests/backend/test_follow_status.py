@@ -191,7 +191,7 @@ def test_nearby_is_throttled_per_person(people, db) -> None:
     with pytest.raises(APIError) as err:
         call(b, "nearby_open_reports", lat=lat, lon=lon)
     assert (err.value.code, err.value.hint) == ("PT429", "nearby_lookups")
-    assert f"at most {most} an hour" in err.value.message
+    assert f"at most {most} in {int(per.total_seconds()) // 60} minutes" in err.value.message
     assert count(db, "select count(*) from private.nearby_lookups where user_id = %s", b.id) == most
     assert isinstance(call(a, "nearby_open_reports", lat=lat, lon=lon), list)  # someone else is not held back
     # After the window the person may look again.

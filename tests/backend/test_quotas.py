@@ -151,7 +151,7 @@ def test_misses_on_one_account_number_by_several_people_hit_its_limit(stack, ser
     refused = link(stack, fresh, account, "孙九")  # even the right name: a refusal must not tell right from wrong
     assert refused.status_code == 429
     body = refused.json()
-    assert (body["code"], body["hint"]) == ("PT429", "link_misses_per_account") and "account number" in body["message"]
+    assert (body["code"], body["hint"]) == ("PT429", "link_misses_per_account") and "on this account number: at most 10 in 60 minutes" in body["message"]
     assert linked(db, account) == 0
     # Another account number is not held back.
     other = new_account(service, holder_name="孙九")

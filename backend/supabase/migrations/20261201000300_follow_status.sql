@@ -195,7 +195,8 @@ begin
     select count(*) into lookups from private.nearby_lookups n
     where n.user_id = auth.uid() and n.looked_at > now() - private.limit_window('nearby_lookups');
     if lookups >= most then
-      raise exception 'too many look-ups of nearby cases: at most % an hour; try again later', most
+      raise exception 'too many look-ups of nearby cases: at most % in % minutes; try again later', most,
+          extract(epoch from private.limit_window('nearby_lookups'))::integer / 60
         using errcode = 'PT429', hint = 'nearby_lookups';
     end if;
     insert into private.nearby_lookups (user_id) values (auth.uid());

@@ -115,10 +115,10 @@ begin
                    when 'link_misses_per_account' then m.account_key = tried
                    else caller_address is not null and m.client_address = caller_address end;
     if misses >= most then
-      raise exception '%', case lim
-          when 'link_misses_per_person' then 'too many attempts to link an account; try again in 15 minutes'
-          when 'link_misses_per_account' then 'too many failed attempts on this account number; try again in an hour'
-          else 'too many failed attempts from this network; try again in 15 minutes' end
+      raise exception 'too many failed attempts to link an account %: at most % in % minutes; try again later',
+          case lim when 'link_misses_per_person' then 'by you' when 'link_misses_per_account' then 'on this account number'
+                   else 'from this network' end,
+          most, extract(epoch from private.limit_window(lim))::integer / 60
         using errcode = 'PT429', hint = lim;
     end if;
   end loop;
