@@ -62,6 +62,7 @@ ROUTES: list[Route] = [
     Route("/report", "citizen_app.views.report:build", title_key="report.title"),
     Route("/cases", "citizen_app.views.cases:build", title_key="cases.title"),
     Route("/cases/:id", "citizen_app.views.case_detail:build", title_key="cases.detail"),
+    Route("/followed/:id", "citizen_app.views.followed_case:build", title_key="followed.title"),
     Route("/notifications", "citizen_app.views.notifications:build", title_key="notifications.title"),
     Route("/profile", "citizen_app.views.profile:build", title_key="profile.title"),
     Route("/pay", "citizen_app.views.pay:build", title_key="home.pay"),

@@ -22,6 +22,9 @@ class AlertsState:
         self.app = app
         self.alerts: dict[str, SosAlertPublic] = {}
         self.notices: list[NotificationPublic] = []
+        # Alerts whose alarm already rang: an SOS raised again soon after its cancel is the same
+        # alert reopened (raise_sos), so a raise-cancel flood rings once, not once per event.
+        self.rung: set[str] = set()
         self.on_changed: Callable[[], Any] = lambda: None
         self.on_new_sos: Callable[[SosAlertPublic], Any] = lambda alert: None
         self.on_new_notice: Callable[[NotificationPublic], Any] = lambda notice: None
@@ -44,15 +47,17 @@ class AlertsState:
         alerts = await self.app.run(client.sos_alerts(open_only=True))
         if alerts.ok:
             self.alerts = {str(a.id): a for a in alerts.value}
+            self.rung |= set(self.alerts)
         notices = await self.app.run(client.notifications(limit=50))
         if notices.ok:
             self.notices = [n for n in notices.value if is_notice(n)]
         self.on_changed()
 
     def on_sos_change(self, alert: SosAlertPublic) -> None:
-        is_new = str(alert.id) not in self.alerts
-        self.alerts[str(alert.id)] = alert
-        if is_new and alert.status is SosStatus.SENT:
+        key = str(alert.id)
+        self.alerts[key] = alert
+        if key not in self.rung and alert.status is SosStatus.SENT:
+            self.rung.add(key)
             self.on_new_sos(alert)
         self.on_changed()
 

@@ -21,7 +21,7 @@ from shared import errors
 from shared.config import BackendConfig, load_backend_config
 from shared.media import MediaError, prepare_photo
 from shared.models import (ACTIVE_TASK_STATUSES, AreaLevel, AreaPublic, CaseEventPublic, CategoryPublic,
-                           DepartmentPublic, NearbyReportPublic, NotificationPublic,
+                           DepartmentPublic, FollowedReportPublic, NearbyReportPublic, NotificationPublic,
                            ProfilePublic, ProfileUpdate, RatingCreate, RatingPublic, ReportCreate, ReportDetail,
                            ReportPublic, Role, SosAlertPublic, SosEventPublic, SosStatus, TaskPublic, TaskQueue,
                            TaskStatus, UserPublic, WorkerDutyPublic)
@@ -327,6 +327,14 @@ class CityClient(WorkerClientMixin, PaymentsClientMixin, CareClientMixin):
         rows = await self._rpc("nearby_open_reports", {"lat": lat, "lon": lon, "category": category,
                                                        "radius_m": radius_m})
         return self._models(NearbyReportPublic, rows)
+
+    async def followed_reports(self) -> list[FollowedReportPublic]:
+        """The cases I follow (never my own): status, not content."""
+        return self._models(FollowedReportPublic, await self._rpc("followed_reports", {}))
+
+    async def followed_report_status(self, report_id: ID) -> FollowedReportPublic:
+        """A case I follow with its status steps; NotFound unless I follow it."""
+        return self._model(FollowedReportPublic, await self._rpc("followed_report_status", {"report": report_id}))
 
     # ------------------------------------------------------------ notifications
 

@@ -12,6 +12,8 @@ from typing import ClassVar
 
 import httpx
 
+from shared import limits
+
 
 class CityError(Exception):
     """Base of every error the client raises. `code` is the backend's code when there is one."""
@@ -63,6 +65,46 @@ class WeakPassword(AuthError):
 class RateLimited(CityError):
     zh = "尝试次数过多，请稍后再试"
     en = "Too many attempts. Please wait a moment and try again."
+
+
+class LinkThrottled(RateLimited):
+    """Too many failed attempts to link a utility account (per person, account number or address)."""
+
+
+class LinkThrottledForAccount(LinkThrottled):
+    zh = f"该户号的绑定尝试失败次数过多，请 {limits.minutes('link_misses_per_account')} 分钟后再试"
+    en = (f"Too many failed attempts on this account number. "
+          f"Please try again in {limits.minutes('link_misses_per_account')} minutes.")
+
+
+class LinkThrottledForAddress(LinkThrottled):
+    zh = f"当前网络的绑定尝试失败次数过多，请 {limits.minutes('link_misses_per_address')} 分钟后再试"
+    en = (f"Too many failed attempts from this network. "
+          f"Please try again in {limits.minutes('link_misses_per_address')} minutes.")
+
+
+class LinkThrottledForPerson(LinkThrottled):
+    zh = f"绑定尝试失败次数过多，请 {limits.minutes('link_misses_per_person')} 分钟后再试"
+    en = f"Too many failed attempts. Please try again in {limits.minutes('link_misses_per_person')} minutes."
+
+
+class ReportQuotaExceeded(RateLimited):
+    """A citizen reached a report quota (private.limits reports_per_hour / reports_per_day)."""
+
+
+class HourlyReportQuota(ReportQuotaExceeded):
+    zh = f"上报太频繁：每小时最多 {limits.REPORTS_PER_HOUR} 件，请稍后再报"
+    en = f"Too many reports: at most {limits.REPORTS_PER_HOUR} an hour. Please try again later."
+
+
+class DailyReportQuota(ReportQuotaExceeded):
+    zh = f"今天已上报 {limits.REPORTS_PER_DAY} 件，达到每日上限，请明天再报"
+    en = f"You have filed {limits.REPORTS_PER_DAY} reports today, the most a day. Please try again tomorrow."
+
+
+class NearbyLookupsThrottled(RateLimited):
+    zh = "查询附近案件太频繁，请稍后再试"
+    en = "Too many look-ups of nearby cases. Please try again later."
 
 
 class PermissionDenied(CityError):
@@ -119,6 +161,13 @@ _PG_CODES: dict[str, type[CityError]] = {
     "PGRST205": NotFound,  # no such table
 }
 
+# PT429 refusals name the limit (a row of private.limits) in their hint.
+_LIMIT_HINTS: dict[str, type[CityError]] = {
+    "reports_per_hour": HourlyReportQuota, "reports_per_day": DailyReportQuota,
+    "nearby_lookups": NearbyLookupsThrottled, "link_misses_per_person": LinkThrottledForPerson,
+    "link_misses_per_account": LinkThrottledForAccount, "link_misses_per_address": LinkThrottledForAddress,
+}
+
 _AUTH_CODES: dict[str, type[CityError]] = {
     "invalid_credentials": InvalidCredentials, "user_already_exists": AccountExists,
     "email_exists": AccountExists, "phone_exists": AccountExists, "weak_password": WeakPassword,
@@ -170,6 +219,8 @@ def from_exception(exc: BaseException) -> CityError:
     if isinstance(exc, APIError):
         code = str(exc.code) if exc.code is not None else None
         detail = " ".join(str(p) for p in (exc.message, exc.details, exc.hint) if p)
+        if code == "PT429" and exc.hint in _LIMIT_HINTS:
+            return _LIMIT_HINTS[exc.hint](detail, code=code, status=429)
         if code in _PG_CODES:
             return _PG_CODES[code](detail, code=code)
         status = _int(code)  # postgrest puts the HTTP status in `code` when the body was not JSON

@@ -355,14 +355,37 @@ class ResolutionCreate(_Input):
 
 
 class NearbyReportPublic(_Row):
-    """A row of nearby_open_reports (no reporter or description)."""
+    """A row of nearby_open_reports: no reporter, description or address; the distance rounded to 10 m."""
 
     id: uuid.UUID
     category_code: str
     status: ReportStatus
     distance_m: float
-    address: str | None = None
+    mine: bool = False  # the caller's own case: offered to open, not to follow
     created_at: datetime
+
+
+class FollowedStep(_Row):
+    """One status step of a followed case: no actor, no note."""
+
+    from_status: ReportStatus | None = None
+    to_status: ReportStatus
+    at: datetime
+
+
+class FollowedReportPublic(_Row):
+    """A case someone else reported that the caller follows: its status, not its content
+    (followed_reports; followed_report_status adds the steps). The place is rounded to about 100 m."""
+
+    id: uuid.UUID
+    category_code: str
+    status: ReportStatus
+    approx_lat: float
+    approx_lon: float
+    created_at: datetime
+    updated_at: datetime
+    followed_at: datetime
+    steps: list[FollowedStep] = Field(default_factory=list)
 
 
 class NotificationPublic(_Row):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Literal, TypeVar
 
-from shared.models import (AreaLevel, CaseEventPublic, DepartmentPublic, RatingCreate, ReportDetail, ReportPublic,
-                           ReportStatus, Role)
+from shared.models import (AreaLevel, CaseEventPublic, DepartmentPublic, FollowedReportPublic, RatingCreate,
+                           ReportDetail, ReportPublic, ReportStatus, Role)
 from shared.outbox import OutboxEntry
 from shared.reporting import grids_from_areas
 from shared.status import OPEN_STATUSES, Action, offered_actions
@@ -17,9 +17,11 @@ from shared.timeline import Timeline, build_timeline
 from ..app_state import AppState
 
 Filter = Literal["open", "done", "all"]
+R = TypeVar("R", ReportPublic, FollowedReportPublic)
 
 
-def filter_reports(reports: list[ReportPublic], which: Filter) -> list[ReportPublic]:
+def filter_reports(reports: list[R], which: Filter) -> list[R]:
+    """Open, done or all of my reports (or of the cases I follow: anything with a status)."""
     if which == "open":
         return [r for r in reports if r.status in OPEN_STATUSES]
     if which == "done":

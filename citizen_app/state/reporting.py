@@ -111,8 +111,12 @@ class ReportFlow:
         try:
             client = await self.state.ensure_client()
             if not self.nearby_dismissed and not self.draft.on_behalf:
-                self.nearby = await client.nearby_open_reports(report.lat, report.lon, category=report.category_code,
-                                                               radius_m=NEARBY_RADIUS_M)
+                try:
+                    self.nearby = await client.nearby_open_reports(report.lat, report.lon,
+                                                                   category=report.category_code,
+                                                                   radius_m=NEARBY_RADIUS_M)
+                except errors.NearbyLookupsThrottled:  # the offer is a courtesy: never a reason not to report
+                    self.nearby = []
                 if self.nearby:
                     return "nearby"
             self.filed = await client.submit_report(report, self.draft.photos)

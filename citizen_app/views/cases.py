@@ -1,22 +1,26 @@
-"""My cases: filters (open / done / all), the reports waiting in the outbox, live status chips."""
+"""My cases: filters (open / done / all), the reports waiting in the outbox, live status chips,
+then the cases I follow (someone else's reports: status only, opened in followed_case.py)."""
 
 from __future__ import annotations
 
 import flet as ft
 
+from shared.models import FollowedReportPublic
 from shared.taxonomy import default_taxonomy
 
 from ..app_state import AppState
 from ..routes import Screen
-from ..state.cases import CaseList
+from ..state.cases import CaseList, filter_reports
+from ..state.followed import FollowedList
 from ..theme import button, sizes, text
-from .home import case_tile
+from .home import case_tile, status_chip
 
 
 class CasesView:
     def __init__(self, state: AppState) -> None:
         self.state = state
         self.cases = CaseList(state)
+        self.followed = FollowedList(state)
         t = state.t
         self.tabs = ft.SegmentedButton(
             selected=["open"], on_change=self.on_filter, allow_multiple_selection=False,
@@ -24,8 +28,9 @@ class CasesView:
                       for v in ("open", "done", "all")])
         self.waiting = ft.Column(spacing=8)
         self.list = ft.Column(spacing=8)
+        self.following = ft.Column(spacing=8)
         self.root = ft.Column(spacing=12, controls=[ft.Semantics(identifier="case-filter", content=self.tabs),
-                                                    self.waiting, self.list])
+                                                    self.waiting, self.list, self.following])
 
     async def on_filter(self, _e=None) -> None:
         self.cases.filter = (self.tabs.selected or ["open"])[0]
@@ -49,6 +54,9 @@ class CasesView:
         self.waiting.controls = rows
         shown = self.cases.shown
         self.list.controls = [case_tile(self.state, r) for r in shown] or [text(t("cases.empty"), elderly, muted=True)]
+        followed = filter_reports(self.followed.cases, self.cases.filter)
+        self.following.controls = ([text(t("followed.section"), elderly, title=True)]
+                                   + [followed_tile(self.state, c) for c in followed]) if followed else []
 
     async def send_now(self, _e=None) -> None:
         self.state.shell.set_busy(self.state.t("report.submitting"))
@@ -60,6 +68,7 @@ class CasesView:
 
     async def load(self) -> None:
         await self.cases.load()
+        await self.followed.load()
         self.show()
 
     def on_change(self, change) -> None:
@@ -67,6 +76,21 @@ class CasesView:
             self.state.page.run_task(self.load)
         else:
             self.show()
+
+
+def followed_tile(state: AppState, case: FollowedReportPublic) -> ft.Control:
+    """A case I follow: its category and status, nothing of its content."""
+    s = sizes(state.elderly)
+    category = default_taxonomy().get(case.category_code)
+    name = state.t.pick(category.name_zh, category.name_en) if category else case.category_code
+    tile = ft.Container(
+        on_click=lambda _e: state.page.run_task(state.shell.go, f"/followed/{case.id}"),
+        padding=12, border=ft.Border.all(1, ft.Colors.GREY_400), border_radius=12, ink=True,
+        content=ft.Column(spacing=4, controls=[
+            ft.Row([ft.Text(name, size=s.body, weight=ft.FontWeight.BOLD, expand=True), status_chip(state, case.status)]),
+            ft.Text(state.t("followed.badge"), size=s.small, color=ft.Colors.GREY_800),
+        ]))
+    return ft.Semantics(identifier=f"followed-{case.id}", content=tile, button=True)
 
 
 def build(state: AppState, params: dict[str, str]) -> Screen:

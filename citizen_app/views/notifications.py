@@ -10,6 +10,8 @@ from ..app_state import AppState
 from ..routes import Screen
 from ..theme import sizes, text
 
+FOLLOWED_KIND = "followed_report_status"  # private.record_change's notice to followers
+
 
 class NotificationsView:
     def __init__(self, state: AppState) -> None:
@@ -23,7 +25,7 @@ class NotificationsView:
         lang = "en" if state.locale == "en" else "zh"
         rows = []
         for n in found:
-            target = f"/cases/{n.report_id}" if n.report_id else None
+            target = notice_target(n)
             rows.append(ft.Container(
                 padding=12, border_radius=12, ink=True,
                 bgcolor=ft.Colors.TEAL_50 if n.read_at is None else None, border=ft.Border.all(1, ft.Colors.GREY_400),
@@ -35,6 +37,15 @@ class NotificationsView:
         if any(n.read_at is None for n in found):
             await state.mark_all_read()
             state.shell.updated()
+
+
+def notice_target(notice) -> str | None:
+    """Where a notice opens: a case I follow on its status-only screen, my own case in full."""
+    if not notice.report_id:
+        return None
+    if notice.kind == FOLLOWED_KIND:
+        return f"/followed/{notice.report_id}"
+    return f"/cases/{notice.report_id}"
 
 
 def build(state: AppState, params: dict[str, str]) -> Screen:

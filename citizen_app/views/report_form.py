@@ -241,11 +241,17 @@ class ReportForm:
         rows: list[ft.Control] = [text(t("report.nearby_title"), elderly, weight=ft.FontWeight.BOLD),
                                   text(t("report.nearby_body", n=len(self.flow.nearby)), elderly, small=True)]
         for case in self.flow.nearby[:3]:
-            rows.append(ft.Row([
-                text(f"{self.flow.category_name(case.category_code).split(' / ')[-1]} · "
-                     f"{t('report.meters', m=round(case.distance_m))}", elderly, small=True, expand=True),
-                button(t("report.follow"), lambda _e, rid=case.id: self.state.page.run_task(self.follow, rid),
-                       elderly=elderly, identifier=f"follow-{case.id}")], wrap=True))
+            what = (f"{self.flow.category_name(case.category_code).split(' / ')[-1]} · "
+                    f"{t('report.meters', m=round(case.distance_m))}")
+            if case.mine:  # one's own case is opened, never followed
+                action = button(t("report.open_yours"),
+                                lambda _e, rid=case.id: self.state.page.run_task(self.state.shell.go, f"/cases/{rid}"),
+                                elderly=elderly, primary=False, identifier=f"mine-{case.id}")
+                what = f"{what} · {t('report.yours')}"
+            else:
+                action = button(t("report.follow"), lambda _e, rid=case.id: self.state.page.run_task(self.follow, rid),
+                                elderly=elderly, identifier=f"follow-{case.id}")
+            rows.append(ft.Row([text(what, elderly, small=True, expand=True), action], wrap=True))
         rows.append(button(t("report.new_anyway"), self.report_anyway, elderly=elderly, primary=False,
                            identifier="report-anyway"))
         self.nearby.controls = rows

@@ -11,6 +11,7 @@ import pytest
 from citizen_app.app_state import SESSION_KEY, credentials_problem
 from shared.prefs import MemoryPrefs
 from citizen_app.state.cases import CaseDetail, CaseList
+from citizen_app.state.followed import FollowedCase, FollowedList
 from citizen_app.state.profile import ProfileDraft
 from citizen_app.state.reporting import ReportFlow
 from shared import errors
@@ -148,8 +149,43 @@ async def test_same_problem_nearby_is_offered_to_follow_instead(stack, tmp_path,
     assert await again.follow(flow.filed.id)
     assert second.shell.messages[-1] == ("已关注，进展会通知您", False)
     assert again.filed is None  # nothing new was filed
+    # The follower sees the case's status, apart from their own cases, and not the case itself.
+    following = FollowedList(second)
+    await following.load()
+    assert [c.id for c in following.cases] == [flow.filed.id]
+    status = FollowedCase(second, str(flow.filed.id))
+    assert await status.load() and [s.what for s in status.steps()] == ["已提交", "已派发"]
+    assert not await CaseDetail(second, str(flow.filed.id)).load()
+    # The reporter is offered their own case to open, never to follow.
+    mine = ReportFlow(first)
+    await mine.load_areas()
+    mine.add_photo(jpeg())
+    mine.set_location(*point(2))
+    mine.describe("路灯不亮")
+    assert await mine.submit() == "nearby" and [n.mine for n in mine.nearby] == [True]
     await first.close()
     await second.close()
+
+
+async def test_a_citizen_over_the_hourly_quota_is_told_in_plain_words(stack, tmp_path, make_user, city, db) -> None:
+    from shared.limits import REPORTS_PER_HOUR
+
+    state = await signed_in(stack, tmp_path, make_user)
+    lat, lon = point(6)
+    with db.transaction():  # reach the quota cheaply: closed rows straight into the table, no dispatch
+        db.execute("set local session_replication_role = replica")
+        db.execute("insert into public.reports (reporter_id, category_code, description, lat, lon, status)"
+                   " select %s, %s, 'earlier', %s, %s, 'closed' from generate_series(1, %s)",
+                   (str(state.user.id), LAMP, lat, lon, REPORTS_PER_HOUR))
+    flow = ReportFlow(state)
+    await flow.load_areas()
+    flow.add_photo(jpeg())
+    flow.set_location(lat, lon)
+    flow.describe("路灯不亮")
+    flow.nearby_dismissed = True
+    assert await flow.submit() == "failed"
+    assert state.shell.messages[-1] == (f"上报太频繁：每小时最多 {REPORTS_PER_HOUR} 件，请稍后再报", True)
+    await state.close()
 
 
 async def test_unreachable_backend_keeps_the_report_and_sends_it_once_later(stack, tmp_path, make_user,

@@ -227,3 +227,85 @@ async def test_the_report_form_builds_the_category_suggester_off_the_event_loop(
     del fresh.prepare_suggestions
     await form.flow.prepare_suggestions()
     assert "_suggester" in vars(fresh)  # built, so the first keystroke only looks things up
+def followed(status: str = "accepted") -> "FollowedReportPublic":
+    from shared.models import FollowedReportPublic, FollowedStep
+
+    steps = [FollowedStep(from_status=None, to_status="submitted", at=NOW - timedelta(hours=2)),
+             FollowedStep(from_status="submitted", to_status="dispatched", at=NOW - timedelta(hours=2)),
+             FollowedStep(from_status="dispatched", to_status=status, at=NOW - timedelta(hours=1))]
+    return FollowedReportPublic(id=uuid.uuid4(), category_code="02.03.001", status=status, approx_lat=39.125,
+                                approx_lon=117.194, created_at=NOW, updated_at=NOW, followed_at=NOW, steps=steps)
+
+
+def test_a_followed_case_shows_its_status_and_steps_only(state) -> None:
+    from citizen_app.views.followed_case import FollowedCaseView
+
+    view = FollowedCaseView(state, str(uuid.uuid4()))
+    view.followed.case = followed()
+    view.show()
+    shown = texts(view.root)
+    assert "您关注的案件" in shown and "已受理" in shown and {"已提交", "已派发"} <= set(shown)
+    assert any("39.125, 117.194" in s and "100 米" in s for s in shown)
+    assert not any("路灯坏了" in s for s in shown)  # the model has no description, address or photo to show
+    assert not _images(view.root)
+    assert view.speak().startswith("您关注的案件，已受理")
+
+
+def test_my_cases_lists_followed_cases_apart_and_never_calls_mine_followed(state) -> None:
+    from citizen_app.views.cases import CasesView
+
+    view = CasesView(state)
+    view.cases.reports = [report("dispatched", state.user.id)]
+    view.followed.cases = [followed()]
+    view.show()
+    mine, following = texts(view.list), texts(view.following)
+    assert "您关注的案件" not in mine and "门口路灯坏了" in mine
+    assert following[0] == "您关注的案件" and "已受理" in following and not any("路灯坏了" in s for s in following)
+    view.followed.cases = []
+    view.show()
+    assert view.following.controls == []
+
+
+def test_a_notice_about_a_followed_case_opens_its_status_screen() -> None:
+    from citizen_app.views.notifications import notice_target
+    from shared.models import NotificationPublic
+
+    rid = uuid.uuid4()
+
+    def notice(kind: str) -> NotificationPublic:
+        return NotificationPublic(id=uuid.uuid4(), user_id=uuid.uuid4(), kind=kind, title_zh="x", title_en="x",
+                                  report_id=rid, created_at=NOW)
+
+    assert notice_target(notice("followed_report_status")) == f"/followed/{rid}"
+    assert notice_target(notice("report_status")) == f"/cases/{rid}"
+    assert match(f"/followed/{rid}")[0].pattern == "/followed/:id"
+
+
+def test_the_follow_offer_opens_ones_own_case_instead_of_following_it(state) -> None:
+    from shared.models import NearbyReportPublic
+
+    form = ReportForm(state)
+    form.flow.nearby = [NearbyReportPublic(id=uuid.uuid4(), category_code="02.03.001", status="dispatched",
+                                           distance_m=10, mine=True, created_at=NOW),
+                        NearbyReportPublic(id=uuid.uuid4(), category_code="02.03.001", status="dispatched",
+                                           distance_m=30, mine=False, created_at=NOW)]
+    form.show_nearby()
+    shown = texts(form.nearby)
+    assert "查看我的上报" in shown and shown.count("关注此案件") == 1
+    assert any("这是您自己的上报" in s and "10 米" in s for s in shown)
+
+
+def _images(control) -> list:
+    found = []
+
+    def walk(c):
+        if isinstance(c, ft.Image):
+            found.append(c)
+        for name in ("content", "controls"):
+            child = getattr(c, name, None)
+            for item in child if isinstance(child, list) else [child]:
+                if isinstance(item, ft.Control):
+                    walk(item)
+
+    walk(control)
+    return found

@@ -70,6 +70,29 @@ async def test_sos_banner_until_acknowledged_then_the_responder_steps(people, st
     await outsider.client.aclose()
 
 
+async def test_a_raise_cancel_flood_is_one_banner_that_rings_once(people, stack, tmp_path, make_user) -> None:
+    app = await signed_in(stack, tmp_path, people.worker_1)
+    alerts = AlertsState(app)
+    rung = []
+    alerts.on_new_sos = rung.append
+    await app.client.subscribe_sos(alerts.on_sos_change)
+    caller = make_user(app_metadata={"role": "citizen"})
+    lat, lon = GRID_POINTS[0]
+    ids = set()
+    for _ in range(5):
+        raised = caller.client.rpc("raise_sos", {"lat": lat, "lon": lon}).execute().data
+        ids.add(raised["id"])
+        await wait_for(lambda: alerts.banner_alert() is not None)
+        caller.client.rpc("cancel_sos", {"alert_id": raised["id"]}).execute()
+        await wait_for(lambda: alerts.banner_alert() is None)  # the alarm stops with the cancel
+    raised = caller.client.rpc("raise_sos", {"lat": lat, "lon": lon, "note": "真的摔倒了"}).execute().data
+    await wait_for(lambda: alerts.banner_alert() is not None and alerts.banner_alert().note == "真的摔倒了")
+    assert ids == {raised["id"]} and [str(a.id) for a in rung] == [raised["id"]]  # one alert, one alarm
+    assert await alerts.acknowledge(raised["id"])
+    assert alerts.banner_alert() is None
+    await app.client.aclose()
+
+
 async def test_escalation_notices_arrive_live_for_the_supervisor(people, stack, tmp_path, db) -> None:
     supervisor = await signed_in(stack, tmp_path, people.supervisor)
     worker = await signed_in(stack, tmp_path, people.worker_1)

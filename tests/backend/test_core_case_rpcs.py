@@ -214,8 +214,8 @@ def test_nearby_open_reports_and_follow(people, case, city, db, anon) -> None:
     lat, lon = GRID_POINTS[0]
     near = call(b, "nearby_open_reports", lat=lat + 0.00027, lon=lon, category=city)  # about 30 m north
     hit = [r for r in near if r["id"] == case]
-    assert len(hit) == 1 and 25 < hit[0]["distance_m"] < 35 and set(hit[0]) == \
-        {"id", "category_code", "status", "distance_m", "address", "created_at"}
+    assert len(hit) == 1 and hit[0]["distance_m"] == 30 and set(hit[0]) == \
+        {"id", "category_code", "status", "distance_m", "mine", "created_at"}  # no address; rounded to 10 m
     assert case not in [r["id"] for r in call(b, "nearby_open_reports", lat=lat + 0.0009, lon=lon, category=city)]
     assert case in [r["id"] for r in call(b, "nearby_open_reports", lat=lat + 0.0009, lon=lon, category=city,
                                           radius_m=120)]
@@ -224,10 +224,12 @@ def test_nearby_open_reports_and_follow(people, case, city, db, anon) -> None:
     assert b.client.table("reports").select("id").eq("id", case).execute().data == []
     assert call(b, "follow_report", report=case) is True
     assert call(b, "follow_report", report=case) is True  # idempotent
-    assert [r["id"] for r in b.client.table("reports").select("id").eq("id", case).execute().data] == [case]
+    # Following gives status, not the case (test_follow_status.py).
+    assert b.client.table("reports").select("id").eq("id", case).execute().data == []
+    assert [r["status"] for r in call(b, "followed_report_status", report=case)] == ["dispatched"]
     call(people.worker_1, "accept_report", report=case)
     assert db.execute("select count(*) from public.notifications where report_id = %s and user_id = %s"
-                      " and kind = 'report_status'", (case, b.id)).fetchone()[0] == 1
+                      " and kind = 'followed_report_status'", (case, b.id)).fetchone()[0] == 1
     call(people.worker_1, "reject_report", report=case, reason="x")
     assert case not in [r["id"] for r in call(b, "nearby_open_reports", lat=lat, lon=lon, category=city)]
     refused(db, case, "PT404", lambda: call(people.staff, "follow_report", report=case))

@@ -128,11 +128,38 @@ def test_cancel_as_a_false_alarm(people, caller, db) -> None:
     refused(db, alert, "PT409", lambda: call(caller, "cancel_sos", alert_id=alert))
     refused(db, alert, "PT409", lambda: call(people.worker_1, "acknowledge_sos", alert_id=alert))
     refused(db, alert, "PT409", lambda: call(caller, "update_sos_location", alert_id=alert, lat=39.12, lon=117.19))
+    # Long after the cancel (see test_raised_again_soon_after_the_cancel_reopens_the_alert), a raise is a new alert.
+    db.execute("update public.sos_alerts set cancelled_at = now() - interval '3 minutes' where id = %s", (alert,))
     fresh = raise_sos(caller)
     assert fresh["id"] != alert
     assert call(caller, "cancel_sos", alert_id=fresh["id"])["status"] == "cancelled"  # reason is optional
     assert db.execute("select note from public.sos_events where alert_id = %s and to_status = 'cancelled'",
                       (fresh["id"],)).fetchone()[0] == "false alarm"
+
+
+def test_raised_again_soon_after_the_cancel_reopens_the_alert(people, caller, db) -> None:
+    """A raise-cancel flood is one alert (one banner, one alarm), never a refused or silenced SOS."""
+    first = raise_sos(caller)["id"]
+    for _ in range(3):
+        assert call(caller, "cancel_sos", alert_id=first)["status"] == "cancelled"
+        again = raise_sos(caller, GRID_POINTS[1], note="真的需要帮助 really need help")
+        assert (again["id"], again["status"], again["cancelled_at"]) == (first, "sent", None)
+        assert (again["lat"], again["lon"]) == GRID_POINTS[1]  # the new location
+    assert db.execute("select count(*) from public.sos_alerts where caller_id = %s", (caller.id,)).fetchone()[0] == 1
+    reopened = db.execute("select from_status::text, to_status::text, payload ->> 'reopened' from public.sos_events"
+                          " where alert_id = %s and from_status = 'cancelled' order by id", (first,)).fetchall()
+    assert reopened == [("cancelled", "sent", "true")] * 3
+    assert told(db, first, "sos_reopened") == {people.worker_1.id}  # the responders are told it is back
+    # It is an open SOS like any other: acknowledged as usual (and the contacts' trail goes on).
+    assert call(people.worker_1, "acknowledge_sos", alert_id=first)["status"] == "acknowledged"
+    assert call(caller, "cancel_sos", alert_id=first)["status"] == "cancelled"
+    assert raise_sos(caller)["acknowledged_by"] is None  # reopened: waiting for a responder again
+    call(caller, "cancel_sos", alert_id=first)
+    # Past the window (2 minutes, private.limits sos_reopen_seconds), a raise is a new alert.
+    db.execute("update public.sos_alerts set cancelled_at = now() - interval '121 seconds' where id = %s", (first,))
+    fresh = raise_sos(caller)
+    assert fresh["id"] != first and fresh["status"] == "sent"
+    assert db.execute("select status::text from public.sos_alerts where id = %s", (first,)).fetchone()[0] == "cancelled"
 
 
 def test_illegal_calls_are_refused_and_change_nothing(people, caller, db, anon) -> None:

@@ -177,8 +177,16 @@ async def test_worker_duty_follow_and_nearby(connect, people, city) -> None:
     lat, lon = aside(GRID_POINTS[1])
     nearby = await b.nearby_open_reports(lat, lon, category=city)
     assert report.id in {n.id for n in nearby} and all(n.distance_m <= 50 for n in nearby)
+    assert all(n.mine is False for n in nearby)
     assert await b.follow_report(report.id) is True
-    assert (await b.get_report(report.id)).id == report.id
+    with pytest.raises(errors.NotFound):  # following gives status, not the case
+        await b.get_report(report.id)
+    [followed] = [f for f in await b.followed_reports() if f.id == report.id]
+    assert followed.status is ReportStatus.DISPATCHED and followed.steps == []
+    status = await b.followed_report_status(report.id)
+    assert [s.to_status for s in status.steps] == [ReportStatus.SUBMITTED, ReportStatus.DISPATCHED]
+    assert (status.approx_lat, status.approx_lon) == (round(lat, 3), round(lon, 3))
+    assert [n.mine for n in await a.nearby_open_reports(lat, lon, category=city) if n.id == report.id] == [True]
 
 
 async def test_notifications_list_mark_read_and_realtime(connect, people, city) -> None:
