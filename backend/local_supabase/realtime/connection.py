@@ -1,10 +1,12 @@
 """One client socket: read frames, answer them, and write through a bounded send queue.
 
 Nothing another socket does waits on this one: deliveries are `put_nowait` into its
-queue and its own writer task drains it. A client that falls `SEND_QUEUE_LIMIT`
-frames behind is disconnected (close code 1013, "try again later", when the close
-frame still gets through; else the connection is dropped); supabase-py then
-reconnects and rejoins, rather than silently missing changes.
+queue and its own writer task drains it. A client that falls `send_queue_bytes`
+(limits.py) behind is disconnected (close code 1013, "try again later", when the
+close frame still gets through; else the connection is dropped); supabase-py then
+reconnects and rejoins, rather than silently missing changes. The queue is bounded
+in bytes, not frames (as upstream bounds a socket's memory): frames are sent
+uncompressed, and a burst of many small ones must fit as well as a few large ones.
 Every frame is handled inside a guard: a bad one gets an error reply, never a dead socket.
 The socket's own limits (limits.py) are counted here: messages and joins per second,
 channels per socket; broadcast and presence messages are handled in room.py.
@@ -33,7 +35,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger("cityloop.realtime")
 
-SEND_QUEUE_LIMIT = 1000
 EXPIRY_RECHECK_S = 3600  # far-away expiries are re-checked hourly, like upstream's confirm_token
 
 
@@ -43,7 +44,8 @@ class Connection:
         self.service = service
         self.socket_token = socket_token
         self.channels: dict[str, Channel] = {}
-        self._queue: asyncio.Queue[str] = asyncio.Queue(maxsize=SEND_QUEUE_LIMIT)
+        self._queue: asyncio.Queue[str] = asyncio.Queue()
+        self._queued_bytes = 0  # characters, in fact: the frames are mostly ASCII JSON
         self._closing = asyncio.Event()  # set on overflow, a limit or gateway shutdown
         self._close_code = 1000
         self._flush_on_close = True  # a closing socket still gets what was queued, unless it fell behind
@@ -56,19 +58,21 @@ class Connection:
     def send(self, text: str) -> bool:
         if self._closing.is_set():
             return False
-        try:
-            self._queue.put_nowait(text)
-            return True
-        except asyncio.QueueFull:
-            log.warning("a client fell %d frames behind; disconnecting it", SEND_QUEUE_LIMIT)
+        if self._queued_bytes + len(text) > self.limits.send_queue_bytes:
+            log.warning("a client fell %d bytes behind; disconnecting it", self.limits.send_queue_bytes)
             self._close_code = 1013
             self._flush_on_close = False
             self._closing.set()
             return False
+        self._queue.put_nowait(text)
+        self._queued_bytes += len(text)
+        return True
 
     async def _write_loop(self) -> None:
         while True:
-            await self.ws.send_text(await self._queue.get())
+            text = await self._queue.get()
+            self._queued_bytes -= len(text)
+            await self.ws.send_text(text)
 
     # --- lifecycle ------------------------------------------------------------
     async def run(self) -> None:

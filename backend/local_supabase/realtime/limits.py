@@ -14,6 +14,7 @@ What happens over a limit follows upstream's `RealtimeChannel`:
 | channels per socket | 100 | join error "ChannelRateLimitReached: Too many channels" |
 | joins per second per socket | 100 | join error "ClientJoinRateLimitReached: Too many joins per second", then the socket is closed |
 | websocket frame | 5 MB (upstream's cowboy `max_frame_size`) | the socket is closed (1009) by the server |
+| frames queued to a socket that does not read | 16 MB (upstream: 50 MB of heap per socket) | the socket is closed (1013) |
 
 The Settings (config.py) carry one `RealtimeLimits`; nothing else holds these numbers.
 """
@@ -37,6 +38,7 @@ class RealtimeLimits:
     channels_per_socket: int = 100
     joins_per_second: int = 100
     max_frame_bytes: int = 5_000_000
+    send_queue_bytes: int = 16_000_000
 
     @property
     def max_payload_bytes(self) -> int:
@@ -54,6 +56,7 @@ class RealtimeLimits:
             channels_per_socket=int(env.get("CITYLOOP_REALTIME_CHANNELS_PER_SOCKET", d.channels_per_socket)),
             joins_per_second=int(env.get("CITYLOOP_REALTIME_JOINS_PER_SECOND", d.joins_per_second)),
             max_frame_bytes=int(env.get("CITYLOOP_REALTIME_MAX_FRAME_BYTES", d.max_frame_bytes)),
+            send_queue_bytes=int(env.get("CITYLOOP_REALTIME_SEND_QUEUE_BYTES", d.send_queue_bytes)),
         )
 
 
