@@ -52,6 +52,11 @@ class Access:
         signed_in = token.role != "anon"
         return cls(signed_in, signed_in, signed_in, signed_in)
 
+    @property
+    def readable(self) -> bool:
+        """A private channel that reads neither extension may not stay joined (upstream's rule)."""
+        return self.broadcast_read or self.presence_read
+
     def can_write(self, extension: Extension) -> bool | None:
         return self.broadcast_write if extension == "broadcast" else self.presence_write
 

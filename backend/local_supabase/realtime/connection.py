@@ -170,7 +170,7 @@ class Connection:
                                           roles=service.roles(), catalog=service.catalog)
             if channel.private:
                 channel.access = await self._private_access(channel)
-                if not (channel.access.broadcast_read or channel.access.presence_read):
+                if not channel.access.readable:
                     raise JoinRejected("Unauthorized: You do not have permissions to read from this Channel topic: "
                                        + channel.sub_topic)
         except JoinRejected as exc:
@@ -211,7 +211,7 @@ class Connection:
         # Access follows the token: a private channel asks its policies again (as upstream does).
         if channel.private:
             channel.access = await self._private_access(channel)
-            if not (channel.access.broadcast_read or channel.access.presence_read):
+            if not channel.access.readable:
                 self.shutdown(channel, f"You no longer have permission to read from this Channel topic: {channel.sub_topic}")
                 return
         else:
