@@ -72,6 +72,7 @@ class Connection:
         while True:
             text = await self._queue.get()
             self._queued_bytes -= len(text)
+            await self.service.write_turns.take()  # fair turns: a flood's fan-out never holds the loop
             await self.ws.send_text(text)
 
     # --- lifecycle ------------------------------------------------------------

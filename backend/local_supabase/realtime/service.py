@@ -22,6 +22,7 @@ from .connection import Connection
 from .fanout import Fanout
 from .limits import RealtimeLimits
 from .presence import Presence
+from .turns import WriteTurns
 
 if TYPE_CHECKING:  # pragma: no cover
     from psycopg_pool import AsyncConnectionPool
@@ -41,6 +42,7 @@ class RealtimeService:
         self.hub = Hub()
         self.presence = Presence()
         self.connections: set[Connection] = set()
+        self.write_turns = WriteTurns()
         self._capture: Capture | None = None
         self._state: "GatewayState | None" = None
 
