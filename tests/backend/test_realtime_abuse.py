@@ -57,7 +57,7 @@ async def test_the_anon_key_alone_cannot_join_broadcast_or_presence(stack, token
             "with the anon key a channel may only listen to postgres_changes")}}
         enabled = await join(ws, name, PUBLIC, ref="2", presence={"key": "", "enabled": True})
         assert enabled["payload"]["status"] == "error" and "signed-in" in enabled["payload"]["response"]["reason"]
-        # The service key is no user token either... but it is a server's: it may.
+        # A server with the service key is not anonymous (role service_role): it may.
         assert (await join(ws, topic(), token=stack.service_key, ref="3"))["payload"]["status"] == "ok"
 
 

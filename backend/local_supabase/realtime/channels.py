@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .authorization import Access
 from .filters import Filter
 from .limits import Window
+from .protocol import TOPIC_PREFIX
 
 if TYPE_CHECKING:  # pragma: no cover
     from .tokens import Token
@@ -70,7 +71,8 @@ class Channel:
 
     @property
     def sub_topic(self) -> str:
-        return self.topic.removeprefix("realtime:")
+        """The topic as realtime.topic() returns it: without `realtime:`."""
+        return self.topic.removeprefix(TOPIC_PREFIX)
 
     def match(self, schema: str, table: str, change_type: str, row: dict[str, Any] | None,
               readable: frozenset[str]) -> list[Binding]:
