@@ -118,5 +118,6 @@ async def test_a_broadcast_flood_does_not_stall_rest_requests(stack, make_user) 
     print(f"REST median quiet {quiet_ms:.1f} ms, during the flood {flood_ms:.1f} ms "
           f"(quartiles quiet {q(quiet)}, flood {q(flood)}; max {max(flood) * 1000:.0f} ms, {len(flood)} requests); "
           f"flood delivered in {delivered:.1f} s")
-    # Loosely: at most twice the quiet figure (plus a few ms of scheduling noise on a shared machine).
-    assert flood_ms <= 2 * quiet_ms + 5, (quiet_ms, flood_ms)
+    # Loosely: at most twice the quiet figure, plus 10 ms of scheduling noise on a shared, loaded
+    # machine (a stalled loop, as with per-subscriber deflate, measured over a second here).
+    assert flood_ms <= 2 * quiet_ms + 10, (quiet_ms, flood_ms)
