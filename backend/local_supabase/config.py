@@ -18,6 +18,7 @@ from typing import Mapping
 import jwt
 
 from .client_address import parse_proxies
+from .realtime.limits import RealtimeLimits
 
 DEFAULT_API_PORT = 54321
 DEFAULT_DB_PORT = 54322
@@ -53,6 +54,8 @@ class Settings:
     sms_interval_s: float = 10.0
     # Peers whose X-Forwarded-For is believed (the app servers); see client_address.py.
     trusted_proxies: tuple[str, ...] = ()
+    # Per-socket limits of /realtime/v1 (realtime/limits.py has the defaults and what happens over them).
+    realtime: RealtimeLimits = RealtimeLimits()
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -76,6 +79,7 @@ class Settings:
             escalation_interval_s=max(0.0, float(env.get("CITYLOOP_ESCALATION_INTERVAL", 5))),
             sms_interval_s=max(0.0, float(env.get("CITYLOOP_SMS_INTERVAL", 10))),
             trusted_proxies=tuple(str(n) for n in parse_proxies(env.get("CITYLOOP_TRUSTED_PROXIES", ""))),
+            realtime=RealtimeLimits.from_environ(env),
         )
 
     # --- paths -----------------------------------------------------------

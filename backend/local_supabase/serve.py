@@ -30,7 +30,10 @@ def main() -> None:
                 access_log=False, loop="uvloop", http="httptools", lifespan="on",
                 # Bound to 127.0.0.1 behind nothing: no proxy headers to trust, and two
                 # fewer headers to write per response.
-                proxy_headers=False, server_header=False, date_header=False)
+                proxy_headers=False, server_header=False, date_header=False,
+                # No permessage-deflate, as upstream Realtime (Phoenix's default): deflating each
+                # subscriber's copy of a broadcast in the event loop stalled every request.
+                ws_per_message_deflate=False, ws_max_size=settings.realtime.max_frame_bytes)
 
 
 if __name__ == "__main__":

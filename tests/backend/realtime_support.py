@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from typing import Any, Callable
 import httpx
 import jwt
 from supabase import AsyncClient, AsyncClientOptions, acreate_client
+from websockets.asyncio.client import ClientConnection
 
 from tests.conftest import StackInfo
 
@@ -150,3 +152,33 @@ class Gateway:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+# --- raw Phoenix frames, for what supabase-py never sends ---------------------
+def ws_url(stack, key: str | None) -> str:
+    base = stack.url.replace("http://", "ws://") + "/realtime/v1/websocket?vsn=1.0.0"
+    return base + (f"&apikey={key}" if key else "")
+
+
+async def send(ws: ClientConnection, topic: str, event: str, payload: Any = None, ref: str | None = "1") -> None:
+    await ws.send(json.dumps({"topic": topic, "event": event, "payload": payload if payload is not None else {},
+                              "ref": ref, "join_ref": ref}))
+
+
+async def receive(ws: ClientConnection, topic: str | None = None, event: str | None = None, timeout: float = 5) -> dict:
+    """The next frame (for the topic/event, skipping others)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), max(0.01, deadline - time.monotonic())))
+        if (topic is None or frame["topic"] == topic) and (event is None or frame["event"] == event):
+            return frame
+
+
+async def join(ws: ClientConnection, topic: str, changes: list[dict] | None = None, token: str | None = None,
+               ref: str = "1", **config: Any) -> dict:
+    payload: dict[str, Any] = {"config": {"broadcast": {"self": False}, "presence": {"key": ""}, "private": False,
+                                          "postgres_changes": changes or [], **config}}
+    if token:
+        payload["access_token"] = token
+    await send(ws, topic, "phx_join", payload, ref)
+    return await receive(ws, topic, "phx_reply")

@@ -10,22 +10,22 @@ import pytest
 import websockets
 from websockets.asyncio.client import connect
 
-from backend.local_supabase.realtime.connection import SEND_QUEUE_LIMIT
+from backend.local_supabase.realtime.limits import RealtimeLimits
 from tests.backend.realtime_support import binding, subscribe, unique_grid
 
 pytestmark = pytest.mark.timeout(120)
 
 ROWS = 5000
-BODY = "x" * 3000  # ~3 KB frames: 15 MB in all, more than socket buffers and the queue hold
+BODY = "x" * 6000  # ~6 KB frames: 30 MB in all, more than socket buffers and the send queue hold
 
 
 async def test_a_stalled_client_is_disconnected_and_does_not_hold_up_others(stack, rt, adb) -> None:
-    assert ROWS > 2 * SEND_QUEUE_LIMIT
+    assert ROWS * len(BODY) > 1.5 * RealtimeLimits().send_queue_bytes  # the stack's default
     url = stack.url.replace("http://", "ws://") + f"/realtime/v1/websocket?vsn=1.0.0&apikey={stack.service_key}"
     first = -(unique_grid() % 200_000 + 1) * 10_000  # negative ids: other tests' rows are positive
     # A small receive buffer (it also turns off the kernel's autotuning, up to 32 MB here),
-    # max_queue=1 (websockets stops reading the socket) and no compression (repeated rows
-    # would deflate to almost nothing): the gateway soon cannot write to it.
+    # max_queue=1 (websockets stops reading the socket) and no compression (the gateway does
+    # not negotiate it; repeated rows would deflate to almost nothing): it soon cannot write to it.
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16_384)  # before connect: it sets the window scale
     sock.connect(("127.0.0.1", int(stack.url.rsplit(":", 1)[1])))

@@ -20,7 +20,8 @@ async def _wait(predicate, timeout: float = 5.0) -> None:
 async def test_broadcast_reaches_the_other_clients_and_self_only_when_asked(rt, make_user) -> None:
     topic = unique("room")
     user = make_user(schema="tests")
-    sender, listener, outsider = await rt(user.access_token), await rt(), await rt()
+    # Broadcast and presence need a signed-in user (the anon key alone is refused: test_realtime_abuse.py).
+    sender, listener, outsider = await rt(user.access_token), await rt(user.access_token), await rt(user.access_token)
     heard: dict[str, list] = {"sender": [], "listener": [], "outsider": []}
 
     out = sender.channel(topic, {"config": {"broadcast": {"self": False, "ack": False}, "private": False}})
@@ -38,7 +39,7 @@ async def test_broadcast_reaches_the_other_clients_and_self_only_when_asked(rt, 
     assert heard["listener"][0]["event"] == "ping" and heard["listener"][0]["payload"] == {"n": 1, "text": "道路"}
 
     # self: true, ack: true -> the sender hears itself and its push is acknowledged.
-    echo = await rt()
+    echo = await rt(user.access_token)
     loud = echo.channel(topic, {"config": {"broadcast": {"self": True, "ack": True}, "private": False}})
     mine = []
     loud.on_broadcast("ping", lambda p: mine.append(p))
@@ -52,9 +53,9 @@ async def test_broadcast_reaches_the_other_clients_and_self_only_when_asked(rt, 
     assert heard["outsider"] == [] and len(heard["sender"]) == 1  # never its own n=1
 
 
-async def test_presence_track_and_untrack_reach_the_topic(rt) -> None:
+async def test_presence_track_and_untrack_reach_the_topic(rt, make_user) -> None:
     topic = unique("presence")
-    first, second = await rt(), await rt()
+    first, second = await rt(make_user(schema="tests").access_token), await rt(make_user(schema="tests").access_token)
     a = first.channel(topic, {"config": {"presence": {"key": "ana", "enabled": True}, "private": False}})
     b = second.channel(topic, {"config": {"presence": {"key": "bo", "enabled": True}, "private": False}})
     joins, leaves = [], []

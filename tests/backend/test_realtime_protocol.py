@@ -6,48 +6,17 @@ with a plain websocket client here; the client's own behaviour is tested elsewhe
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
-from typing import Any
 
 import jwt
 import pytest
 import websockets
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import connect
 
-from tests.backend.realtime_support import short_lived_token, unique_grid
+from tests.backend.realtime_support import join, receive, send, short_lived_token, unique_grid, ws_url
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def ws_url(stack, key: str | None) -> str:
-    base = stack.url.replace("http://", "ws://") + "/realtime/v1/websocket?vsn=1.0.0"
-    return base + (f"&apikey={key}" if key else "")
-
-
-async def send(ws: ClientConnection, topic: str, event: str, payload: Any = None, ref: str | None = "1") -> None:
-    await ws.send(json.dumps({"topic": topic, "event": event, "payload": payload if payload is not None else {},
-                              "ref": ref, "join_ref": ref}))
-
-
-async def receive(ws: ClientConnection, topic: str | None = None, event: str | None = None, timeout: float = 5) -> dict:
-    """The next frame (for the topic/event, skipping others)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        frame = json.loads(await asyncio.wait_for(ws.recv(), max(0.01, deadline - time.monotonic())))
-        if (topic is None or frame["topic"] == topic) and (event is None or frame["event"] == event):
-            return frame
-
-
-async def join(ws: ClientConnection, topic: str, changes: list[dict] | None = None, token: str | None = None,
-               ref: str = "1", **config: Any) -> dict:
-    payload: dict[str, Any] = {"config": {"broadcast": {"self": False}, "presence": {"key": ""}, "private": False,
-                                          "postgres_changes": changes or [], **config}}
-    if token:
-        payload["access_token"] = token
-    await send(ws, topic, "phx_join", payload, ref)
-    return await receive(ws, topic, "phx_reply")
 
 
 async def test_the_socket_needs_a_valid_api_key(stack) -> None:
@@ -105,7 +74,7 @@ async def test_join_reply_echoes_the_bindings_in_order_with_unique_ids(stack) ->
     ("realtime:x", [{"event": "INSERT", "schema": "tests", "table": "rt_notes", "filter": "nope=eq.1"}], {}, None,
      'column "nope" does not exist'),
     ("realtime:x", [{"event": "UPSERT", "schema": "tests", "table": "rt_notes"}], {}, None, "event must be one of"),
-    ("realtime:x", [], {"private": True}, None, "PrivateChannelsNotSupported"),
+    ("realtime:x", [], {"private": True}, None, "Unauthorized: private channels need a signed-in user"),
     ("realtime:x", [], {}, "expired", "InvalidJWTToken: Token has expired"),
     ("realtime:x", [], {}, "bad-signature", "JwtSignatureError"),
     ("realtime:x", [], {}, "no-exp", "Fields `role` and `exp` are required"),

@@ -6,7 +6,10 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .authorization import Access
 from .filters import Filter
+from .limits import Window
+from .protocol import TOPIC_PREFIX
 
 if TYPE_CHECKING:  # pragma: no cover
     from .tokens import Token
@@ -50,12 +53,26 @@ class Channel:
     broadcast_ack: bool = False
     presence_key: str = ""
     presence_enabled: bool = False
+    # A private topic is another room than the public one of the same name (as upstream's tenant_topic).
+    private: bool = False
+    access: Access = field(default_factory=Access)
+    presence_rate: Window | None = field(default=None, repr=False)  # set at join from the limits
     expiry: asyncio.TimerHandle | None = field(default=None, repr=False)
     # Channels with equal shapes (and roles) match the same changes: the fan-out tests them once.
     shape: tuple = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.shape = tuple((b.id, b.event, b.schema, b.table, b.params.get("filter"), b.select) for b in self.bindings)
+
+    @property
+    def room(self) -> tuple[str, bool]:
+        """Where its broadcasts and presence go: the topic, public or private."""
+        return (self.topic, self.private)
+
+    @property
+    def sub_topic(self) -> str:
+        """The topic as realtime.topic() returns it: without `realtime:`."""
+        return self.topic.removeprefix(TOPIC_PREFIX)
 
     def match(self, schema: str, table: str, change_type: str, row: dict[str, Any] | None,
               readable: frozenset[str]) -> list[Binding]:
@@ -86,22 +103,22 @@ class Hub:
     """Every joined channel of this gateway process."""
 
     def __init__(self) -> None:
-        self._topics: dict[str, set[Channel]] = {}
+        self._rooms: dict[tuple[str, bool], set[Channel]] = {}
         self._tables: dict[tuple[str, str], set[Channel]] = {}
         self._wildcard: set[Channel] = set()
 
     def add(self, channel: Channel) -> None:
-        self._topics.setdefault(channel.topic, set()).add(channel)
+        self._rooms.setdefault(channel.room, set()).add(channel)
         for key in channel.tables():
             (self._wildcard if key is None else self._tables.setdefault(key, set())).add(channel)
 
     def remove(self, channel: Channel) -> None:
         channel.cancel_expiry()
-        members = self._topics.get(channel.topic)
+        members = self._rooms.get(channel.room)
         if members is not None:
             members.discard(channel)
             if not members:
-                del self._topics[channel.topic]
+                del self._rooms[channel.room]
         for key in channel.tables():
             if key is None:
                 self._wildcard.discard(channel)
@@ -112,11 +129,11 @@ class Hub:
                 if not subs:
                     del self._tables[key]
 
-    def on_topic(self, topic: str) -> list[Channel]:
-        return list(self._topics.get(topic, ()))
+    def in_room(self, room: tuple[str, bool]) -> list[Channel]:
+        return list(self._rooms.get(room, ()))
 
     def listening_to(self, schema: str, table: str) -> set[Channel]:
         return self._tables.get((schema, table), set()) | self._wildcard
 
     def __len__(self) -> int:
-        return sum(len(m) for m in self._topics.values())
+        return sum(len(m) for m in self._rooms.values())

@@ -1,11 +1,15 @@
 """One client socket: read frames, answer them, and write through a bounded send queue.
 
 Nothing another socket does waits on this one: deliveries are `put_nowait` into its
-queue and its own writer task drains it. A client that falls `SEND_QUEUE_LIMIT`
-frames behind is disconnected (close code 1013, "try again later", when the close
-frame still gets through; else the connection is dropped); supabase-py then
-reconnects and rejoins, rather than silently missing changes.
+queue and its own writer task drains it. A client that falls `send_queue_bytes`
+(limits.py) behind is disconnected (close code 1013, "try again later", when the
+close frame still gets through; else the connection is dropped); supabase-py then
+reconnects and rejoins, rather than silently missing changes. The queue is bounded
+in bytes, not frames (as upstream bounds a socket's memory): frames are sent
+uncompressed, and a burst of many small ones must fit as well as a few large ones.
 Every frame is handled inside a guard: a bad one gets an error reply, never a dead socket.
+The socket's own limits (limits.py) are counted here: messages and joins per second,
+channels per socket; broadcast and presence messages are handled in room.py.
 """
 
 from __future__ import annotations
@@ -19,8 +23,11 @@ from typing import TYPE_CHECKING
 from starlette.websockets import WebSocket
 
 from . import protocol as p
+from . import room
+from .authorization import EXTENSIONS, Access, Caller, headers_json, read_access
 from .channels import Channel
-from .join import JoinRejected, build_channel, join_response
+from .join import ANON_BROADCAST, JoinRejected, build_channel, join_response
+from .limits import Window
 from .tokens import TokenRejected, verify_token
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -28,7 +35,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger("cityloop.realtime")
 
-SEND_QUEUE_LIMIT = 1000
 EXPIRY_RECHECK_S = 3600  # far-away expiries are re-checked hourly, like upstream's confirm_token
 
 
@@ -38,26 +44,36 @@ class Connection:
         self.service = service
         self.socket_token = socket_token
         self.channels: dict[str, Channel] = {}
-        self._queue: asyncio.Queue[str] = asyncio.Queue(maxsize=SEND_QUEUE_LIMIT)
-        self._closing = asyncio.Event()  # set on overflow or gateway shutdown
+        self._queue: asyncio.Queue[str] = asyncio.Queue()
+        self._queued_bytes = 0  # characters, in fact: the frames are mostly ASCII JSON
+        self._closing = asyncio.Event()  # set on overflow, a limit or gateway shutdown
         self._close_code = 1000
+        self._flush_on_close = True  # a closing socket still gets what was queued, unless it fell behind
+        self.limits = service.limits
+        self._events = Window(self.limits.events_per_second)
+        self._joins = Window(self.limits.joins_per_second)
+        self._headers_json = headers_json(service.client_address(ws))
 
     # --- sending --------------------------------------------------------------
     def send(self, text: str) -> bool:
         if self._closing.is_set():
             return False
-        try:
-            self._queue.put_nowait(text)
-            return True
-        except asyncio.QueueFull:
-            log.warning("a client fell %d frames behind; disconnecting it", SEND_QUEUE_LIMIT)
+        if self._queued_bytes + len(text) > self.limits.send_queue_bytes:
+            log.warning("a client fell %d bytes behind; disconnecting it", self.limits.send_queue_bytes)
             self._close_code = 1013
+            self._flush_on_close = False
             self._closing.set()
             return False
+        self._queue.put_nowait(text)
+        self._queued_bytes += len(text)
+        return True
 
     async def _write_loop(self) -> None:
         while True:
-            await self.ws.send_text(await self._queue.get())
+            text = await self._queue.get()
+            self._queued_bytes -= len(text)
+            await self.service.write_turns.take()  # fair turns: a flood's fan-out never holds the loop
+            await self.ws.send_text(text)
 
     # --- lifecycle ------------------------------------------------------------
     async def run(self) -> None:
@@ -74,10 +90,16 @@ class Connection:
             for channel in list(self.channels.values()):
                 self._drop(channel)
             with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._flush(), 2)
                 await asyncio.wait_for(self.ws.close(self._close_code), 2)
 
+    async def _flush(self) -> None:
+        """What was queued before a server-side close (e.g. the error reply saying why)."""
+        while self._flush_on_close and not self._queue.empty():
+            await self.ws.send_text(self._queue.get_nowait())
+
     def shut(self, code: int) -> None:
-        """Close from the server side (gateway shutdown)."""
+        """Close from the server side (gateway shutdown, a limit)."""
         self._close_code = code
         self._closing.set()
 
@@ -119,21 +141,43 @@ class Connection:
         if channel is None:
             self.send(p.error_reply(frame.topic, frame.ref, "unmatched topic"))
             return
-        handler = {"phx_leave": self._leave, "access_token": self._access_token,
-                   "broadcast": self._broadcast, "presence": self._presence}.get(frame.event)
-        if handler is not None:
-            handler(channel, frame)
+        if frame.event == "phx_leave":
+            self._leave(channel, frame)
+        elif frame.event == "access_token":
+            await self._access_token(channel, frame)
+        elif not self._events.allow():  # what a client sends counts; leaving and new tokens do not
+            self.shutdown(channel, "Too many messages per second")
+        elif frame.event == "broadcast":
+            await room.broadcast(self, channel, frame)
+        elif frame.event == "presence":
+            await room.presence(self, channel, frame)
         elif frame.ref is not None:
             self.send(p.error_reply(frame.topic, frame.ref, f"unknown event {frame.event!r}"))
 
+    def caller(self, channel: Channel) -> Caller:
+        return Caller(channel.token, channel.sub_topic, self._headers_json)
+
     async def _join(self, frame: p.Frame) -> None:
         service = self.service
+        if not self._joins.allow():  # upstream answers, then disconnects the socket
+            self.send(p.error_reply(frame.topic, frame.ref, "ClientJoinRateLimitReached: Too many joins per second"))
+            self.shut(1000)
+            return
+        if frame.topic not in self.channels and len(self.channels) >= self.limits.channels_per_socket:
+            self.send(p.error_reply(frame.topic, frame.ref, "ChannelRateLimitReached: Too many channels"))
+            return
         try:
             channel = await build_channel(frame, self, socket_token=self.socket_token, verifier=service.verifier,
                                           roles=service.roles(), catalog=service.catalog)
+            if channel.private:
+                channel.access = await self._private_access(channel)
+                if not channel.access.readable:
+                    raise JoinRejected("Unauthorized: You do not have permissions to read from this Channel topic: "
+                                       + channel.sub_topic)
         except JoinRejected as exc:
             self.send(p.error_reply(frame.topic, frame.ref, exc.reason))
             return
+        channel.presence_rate = Window(self.limits.presence_events_per_window, self.limits.presence_window_s)
         old = self.channels.get(frame.topic)
         if old is not None:  # a rejoin replaces the channel without a phx_close the client would misread
             self._drop(old)
@@ -145,14 +189,18 @@ class Connection:
         if channel.bindings:
             self.send(p.system(channel.topic, status="ok", message="Subscribed to PostgreSQL",
                                extension="postgres_changes"))
-        if channel.presence_enabled:
-            self.send(p.encode(channel.topic, "presence_state", service.presence.state(channel.topic)))
+        if channel.presence_enabled and channel.access.presence_read:
+            self.send(p.encode(channel.topic, "presence_state", service.presence.state(channel.room)))
+
+    async def _private_access(self, channel: Channel) -> Access:
+        # Both extensions even without presence at join (upstream asks presence then): a later track turns it on.
+        return await read_access(self.service.pool, self.caller(channel), EXTENSIONS)
 
     def _leave(self, channel: Channel, frame: p.Frame) -> None:
         self._drop(channel)
         self.send(p.reply(channel.topic, frame.ref))
 
-    def _access_token(self, channel: Channel, frame: p.Frame) -> None:
+    async def _access_token(self, channel: Channel, frame: p.Frame) -> None:
         raw = frame.payload.get("access_token")
         if raw is None or raw == channel.token.raw or (isinstance(raw, str) and raw.startswith("sb_")):
             return
@@ -161,47 +209,27 @@ class Connection:
         except TokenRejected as exc:
             self.shutdown(channel, exc.message)
             return
+        # Access follows the token: a private channel asks its policies again (as upstream does).
+        if channel.private:
+            channel.access = await self._private_access(channel)
+            if not channel.access.readable:
+                self.shutdown(channel, f"You no longer have permission to read from this Channel topic: {channel.sub_topic}")
+                return
+        else:
+            channel.access = Access.public(channel.token)
+            if channel.token.role == "anon" and (not channel.bindings or channel.presence_enabled):
+                self.shutdown(channel, ANON_BROADCAST.removeprefix("Unauthorized: "))
+                return
         self._schedule_expiry(channel)
         if frame.ref is not None:
             self.send(p.reply(channel.topic, frame.ref))
-
-    def _broadcast(self, channel: Channel, frame: p.Frame) -> None:
-        event = frame.payload.get("event")
-        if not isinstance(event, str):
-            self.send(p.error_reply(channel.topic, frame.ref, "broadcast needs an event name"))
-            return
-        out = p.encode(channel.topic, "broadcast",
-                       {"type": "broadcast", "event": event, "payload": frame.payload.get("payload", {})})
-        for member in self.service.hub.on_topic(channel.topic):
-            if member is not channel or channel.broadcast_self:
-                member.sink.send(out)
-        if channel.broadcast_ack:
-            self.send(p.reply(channel.topic, frame.ref))
-
-    def _presence(self, channel: Channel, frame: p.Frame) -> None:
-        event, meta = frame.payload.get("event"), frame.payload.get("payload", {})
-        presence = self.service.presence
-        if event == "track":
-            if not isinstance(meta, dict):
-                self.send(p.error_reply(channel.topic, frame.ref, "Presence track payload must be a map"))
-                return
-            if not channel.presence_enabled:  # tracking turns presence on: this member needs the state first
-                channel.presence_enabled = True
-                self.send(p.encode(channel.topic, "presence_state", presence.state(channel.topic)))
-            self.service.publish_presence(channel.topic, presence.track(channel, meta))
-        elif event == "untrack":
-            self.service.publish_presence(channel.topic, presence.untrack(channel))
-        else:
-            self.send(p.error_reply(channel.topic, frame.ref, "presence event must be track or untrack"))
-            return
-        self.send(p.reply(channel.topic, frame.ref))
 
     # --- channel end ----------------------------------------------------------
     def _drop(self, channel: Channel) -> None:
         if self.channels.get(channel.topic) is channel:
             del self.channels[channel.topic]
         self.service.hub.remove(channel)
-        self.service.publish_presence(channel.topic, self.service.presence.untrack(channel))
+        self.service.publish_presence(channel, self.service.presence.untrack(channel))
 
     def shutdown(self, channel: Channel, message: str) -> None:
         """Upstream's shutdown_response: a system error, then the channel stops (phx_close)."""

@@ -4,6 +4,10 @@ A join names its postgres_changes bindings; the reply echoes them in the same or
 each with an id that later `postgres_changes` frames list in `ids`. Ids are a hash
 of the binding (as upstream's `:erlang.phash2(params)`), so a rejoin through another
 gateway process gets the same ones.
+
+Broadcast and Presence need a signed-in caller (authorization.py): with the anon key
+alone a join must listen to postgres_changes and nothing else. A private channel's
+read access is checked by the connection (it asks the database) after this.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import uuid
 import zlib
 from typing import TYPE_CHECKING, Any
 
+from .authorization import Access
 from .catalog import Catalog
 from .channels import EVENTS, WILDCARD, Binding, Channel, Sink
 from .filters import FilterError, parse_filter
@@ -22,6 +27,11 @@ from .tokens import Token, TokenRejected, verify_token
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..gateway.keys import KeyVerifier
+
+
+ANON_BROADCAST = ("Unauthorized: Broadcast and Presence need a signed-in user; "
+                  "with the anon key a channel may only listen to postgres_changes")
+ANON_PRIVATE = "Unauthorized: private channels need a signed-in user"
 
 
 class JoinRejected(Exception):
@@ -81,9 +91,7 @@ async def build_channel(frame: Frame, sink: Sink, *, socket_token: str, verifier
     config = payload.get("config") or {}
     if not isinstance(config, dict):
         raise JoinRejected("InvalidJoinPayload: config must be an object")
-    if config.get("private") is True:
-        # Authorising private channels needs realtime.messages and its RLS policies: not in the local stack.
-        raise JoinRejected("PrivateChannelsNotSupported: the local stack serves public channels only")
+    private = config.get("private") is True
     raw_token = payload.get("access_token") or payload.get("user_token") or socket_token
     if isinstance(raw_token, str) and raw_token.startswith("sb_"):
         raw_token = socket_token  # upstream ignores opaque keys here and keeps the socket's
@@ -109,12 +117,19 @@ async def build_channel(frame: Frame, sink: Sink, *, socket_token: str, verifier
 
     broadcast = config.get("broadcast") if isinstance(config.get("broadcast"), dict) else {}
     presence = config.get("presence") if isinstance(config.get("presence"), dict) else {}
+    presence_enabled = presence.get("enabled") is True
+    if token.role == "anon":
+        if private:
+            raise JoinRejected(ANON_PRIVATE)
+        if not bindings or presence_enabled:
+            raise JoinRejected(ANON_BROADCAST)
     key = presence.get("key")
     return Channel(
         topic=frame.topic, join_ref=frame.join_ref or frame.ref, sink=sink, token=token, bindings=bindings,
         broadcast_self=broadcast.get("self") is True, broadcast_ack=broadcast.get("ack") is True,
         presence_key=key if isinstance(key, str) and key else str(uuid.uuid4()),
-        presence_enabled=presence.get("enabled") is True,
+        presence_enabled=presence_enabled, private=private,
+        access=Access() if private else Access.public(token),  # private: read access is asked next
     )
 
 

@@ -2,7 +2,8 @@
 
 Shapes are Phoenix.Presence's: `{key: {"metas": [{"phx_ref": ..., **meta}]}}`; the
 client turns `phx_ref` into `presence_ref`. One meta per channel; a key shared by
-several channels (one person, two tabs) lists all of them.
+several channels (one person, two tabs) lists all of them. A private topic is
+another room than the public one of the same name.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from .channels import Channel
 
 RawState = dict[str, dict[str, list[dict[str, Any]]]]
+Room = tuple[str, bool]  # Channel.room: (topic, private)
 
 
 def _state(entries: list[tuple[str, dict[str, Any]]]) -> RawState:
@@ -24,11 +26,11 @@ def _state(entries: list[tuple[str, dict[str, Any]]]) -> RawState:
 
 class Presence:
     def __init__(self) -> None:
-        self._topics: dict[str, dict[Channel, tuple[str, dict[str, Any]]]] = {}
+        self._rooms: dict[Room, dict[Channel, tuple[str, dict[str, Any]]]] = {}
 
     def track(self, channel: Channel, payload: dict[str, Any]) -> dict[str, RawState]:
         """Record (or replace) the channel's meta; the diff to send to the topic."""
-        members = self._topics.setdefault(channel.topic, {})
+        members = self._rooms.setdefault(channel.room, {})
         old = members.get(channel)
         meta = {**payload, "phx_ref": secrets.token_urlsafe(12)}
         if old is not None:
@@ -37,13 +39,13 @@ class Presence:
         return {"joins": _state([(channel.presence_key, meta)]), "leaves": _state([old] if old else [])}
 
     def untrack(self, channel: Channel) -> dict[str, RawState] | None:
-        members = self._topics.get(channel.topic)
+        members = self._rooms.get(channel.room)
         if not members or channel not in members:
             return None
         old = members.pop(channel)
         if not members:
-            del self._topics[channel.topic]
+            del self._rooms[channel.room]
         return {"joins": {}, "leaves": _state([old])}
 
-    def state(self, topic: str) -> RawState:
-        return _state(list(self._topics.get(topic, {}).values()))
+    def state(self, room: Room) -> RawState:
+        return _state(list(self._rooms.get(room, {}).values()))

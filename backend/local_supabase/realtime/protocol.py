@@ -23,6 +23,7 @@ class Frame:
     payload: Json
     ref: str | None
     join_ref: str | None
+    size: int = 0  # bytes of the frame as received (UTF-8): what the payload limit is checked against
 
 
 class FrameError(Exception):
@@ -60,7 +61,8 @@ def parse_frame(text: str) -> Frame:
         payload = {}
     if not isinstance(payload, dict):
         raise FrameError("malformed message: payload must be an object", topic, ref)
-    return Frame(topic, event, payload, ref, _ref(data.get("join_ref")))
+    size = len(text) if text.isascii() else len(text.encode("utf-8"))
+    return Frame(topic, event, payload, ref, _ref(data.get("join_ref")), size)
 
 
 def encode(topic: str, event: str, payload: Any, ref: str | None = None) -> str:

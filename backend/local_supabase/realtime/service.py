@@ -20,9 +20,14 @@ from .catalog import Catalog
 from .channels import Hub
 from .connection import Connection
 from .fanout import Fanout
+from .limits import RealtimeLimits
 from .presence import Presence
+from .turns import WriteTurns
 
 if TYPE_CHECKING:  # pragma: no cover
+    from psycopg_pool import AsyncConnectionPool
+
+    from .channels import Channel
     from ..gateway.keys import KeyVerifier
     from ..gateway.state import GatewayState
 
@@ -33,15 +38,18 @@ PATH = "/realtime/v1/websocket"
 
 class RealtimeService:
     def __init__(self) -> None:
+        self.limits = RealtimeLimits()
         self.hub = Hub()
         self.presence = Presence()
         self.connections: set[Connection] = set()
+        self.write_turns = WriteTurns()
         self._capture: Capture | None = None
         self._state: "GatewayState | None" = None
 
     # --- lifecycle (called from the app's lifespan) ----------------------------
     async def start(self, state: "GatewayState") -> None:
         self._state = state
+        self.limits = state.settings.realtime
         self.catalog = Catalog(state.rest_pool)
         listen_url = postgres.role_url(state.settings, state.secrets, "authenticator", state.secrets.authenticator_password)
         self._capture = Capture(listen_url, state.rest_pool, self.catalog, Fanout(self.hub, self.catalog, state.rest_pool))
@@ -64,17 +72,29 @@ class RealtimeService:
         assert self._state is not None
         return self._state.verifier
 
+    @property
+    def pool(self) -> "AsyncConnectionPool":
+        """The REST pool (the `authenticator` login): access checks run on it as the caller's role."""
+        assert self._state is not None
+        return self._state.rest_pool
+
+    def client_address(self, ws: WebSocket) -> str:
+        assert self._state is not None
+        return self._state.client_address(ws.scope)
+
     def roles(self) -> frozenset[str]:
         """Roles a token may name: those the gateway's login may switch to (from the schema cache)."""
         cache = self._state.schema_cache if self._state is not None else None
         return cache.roles if cache is not None else frozenset()
 
-    def publish_presence(self, topic: str, diff: dict | None) -> None:
+    def publish_presence(self, channel: "Channel", diff: dict | None) -> None:
+        """A presence change of `channel` to the members of its room that may read presence."""
         if diff is None:
             return
-        out = p.encode(topic, "presence_diff", diff)
-        for member in self.hub.on_topic(topic):
-            member.sink.send(out)
+        out = p.encode(channel.topic, "presence_diff", diff)
+        for member in self.hub.in_room(channel.room):
+            if member.access.presence_read:
+                member.sink.send(out)
 
     # --- the socket -----------------------------------------------------------
     async def _endpoint(self, ws: WebSocket) -> None:
