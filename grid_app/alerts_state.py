@@ -8,9 +8,11 @@ from typing import Any
 from shared.models import NotificationPublic, SosAlertPublic, SosStatus
 
 from .app_state import AppState
+from .notices import NoticeContext, NoticeText
 
-# Care alerts have their own screen (the care watch's); payments are not the worker's business.
-OTHER_SCREENS = ("care_", "payment_")
+# Payments are not the worker's business. Care-alert notices are listed too (with the resident
+# and the address), though the alerts themselves are handled on the care screen.
+OTHER_SCREENS = ("payment_",)
 
 
 def is_notice(notice: NotificationPublic) -> bool:
@@ -22,6 +24,7 @@ class AlertsState:
         self.app = app
         self.alerts: dict[str, SosAlertPublic] = {}
         self.notices: list[NotificationPublic] = []
+        self.context = NoticeContext(app)  # what and where each notice is about
         # Alerts whose alarm already rang: an SOS raised again soon after its cancel is the same
         # alert reopened (raise_sos), so a raise-cancel flood rings once, not once per event.
         self.rung: set[str] = set()
@@ -51,7 +54,11 @@ class AlertsState:
         notices = await self.app.run(client.notifications(limit=50))
         if notices.ok:
             self.notices = [n for n in notices.value if is_notice(n)]
+            await self.context.learn(self.notices)
         self.on_changed()
+
+    def describe(self, notice: NotificationPublic) -> NoticeText:
+        return self.context.describe(notice)
 
     def on_sos_change(self, alert: SosAlertPublic) -> None:
         key = str(alert.id)

@@ -25,6 +25,29 @@ NEEDS_TEXT = {
     "reject_report": "reason", "comment_report": "note", "escalate_report": "reason",
     "change_report_category": "reason",
 }
+NEEDS_CHOICE = {"change_report_category": "category"}
+# Field -> the catalogue key of its name, for "please fill in ..." (grid_app/strings.py).
+FIELD_LABELS = {"question": "act.question", "note": "note", "reason": "reason", "category": "case.new_category",
+                "to_department": "transfer.pick_one", "to_worker": "transfer.pick_one"}
+
+
+def missing_fields(action: str, args: dict[str, Any]) -> list[str]:
+    """The fields `action` still needs, in the dialog's order; a transfer needs exactly one target."""
+    missing = []
+    if action == "transfer_report" and bool(str(args.get("to_department") or "").strip()) == bool(
+            str(args.get("to_worker") or "").strip()):
+        missing.append("to_department")
+    for field in (NEEDS_CHOICE.get(action), NEEDS_TEXT.get(action)):
+        if field and not str(args.get(field) or "").strip():
+            missing.append(field)
+    return missing
+
+
+def missing_text(field: str, t) -> str:
+    """The inline error for a missing field, in the person's language."""
+    if field in ("to_department", "to_worker"):
+        return t("transfer.pick_one")
+    return t("required", what=t(FIELD_LABELS[field]))
 
 
 def thumbnail_path(path: str) -> str:
@@ -108,10 +131,9 @@ class CaseState:
 
     async def perform(self, action: str, *, photos: list[bytes] = (), **args: Any) -> Outcome[Any]:
         """Send an action now; queue it when offline. `photos` (resolve): after-photos' bytes."""
-        need = NEEDS_TEXT.get(action)
-        if need and not str(args.get(need) or "").strip():
-            self.app.say(self.app.t("required", what=self.app.t("reason" if need == "reason" else "note")),
-                         error=True)
+        missing = missing_fields(action, args)
+        if missing:  # the dialog shows this inline first; this guards every other caller
+            self.app.say(missing_text(missing[0], self.app.t), error=True)
             return Outcome(False)
         item = QueuedAction(action, self.report_id, dict(args))
         if photos:

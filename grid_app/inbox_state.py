@@ -9,9 +9,20 @@ from typing import Any
 
 from shared import inbox
 from shared.inbox import Counts, InboxFilter
-from shared.models import TaskPublic
+from shared.models import ReportPublic, TaskPublic
+from shared.taxonomy import default_taxonomy
 
 from .app_state import AppState
+
+
+def task_what_where(app: AppState, task: TaskPublic) -> str:
+    """'路灯不亮 · 滨西社区北门外': a new task's category and address, for its announcement."""
+    report = task.report
+    if report is None:
+        return ""
+    category = default_taxonomy().get(report.category_code)
+    what = app.t.pick(category.name_zh, category.name_en) if category else report.category_code
+    return " · ".join(x for x in (what, report.address and app.address(report.address)) if x)
 
 
 class InboxState:
@@ -44,6 +55,12 @@ class InboxState:
 
     def set_filter(self, **changes: Any) -> None:
         self.filter = self.filter.but(**changes)
+
+    def on_report_change(self, report: ReportPublic) -> None:
+        """A case action here changed the report: its row shows the new status at once (a task's
+        Realtime change carries no report, and the report's own status is what the row shows)."""
+        self.tasks = inbox.with_report(self.tasks, report)
+        self.on_changed()
 
     async def on_task_change(self, task: TaskPublic) -> None:
         """Realtime: a task was created or changed. A new one is fetched with its report, then announced."""

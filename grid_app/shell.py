@@ -21,7 +21,7 @@ from .app_state import AppState
 from .case_state import send_action
 from .components.sound import Sound
 from .components.sos_banner import SosBanner
-from .inbox_state import InboxState
+from .inbox_state import InboxState, task_what_where
 from .theme import MUTED, TARGET
 
 log = logging.getLogger(__name__)
@@ -182,14 +182,13 @@ class Shell:
     async def _notice_event(self, notice) -> None:
         if not self.stopped:
             with _browser_may_be_gone():
+                await self.alerts.context.learn([notice])  # what and where, before it is shown
                 self.alerts.on_notification(notice)
                 self._draw()
 
     def _new_task(self, task) -> None:
-        report = task.report
-        what = report.address or report.category_code if report else ""
         if self.connected:
-            self.app.say(self.app.t("inbox.new_task", what=what))
+            self.app.say(self.app.t("inbox.new_task", what=task_what_where(self.app, task)))
         self._spawn(self.sound.ping)
 
     def _new_sos(self, alert) -> None:
@@ -197,7 +196,7 @@ class Shell:
 
     def _new_notice(self, notice) -> None:
         if self.connected:
-            self.app.say(notice.title(self.app.t.locale))
+            self.app.say(self.alerts.describe(notice).line(self.app.t))
 
     def _alerts_changed(self) -> None:
         self.banner.refresh()

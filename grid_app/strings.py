@@ -119,6 +119,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sos.resolved_done": ("求助已处置完毕", "The SOS is resolved"),
     "sos.status": ("状态：{status}", "Status: {status}"),
     "notice.mark_read": ("全部标为已读", "Mark all read"),
+    "notice.line": ("{title}：{details}", "{title}: {details}"),
     # dashboard
     "dash.title": ("工作统计", "Dashboard"),
     "dash.days": ("近 {n} 天", "Last {n} days"),

@@ -16,6 +16,12 @@ EXPECTED = (49, 130, 189)
 OBSERVED = (214, 39, 40)
 GRID = (225, 225, 225)
 AXIS = (90, 90, 90)
+# What a meter's readings count (care_watch migration: litres, kWh, m3): the y-axis's unit.
+METER_UNITS = {"water": "L", "electricity": "kWh", "gas": "m³"}
+
+
+def meter_unit(meter_kind: str | None) -> str:
+    return METER_UNITS.get(str(getattr(meter_kind, "value", meter_kind) or ""), "")
 
 
 def tel_url(phone: str | None) -> str | None:
@@ -24,11 +30,14 @@ def tel_url(phone: str | None) -> str | None:
     return f"tel:{digits}" if digits.strip("+-") else None
 
 
-def render_evidence_png(ev: Evidence, width: int = 720, height: int = 240) -> bytes:
+def render_evidence_png(ev: Evidence, width: int = 720, height: int = 240, unit: str = "") -> bytes:
+    """`unit` (meter_unit) is written above the y-axis's values."""
     n = len(ev.hours)
     img = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(img)
-    left, right, top, bottom = 44, width - 12, 12, height - 28
+    left, right, top, bottom = 44, width - 12, 24 if unit else 12, height - 28
+    if unit:
+        draw.text((2, 2), unit, fill=AXIS)
     observed = [v if v is not None else 0.0 for v in ev.observed]
     top_value = max([*ev.band_high, *observed, *ev.expected, 1e-6]) * 1.1
     if n < 2:

@@ -255,6 +255,14 @@ class CityClient(WorkerClientMixin, PaymentsClientMixin, CareClientMixin):
         response = await self._call(self.supabase.table("reports").select("*").eq("id", str(report_id)).execute())
         return self._model(ReportPublic, response.data) if response.data else None
 
+    async def reports_by_ids(self, report_ids: Iterable[ID]) -> list[ReportPublic]:
+        """The reports among `report_ids` the caller may read (RLS decides; the others are left out)."""
+        ids = sorted({str(i) for i in report_ids})
+        if not ids:
+            return []
+        response = await self._call(self.supabase.table("reports").select("*").in_("id", ids).execute())
+        return self._models(ReportPublic, response.data)
+
     async def get_report(self, report_id: ID) -> ReportPublic:
         report = await self._find_report(report_id)
         if report is None:

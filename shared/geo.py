@@ -13,6 +13,7 @@ metres) the difference from geodesic edges is far below GPS error.
 from __future__ import annotations
 
 import math
+import re
 from typing import Iterable, Protocol, Sequence
 
 from geopy.distance import geodesic
@@ -141,6 +142,20 @@ def address_text(area_path: Sequence[Named], locale: str = "zh") -> str:
     if locale.lower().startswith("en"):
         return ", ".join(area.name_en or area.name_zh for area in area_path if area.name_en or area.name_zh)
     raise ValueError(f"unsupported locale {locale!r}: use 'zh' or 'en'")
+
+
+def localized_address(address: str | None, areas: Iterable[Named], locale: str = "zh") -> str | None:
+    """An address as the person reads it: in English, the area names in it become their English
+    names ("滨西社区北门外" -> "Binxi Community 北门外"); what the resident typed around them (a
+    landmark) stays as written. Chinese, or an address naming no area, comes back unchanged."""
+    if not address or not locale.lower().startswith("en"):
+        return address
+    names = {a.name_zh: a.name_en for a in areas if a.name_zh and a.name_en}
+    if not names:
+        return address
+    pattern = re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)))
+    text = pattern.sub(lambda m: f" {names[m.group(0)]} ", address).replace(" · ", ", ")
+    return re.sub(r"\s+", " ", text).replace(" ,", ",").strip()
 
 
 def _on_segment(x: float, y: float, x1: float, y1: float, x2: float, y2: float) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 
-from shared.models import ReportStatus, TaskPublic
+from shared.models import ReportPublic, ReportStatus, TaskPublic
 from shared.status import is_overdue, sla_text
 
 
@@ -130,6 +130,16 @@ def age(created_at: datetime, now: datetime | None = None) -> tuple[str, int]:
     if minutes < 48 * 60:
         return "h", minutes // 60
     return "d", minutes // (24 * 60)
+
+
+def with_report(tasks: list[TaskPublic], report: ReportPublic) -> list[TaskPublic]:
+    """The tasks with `report` embedded wherever its id is: what a row shows after a case action."""
+    return [t.model_copy(update={"report": report}) if str(t.report_id) == str(report.id) else t for t in tasks]
+
+
+def received_at(task: TaskPublic) -> datetime:
+    """When the task reached its holder (a transfer makes a new task): what the row's age counts from."""
+    return task.created_at
 
 
 def upsert(tasks: list[TaskPublic], changed: TaskPublic) -> tuple[list[TaskPublic], bool]:

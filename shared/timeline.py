@@ -7,6 +7,7 @@ steps), when, the time since the previous step and the total time since the repo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -91,6 +92,18 @@ def _dispatch_target(note: str | None, departments: Mapping[str, DepartmentPubli
     return None
 
 
+# Notes the database writes itself (case_rpcs: rate_report), in English: worded per language here.
+_RATED = re.compile(r"rated ([1-5])/5")
+
+
+def note_text(note: str | None, locale: str = "zh-CN") -> str | None:
+    """A step's note as the reader reads it: 'rated 5/5' -> '评分 5/5' in Chinese."""
+    rated = _RATED.fullmatch(note or "")
+    if rated:
+        return f"Rated {rated.group(1)}/5" if _en(locale) else f"评分 {rated.group(1)}/5"
+    return note
+
+
 def who_label(event: CaseEventPublic, report: ReportPublic | None, departments: Mapping[str, DepartmentPublic],
               locale: str = "zh-CN") -> str:
     role = event.actor_role or "system"
@@ -115,7 +128,7 @@ def build_timeline(events: Sequence[CaseEventPublic], report: ReportPublic | Non
         what = status_label(event.to_status, locale)
         if event.from_status == event.to_status:  # a comment or an answer keeps the status
             what = "留言" if not _en(locale) else "Comment"
-        who, note = who_label(event, report, departments, locale), event.note
+        who, note = who_label(event, report, departments, locale), note_text(event.note, locale)
         target = _dispatch_target(note, departments, locale) if event.actor_role == "system" else None
         if target:
             who, note = f"{who} · {target}", None

@@ -32,7 +32,8 @@ OUTPUT = HERE / "NotoSansSC-Subset.otf"
 FAMILY_IN_COLLECTION = "Noto Sans CJK SC"
 
 # Text the apps can display: their code, and data they show (taxonomy, demo city).
-SCANNED = [ROOT / "citizen_app", ROOT / "grid_app", ROOT / "shared", ROOT / "backend" / "supabase", ROOT / "assets"]
+SCANNED = [ROOT / "citizen_app", ROOT / "grid_app", ROOT / "shared", ROOT / "backend" / "supabase", ROOT / "assets",
+           ROOT / "backend" / "payments"]  # the sandbox checkout page uses the font too
 SCANNED_SUFFIXES = {".py", ".json", ".sql", ".csv", ".toml", ".txt", ".md"}
 
 RANGES = [

@@ -3,6 +3,7 @@
   POST /functions/v1/payments-checkout         {payment_id} with the payer's JWT -> {payment, checkout_url}
   POST /functions/v1/payments-notify/{provider} the provider's signed notification -> settles the payment
   GET  /sandbox-pay/checkout/{ref}              the sandbox's checkout page (pay / fail)
+  GET  /sandbox-pay/font.otf                    the Chinese font the page uses (the apps' shipped subset)
   POST /sandbox-pay/checkout/{ref}/pay|fail     the payer decides; the sandbox notifies the backend
   POST /sandbox-pay/api/bills                   the sandbox utility's bill feed (service-role key)
 
@@ -17,7 +18,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from backend.local_supabase.gateway.db import fetch_one_as_caller
@@ -96,6 +97,10 @@ async def _sandbox_page(request: Request) -> Response:
     return HTMLResponse(sandbox.checkout_page(order))
 
 
+async def _sandbox_font(request: Request) -> Response:
+    return FileResponse(sandbox.FONT_FILE, media_type="font/otf", headers={"Cache-Control": "public, max-age=86400"})
+
+
 async def _sandbox_decide(request: Request) -> Response:
     provider = _sandbox(request)
     ref, decision = request.path_params["ref"], request.path_params["decision"]
@@ -131,6 +136,7 @@ def payment_routes() -> list[Route]:
     return [
         Route("/functions/v1/payments-checkout", _checkout, methods=["POST"]),
         Route("/functions/v1/payments-notify/{provider}", _notify, methods=["POST"]),
+        Route("/sandbox-pay/font.otf", _sandbox_font, methods=["GET"]),
         Route("/sandbox-pay/checkout/{ref}", _sandbox_page, methods=["GET"]),
         Route("/sandbox-pay/checkout/{ref}/{decision}", _sandbox_decide, methods=["POST"]),
         Route("/sandbox-pay/api/bills", _sandbox_bills, methods=["POST"]),

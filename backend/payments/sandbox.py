@@ -22,6 +22,8 @@ from typing import Mapping
 
 import httpx
 
+from shared.fonts import ASSETS_DIR, FONT_ASSET, FONT_FAMILY
+
 from .provider import (NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, Checkout, CheckoutRequest,
                        InvalidNotification, Notification, OrderStatus, Refund, check_signed, sign)
 
@@ -174,7 +176,13 @@ def provider_for(home: Path, base_url: str) -> SandboxProvider:
 
 # --- the checkout page -------------------------------------------------------------------------
 
-_STYLE = """body{font-family:'Noto Sans SC',system-ui,sans-serif;margin:0;background:#f4f6f8;color:#1b1f24}
+# The apps' shipped Chinese subset (assets/fonts), served beside the page: a phone or a test browser
+# without a CJK system font would otherwise draw boxes. Its coverage of this page is tested.
+FONT_URL = "/sandbox-pay/font.otf"
+FONT_FILE = ASSETS_DIR / FONT_ASSET
+
+_STYLE = f"""@font-face{{font-family:'{FONT_FAMILY}';src:url('{FONT_URL}') format('opentype');font-display:block}}
+""" + """body{font-family:'Noto Sans SC',system-ui,sans-serif;margin:0;background:#f4f6f8;color:#1b1f24}
 main{max-width:420px;margin:0 auto;padding:24px}h1{font-size:22px}.amount{font-size:40px;font-weight:700;margin:16px 0}
 .card{background:#fff;border-radius:12px;padding:20px;box-shadow:0 1px 3px rgba(0,0,0,.1)}
 button{display:block;width:100%;font-size:20px;padding:16px;margin-top:14px;border:0;border-radius:10px;cursor:pointer}

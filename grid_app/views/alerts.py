@@ -1,16 +1,19 @@
-"""Alerts: the open SOS alerts I can see (with their steps) and my notices (escalations, overdue, new tasks)."""
+"""Alerts: the open SOS alerts I can see (with their steps) and my notices (new tasks, escalations, overdue,
+care alerts), each with what and where."""
 
 from __future__ import annotations
 
 import flet as ft
 
 from shared.localtime import local_text
+from shared.models import NotificationPublic
 from shared.status import sos_label
 
 from ..alerts_state import AlertsState
 from ..app_state import AppState
 from ..components.refresh import update_if_shown
 from ..components.sos_banner import SosBanner
+from ..notices import CARE
 from ..theme import MUTED, SOS
 
 
@@ -35,10 +38,7 @@ class AlertsScreen:
                     weight=ft.FontWeight.BOLD),
             ft.Text(t("sos.where", lat=a.lat, lon=a.lon)), ft.Text(a.note or "", color=MUTED)]))
             for a in self.alerts.open_alerts()]
-        notices = [ft.ListTile(
-            leading=ft.Icon(ft.Icons.CIRCLE, size=12, color=ft.Colors.INDIGO if n.read_at is None else ft.Colors.GREY_400),
-            title=ft.Text(n.title(t.locale)), subtitle=ft.Text(local_text(n.created_at)))
-            for n in self.alerts.notices]
+        notices = [self._notice(n) for n in self.alerts.notices]
         self.column.controls = [
             ft.Text(t("alerts.title"), size=22, weight=ft.FontWeight.BOLD),
             ft.Text(t("alerts.sos_open"), weight=ft.FontWeight.BOLD),
@@ -48,6 +48,16 @@ class AlertsScreen:
             ft.Semantics(identifier="notices", content=ft.Column(notices or [ft.Text(t("alerts.none"), color=MUTED)])),
         ]
         update_if_shown(self.column)
+
+    def _notice(self, n: NotificationPublic) -> ft.Control:
+        """Title, then what and where (category and address, or the resident), then when."""
+        text = self.alerts.describe(n)
+        care = n.kind.startswith(CARE)
+        return ft.Semantics(identifier=f"notice-{n.id}", content=ft.ListTile(
+            leading=ft.Icon(ft.Icons.ELDERLY if care else ft.Icons.CIRCLE, size=20 if care else 12,
+                            color=ft.Colors.INDIGO if n.read_at is None else ft.Colors.GREY_400),
+            title=ft.Text(text.title),
+            subtitle=ft.Text(" · ".join(x for x in (text.details, local_text(n.created_at)) if x))))
 
     async def _read(self, e: ft.ControlEvent) -> None:
         await self.alerts.mark_read()

@@ -8,17 +8,26 @@ from collections.abc import Awaitable, Callable
 import flet as ft
 
 from shared.action_queue import QueueState
+from shared.models import ReportPublic
 from shared.status import OPEN_STATUSES, is_overdue, sla_text, status_label
 from shared.taxonomy import default_taxonomy
 from shared.timeline import build_timeline
 
 from ..app_state import AppState
-from ..case_state import ACTION_KEYS, CaseState, mask_phone
+from ..case_state import ACTION_KEYS, CaseState, mask_phone, missing_fields, missing_text
 from ..components.map_view import Point, map_of
 from ..components.refresh import update_if_shown
 from ..theme import MUTED, OVERDUE, TARGET
 
 PRIMARY = ("accept_report", "start_report", "resolve_report")
+
+
+def _set_error(field: ft.Control, text: str | None) -> None:
+    """TextField shows `error`, Dropdown `error_text` (Flet 1.0 names them differently)."""
+    if isinstance(field, ft.Dropdown):
+        field.error_text = text
+    else:
+        field.error = text
 
 
 def _category(code: str, t) -> str:
@@ -27,8 +36,10 @@ def _category(code: str, t) -> str:
 
 
 class CaseDetail:
-    def __init__(self, app: AppState, report_id: str, on_back: Callable[[], Awaitable[None]] | None = None) -> None:
+    def __init__(self, app: AppState, report_id: str, on_back: Callable[[], Awaitable[None]] | None = None,
+                 on_report_changed: Callable[[ReportPublic], None] | None = None) -> None:
         self.app, self.on_back = app, on_back
+        self.on_report_changed = on_report_changed  # the inbox row shows the new status at once
         self.state = CaseState(app, report_id)
         self.column = ft.Column(expand=True, scroll=ft.ScrollMode.AUTO, spacing=12)
         self.root = ft.Semantics(identifier="case-detail", content=ft.Container(expand=True, content=self.column))
@@ -52,7 +63,7 @@ class CaseDetail:
             ft.Row(header),
             ft.Row([ft.Semantics(identifier="case-status", content=ft.Text(status_label(r.status, t.locale), size=18)),
                     ft.Text(sla, color=OVERDUE if is_overdue(r.due_at, r.status) else MUTED),
-                    ft.Text(r.address or t("no_address"), color=MUTED)], wrap=True),
+                    ft.Text(self.app.address(r.address), color=MUTED)], wrap=True),
             self._actions(),
             *self._queued(),
             ft.Text(t("case.description"), weight=ft.FontWeight.BOLD),
@@ -177,11 +188,16 @@ class CaseDetail:
 
         async def confirm(ev: ft.ControlEvent) -> None:
             values = {k: (f.value or "").strip() for k, f in fields.items()}
-            if action == "transfer_report" and bool(values.get("to_department")) == bool(values.get("to_worker")):
-                self.app.say(t("transfer.pick_one"), error=True)
+            missing = missing_fields(action, values)
+            for name, field in fields.items():  # inline, under the field; the dialog keeps every input
+                _set_error(field, missing_text(name, t) if name in missing else None)
+            if missing:
+                page.update()
                 return
             page.pop_dialog()
             done = await self.state.perform(action, photos=self.picked_photos, **values)
+            if done.ok and self.on_report_changed and self.state.report is not None:
+                self.on_report_changed(self.state.report)
             if done.ok or self.state.report is not None:
                 self.draw()
                 page.update()

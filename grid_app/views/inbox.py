@@ -6,6 +6,8 @@ the case replaces the list and a back button returns.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import datetime, timezone
 
 import flet as ft
@@ -17,12 +19,14 @@ from shared.status import status_label
 from shared.taxonomy import default_taxonomy
 
 from ..app_state import AppState
+from ..components.refresh import update_if_shown
 from ..inbox_state import InboxState
 from ..theme import MUTED, ON_TIME, OVERDUE
 from .case_detail import CaseDetail
 
 NARROW = 800  # below this width the detail replaces the list
 ALL = "all"
+TICK_S = 30  # the rows' "received ... ago" and SLA chips move on while the list is shown
 
 
 def category_name(code: str, t) -> str:
@@ -59,6 +63,7 @@ class InboxScreen:
         self.root = ft.Row(expand=True, spacing=0, vertical_alignment=ft.CrossAxisAlignment.STRETCH,
                            controls=[self.list_pane, ft.VerticalDivider(width=1), self.detail_pane])
         self.shown = False
+        self._ticker: asyncio.Task | None = None
         state.on_changed = self._changed
 
     # ---------------------------------------------------------------- lifecycle
@@ -68,9 +73,21 @@ class InboxScreen:
         if not self.state.loaded:
             await self.state.load()
         self.redraw()
+        if self._ticker is None or self._ticker.done():
+            self._ticker = asyncio.create_task(self._tick_forever())
 
     def hide(self) -> None:
         self.shown = False
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
+
+    async def _tick_forever(self) -> None:
+        while self.shown:
+            await asyncio.sleep(TICK_S)
+            with contextlib.suppress(AttributeError, RuntimeError):  # the browser went away meanwhile
+                self.redraw()
+                update_if_shown(self.list_pane)
 
     def _changed(self) -> None:
         # A live task while another screen is open: redraw when this one is shown again. Rows
@@ -93,8 +110,8 @@ class InboxScreen:
     def narrow(self) -> bool:
         return bool(self.page.width) and self.page.width < NARROW
 
-    def redraw(self) -> None:
-        t, now = self.app.t, datetime.now(timezone.utc)
+    def redraw(self, now: datetime | None = None) -> None:
+        t, now = self.app.t, now or datetime.now(timezone.utc)
         counts = self.state.counts(now)
         rows = self.state.rows(now)
         self.summary.value = t("filter.all") + f" {counts.total} · " + t("filter.overdue") + f" {counts.overdue}"
@@ -123,7 +140,7 @@ class InboxScreen:
 
     def _row(self, task: TaskPublic, now: datetime) -> ft.Control:
         t, report = self.app.t, task.report
-        unit, amount = inbox.age(report.created_at, now)
+        unit, amount = inbox.age(inbox.received_at(task), now)
         chip = inbox.chip(task, t.locale, now)
         selected = self.state.selected == str(report.id)
         chip_control = ft.Container(
@@ -137,7 +154,7 @@ class InboxScreen:
             content=ft.Column(spacing=4, controls=[
                 ft.Row([ft.Text(category_name(report.category_code, t), weight=ft.FontWeight.BOLD, size=16,
                                 expand=True, max_lines=1, overflow=ft.TextOverflow.ELLIPSIS), chip_control]),
-                ft.Text(report.address or t("no_address"), max_lines=1, overflow=ft.TextOverflow.ELLIPSIS),
+                ft.Text(self.app.address(report.address), max_lines=1, overflow=ft.TextOverflow.ELLIPSIS),
                 ft.Row([ft.Text(status_label(report.status, t.locale), color=MUTED),
                         ft.Text(t(f"age.{unit}", n=amount), color=MUTED),
                         ft.Text(f"P{report.priority}" if report.priority else "", color=MUTED)], spacing=12),
@@ -152,7 +169,8 @@ class InboxScreen:
 
     async def open_case(self, report_id: str) -> None:
         self.state.selected = report_id
-        self.detail = CaseDetail(self.app, report_id, on_back=self._back if self.narrow else None)
+        self.detail = CaseDetail(self.app, report_id, on_back=self._back if self.narrow else None,
+                                 on_report_changed=self.state.on_report_change)
         self.detail_pane.content = self.detail.root
         self.redraw()
         self.page.update()

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from shared.geo import (GeoPoint, GridArea, address_text, containing_grids, distance_m, grid_for_point,
-                        nearest_grid, point_in_polygon)
+                        localized_address, nearest_grid, point_in_polygon)
 
 TIANJIN_STATION = GeoPoint(lat=39.1364, lon=117.2100)
 TIANJIN_EYE = GeoPoint(lat=39.1533, lon=117.1804)
@@ -149,3 +149,13 @@ def test_address_text():
     assert address_text([], "zh") == ""
     with pytest.raises(ValueError, match="locale"):
         address_text(PATH, "fr")
+
+
+def test_addresses_in_english_use_the_areas_english_names():
+    areas = PATH + [_Area("新华社区第1网格", "Xinhua Community Grid 1"), _Area("南市", "")]
+    assert localized_address("新华社区北门外", areas, "en") == "Xinhua Community 北门外"  # the landmark stays
+    assert localized_address("新华社区第1网格 5号楼", areas, "en") == "Xinhua Community Grid 1 5号楼"  # longest name
+    assert localized_address(address_text(PATH, "zh"), areas, "en") == address_text(PATH, "en")
+    assert localized_address("南市食品街", areas, "en") == "南市食品街"  # no English name: as written
+    assert localized_address("新华社区北门外", areas, "zh-CN") == "新华社区北门外"
+    assert localized_address(None, areas, "en") is None and localized_address("x", [], "en") == "x"

@@ -86,3 +86,13 @@ def test_upsert_adds_new_keeps_the_known_report_and_drops_finished_tasks() -> No
     done = a.model_copy(update={"report": None, "status": TaskStatus.DONE})
     tasks, new = inbox.upsert(tasks, done)
     assert tasks == [] and not new
+
+
+def test_a_changed_report_replaces_the_embedded_one_and_the_age_counts_from_receipt() -> None:
+    a, b = task(due_h=3, age_h=5), task(due_h=4)
+    accepted = a.report.model_copy(update={"status": ReportStatus.ACCEPTED})
+    tasks = inbox.with_report([a, b], accepted)
+    assert tasks[0].report.status is ReportStatus.ACCEPTED and tasks[1] == b
+    # A task transferred to me an hour ago, for a report made five hours ago: received 1 h ago.
+    moved = a.model_copy(update={"created_at": NOW - timedelta(hours=1)})
+    assert inbox.age(inbox.received_at(moved), NOW) == ("h", 1)

@@ -76,3 +76,12 @@ def test_a_comment_is_a_step_that_keeps_the_status() -> None:
 
 def test_no_events_no_steps() -> None:
     assert build_timeline([]).steps == []
+
+
+def test_the_rating_step_is_worded_in_the_readers_language() -> None:
+    rated = [EVENTS[0], event(2, 60, "closed", "resolved", "citizen", "rated 5/5")]
+    assert build_timeline(rated, REPORT, DEPARTMENTS, "zh-CN").steps[1].note == "评分 5/5"
+    assert build_timeline(rated, REPORT, DEPARTMENTS, "en").steps[1].note == "Rated 5/5"
+    # A note someone typed that merely looks alike stays as written.
+    typed = [EVENTS[0], event(2, 3, "submitted", "submitted", "citizen", "rated 5/5 by my neighbour")]
+    assert build_timeline(typed).steps[1].note == "rated 5/5 by my neighbour"
