@@ -39,3 +39,13 @@ def test_every_character_in_the_apps_is_in_the_font(cmap):
 def test_common_hanzi_ascii_and_punctuation(cmap):
     wanted = _make_subset().gb2312_level1() | {chr(c) for c in range(0x20, 0x7F)} | set("，。、；：？！“”‘’（）【】《》—…·￥")
     assert not sorted(c for c in wanted if ord(c) not in cmap)
+
+
+def test_the_sandbox_checkout_pages_are_in_the_font(cmap):
+    from backend.payments import sandbox
+    order = {"ref": "sbx_1", "payment_id": "p", "amount_fen": 12850, "description": "水费 2026年11月", "state": "open"}
+    pages = [sandbox.checkout_page(order)] + [sandbox.result_page({**order, "state": s})
+                                              for s in ("succeeded", "failed", "closed", "pending")]
+    assert sandbox.FONT_FILE == FONT and f"url('{sandbox.FONT_URL}')" in pages[0]
+    missing = sorted({c for page in pages for c in page if ord(c) not in cmap and not c.isspace()})
+    assert not missing, f"not in the font: {''.join(missing)}"

@@ -39,6 +39,13 @@ def test_the_demo_accounts_cover_every_role() -> None:
     assert len({u["id"] for u in demo_users()}) == len(demo_users())
 
 
+def test_demo_names_are_plain_chinese_names() -> None:
+    # Residents read the handler's name on their case: "李强", never "李强 (demo grid worker)".
+    names = [u["user_metadata"]["display_name"] for u in demo_users()]
+    assert all(2 <= len(n) <= 4 and all("\u4e00" <= c <= "\u9fff" for c in n) for n in names), names
+    assert "李强" in names and len(set(names)) == len(names)
+
+
 @pytest.mark.parametrize("account", demo_users(), ids=lambda u: u["email"].split("@")[0])
 def test_each_demo_account_signs_in_with_its_role(stack: StackInfo, seeded, account) -> None:
     client = stack.client()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import httpx
 import pytest
 
 from shared import errors
 from shared.client import CityClient
+from shared.fonts import ASSETS_DIR, FONT_ASSET
 from shared.payments import BillStatus, PaymentPublic, PaymentStatus, new_idempotency_key
 from tests.backend.payments_support import city_client, decide, new_account, payer, wait_for
 
@@ -50,6 +52,12 @@ async def test_a_payment_in_the_sandbox_marks_the_bill_paid_live_with_a_receipt(
 
     page = httpx.get(pending.checkout_url, timeout=30)
     assert page.status_code == 200 and "¥128.50" in page.text and "确认支付" in page.text and "Pay" in page.text
+    # Its Chinese is drawn with the apps' shipped font, served beside it (no boxes without a CJK system font).
+    font_face = re.search(r"@font-face\{font-family:'Noto Sans SC';src:url\('([^']+)'\)", page.text)
+    assert font_face and "font-family:'Noto Sans SC'" in page.text.split("}", 1)[1]
+    font = httpx.get(httpx.URL(pending.checkout_url).join(font_face.group(1)), timeout=30)
+    assert font.status_code == 200 and font.headers["content-type"] == "font/otf"
+    assert font.content == (ASSETS_DIR / FONT_ASSET).read_bytes()
     assert decide(stack.url, pending.provider_ref, "pay").status_code in (200, 303)
 
     done = await wait_for(lambda: _final(seen), timeout=20)
