@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from shared import inbox
+from shared import errors, inbox
 from shared.inbox import Counts, InboxFilter
 from shared.models import ReportPublic, TaskPublic
 from shared.taxonomy import default_taxonomy
@@ -63,13 +63,19 @@ class InboxState:
         self.on_changed()
 
     async def on_task_change(self, task: TaskPublic) -> None:
-        """Realtime: a task was created or changed. A new one is fetched with its report, then announced."""
-        known = any(str(t.id) == str(task.id) for t in self.tasks)
-        if not known and task.report is None and task.status.value in ("open", "accepted", "in_progress"):
-            fetched = await self.app.client.task_for(task.report_id)
-            if fetched is None:
+        """Realtime: a task was created or changed. A new one is fetched with its report, then announced;
+        a known one whose status moved (an accept on another device) too, so its row shows the report's
+        new status rather than the one it was listed with."""
+        known = next((t for t in self.tasks if str(t.id) == str(task.id)), None)
+        active = task.status.value in ("open", "accepted", "in_progress")
+        if task.report is None and active and (known is None or known.status != task.status):
+            try:
+                fetched = await self.app.client.task_for(task.report_id)
+            except errors.CityError:
+                fetched = None
+            if fetched is None and known is None:
                 return
-            task = fetched
+            task = fetched or task
         self.tasks, is_new = inbox.upsert(self.tasks, task)
         if is_new:
             self.on_new_task(task)

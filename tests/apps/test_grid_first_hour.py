@@ -116,6 +116,28 @@ async def test_the_inbox_row_shows_the_new_status_at_once_and_ages_live(people, 
     await app.client.aclose()
 
 
+async def test_an_accept_on_another_device_reaches_the_row_live(people, stack, tmp_path, db) -> None:
+    import asyncio
+
+    rid = file_report(people.citizen_a, item(db, "city_mgmt")["code"], GRID_POINTS[0])["id"]
+    app, _ = await signed_in(stack, tmp_path, people.worker_1)
+    inbox = InboxState(app)
+    await inbox.load()
+    await app.client.subscribe_tasks(inbox.on_task_change)
+
+    def status() -> str:
+        return next(t for t in inbox.tasks if str(t.report_id) == rid).report.status.value
+
+    assert status() == "dispatched"
+    people.worker_1.client.rpc("accept_report", {"report": rid}).execute()  # from the worker's phone
+    for _ in range(300):
+        if status() == "accepted":
+            break
+        await asyncio.sleep(0.05)
+    assert status() == "accepted"
+    await app.client.aclose()
+
+
 # action -> (what is filled in, the missing field, its error in zh and en)
 DIALOGS = {
     "resolve_report": ({}, "note", "请填写说明", "Please fill in: Note"),
