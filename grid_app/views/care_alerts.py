@@ -101,7 +101,7 @@ class CareAlertsScreen:
                     color=MUTED),
             ft.Text(t("residents.address", address=s.address or "—") if s else "", color=MUTED),
             ft.Row(calls, wrap=True),
-            ft.Text(t("care.evidence", meter=meter)),
+            ft.Text(t("care.evidence", meter=meter, unit=meter_unit(a.meter_kind) or "—")),
             ft.Semantics(identifier="care-evidence", content=chart),
             ft.Text(t("care.followup"), weight=ft.FontWeight.BOLD),
             ft.Text(t("care.action"), color=MUTED), ft.Semantics(identifier="care-action", content=action),

@@ -16,6 +16,7 @@ from grid_app.alerts_state import AlertsState
 from grid_app.app_state import AppState
 from grid_app.inbox_state import InboxState, task_what_where
 from grid_app.views.alerts import AlertsScreen
+from grid_app.views.care_alerts import CareAlertsScreen
 from grid_app.views.case_detail import CaseDetail
 from grid_app.views.inbox import InboxScreen
 from shared.care import Evidence
@@ -222,6 +223,13 @@ async def test_notices_say_what_and_where_care_alerts_included(people, stack, tm
         shown = texts(screen.column)
         assert any(kind in x and "钱奶奶" in x for x in shown)  # listed under Alerts, with what and where
         assert any(where in x for x in shown)
+        # The care screen's chart says what its numbers count: the caption and the y-axis name the unit.
+        care_screen = CareAlertsScreen(app)
+        await care_screen.show()
+        alert = next(a for a in care_screen.state.alerts if str(a.subject_id) == subject["id"])
+        care_screen._select(str(alert.id))
+        unit = meter_unit(alert.meter_kind)
+        assert unit and any(f"（{unit}）" in x or f"({unit})" in x for x in texts(care_screen.detail))
         await app.client.aclose()
 
 
