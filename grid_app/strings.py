@@ -43,6 +43,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "cancel": ("取消", "Cancel"),
     "confirm": ("确定", "Confirm"),
     "close": ("关闭", "Close"),
+    "back": ("返回", "Back"),
     "refresh": ("刷新", "Refresh"),
     "reason": ("原因", "Reason"),
     "note": ("说明", "Note"),

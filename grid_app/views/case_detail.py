@@ -57,7 +57,8 @@ class CaseDetail:
         r = s.report
         header = [ft.Text(_category(r.category_code, t), size=22, weight=ft.FontWeight.BOLD, expand=True)]
         if self.on_back:
-            header.insert(0, ft.IconButton(ft.Icons.ARROW_BACK, on_click=lambda e: self.on_back()))
+            header.insert(0, ft.Semantics(identifier="case-back", content=ft.IconButton(
+                ft.Icons.ARROW_BACK, tooltip=t("back"), on_click=self._back)))
         sla = sla_text(r.due_at, r.status, t.locale)
         self.column.controls = [
             ft.Row(header),
@@ -77,6 +78,10 @@ class CaseDetail:
             map_of([Point(r.lat, r.lon)], t, grids=self.app.grids, height=220),
             *self._timeline(),
         ]
+
+    async def _back(self, e: ft.ControlEvent) -> None:
+        # An async handler: Flet awaits it (a lambda returning the coroutine would never run it).
+        await self.on_back()
 
     def _reporter(self) -> ft.Control:
         t, c = self.app.t, self.state.contact

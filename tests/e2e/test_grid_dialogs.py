@@ -69,3 +69,26 @@ def test_resolve_keeps_photo_and_note_when_the_note_is_missing(people, db, stack
     tablet.get_by_text("Alerts").first.click()
     expect(by_id(tablet, "notices")).to_contain_text("Binxi Community 北门外", timeout=15_000)
     shot(tablet, "grid-alerts-en.png")
+
+
+def test_phone_in_english_shows_area_names_and_the_new_status(people, db, stack, serve_app, open_app,
+                                                              tmp_path) -> None:
+    report = people.citizen_a.client.table("reports").insert(
+        {"category_code": item(db, "city_mgmt")["code"], "description": "井盖松动 loose manhole cover",
+         "lat": GRID_POINTS[0][0], "lon": GRID_POINTS[0][1], "address": "滨西社区5号楼东侧"}).execute().data[0]
+    url = serve_app("grid_app", SUPABASE_URL=stack.url, SUPABASE_ANON_KEY=stack.anon_key,
+                    CITYLOOP_GRID_DATA=str(tmp_path / "grid-data"))
+    phone = open_app(url, 390, 844)
+    sign_in(phone, people.worker_1.email, people.worker_1.password)
+    phone.get_by_role("button", name="English").or_(phone.get_by_label("English")).first.click()
+    row = by_id(phone, f"task-{report['id']}")
+    expect(row).to_contain_text("Binxi Community 5号楼东侧", timeout=15_000)
+    expect(row).to_contain_text("Dispatched")
+    shot(phone, "grid-phone-inbox-en.png")
+    row.click()
+    by_id(phone, "act-accept_report").click()
+    by_id(phone, "dialog-confirm").click()
+    expect(by_id(phone, "case-status")).to_contain_text("Accepted", timeout=15_000)
+    shot(phone, "grid-phone-case-en.png")
+    by_id(phone, "case-back").click()
+    expect(by_id(phone, f"task-{report['id']}")).to_contain_text("Accepted", timeout=15_000)
