@@ -20,10 +20,10 @@ from shared import errors
 from shared.action_queue import ActionQueue
 from shared.client import CityClient
 from shared.config import BackendConfig
+from shared.geo import localized_address
 from shared.i18n import Translator
 from shared.models import AreaPublic, DepartmentPublic, ProfilePublic, Role, UserPublic
 from shared.prefs import MemoryPrefs, Prefs
-from shared.geo import localized_address
 from shared.reporting import GridArea, grids_from_areas
 from shared.status import HANDLER_ROLES
 

@@ -27,8 +27,7 @@ NEEDS_TEXT = {
 }
 NEEDS_CHOICE = {"change_report_category": "category"}
 # Field -> the catalogue key of its name, for "please fill in ..." (grid_app/strings.py).
-FIELD_LABELS = {"question": "act.question", "note": "note", "reason": "reason", "category": "case.new_category",
-                "to_department": "transfer.pick_one", "to_worker": "transfer.pick_one"}
+FIELD_LABELS = {"question": "act.question", "note": "note", "reason": "reason", "category": "case.new_category"}
 
 
 def missing_fields(action: str, args: dict[str, Any]) -> list[str]:
