@@ -56,11 +56,11 @@ class SosBanner:
     def refresh(self) -> None:
         alert = self.alerts.banner_alert()
         self.full.visible = alert is not None
-        self._full = self._draw(self._full, alert, self._banner) if alert is not None else None
+        self._full = self._kept_or_built(self._full, alert, self._banner) if alert is not None else None
         self.full.content = self._full.control if self._full else None
         mine = self.alerts.mine()
         self.compact.visible = bool(mine)
-        self._bars = {str(a.id): self._draw(self._bars.get(str(a.id)), a, self._bar) for a in mine}
+        self._bars = {str(a.id): self._kept_or_built(self._bars.get(str(a.id)), a, self._bar) for a in mine}
         self.bars.controls = [d.control for d in self._bars.values()]
 
     def tick(self) -> None:
@@ -70,7 +70,7 @@ class SosBanner:
                 drawn.since.value = since_text(drawn.raised_at, self.app.t)
                 update_if_shown(drawn.since)
 
-    def _draw(self, drawn: _Drawn | None, alert: SosAlertPublic, build) -> _Drawn:
+    def _kept_or_built(self, drawn: _Drawn | None, alert: SosAlertPublic, build) -> _Drawn:
         """`drawn` with the alert's new location, or new controls when more than the location changed."""
         t = self.app.t
         key = (alert.id, alert.status, alert.note, self.alerts.callers.get(str(alert.id)), t.locale)

@@ -137,6 +137,9 @@ def test_hold_count_down_send_and_see_who_answered(serve_app, open_app, stack, d
     expect(by_id(page, "sos-status")).to_contain_text("已取消求助", timeout=30_000)
     status = db.execute("select status::text from public.sos_alerts where id = %s", (alert[0],)).fetchone()[0]
     assert status == "cancelled"
+    tap(page, "sos-done")  # the SOS is over: 完成 goes home, not back to the hold ring
+    expect(by_id(page, "action-sos")).to_be_visible(timeout=30_000)
+    expect(by_id(page, "sos-hold")).to_have_count(0)
     leave(page)
 
 
