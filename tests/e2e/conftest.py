@@ -49,12 +49,24 @@ def browser():
         browser.close()
 
 
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "expected_log_errors(*patterns): errors this test causes on purpose "
+                                       "(e.g. by cutting the network); an error whose text matches one is forgiven")
+
+
 @pytest.fixture()
-def serve_app(tmp_path: Path, stack) -> Iterator[Callable[..., str]]:
+def serve_app(tmp_path: Path, stack, request) -> Iterator[Callable[..., str]]:
     """serve_app("citizen_app", SUPABASE_URL=...) -> the app's URL, once it answers.
 
-    At the end the test fails on any error in the apps' logs, or in what the gateway logged meanwhile.
+    At the end the test fails on any error in the apps' logs, or in what the gateway logged meanwhile,
+    but those its `expected_log_errors` marker names.
     """
+    marker = request.node.get_closest_marker("expected_log_errors")
+    expected = [re.compile(p) for p in (marker.args if marker else ())]
+
+    def unexpected(errors: list[str]) -> list[str]:
+        return [e for e in errors if not any(p.search(e) for p in expected)]
+
     started: list[tuple[subprocess.Popen, Path]] = []
     gateway_log = stack.home / "logs" / "gateway.log"
     gateway_from = gateway_log.stat().st_size if gateway_log.exists() else 0
@@ -86,12 +98,12 @@ def serve_app(tmp_path: Path, stack) -> Iterator[Callable[..., str]]:
             proc.kill()
             proc.wait()
         log = log_path.read_text(errors="replace")
-        errors = app_errors(log)
+        errors = unexpected(app_errors(log))
         assert not errors, "the app logged an error:\n" + errors[0][-3000:]
     if gateway_log.exists():
         with open(gateway_log, "rb") as f:
             f.seek(gateway_from)
-            errors = app_errors(f.read().decode(errors="replace"))
+            errors = unexpected(app_errors(f.read().decode(errors="replace")))
         assert not errors, "the gateway logged an error:\n" + errors[0][-3000:]
 
 
