@@ -62,11 +62,7 @@ def serve_app(tmp_path: Path, stack, request) -> Iterator[Callable[..., str]]:
     but those its `expected_log_errors` marker names.
     """
     marker = request.node.get_closest_marker("expected_log_errors")
-    expected = [re.compile(p) for p in (marker.args if marker else ())]
-
-    def unexpected(errors: list[str]) -> list[str]:
-        return [e for e in errors if not any(p.search(e) for p in expected)]
-
+    expected = marker.args if marker else ()
     started: list[tuple[subprocess.Popen, Path]] = []
     gateway_log = stack.home / "logs" / "gateway.log"
     gateway_from = gateway_log.stat().st_size if gateway_log.exists() else 0
@@ -98,12 +94,12 @@ def serve_app(tmp_path: Path, stack, request) -> Iterator[Callable[..., str]]:
             proc.kill()
             proc.wait()
         log = log_path.read_text(errors="replace")
-        errors = unexpected(app_errors(log))
+        errors = unexpected(app_errors(log), expected)
         assert not errors, "the app logged an error:\n" + errors[0][-3000:]
     if gateway_log.exists():
         with open(gateway_log, "rb") as f:
             f.seek(gateway_from)
-            errors = unexpected(app_errors(f.read().decode(errors="replace")))
+            errors = unexpected(app_errors(f.read().decode(errors="replace")), expected)
         assert not errors, "the gateway logged an error:\n" + errors[0][-3000:]
 
 
@@ -150,6 +146,11 @@ def app_errors(log: str) -> list[str]:
             if line.rstrip().endswith(_CHAINED):
                 open_entry = True
     return [e for e in entries if e.strip() and not _closed_tab(e)]
+
+
+def unexpected(errors: list[str], expected: tuple[str, ...]) -> list[str]:
+    """`errors` but those matching one of the `expected` patterns (regular expressions)."""
+    return [e for e in errors if not any(re.search(p, e) for p in expected)]
 
 
 def _closed_tab(error: str) -> bool:
