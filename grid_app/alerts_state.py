@@ -90,6 +90,9 @@ class AlertsState:
         for alert in unknown:
             try:
                 name = (await client.sos_contact(str(alert.id))).display_name
+            except errors.NetworkError as exc:  # asked again with the next event
+                log.warning("SOS caller not known yet: %r", exc)
+                continue
             except errors.CityError as exc:  # not mine any more (cancelled, another street): no name
                 log.warning("SOS caller unavailable: %r", exc)
                 name = None
