@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import os
 
 import flet as ft
 
 from shared.config import BackendConfig, app_port, load_backend_config
 from shared.fonts import ASSETS_DIR
+from shared.logs import configure_logging
 
 from .app_state import AppState
 from .shell import FletShell
@@ -42,7 +42,6 @@ def make_main(config: BackendConfig):
 
 
 def run() -> None:
-    logging.basicConfig(level=os.environ.get("CITYLOOP_LOG_LEVEL", "WARNING").upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     ft.run(make_main(load_backend_config()), view=ft.AppView.WEB_BROWSER, host="127.0.0.1",
            port=app_port("citizen_app"), assets_dir=str(ASSETS_DIR), no_cdn=True)

@@ -21,7 +21,7 @@ from shared.action_queue import ActionQueue
 from shared.client import CityClient
 from shared.config import BackendConfig
 from shared.i18n import Translator
-from shared.models import AreaLevel, DepartmentPublic, ProfilePublic, Role, UserPublic
+from shared.models import AreaPublic, DepartmentPublic, ProfilePublic, Role, UserPublic
 from shared.prefs import MemoryPrefs, Prefs
 from shared.reporting import GridArea, grids_from_areas
 from shared.status import HANDLER_ROLES
@@ -77,6 +77,7 @@ class AppState:
         self.queue: ActionQueue | None = None
         self.departments: list[DepartmentPublic] = []  # for the transfer dialog, loaded at sign-in
         self.grids: list[GridArea] = []  # grid outlines for the maps, loaded at sign-in
+        self.areas: list[AreaPublic] = []  # every area, for area names ("和平区 · … · 第3网格"), loaded at sign-in
         # Set by the shell once signed in, for screens built from grid_app/routes.py.
         self.page: Any = None
         self.inbox: Any = None  # grid_app.inbox_state.InboxState (live tasks)
@@ -177,7 +178,8 @@ class AppState:
             self.profile = None
         self.on_duty = await client.my_duty() if user.role is Role.GRID_WORKER else None
         self.departments = await client.departments()
-        self.grids = grids_from_areas(await client.areas(AreaLevel.GRID))
+        self.areas = await client.areas()
+        self.grids = grids_from_areas(self.areas)
         self.queue = ActionQueue(self.folder / f"actions-{uuid.UUID(str(user.id))}.json")
         return user
 

@@ -7,6 +7,7 @@ import flet as ft
 from shared.config import BackendConfig, app_port, load_backend_config
 from shared.fonts import ASSETS_DIR
 from shared.health import backend_answers
+from shared.logs import configure_logging
 
 from .app_state import AppState
 from .shell import Shell
@@ -71,5 +72,6 @@ def make_main(config: BackendConfig):
 
 
 def run() -> None:
+    configure_logging()
     ft.run(make_main(load_backend_config()), view=ft.AppView.WEB_BROWSER, host="127.0.0.1",
            port=app_port("grid_app"), assets_dir=str(ASSETS_DIR), no_cdn=True)

@@ -118,6 +118,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sos.on_the_way_done": ("已告知求助人您正在赶来", "The caller knows you are on the way"),
     "sos.resolved_done": ("求助已处置完毕", "The SOS is resolved"),
     "sos.status": ("状态：{status}", "Status: {status}"),
+    "sos.elderly": ("老人", "Elderly"),
+    "sos.unknown_caller": ("求助人", "Caller"),
+    "sos.just_now": ("刚刚", "just now"),
+    "sos.ago": ("{d}前", "{d} ago"),
     "notice.mark_read": ("全部标为已读", "Mark all read"),
     # dashboard
     "dash.title": ("工作统计", "Dashboard"),

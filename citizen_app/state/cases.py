@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from datetime import datetime, timezone
 from typing import Literal, TypeVar
 
+from shared import errors
 from shared.models import (AreaLevel, CaseEventPublic, DepartmentPublic, FollowedReportPublic, RatingCreate,
                            ReportDetail, ReportPublic, ReportStatus, Role)
 from shared.outbox import OutboxEntry
@@ -15,6 +17,8 @@ from shared.status import OPEN_STATUSES, Action, offered_actions
 from shared.timeline import Timeline, build_timeline
 
 from ..app_state import AppState
+
+log = logging.getLogger(__name__)
 
 Filter = Literal["open", "done", "all"]
 R = TypeVar("R", ReportPublic, FollowedReportPublic)
@@ -74,6 +78,11 @@ class CaseDetail:
             grids = await c.areas(level=AreaLevel.GRID) if detail.report.grid_id and self.grid is None else []
             paths = [p for p in detail.report.photos + detail.report.resolution_photos if p not in self.photos]
             data = await asyncio.gather(*(c.download_photo(p) for p in paths), return_exceptions=True)
+            for path, failed in zip(paths, data):
+                if isinstance(failed, errors.CityError):  # gone, or not the person's to see: left out
+                    log.warning("photo %s not shown: %r", path, failed)
+                elif isinstance(failed, BaseException):
+                    log.error("photo %s failed", path, exc_info=failed)
             return detail, departments, {p: d for p, d in zip(paths, data) if isinstance(d, bytes)}, grids
 
         found = await self.state.run(fetch)

@@ -44,6 +44,14 @@ async def _maybe_await(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
 
+def _on_page(control: ft.Control) -> bool:
+    """Flet 1.0 raises for a control not added to a page yet (the form is built before it is shown)."""
+    try:
+        return control.page is not None
+    except RuntimeError:
+        return False
+
+
 class ReportForm:
     def __init__(self, state: Any, *, on_done: Callable[..., Awaitable[None] | None] | None = None,
                  on_behalf: bool = False) -> None:
@@ -127,8 +135,8 @@ class ReportForm:
             position = await locator.get_current_position()
             if position is None or position.latitude is None:
                 raise RuntimeError("no position")
-        except Exception as exc:  # denied, no device, timeout: the pin on the map still works
-            log.info("no device location: %s", exc)
+        except Exception as exc:  # noqa: BLE001 - denied, no device, timeout: the pin on the map still works
+            log.warning("no device location: %r", exc)
             self.location_text.value = self.state.t("report.no_location")
             self._update()
             return
@@ -146,8 +154,9 @@ class ReportForm:
     async def _move_map(self, lat: float, lon: float) -> None:
         try:
             await _maybe_await(self.map.move_to(destination=fm.MapLatitudeLongitude(lat, lon)))
-        except Exception as exc:  # not on a page yet (tests), or the client refused: the pin is still right
-            log.debug("map move: %s", exc)
+        except Exception:  # noqa: BLE001 - the pin is right even where the map did not move
+            if _on_page(self.map):
+                log.exception("the map did not move to the pin")
 
     async def on_map_tap(self, e: fm.MapTapEvent) -> None:
         await self.set_location(e.coordinates.latitude, e.coordinates.longitude)
@@ -270,7 +279,5 @@ class ReportForm:
         # While typing, update only the controls that changed: sending the whole form back
         # could race the text field's own value.
         for control in only or [self.root]:
-            try:
+            if _on_page(control):  # not on a page yet: the next page update shows it
                 control.update()
-            except Exception:  # not on a page yet: the next page update shows it
-                pass

@@ -14,6 +14,7 @@ from shared.timeline import build_timeline
 
 from ..app_state import AppState
 from ..case_state import ACTION_KEYS, CaseState, mask_phone
+from ..components.dialog import close_dialog
 from ..components.map_view import Point, map_of
 from ..components.refresh import update_if_shown
 from ..theme import MUTED, OVERDUE, TARGET
@@ -97,9 +98,11 @@ class CaseDetail:
             data = await self.state.full_photo(path)
             if data is None:
                 return
-            e.page.show_dialog(ft.AlertDialog(
+            # The app's page, not `e.page`: the case may have been redrawn while the photo downloaded.
+            dialog = ft.AlertDialog(
                 content=ft.Image(src=data, fit=ft.BoxFit.CONTAIN, width=900, height=600),
-                actions=[ft.TextButton(self.app.t("close"), on_click=lambda ev: ev.page.pop_dialog())]))
+                actions=[ft.TextButton(self.app.t("close"), on_click=lambda _ev: close_dialog(dialog))])
+            self.app.page.show_dialog(dialog)
         return handler
 
     def _timeline(self) -> list[ft.Control]:
@@ -141,7 +144,7 @@ class CaseDetail:
 
     def _ask(self, action: str):
         async def handler(e: ft.ControlEvent) -> None:
-            self.open_dialog(e.page, action)
+            self.open_dialog(self.app.page, action)  # not `e.page`: a live redraw may drop the button
         return handler
 
     def open_dialog(self, page: ft.Page, action: str) -> ft.AlertDialog:
@@ -180,7 +183,8 @@ class CaseDetail:
             if action == "transfer_report" and bool(values.get("to_department")) == bool(values.get("to_worker")):
                 self.app.say(t("transfer.pick_one"), error=True)
                 return
-            page.pop_dialog()
+            if not close_dialog(dialog):  # a second tap on 确定
+                return
             done = await self.state.perform(action, photos=self.picked_photos, **values)
             if done.ok or self.state.report is not None:
                 self.draw()
@@ -188,7 +192,7 @@ class CaseDetail:
 
         dialog = ft.AlertDialog(
             modal=True, title=ft.Text(label), content=ft.Column(body, tight=True, spacing=10, width=460),
-            actions=[ft.TextButton(t("cancel"), on_click=lambda ev: page.pop_dialog()),
+            actions=[ft.TextButton(t("cancel"), on_click=lambda _ev: close_dialog(dialog)),
                      ft.Semantics(identifier="dialog-confirm", content=ft.Button(t("confirm"), on_click=confirm))])
         self.dialog_fields = fields
         self.dialog_confirm = confirm
@@ -201,7 +205,7 @@ class CaseDetail:
             files = await picker.pick_files(allow_multiple=True, with_data=True, file_type=ft.FilePickerFileType.IMAGE)
             self.picked_photos += [f.bytes for f in files or [] if f.bytes]
             count.value = self.app.t("act.photos_added", n=len(self.picked_photos))
-            count.update()
+            update_if_shown(count)  # the dialog may have been closed while the picker was open
         return handler
 
     def _departments(self) -> list[tuple[str, str]]:
