@@ -7,12 +7,7 @@ the rest of the suite keeps signing in from 127.0.0.1 undisturbed.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 import uuid
-from pathlib import Path
 from typing import Iterator
 
 import httpx
@@ -22,9 +17,8 @@ from supabase_auth.errors import AuthApiError
 
 from backend.local_supabase.auth.ratelimit import SlidingWindow
 from backend.local_supabase.config import Settings
-from tests.conftest import StackInfo, free_port
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.backend.gateway_support import extra_gateway
+from tests.conftest import StackInfo
 
 
 def account_failures() -> int:
@@ -100,34 +94,9 @@ def test_successful_sign_ins_do_not_count_as_failures(stack: StackInfo, make_use
 
 @pytest.fixture()
 def strict_gateway(stack: StackInfo) -> Iterator[str]:
-    """A second gateway on the same database and secrets, allowing 5 sign-in attempts per address."""
-    port = free_port()
-    env = dict(os.environ, CITYLOOP_HOME=str(stack.home), CITYLOOP_API_PORT=str(port),
-               CITYLOOP_SIGNIN_ADDRESS_ATTEMPTS="5", CITYLOOP_WORKERS="1")  # one process, one counter
-    log = stack.home / "logs" / f"gateway-strict-{port}.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "backend.local_supabase.serve"], cwd=ROOT, env=env,
-                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/auth/v1/health", headers={"apikey": stack.anon_key}).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"second gateway did not start:\n{log.read_text(errors='replace')[-2000:]}")
-            time.sleep(0.1)
+    """A second gateway allowing 5 sign-in attempts per address."""
+    with extra_gateway(stack, CITYLOOP_SIGNIN_ADDRESS_ATTEMPTS="5") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def test_address_limit_counts_every_attempt_from_one_address(stack: StackInfo, strict_gateway: str,
