@@ -1,12 +1,14 @@
-"""Sign-in throttling (backend/local_supabase/auth/ratelimit.py and the password grant).
+"""Sign-in throttling (backend/local_supabase/auth/ratelimit.py, throttle.py and the password grant).
 
-The per-account limit is tested on the session stack (its configured failures per window);
-the per-address limit on a second gateway started here with a limit of 5, so
-the rest of the suite keeps signing in from 127.0.0.1 undisturbed.
+The per-(account, address) limit is tested on the session stack (its configured failures
+per window); the rest on second gateways started here with small limits, one of them
+trusting 127.0.0.1 as a proxy so that tests can speak from several client addresses
+(X-Forwarded-For), as the app servers do for their residents.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Iterator
 
@@ -117,3 +119,101 @@ def test_address_limit_counts_every_attempt_from_one_address(stack: StackInfo, s
     assert "address" in err.value.message and "Try again in" in err.value.message
     # The session stack keeps its own, much larger allowance.
     assert _sign_in(stack.client(), person.email, person.password).user.id == person.id
+
+
+# --- many addresses: a gateway that trusts 127.0.0.1 as a proxy ------------------------------
+
+PAIR_FAILURES, ADDRESS_ATTEMPTS, SLOWDOWN_AFTER, SLOWDOWN_S = 3, 8, 6, 1.0
+
+
+@pytest.fixture(scope="module")
+def proxied(stack: StackInfo) -> Iterator[str]:
+    with extra_gateway(stack, CITYLOOP_TRUSTED_PROXIES="127.0.0.1",
+                       CITYLOOP_SIGNIN_ACCOUNT_FAILURES=str(PAIR_FAILURES),
+                       CITYLOOP_SIGNIN_ADDRESS_ATTEMPTS=str(ADDRESS_ATTEMPTS),
+                       CITYLOOP_SIGNIN_ACCOUNT_SLOWDOWN_AFTER=str(SLOWDOWN_AFTER),
+                       CITYLOOP_SIGNIN_SLOWDOWN=str(SLOWDOWN_S)) as url:
+        yield url
+
+
+def new_address() -> str:
+    return f"2001:db8::{uuid.uuid4().hex[:4]}:{uuid.uuid4().hex[:4]}"  # a documentation address of its own
+
+
+def at(url: str, stack: StackInfo, address: str) -> Client:
+    return create_client(url, stack.anon_key, options=ClientOptions(
+        auto_refresh_token=False, persist_session=False, headers={"X-Forwarded-For": address}))
+
+
+def _fail(client: Client, **credentials) -> AuthApiError:
+    with pytest.raises(AuthApiError) as err:
+        client.auth.sign_in_with_password({**credentials, "password": "wrong-password"})
+    return err.value
+
+
+def test_wrong_passwords_from_one_address_do_not_stop_the_owner_elsewhere(stack: StackInfo, proxied: str,
+                                                                          make_user) -> None:
+    victim = make_user()
+    attacker = at(proxied, stack, new_address())
+    for _ in range(PAIR_FAILURES):
+        assert _fail(attacker, email=victim.email).code == "invalid_credentials"
+    err = _fail(attacker, email=victim.email)
+    assert (err.status, err.code) == (429, "over_request_rate_limit")
+    with pytest.raises(AuthApiError) as refused:  # from the attacker's address, even the right password
+        attacker.auth.sign_in_with_password({"email": victim.email, "password": victim.password})
+    assert refused.value.status == 429
+    owner = at(proxied, stack, new_address())
+    assert owner.auth.sign_in_with_password({"email": victim.email, "password": victim.password}).user.id == victim.id
+
+
+def test_one_addresses_guesses_never_lock_other_addresses(stack: StackInfo, proxied: str, make_user) -> None:
+    people = [make_user() for _ in range(3)]
+    guesser = at(proxied, stack, new_address())
+    for attempt in range(ADDRESS_ATTEMPTS):
+        err = _fail(guesser, email=people[attempt % 3].email if attempt < 6 else f"x{attempt}@test.cityloop.local")
+        assert err.code == "invalid_credentials", attempt
+    err = _fail(guesser, email=people[0].email)
+    assert (err.status, err.code) == (429, "over_request_rate_limit") and "address" in err.message
+    for person in people:
+        client = at(proxied, stack, new_address())
+        assert client.auth.sign_in_with_password({"email": person.email, "password": person.password}).user.id \
+            == person.id
+
+
+def test_email_and_phone_of_one_account_share_one_budget(stack: StackInfo, proxied: str, service) -> None:
+    email, phone, password = f"b{uuid.uuid4().hex[:12]}@test.cityloop.local", f"+86137{uuid.uuid4().int % 10**8:08d}", \
+        "pw-" + uuid.uuid4().hex
+    user = service.auth.admin.create_user({"email": email, "phone": phone, "password": password,
+                                           "email_confirm": True, "phone_confirm": True}).user
+    guesser = at(proxied, stack, new_address())
+    assert _fail(guesser, email=email).code == "invalid_credentials"
+    assert _fail(guesser, phone=phone).code == "invalid_credentials"
+    assert _fail(guesser, email=email.upper()).code == "invalid_credentials"
+    err = _fail(guesser, phone=phone)
+    assert (err.status, err.code) == (429, "over_request_rate_limit")
+    assert at(proxied, stack, new_address()).auth.sign_in_with_password(
+        {"phone": phone, "password": password}).user.id == user.id
+
+
+def test_guesses_spread_over_addresses_only_slow_the_account_down(stack: StackInfo, proxied: str,
+                                                                  make_user) -> None:
+    victim = make_user()
+    for _ in range(SLOWDOWN_AFTER // 2):  # 2 guesses each from 3 addresses: no address reaches its limit
+        client = at(proxied, stack, new_address())
+        for _ in range(2):
+            assert _fail(client, email=victim.email).code == "invalid_credentials"
+    started = time.monotonic()
+    owner = at(proxied, stack, new_address())
+    assert owner.auth.sign_in_with_password({"email": victim.email, "password": victim.password}).user.id == victim.id
+    assert time.monotonic() - started >= SLOWDOWN_S
+
+
+def test_forwarded_for_from_an_untrusted_peer_is_ignored(stack: StackInfo, make_user) -> None:
+    """The session stack trusts no proxy: a written X-Forwarded-For does not make a new address."""
+    victim = make_user()
+    for i in range(account_failures()):
+        assert _fail(at(stack.url, stack, f"192.0.2.{i + 1}"), email=victim.email).code == "invalid_credentials"
+    with pytest.raises(AuthApiError) as err:
+        at(stack.url, stack, "192.0.2.200").auth.sign_in_with_password(
+            {"email": victim.email, "password": victim.password})
+    assert (err.value.status, err.value.code) == (429, "over_request_rate_limit")
