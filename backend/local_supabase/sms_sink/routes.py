@@ -118,9 +118,11 @@ async def list_messages(request: Request) -> Response:
 
 
 def _loopback(request: Request) -> bool:
+    """The socket peer and the client behind any trusted proxy are both this machine."""
     peer = request.scope.get("client")
+    client = request.app.state.gateway.client_address(request.scope)
     try:
-        return peer is not None and ipaddress.ip_address(peer[0]).is_loopback
+        return peer is not None and all(ipaddress.ip_address(a).is_loopback for a in (peer[0], client))
     except ValueError:
         return False
 
