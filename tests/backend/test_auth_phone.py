@@ -156,6 +156,28 @@ def test_whoever_claims_a_number_first_never_sets_its_password(stack: StackInfo,
     assert err.code == "invalid_credentials"
 
 
+def test_a_code_sign_in_to_an_account_someone_else_created_drops_their_password(stack: StackInfo, db) -> None:
+    phone, stranger_pw = fresh_mobile(), password()
+    stack.client().auth.sign_up({"phone": phone, "password": stranger_pw})
+    db.execute("update auth.one_time_tokens set created_at = now() - interval '61 seconds' "
+               "where relates_to = %s", (digits(phone),))
+    stack.client().auth.sign_in_with_otp({"phone": phone})  # the number's owner signs in by code
+    owner = stack.client().auth.verify_otp({"type": "sms", "phone": phone, "token": latest_code(stack, phone)})
+    assert owner.session is not None and confirmed_at(db, phone) is not None
+    err = api_error(lambda: stack.client().auth.sign_in_with_password({"phone": phone, "password": stranger_pw}))
+    assert err.code == "invalid_credentials"
+
+
+def test_a_resend_keeps_the_sign_ups_password(stack: StackInfo, db) -> None:
+    phone, pw = fresh_mobile(), password()
+    stack.client().auth.sign_up({"phone": phone, "password": pw})
+    db.execute("update auth.one_time_tokens set created_at = now() - interval '61 seconds' "
+               "where relates_to = %s", (digits(phone),))
+    stack.client().auth.resend({"type": "sms", "phone": phone})
+    stack.client().auth.verify_otp({"type": "sms", "phone": phone, "token": latest_code(stack, phone)})
+    assert stack.client().auth.sign_in_with_password({"phone": phone, "password": pw}).session
+
+
 # --- phone change --------------------------------------------------------------------------
 
 def test_phone_change_waits_for_the_code_sent_to_the_new_number(stack: StackInfo, make_user, db) -> None:

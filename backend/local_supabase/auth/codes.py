@@ -58,16 +58,19 @@ def code_hash(key: str, purpose: Purpose, phone: str, code: str) -> str:
 
 
 async def store(conn: Conn, *, user_id: uuid.UUID, purpose: Purpose, phone: str, token_hash: str,
-                pending_password: str | None = None) -> None:
-    """The account's live code for `purpose`, replacing any earlier one (fresh tries, fresh clock)."""
+                pending_password: str | None = None, keep_pending: bool = False) -> None:
+    """The account's live code for `purpose`, replacing any earlier one (fresh tries, fresh clock).
+
+    `keep_pending`: a resend keeps the password the replaced code carried (the sign-up's)."""
     await conn.execute(
         """insert into auth.one_time_tokens (user_id, token_type, token_hash, relates_to, pending_password)
            values (%s, %s, %s, %s, %s)
            on conflict (user_id, token_type) do update
              set token_hash = excluded.token_hash, relates_to = excluded.relates_to,
-                 pending_password = excluded.pending_password, failed_attempts = 0,
-                 created_at = now(), updated_at = now()""",
-        (user_id, purpose.value, token_hash, phone, pending_password),
+                 pending_password = coalesce(excluded.pending_password,
+                                             case when %s then auth.one_time_tokens.pending_password end),
+                 failed_attempts = 0, created_at = now(), updated_at = now()""",
+        (user_id, purpose.value, token_hash, phone, pending_password, keep_pending),
     )
 
 

@@ -117,7 +117,7 @@ async def resend(request: Request) -> Response:
             return _otp_answer(None)
         if user.is_banned(context.now()):
             raise errors.bad_request("user_banned", "User is banned")
-        message_id = await sms.send_code(request, conn, user, purpose, phone)
+        message_id = await sms.send_code(request, conn, user, purpose, phone, keep_pending=True)
     return _otp_answer(message_id)
 
 
@@ -172,7 +172,11 @@ async def _confirm(conn: Conn, user: UserRow, purpose: Purpose, phone: str, pend
     if purpose is Purpose.PHONE_CHANGE:
         changes = {"phone": phone, "phone_confirmed_now": True, "phone_change": "",
                    "raw_app_meta_data": with_providers(user.raw_app_meta_data, email=None, phone=phone)}
-    if pending_password:
+    elif user.phone_confirmed_at is None:
+        # The number is proven only now: keep only the password that came with this code (none for
+        # a sign-in code), never one set by whoever created the unconfirmed account.
+        changes["encrypted_password"] = pending_password or ""
+    if pending_password and "encrypted_password" not in changes:
         changes["encrypted_password"] = pending_password
     try:
         return await users.update_user(conn, user.id, changes)

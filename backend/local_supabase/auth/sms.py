@@ -44,7 +44,7 @@ def code_key(request: Request) -> str:
 
 
 async def send_code(request: Request, conn: Conn, user: UserRow, purpose: Purpose, phone: str, *,
-                    pending_password: str | None = None) -> str:
+                    pending_password: str | None = None, keep_pending: bool = False) -> str:
     """Make, store and send a code for `user` to `phone`; the message id. The caller holds the user row lock."""
     cfg = _settings(request).auth
     sent = await codes.last_sent(conn, user_id=user.id, purpose=purpose)
@@ -58,7 +58,7 @@ async def send_code(request: Request, conn: Conn, user: UserRow, purpose: Purpos
     try:
         await codes.store(conn, user_id=user.id, purpose=purpose, phone=phone,
                           token_hash=codes.code_hash(code_key(request), purpose, phone, code),
-                          pending_password=pending_password)
+                          pending_password=pending_password, keep_pending=keep_pending)
         return await _call_hook(request, user, phone, code)
     except BaseException:
         throttle.uncount_sms(request, phone)
