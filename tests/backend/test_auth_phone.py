@@ -199,6 +199,18 @@ def test_phone_change_waits_for_the_code_sent_to_the_new_number(stack: StackInfo
     assert row == (digits(phone), True, "")
 
 
+def test_a_later_claim_on_the_same_number_cannot_spoil_the_owners_code(stack: StackInfo, make_user, db) -> None:
+    owner, stranger, phone = make_user(), make_user(), fresh_mobile()
+    owner.client.auth.update_user({"phone": phone})
+    owners_code = latest_code(stack, phone)
+    db.execute("update auth.one_time_tokens set created_at = now() - interval '61 seconds' "
+               "where relates_to = %s", (digits(phone),))
+    stranger.client.auth.update_user({"phone": phone})  # asks later: another code to the same phone
+    moved = owner.client.auth.verify_otp({"type": "phone_change", "phone": phone, "token": owners_code}).user
+    assert moved.id == owner.id and moved.phone == digits(phone)
+    assert db.execute("select phone from auth.users where id = %s", (stranger.id,)).fetchone()[0] is None
+
+
 def test_a_number_someone_holds_cannot_be_claimed_by_phone_change(stack: StackInfo, make_user, db) -> None:
     phone = fresh_mobile()
     stack.client().auth.sign_up({"phone": phone, "password": password()})
@@ -334,6 +346,8 @@ def test_code_requests_and_checks_are_limited_per_address(stack: StackInfo, prox
     err = api_error(lambda: client.auth.sign_in_with_otp({"phone": fresh_mobile()}))
     assert (err.status, err.code) == (429, "over_request_rate_limit") and "address" in err.message
     err = api_error(lambda: client.auth.sign_up({"phone": fresh_mobile(), "password": password()}))
+    assert (err.status, err.code) == (429, "over_request_rate_limit")
+    err = api_error(lambda: client.auth.reset_password_for_email("someone@test.cityloop.local"))
     assert (err.status, err.code) == (429, "over_request_rate_limit")
     # Another address is not affected.
     from_address(stack, proxied).auth.sign_in_with_otp({"phone": fresh_mobile()})

@@ -38,6 +38,7 @@ class StoredCode:
     failed_attempts: int
     pending_password: str | None
     created_at: datetime
+    expired: bool = False
 
 
 class CheckResult(str, Enum):
@@ -81,30 +82,38 @@ async def last_sent(conn: Conn, *, user_id: uuid.UUID, purpose: Purpose) -> date
     return row[0] if row else None
 
 
-async def check(conn: Conn, *, user_id: uuid.UUID, purpose: Purpose, phone: str, token_hash: str,
+async def check(conn: Conn, *, purpose: Purpose, phone: str, token_hash: str,
                 expiry_s: int, max_wrong: int) -> tuple[CheckResult, StoredCode | None]:
-    """Compare and spend, under a row lock (two guesses at once cannot both count as the first)."""
+    """Find the code sent to `phone` for `purpose` and spend it, under row locks.
+
+    Several accounts may wait for codes to one number (phone changes): the code itself says
+    whose it is, so one account asking later cannot make another's code fail. A wrong code
+    counts against every code waiting for that number."""
     async with conn.cursor(row_factory=class_row(StoredCode)) as cur:
         await cur.execute(
-            """select id, user_id, token_hash, relates_to, failed_attempts, pending_password, created_at
-               from auth.one_time_tokens where user_id = %s and token_type = %s and relates_to = %s for update""",
-            (user_id, purpose.value, phone))
-        stored = await cur.fetchone()
-    if stored is None:
+            """select id, user_id, token_hash, relates_to, failed_attempts, pending_password, created_at,
+                      created_at + %s * interval '1 second' < now() as expired
+               from auth.one_time_tokens where token_type = %s and relates_to = %s
+               order by created_at for update""",
+            (expiry_s, purpose.value, phone))
+        waiting = await cur.fetchall()
+    if not waiting:
         return CheckResult.MISSING, None
-    expired = (await (await conn.execute("select %s::timestamptz + %s * interval '1 second' < now()",
-                                         (stored.created_at, expiry_s))).fetchone())[0]
-    if expired:
-        await _delete(conn, stored.id)
+    for stored in waiting:
+        if hmac.compare_digest(stored.token_hash, token_hash):
+            await _delete(conn, stored.id)
+            return (CheckResult.EXPIRED, None) if stored.expired else (CheckResult.OK, stored)
+    live = [s for s in waiting if not s.expired]
+    for stored in waiting:
+        if stored.expired or stored.failed_attempts + 1 >= max_wrong:
+            await _delete(conn, stored.id)
+        else:
+            await conn.execute("update auth.one_time_tokens set failed_attempts = failed_attempts + 1, "
+                               "updated_at = now() where id = %s", (stored.id,))
+    if not live:
         return CheckResult.EXPIRED, None
-    if hmac.compare_digest(stored.token_hash, token_hash):
-        await _delete(conn, stored.id)
-        return CheckResult.OK, stored
-    if stored.failed_attempts + 1 >= max_wrong:
-        await _delete(conn, stored.id)
+    if all(s.failed_attempts + 1 >= max_wrong for s in live):
         return CheckResult.EXHAUSTED, None
-    await conn.execute("update auth.one_time_tokens set failed_attempts = failed_attempts + 1, updated_at = now() "
-                       "where id = %s", (stored.id,))
     return CheckResult.WRONG, None
 
 

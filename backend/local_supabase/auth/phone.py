@@ -141,18 +141,15 @@ async def verify(request: Request) -> Response:
     failure: errors.AuthError | None = None
     session: dict[str, Any] | None = None
     async with context.pool(request).connection() as conn, conn.transaction():
-        if purpose is Purpose.CONFIRMATION:
-            user = await users.find_by_phone(conn, phone, for_update=True)
-        else:
-            user = await users.find_by_phone_change(conn, phone)
-        result, stored = CheckResult.MISSING, None
-        if user is not None:
-            result, stored = await codes.check(
-                conn, user_id=user.id, purpose=purpose, phone=phone,
-                token_hash=codes.code_hash(sms.code_key(request), purpose, phone, token),
-                expiry_s=settings.auth.sms_otp_expiry_s, max_wrong=settings.otp_max_wrong)
-        if result is CheckResult.OK:
-            assert user is not None and stored is not None
+        # Accounts first, then codes: the order sending takes them in, so the two never deadlock.
+        await users.lock_waiting_for(conn, phone, phone_change=purpose is Purpose.PHONE_CHANGE)
+        result, stored = await codes.check(
+            conn, purpose=purpose, phone=phone,
+            token_hash=codes.code_hash(sms.code_key(request), purpose, phone, token),
+            expiry_s=settings.auth.sms_otp_expiry_s, max_wrong=settings.otp_max_wrong)
+        user = await users.find_by_id(conn, stored.user_id, for_update=True) if stored else None
+        # The account must still be the one the number was sent for (phone, or phone change, unchanged).
+        if user is not None and (user.phone if purpose is Purpose.CONFIRMATION else user.phone_change) == phone:
             if user.is_banned(context.now()):
                 raise errors.bad_request("user_banned", "User is banned")
             user = await _confirm(conn, user, purpose, phone, stored.pending_password)

@@ -116,6 +116,12 @@ async def find_by_phone_change(conn: Conn, phone: str) -> UserRow | None:
                                  "order by phone_change_sent_at desc nulls last limit 1 for update", (phone,))
 
 
+async def lock_waiting_for(conn: Conn, phone: str, *, phone_change: bool) -> None:
+    """Lock the accounts a code to `phone` may be for (its holder, or those moving to it)."""
+    column = "phone_change" if phone_change else "phone"  # one of two fixed names
+    await conn.execute(f"select id from auth.users where {column} = %s order by id for update", (phone,))
+
+
 async def find_by_id(conn: Conn, user_id: uuid.UUID, *, for_update: bool = False,
                      include_deleted: bool = False) -> UserRow | None:
     where = "id = %s" if include_deleted else f"id = %s and {_ACTIVE}"
