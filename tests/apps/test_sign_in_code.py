@@ -34,11 +34,12 @@ def said(state) -> list[str]:
     return [text for text, _error in state.shell.messages]
 
 
-def staff_with_phone(service, role: str = "grid_worker") -> tuple[str, str]:
+def account_with_phone(service, role: str = "grid_worker") -> str:
+    """An account with a confirmed phone (and a password nobody knows)."""
     phone = fresh_mobile()
     service.auth.admin.create_user({"phone": phone, "password": "pw-" + uuid.uuid4().hex, "phone_confirm": True,
                                     "app_metadata": {"role": role}})
-    return phone, ""
+    return phone
 
 
 def test_the_resend_wait_mirrors_config_toml() -> None:
@@ -111,7 +112,7 @@ async def test_a_phone_sign_up_asks_for_the_code_then_signs_in(stack, tmp_path, 
 
 
 async def test_forgot_password_sign_in_with_a_code(stack, tmp_path, service, db) -> None:
-    phone, _ = staff_with_phone(service, role="citizen")
+    phone = account_with_phone(service, role="citizen")
     state = new_state(stack.url, stack.anon_key, tmp_path)
     assert not await state.send_code("")
     assert said(state)[-1] == state.t("code.need_phone")
@@ -162,7 +163,7 @@ def new_grid(stack, tmp_path, client_ip: str | None = None, url: str | None = No
 
 
 async def test_a_worker_signs_in_with_a_code_and_a_resident_is_still_refused(stack, tmp_path, service) -> None:
-    worker_phone, _ = staff_with_phone(service)
+    worker_phone = account_with_phone(service)
     app, messages = new_grid(stack, tmp_path)
     view = SignInView(app, on_signed_in=_noop)
     view.toggle_code()
@@ -176,7 +177,7 @@ async def test_a_worker_signs_in_with_a_code_and_a_resident_is_still_refused(sta
     assert await view.submit_code() and app.signed_in and app.code_flow is None
     await app.client.aclose()
 
-    resident_phone, _ = staff_with_phone(service, role="citizen")
+    resident_phone = account_with_phone(service, role="citizen")
     app, messages = new_grid(stack, tmp_path)
     assert await app.send_code(resident_phone)
     assert not await app.sign_in_with_code(latest_code(stack, resident_phone))

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from . import codes, context, errors, sms, throttle, users, validation
 from .codes import CheckResult, Purpose
 from .context import answer, session_answer
-from .payloads import user_json, with_providers
+from .payloads import with_providers
 from .users import Conn, UserRow
 
 
