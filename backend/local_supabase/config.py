@@ -105,8 +105,10 @@ class Settings:
 
     @property
     def send_sms_hook_uri(self) -> str:
-        """Where codes go: [auth.hook.send_sms] uri, or this stack's own SMS sink."""
-        return self.auth.send_sms_hook_uri or f"{self.api_url}/sink/sms/hook"
+        """Where codes go: [auth.hook.send_sms] uri when enabled, else this stack's own SMS sink."""
+        if self.auth.send_sms_hook_enabled and self.auth.send_sms_hook_uri:
+            return self.auth.send_sms_hook_uri
+        return f"{self.api_url}/sink/sms/hook"
 
     @property
     def pgdata(self) -> Path:
@@ -155,6 +157,8 @@ def _auth_config(env: Mapping[str, str]) -> AuthConfig:
         overrides["sms_max_frequency_s"] = duration_s(env["CITYLOOP_SMS_MAX_FREQUENCY"])
     if env.get("CITYLOOP_SMS_OTP_EXPIRY"):
         overrides["sms_otp_expiry_s"] = int(env["CITYLOOP_SMS_OTP_EXPIRY"])
+    if env.get("CITYLOOP_SEND_SMS_HOOK_URI"):  # send the codes elsewhere (another sink, a provider's function)
+        overrides.update(send_sms_hook_enabled=True, send_sms_hook_uri=env["CITYLOOP_SEND_SMS_HOOK_URI"])
     return replace(cfg, **overrides)
 
 
@@ -187,6 +191,11 @@ class Secrets:
     @property
     def service_role_key(self) -> str:
         return self.api_key("service_role")
+
+
+def sms_hook_secret(settings: Settings, secrets: Secrets) -> str:
+    """The Send-SMS hook's signing secret: [auth.hook.send_sms] secrets, else the generated one."""
+    return settings.auth.send_sms_hook_secret or secrets.sms_hook_secret
 
 
 def load_secrets(settings: Settings, create: bool = True) -> Secrets:

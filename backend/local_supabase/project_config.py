@@ -30,8 +30,9 @@ class AuthConfig:
     sms_max_frequency_s: float = 60.0
     sms_otp_expiry_s: int = 300
     sms_otp_length: int = 6
+    # Enabled: codes go to `send_sms_hook_uri`; disabled, the local stack's own SMS sink gets them.
     send_sms_hook_enabled: bool = False
-    send_sms_hook_uri: str = ""  # "" means: this stack's own SMS sink
+    send_sms_hook_uri: str = ""
     send_sms_hook_secret: str = ""  # "" means: the stack's generated secret
 
 

@@ -292,6 +292,18 @@ def test_bad_code_requests_are_clear_errors_that_change_nothing(stack: StackInfo
     assert confirmed_at(db, unknown) == "no account"
 
 
+def test_when_the_sms_hook_fails_nothing_is_written(stack: StackInfo, db) -> None:
+    from tests.conftest import free_port
+
+    with extra_gateway(stack, CITYLOOP_SEND_SMS_HOOK_URI=f"http://127.0.0.1:{free_port()}/hook") as url:
+        client = create_client(url, stack.anon_key, options=ClientOptions(auto_refresh_token=False,
+                                                                          persist_session=False))
+        phone = fresh_mobile()
+        err = api_error(lambda: client.auth.sign_up({"phone": phone, "password": password()}))
+        assert (err.status, err.code) == (500, "sms_send_failed") and "Send-SMS hook" in err.message
+        assert confirmed_at(db, phone) == "no account" and messages(stack, phone) == []
+
+
 # --- limits: a gateway that trusts 127.0.0.1 as a proxy, so each test has its own address ---------
 
 @pytest.fixture(scope="module")

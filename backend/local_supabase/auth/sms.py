@@ -1,9 +1,9 @@
 """Sending a code by SMS the way GoTrue can: through the Send-SMS hook.
 
 The hook is an HTTP POST of `{"user": {...}, "sms": {"otp": "123456"}}`, signed as
-standard webhooks ([auth.hook.send_sms] in supabase/config.toml). Locally it goes
-to the stack's own SMS sink (`/sink/sms/hook`); on a hosted project to whatever
-function talks to the SMS provider. `sms.phone` (the number to send to) is an
+standard webhooks ([auth.hook.send_sms] in supabase/config.toml). Unless that hook is
+enabled (then its uri), it goes to the stack's own SMS sink (`/sink/sms/hook`), as the
+local Supabase stack hands its mail to its own mail sink. `sms.phone` (the number to send to) is an
 addition: for a phone change the user's `phone` is still the old number.
 
 The call happens inside the caller's transaction, so when the hook fails the
@@ -20,6 +20,7 @@ import httpx
 from starlette.requests import Request
 
 from .. import webhooks
+from ..config import sms_hook_secret
 from . import codes, errors, throttle
 from .codes import Purpose
 from .payloads import user_json
@@ -35,7 +36,7 @@ def _settings(request: Request):
 
 def hook_secret(request: Request) -> str:
     state = request.app.state.gateway
-    return state.settings.auth.send_sms_hook_secret or state.secrets.sms_hook_secret
+    return sms_hook_secret(state.settings, state.secrets)
 
 
 def code_key(request: Request) -> str:
@@ -67,9 +68,6 @@ async def send_code(request: Request, conn: Conn, user: UserRow, purpose: Purpos
 
 async def _call_hook(request: Request, user: UserRow, phone: str, code: str) -> str:
     settings = _settings(request)
-    if not settings.auth.send_sms_hook_enabled:
-        raise errors.AuthError(500, "sms_send_failed", "Error sending confirmation OTP to provider: "
-                                                       "no SMS provider or Send-SMS hook is configured")
     body = json.dumps({"user": user_json(user), "sms": {"otp": code, "phone": "+" + phone}}).encode()
     try:
         headers = webhooks.sign(hook_secret(request), body)

@@ -19,6 +19,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from .. import webhooks
+from ..config import sms_hook_secret
 from .store import MAX_BODY, MAX_PHONE, MAX_SENDER, Outbox, normalise_phone
 
 HOOK_SENDER = "CityLoop Auth"
@@ -68,7 +69,7 @@ def _is_service(request: Request) -> bool:
 
 async def hook(request: Request) -> Response:
     state = request.app.state.gateway
-    secret = state.settings.auth.send_sms_hook_secret or state.secrets.sms_hook_secret
+    secret = sms_hook_secret(state.settings, state.secrets)
     try:
         raw, payload = await _json_body(request)
     except ValueError as exc:
