@@ -17,7 +17,7 @@ from .views.sign_in import SignInView
 
 def make_main(config: BackendConfig):
     async def main(page: ft.Page) -> None:
-        app = AppState(config, prefs=ft.SharedPreferences())
+        app = AppState(config, prefs=ft.SharedPreferences(), client_ip=page.client_ip)
         page.title = app.t("app.title")
         page.padding = 0
         apply_theme(page)

@@ -37,6 +37,11 @@ M = TypeVar("M", bound=BaseModel)
 ID = uuid.UUID | str
 
 
+class SignUpResult(BaseModel):
+    user: UserPublic
+    needs_code: bool  # a phone sign-up: no session until the SMS code comes back
+
+
 class CityClient(WorkerClientMixin, PaymentsClientMixin, CareClientMixin):
     """One signed-in (or anonymous) person talking to the backend."""
 
@@ -46,12 +51,18 @@ class CityClient(WorkerClientMixin, PaymentsClientMixin, CareClientMixin):
 
     @classmethod
     async def connect(cls, config: BackendConfig | None = None, *, url: str | None = None, key: str | None = None,
-                      timeout: float = 10.0) -> CityClient:
-        """A client for `url`/`key`, else `config`, else the environment (shared.config)."""
+                      timeout: float = 10.0, client_ip: str | None = None) -> CityClient:
+        """A client for `url`/`key`, else `config`, else the environment (shared.config).
+
+        `client_ip`: the browser's address when this client serves one Flet web session. Every
+        request of the session then leaves the app server with `X-Forwarded-For: <client_ip>`
+        (auth, rest, storage), so the backend's per-address limits see the resident, not the
+        server (it believes the header only from CITYLOOP_TRUSTED_PROXIES)."""
         if url is None or key is None:
             config = config or load_backend_config()
             url, key = url or config.url, key or config.anon_key
-        options = AsyncClientOptions(auto_refresh_token=True, persist_session=False,
+        headers = {"X-Forwarded-For": client_ip.strip()} if client_ip and client_ip.strip() else {}
+        options = AsyncClientOptions(auto_refresh_token=True, persist_session=False, headers=headers,
                                      postgrest_client_timeout=timeout, storage_client_timeout=int(timeout))
         try:
             return cls(await acreate_client(url, key, options=options))
@@ -98,13 +109,37 @@ class CityClient(WorkerClientMixin, PaymentsClientMixin, CareClientMixin):
     # ------------------------------------------------------------ auth
 
     async def sign_up(self, identifier: str, password: str, *, display_name: str | None = None) -> UserPublic:
-        """A new citizen account with an e-mail address or a phone number."""
+        """A new citizen account with an e-mail address or a phone number (see `register`)."""
+        return (await self.register(identifier, password, display_name=display_name)).user
+
+    async def register(self, identifier: str, password: str, *, display_name: str | None = None) -> SignUpResult:
+        """`sign_up`, saying whether the account still waits for the code sent to its phone."""
         credentials: dict[str, Any] = {_identifier_kind(identifier): identifier.strip(), "password": password}
         if display_name:
             credentials["options"] = {"data": {"display_name": display_name}}
         response = await self._call(self.supabase.auth.sign_up(credentials))
         if response.user is None:
             raise errors.AuthError("sign-up returned no user")
+        if response.session is not None:
+            await self._call(self.supabase.realtime.set_auth(response.session.access_token))
+        return SignUpResult(user=_user(response.user), needs_code=response.session is None)
+
+    async def send_sign_in_code(self, phone: str) -> None:
+        """An SMS code to sign in with, for an existing account only (never creates one)."""
+        await self._call(self.supabase.auth.sign_in_with_otp(
+            {"phone": phone.strip(), "options": {"should_create_user": False}}))
+
+    async def resend_code(self, phone: str) -> None:
+        """The sign-up (or sign-in) code again."""
+        await self._call(self.supabase.auth.resend({"type": "sms", "phone": phone.strip()}))
+
+    async def sign_in_with_code(self, phone: str, code: str) -> UserPublic:
+        """Sign in (and confirm the number) with the code the SMS carried."""
+        response = await self._call(self.supabase.auth.verify_otp(
+            {"type": "sms", "phone": phone.strip(), "token": code.strip()}))
+        if response.session is None or response.user is None:
+            raise errors.AuthError("the code gave no session")
+        await self._call(self.supabase.realtime.set_auth(response.session.access_token))
         return _user(response.user)
 
     async def sign_in(self, identifier: str, password: str) -> UserPublic:

@@ -26,6 +26,7 @@ from ..auth.routes import auth_routes
 from ..config import Secrets, Settings, load_secrets
 from ..realtime.service import RealtimeService
 from ..rest.routes import rest_routes
+from ..sms_sink.routes import sink_routes
 from ..storage.errors import route_error
 from ..storage.routes import storage_routes
 from ..rest.schema_cache import load_schema_cache
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None, secrets: Secrets | None = None)
             Mount("/auth/v1", routes=auth_routes()),
             Mount("/rest/v1", routes=rest_routes()),
             Mount("/storage/v1", routes=storage_routes()),
+            Mount("/sink/sms", routes=sink_routes()),
             *realtime.routes(),
             *payment_routes(),
         ],
