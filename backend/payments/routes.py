@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from backend.local_supabase.gateway.db import fetch_one_as_caller
+from backend.local_supabase.gateway.db import fetch_one_as_caller, headers_json
 from backend.local_supabase.gateway.keys import KeyError_
 from backend.local_supabase.gateway.state import gateway_state
 
@@ -63,7 +63,7 @@ async def _checkout(request: Request) -> Response:
     row = await fetch_one_as_caller(
         state.rest_pool, caller,
         "select to_jsonb(p), to_jsonb(b) from public.payments p join public.bills b on b.id = p.bill_id where p.id = %(id)s",
-        {"id": payment_id}, method="POST", path=request.url.path, headers=dict(request.headers), read_only=True)
+        {"id": payment_id}, method="POST", path=request.url.path, headers=headers_json(request.scope["headers"], state.client_address(request.scope)), read_only=True)
     if row is None:
         return _error(PaymentError(404, "PT404", "payment not found"))
     try:
