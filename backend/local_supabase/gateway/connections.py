@@ -76,6 +76,10 @@ def _request_path(data: bytes) -> str:
     return line[1].split(b"?", 1)[0].decode("latin-1")
 
 
+class _HeadersTooLarge(Exception):
+    pass
+
+
 class GatewayProtocol(HttpToolsProtocol):
     """uvicorn's HTTP protocol (httptools), with the limits above."""
 
@@ -90,6 +94,8 @@ class GatewayProtocol(HttpToolsProtocol):
         self._header_timer: asyncio.TimerHandle | None = None
         self._awaiting_headers = False
         self._header_bytes = 0
+        self._received = 0
+        self._oversized = False
         self._head = b""
 
     # ------------------------------------------------------------ connection
@@ -153,13 +159,37 @@ class GatewayProtocol(HttpToolsProtocol):
             if self._header_timer is None:  # the first bytes after a response start the next deadline
                 self._header_timer = self.loop.call_later(self._gateway.settings.header_timeout_s,
                                                           self._header_deadline)
-            self._header_bytes += len(data)
+            self._received += len(data)
             if len(self._head) < 4096:
                 self._head += data[:4096]
-            if self._header_bytes > self._gateway.settings.max_header_bytes:
-                self._close_with(431, "The request's headers are too large.")
-                return
         super().data_received(data)
+        # Still waiting for the end of the headers: every byte so far is header (httptools buffers a
+        # partial header line without calling back).
+        if (self._awaiting_headers and self._book is not None and not self.transport.is_closing()
+                and self._received > self._gateway.settings.max_header_bytes):
+            self._oversized = True
+            self._close_with(431, "The request's headers are too large.")
+
+    # The parser hands over the request line and headers piece by piece: counted as they come.
+    def on_url(self, url: bytes) -> None:
+        self._count_header_bytes(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count_header_bytes(len(name) + len(value) + 4)
+        super().on_header(name, value)
+
+    def _count_header_bytes(self, size: int) -> None:
+        self._header_bytes += size
+        if self._book is not None and self._header_bytes > self._gateway.settings.max_header_bytes:
+            self._oversized = True
+            raise _HeadersTooLarge  # the parser stops; uvicorn then calls send_400_response
+
+    def send_400_response(self, msg: str) -> None:
+        if self._oversized:
+            self._close_with(431, "The request's headers are too large.")
+        else:
+            super().send_400_response(msg)
 
     def on_headers_complete(self) -> None:
         self._awaiting_headers = False
@@ -174,6 +204,7 @@ class GatewayProtocol(HttpToolsProtocol):
             self._cancel_header_timer()
             self._awaiting_headers = True
             self._header_bytes = 0
+            self._received = 0
             self._head = b""
 
     # ------------------------------------------------------------ deadlines and answers
@@ -182,6 +213,7 @@ class GatewayProtocol(HttpToolsProtocol):
         self._cancel_header_timer()
         self._awaiting_headers = True
         self._header_bytes = 0
+        self._received = 0
         self._head = b""
         self._header_timer = self.loop.call_later(timeout, self._header_deadline)
 
@@ -194,7 +226,7 @@ class GatewayProtocol(HttpToolsProtocol):
         self._header_timer = None
         if not self._awaiting_headers or self.transport.is_closing():
             return
-        if self._header_bytes:
+        if self._received:
             self._close_with(408, "The request's headers did not arrive in time.")
         else:
             self.transport.close()  # an idle connection: nothing to answer

@@ -4,7 +4,10 @@ A body is refused by its `Content-Length` before a byte of it is read, and, when
 comes without one (chunked), as soon as the bytes received pass the cap: the app is
 then told the client went away (so it stops reading and writes nothing) and the
 answer is this layer's 413, in the route's service's shape (answers.py). uvicorn
-reads a body only as fast as the app asks for it, so memory stays bounded.
+reads a body only as fast as the app asks for it, so memory stays bounded. Before
+answering, a little more of the refused body is read and dropped (at most the cap
+again, for at most a second), so a client still sending reads the 413 rather than
+a reset connection; then the connection is closed.
 
 Caps: Storage accepts up to the global upload limit plus room for multipart fields
 (storage/body.py then applies each bucket's own, lower limit while streaming; its
@@ -13,6 +16,7 @@ JSON routes cap themselves at `max_body_bytes`); every other route `max_body_byt
 
 from __future__ import annotations
 
+import anyio
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -25,6 +29,22 @@ def body_limit(settings: Settings, path: str) -> int:
     if path.startswith("/storage/v1"):
         return settings.storage_max_bytes + MAX_OVERHEAD_BYTES
     return settings.max_body_bytes
+
+
+DRAIN_S = 1.0
+
+
+async def _drain(receive: Receive, limit: int) -> None:
+    """Read and drop up to `limit` more bytes of a refused body, for at most DRAIN_S."""
+    dropped = 0
+    with anyio.move_on_after(DRAIN_S):
+        while dropped <= limit:
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            dropped += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                return
 
 
 def _too_large(path: str, limit: int) -> JSONResponse:
@@ -55,6 +75,7 @@ class BodyLimit:
         limit = body_limit(self.settings, path)
         declared = _declared_length(scope)
         if declared is not None and declared > limit:
+            await _drain(receive, limit)
             await _too_large(path, limit)(scope, receive, send)
             return
 
@@ -88,4 +109,5 @@ class BodyLimit:
             if not tripped or started:
                 raise  # a failure of its own: the server's error handling answers it
         if tripped and not started:
+            await _drain(receive, limit)
             await _too_large(path, limit)(scope, receive, send)
