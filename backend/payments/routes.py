@@ -12,7 +12,6 @@ On hosted Supabase the two functions are Edge Functions with the same contract (
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import TYPE_CHECKING
 
@@ -21,6 +20,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from backend.local_supabase.gateway.db import fetch_one_as_caller, headers_json
+from backend.local_supabase.gateway.json_body import JsonBodyError, parse_json
 from backend.local_supabase.gateway.keys import KeyError_
 from backend.local_supabase.gateway.state import gateway_state
 
@@ -54,7 +54,7 @@ async def _checkout(request: Request) -> Response:
     if caller.user_id is None:
         return _error(PaymentError(401, "PT401", "sign in to pay"))
     try:
-        body = await request.json()
+        body = parse_json(await request.body(), max_depth=state.settings.max_json_depth)
         payment_id = str(uuid.UUID(str(body["payment_id"])))
         provider = gateway_providers(state)[body.get("provider") or sandbox.NAME]
     except (ValueError, KeyError, TypeError):
@@ -118,8 +118,8 @@ async def _sandbox_bills(request: Request) -> Response:
     if not caller.is_service:
         return _error(PaymentError(403, "PT403", "the bill feed needs the service-role key"))
     try:
-        rows = json.loads(await request.body())
-    except ValueError:
+        rows = parse_json(await request.body(), max_depth=state.settings.max_json_depth)
+    except JsonBodyError:
         return _error(PaymentError(400, "PT400", "a JSON array of bills is required"))
     try:
         return JSONResponse(await pool_rpc(state.rest_pool)("import_bills", {"rows": rows}))
