@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -200,6 +200,8 @@ async def table_endpoint(request: Request) -> Response:
         raise ApiError(405, "PGRST117", f"Unsupported HTTP method: {request.method}")
     except ApiError as exc:
         return exc.response()
+    except ClientDisconnect:  # gone, or its body cut off at the cap (gateway/limits.py answers that)
+        return Response(status_code=400)
     except Exception:  # never a stack trace to the client
         log.exception("REST request failed")
         return ApiError(500, "PGRST000", "Internal error in the REST gateway").response()
@@ -341,6 +343,8 @@ async def rpc_endpoint(request: Request) -> Response:
         return _answer(result, status=200, accept=accept, head=request.method == "HEAD", headers=headers)
     except ApiError as exc:
         return exc.response()
+    except ClientDisconnect:
+        return Response(status_code=400)
     except Exception:
         log.exception("RPC request failed")
         return ApiError(500, "PGRST000", "Internal error in the REST gateway").response()
