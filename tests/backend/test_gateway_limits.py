@@ -328,3 +328,25 @@ def test_an_oversized_header_is_refused_431(stack, ending) -> None:
         sock.sendall(b"GET /rest/v1/books HTTP/1.1\r\nHost: localhost\r\nX-Pad: " + b"a" * (100 * 1024) + ending)
         status, _, body = read_response(sock)
     assert status == 431 and json.loads(body)["code"] == "PGRST431"
+
+
+def test_a_proxied_client_at_its_cap_does_not_stop_the_proxys_other_clients(stack, small) -> None:
+    def call(client: str, seconds: float) -> httpx.Response:
+        return post_from(PROXY, f"{small.url}/rest/v1/rpc/sleep_for", json={"seconds": seconds},
+                         headers={"apikey": stack.service_key, "Authorization": f"Bearer {stack.service_key}",
+                                  "Content-Profile": "tests", "X-Forwarded-For": client})
+
+    busy = [threading.Thread(target=call, args=("203.0.113.10", 5)) for _ in range(MAX_PER_ADDRESS)]
+    for t in busy:
+        t.start()
+    try:
+        time.sleep(2)  # all of them are running
+        started = time.monotonic()
+        r = call("203.0.113.10", 0)
+        assert r.status_code == 429 and r.json()["code"] == "PGRST429" and time.monotonic() - started < 1
+        r = call("203.0.113.11", 0)
+        assert r.status_code == 200
+    finally:
+        for t in busy:
+            t.join(30)
+    assert call("203.0.113.10", 0).status_code == 200  # released once they finished

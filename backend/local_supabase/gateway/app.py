@@ -33,6 +33,7 @@ from ..rest.schema_cache import load_schema_cache
 from .db import open_pool
 from .keys import KeyVerifier
 from .limits import BodyLimit
+from .proxied import ProxiedClientCap
 from .state import GatewayState
 
 log = logging.getLogger("cityloop.gateway")
@@ -157,7 +158,7 @@ def create_app(settings: Settings | None = None, secrets: Secrets | None = None)
             *payment_routes(),
         ],
         # CORS outermost, so a browser can read the limits' refusals too.
-        middleware=[CORS, Middleware(BodyLimit, settings=settings)],
+        middleware=[CORS, Middleware(ProxiedClientCap, state=state), Middleware(BodyLimit, settings=settings)],
         lifespan=lifespan,
     )
     app.state.gateway = state
