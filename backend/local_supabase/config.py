@@ -65,8 +65,8 @@ class Settings:
     # Largest request line plus headers (bytes); more answers 431.
     max_header_bytes: int = 64 * 1024
     # Open connections in total (503 past it) and per client address (429 past it).
-    max_connections: int = 2000
-    max_connections_per_address: int = 200
+    max_connections: int = 4000
+    max_connections_per_address: int = 500
     # Files in the storage folder no committed row names are swept at start when older than this.
     storage_sweep_grace_s: float = 3600.0
 
@@ -96,8 +96,8 @@ class Settings:
             header_timeout_s=_positive_float(env, "CITYLOOP_HEADER_TIMEOUT", 10.0),
             keep_alive_s=_positive_float(env, "CITYLOOP_KEEP_ALIVE_TIMEOUT", 20.0),
             max_header_bytes=_positive_int(env, "CITYLOOP_MAX_HEADER_BYTES", 64 * 1024),
-            max_connections=_positive_int(env, "CITYLOOP_MAX_CONNECTIONS", 2000),
-            max_connections_per_address=_positive_int(env, "CITYLOOP_MAX_CONNECTIONS_PER_ADDRESS", 200),
+            max_connections=_positive_int(env, "CITYLOOP_MAX_CONNECTIONS", 4000),
+            max_connections_per_address=_positive_int(env, "CITYLOOP_MAX_CONNECTIONS_PER_ADDRESS", 500),
             storage_sweep_grace_s=max(0.0, float(env.get("CITYLOOP_STORAGE_SWEEP_GRACE", 3600))),
         )
 
