@@ -343,7 +343,8 @@ def test_a_proxied_client_at_its_cap_does_not_stop_the_proxys_other_clients(stac
         time.sleep(2)  # all of them are running
         started = time.monotonic()
         r = call("203.0.113.10", 0)
-        assert r.status_code == 429 and r.json()["code"] == "PGRST429" and time.monotonic() - started < 1
+        # At once: not after the busy calls' five seconds.
+        assert r.status_code == 429 and r.json()["code"] == "PGRST429" and time.monotonic() - started < 3
         r = call("203.0.113.11", 0)
         assert r.status_code == 200
     finally:
