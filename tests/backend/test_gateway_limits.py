@@ -300,7 +300,7 @@ def test_the_total_cap_answers_503_quickly(stack, small) -> None:
             started = time.monotonic()
             extra.sendall(request_head("POST", "/auth/v1/token?grant_type=password", stack))
             status, _, body = read_response(extra)
-            assert time.monotonic() - started < 1
+            assert time.monotonic() - started < 2  # answered at once, not at a deadline
         assert status == 503 and json.loads(body)["code"] == "service_unavailable"
     wait_until_released(small.url, "127.0.0.7")
 
