@@ -31,6 +31,8 @@ KEY_LIFETIME_S = 10 * 365 * 24 * 3600
 KEY_ISSUED_AT = 1767225600  # 2026-01-01
 # Hosted Supabase's default upload limit on the free plan.
 DEFAULT_STORAGE_MAX_BYTES = 50 * 1024 * 1024
+# Request bodies of /rest, /auth and every other non-Storage route (GoTrue's own cap is 1 MB too).
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,22 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     # Per-socket limits of /realtime/v1 (realtime/limits.py has the defaults and what happens over them).
     realtime: RealtimeLimits = RealtimeLimits()
+    # --- gateway limits (gateway/limits.py, gateway/connections.py; docs/security-gateway.md) ---
+    # Largest body of a non-Storage request, refused by Content-Length and while it streams.
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # Deepest nesting of arrays and objects a JSON body may have, checked before parsing.
+    max_json_depth: int = 64
+    # Seconds a client has to send a request's headers; a half-sent header is closed with 408.
+    header_timeout_s: float = 10.0
+    # Seconds an idle keep-alive connection stays open.
+    keep_alive_s: float = 20.0
+    # Largest request line plus headers (bytes); more answers 431.
+    max_header_bytes: int = 64 * 1024
+    # Open connections in total (503 past it) and per client address (429 past it).
+    max_connections: int = 4000
+    max_connections_per_address: int = 500
+    # Files in the storage folder no committed row names are swept at start when older than this.
+    storage_sweep_grace_s: float = 3600.0
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -102,6 +120,14 @@ class Settings:
             sms_interval_s=max(0.0, float(env.get("CITYLOOP_SMS_INTERVAL", 10))),
             trusted_proxies=tuple(str(n) for n in parse_proxies(env.get("CITYLOOP_TRUSTED_PROXIES", ""))),
             realtime=RealtimeLimits.from_environ(env),
+            max_body_bytes=_positive_int(env, "CITYLOOP_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
+            max_json_depth=_positive_int(env, "CITYLOOP_MAX_JSON_DEPTH", 64),
+            header_timeout_s=_positive_float(env, "CITYLOOP_HEADER_TIMEOUT", 10.0),
+            keep_alive_s=_positive_float(env, "CITYLOOP_KEEP_ALIVE_TIMEOUT", 20.0),
+            max_header_bytes=_positive_int(env, "CITYLOOP_MAX_HEADER_BYTES", 64 * 1024),
+            max_connections=_positive_int(env, "CITYLOOP_MAX_CONNECTIONS", 4000),
+            max_connections_per_address=_positive_int(env, "CITYLOOP_MAX_CONNECTIONS_PER_ADDRESS", 500),
+            storage_sweep_grace_s=max(0.0, float(env.get("CITYLOOP_STORAGE_SWEEP_GRACE", 3600))),
         )
 
     # --- paths -----------------------------------------------------------
@@ -172,6 +198,20 @@ def _auth_config(env: Mapping[str, str]) -> AuthConfig:
 def new_webhook_secret() -> str:
     """A standard-webhooks secret as the Supabase dashboard shows them: `v1,whsec_<base64>`."""
     return "v1,whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = int(env.get(name, default))
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive number, got {value}")
+    return value
+
+
+def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
+    value = float(env.get(name, default))
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive number of seconds, got {value}")
+    return value
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import logging
 from typing import Awaitable, Callable, Mapping
 
 import psycopg
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -42,6 +42,8 @@ def _guarded(methods: Mapping[str, Handler]) -> Handler:
             return await handler(request)
         except errors.AuthError as exc:
             return exc.response()
+        except ClientDisconnect:  # gone, or its body cut off at the cap (gateway/limits.py answers that)
+            return Response(status_code=400)
         except psycopg.DataError:
             # Input PostgreSQL cannot hold (a NUL character in text or JSON): the caller's to fix.
             log.warning("auth: value refused by the database on %s %s", request.method, request.url.path, exc_info=True)
