@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from shared import navigation
 from shared.models import NotificationPublic, SosAlertPublic, SosStatus
 
 from .app_state import AppState
@@ -90,5 +91,5 @@ class AlertsState:
 
 
 def navigate_url(lat: float, lon: float) -> str:
-    """A maps link that opens turn-by-turn navigation on the device (Amap's URI API, works in a browser too)."""
-    return f"https://uri.amap.com/marker?position={lon:.6f},{lat:.6f}&name=SOS&callnative=1"
+    """A maps link to the caller's WGS-84 position, converted to GCJ-02 for Amap (shared.navigation)."""
+    return navigation.navigate_url(lat, lon, "SOS 求助位置")
