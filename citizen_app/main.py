@@ -7,7 +7,7 @@ import os
 
 import flet as ft
 
-from shared.config import BackendConfig, app_port, load_backend_config
+from shared.config import BackendConfig, app_port, load_backend_config, log_tile_setting
 from shared.fonts import ASSETS_DIR
 
 from .app_state import AppState
@@ -44,5 +44,6 @@ def make_main(config: BackendConfig):
 def run() -> None:
     logging.basicConfig(level=os.environ.get("CITYLOOP_LOG_LEVEL", "WARNING").upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_tile_setting(log)
     ft.run(make_main(load_backend_config()), view=ft.AppView.WEB_BROWSER, host="127.0.0.1",
            port=app_port("citizen_app"), assets_dir=str(ASSETS_DIR), no_cdn=True)

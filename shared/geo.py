@@ -143,6 +143,12 @@ def address_text(area_path: Sequence[Named], locale: str = "zh") -> str:
     raise ValueError(f"unsupported locale {locale!r}: use 'zh' or 'en'")
 
 
+def place_text(address: str | None, landmark: str | None, locale: str = "zh") -> str:
+    """The area names of a report's address, then the reporter's landmark: "… · 第3网格 · 3号楼东侧"."""
+    joiner = ", " if locale.lower().startswith("en") else " · "
+    return joiner.join(part.strip() for part in (address, landmark) if part and part.strip())
+
+
 def _on_segment(x: float, y: float, x1: float, y1: float, x2: float, y2: float) -> bool:
     dx, dy = x2 - x1, y2 - y1
     length = math.hypot(dx, dy)
