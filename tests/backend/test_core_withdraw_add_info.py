@@ -212,3 +212,13 @@ def test_landmark_length_is_checked_in_sql_and_mirrored(people, city, db) -> Non
     definition = db.execute("select pg_get_constraintdef(oid) from pg_constraint"
                             " where conname = 'reports_landmark_length'").fetchone()[0]
     assert f"(length(landmark) <= {LANDMARK_MAX_LENGTH})" in definition
+
+
+def test_deleting_the_reporter_unlinks_the_photos_they_added(people, city, db, make_user, service) -> None:
+    person = make_user(app_metadata={"role": "citizen"})
+    rid = file_report(person, city, GRID_POINTS[0])["id"]
+    photo = upload(person)
+    call(person, "add_report_info", report=rid, note="补充", photos=[photo])
+    service.auth.admin.delete_user(person.id)
+    assert db.execute("select actor_id, note, photos from public.case_events where report_id = %s and kind = 'info_added'",
+                      (rid,)).fetchone() == (None, None, [])
