@@ -6,7 +6,7 @@ import logging
 
 import flet as ft
 
-from shared.config import BackendConfig, app_port, load_backend_config
+from shared.config import BackendConfig, app_port, load_backend_config, log_tile_setting
 from shared.fonts import ASSETS_DIR
 from shared.logs import configure_logging
 
@@ -43,5 +43,6 @@ def make_main(config: BackendConfig):
 
 def run() -> None:
     configure_logging()
+    log_tile_setting(log)
     ft.run(make_main(load_backend_config()), view=ft.AppView.WEB_BROWSER, host="127.0.0.1",
            port=app_port("citizen_app"), assets_dir=str(ASSETS_DIR), no_cdn=True)

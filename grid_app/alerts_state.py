@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from shared import errors
+from shared import errors, navigation
 from shared.geo import address_text
 from shared.i18n import Translator
 from shared.models import AreaPublic, NotificationPublic, SosAlertPublic, SosStatus
@@ -156,5 +156,5 @@ def since_text(raised_at: datetime, t: Translator, now: datetime | None = None) 
 
 
 def navigate_url(lat: float, lon: float) -> str:
-    """A maps link that opens turn-by-turn navigation on the device (Amap's URI API, works in a browser too)."""
-    return f"https://uri.amap.com/marker?position={lon:.6f},{lat:.6f}&name=SOS&callnative=1"
+    """A maps link to the caller's WGS-84 position, converted to GCJ-02 for Amap (shared.navigation)."""
+    return navigation.navigate_url(lat, lon, "SOS 求助位置")

@@ -79,7 +79,8 @@ class CaseState:
                 log.warning("no workers to transfer to: %r", exc)
         # Bytes through the app's own connection rather than signed URLs: the browser then needs
         # no cross-origin access to Storage, and the photos stay as private as the case.
-        for path in list(self.report.photos) + list(self.report.resolution_photos):
+        added = [p for e in self.events for p in e.photos]  # photos the reporter added later
+        for path in list(self.report.photos) + list(self.report.resolution_photos) + added:
             if path not in self.thumbnails:
                 try:
                     self.thumbnails[path] = await client.download_photo(thumbnail_path(path))

@@ -92,6 +92,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "case.after_photos": ("处置后照片", "After photos"),
     "case.no_photos": ("没有照片", "No photos"),
     "case.map": ("位置", "Location"),
+    "case.added_info": ("居民补充信息", "Information the reporter added"),
+    "nav.go": ("导航（高德）", "Navigate (Amap)"),
+    "nav.datum": ("高德/百度/腾讯链接使用 GCJ-02 坐标（已由 WGS-84 换算）；“其他地图应用”为 WGS-84",
+                  "Amap / Baidu / Tencent links use GCJ-02 (converted from WGS-84); \"Other maps app\" uses WGS-84"),
     "case.description": ("问题描述", "Description"),
     "case.reporter": ("上报人", "Reporter"),
     "case.reporter_hidden": ("无法查看上报人信息", "Reporter details are not available"),
@@ -161,7 +165,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     # report on behalf
     "behalf.title": ("代居民上报", "Report for a resident"),
     "behalf.unavailable": ("代报表单暂不可用", "The report form is not available yet"),
-    "map.no_tiles": ("未配置地图底图（CITYLOOP_TILE_URL），显示网格轮廓", "No map tiles (CITYLOOP_TILE_URL): grid outlines only"),
     "case.after": ("距上一步 {d}", "{d} after the previous step"),
     "case.total": ("共用时 {d}", "{d} in all"),
     "map.empty": ("暂无可显示的位置", "Nothing to show on the map"),

@@ -354,6 +354,18 @@ class CityClient(WorkerClientMixin, PaymentsClientMixin, CareClientMixin):
     async def comment_report(self, report_id: ID, note: str) -> ReportPublic:
         return await self._report_rpc("comment_report", report=report_id, note=note)
 
+    async def withdraw_report(self, report_id: ID, reason: str) -> ReportPublic:
+        """The reporter withdraws an open case (its task is cancelled, the handler told)."""
+        return await self._report_rpc("withdraw_report", report=report_id, reason=reason)
+
+    async def add_report_info(self, report_id: ID, note: str, photos: Iterable[bytes] = ()) -> ReportPublic:
+        """The reporter adds a note and photos (uploaded here, as the report's own) to an open case."""
+        photos = list(photos)
+        if len(photos) > 9:
+            raise errors.ValidationError("at most 9 photos", code="photos")
+        paths = [await self.upload_photo(report_id, data) for data in photos]
+        return await self._report_rpc("add_report_info", report=report_id, note=note, photos=paths)
+
     async def follow_report(self, report_id: ID) -> bool:
         return bool(await self._rpc("follow_report", {"report": report_id}))
 

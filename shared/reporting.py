@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from shared.geo import GeoPoint, GridArea, address_text, grid_for_point
-from shared.models import AreaPublic, ReportCreate, ReportSource
+from shared.models import LANDMARK_MAX_LENGTH, AreaPublic, ReportCreate, ReportSource
 from shared.taxonomy import Category, Taxonomy, default_taxonomy
 
 MAX_PHOTOS = 3
@@ -28,6 +28,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "description": ("请简单描述问题", "Please describe the problem."),
     "description_long": (f"描述不能超过 {MAX_DESCRIPTION} 字",
                          f"The description is longer than {MAX_DESCRIPTION} characters."),
+    "landmark_long": (f"地标/位置说明不能超过 {LANDMARK_MAX_LENGTH} 字",
+                      f"The landmark is longer than {LANDMARK_MAX_LENGTH} characters."),
     "category": ("请选择问题类别", "Please choose a category."),
     "location": ("请确定问题的位置", "Please set where the problem is."),
     "resident_name": ("请填写居民姓名", "Please enter the resident's name."),
@@ -51,6 +53,7 @@ class ReportDraft:
     lat: float | None = None
     lon: float | None = None
     address: str | None = None
+    landmark: str = ""  # optional: where exactly, in the reporter's words ("3号楼东侧")
     source: ReportSource = ReportSource.CITIZEN_APP
     resident_name: str = ""  # only when a worker reports on a resident's behalf
     resident_phone: str = ""
@@ -77,6 +80,8 @@ class ReportDraft:
             found.append("too_many_photos")
         if self.lat is None or self.lon is None or not (-90 <= self.lat <= 90 and -180 <= self.lon <= 180):
             found.append("location")
+        if len(self.landmark.strip()) > LANDMARK_MAX_LENGTH:
+            found.append("landmark_long")
         category = taxonomy.get(self.category_code or "")
         if category is None or category.level != 3:
             found.append("category")
@@ -103,7 +108,7 @@ class ReportDraft:
             raise ValueError(f"the draft is not complete: {self.problems()}")
         return ReportCreate(id=self.id, category_code=self.category_code, description=self.full_description(),
                             lat=self.lat, lon=self.lon, address=(self.address or None) and self.address[:MAX_ADDRESS],
-                            source=self.source)
+                            landmark=self.landmark.strip() or None, source=self.source)
 
 
 def suggestions(description: str, limit: int = 3, taxonomy: Taxonomy | None = None) -> list[Category]:

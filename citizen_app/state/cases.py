@@ -76,7 +76,8 @@ class CaseDetail:
             detail = await c.report_detail(self.report_id)
             departments = {d.code: d for d in await c.departments()}
             grids = await c.areas(level=AreaLevel.GRID) if detail.report.grid_id and self.grid is None else []
-            paths = [p for p in detail.report.photos + detail.report.resolution_photos if p not in self.photos]
+            added = [p for e in detail.events for p in e.photos]  # photos the resident added later
+            paths = [p for p in detail.report.photos + detail.report.resolution_photos + added if p not in self.photos]
             data = await asyncio.gather(*(c.download_photo(p) for p in paths), return_exceptions=True)
             for path, failed in zip(paths, data):
                 if isinstance(failed, errors.CityError):  # gone, or not the person's to see: left out
@@ -110,7 +111,8 @@ class CaseDetail:
         offered = offered_actions(report.status, Role.CITIZEN, is_reporter=report.reporter_id == self.state.user.id,
                                   resolved_at=report.resolved_at, rated=self.detail.rating is not None,
                                   now=now or datetime.now(timezone.utc))
-        return [a for a in offered if a in (Action.RATE, Action.REOPEN, Action.ANSWER_INFO)]
+        return [a for a in offered if a in (Action.RATE, Action.REOPEN, Action.ANSWER_INFO, Action.ADD_INFO,
+                                            Action.WITHDRAW)]
 
     def info_request(self) -> str | None:
         """The worker's question while the case waits for the resident."""
@@ -150,4 +152,19 @@ class CaseDetail:
             self._need("cases.need_answer")
             return False
         done = await self.state.run(lambda c: c.answer_report_info(self.report_id, note.strip()))
+        return done is not None and await self.load()
+
+    async def add_info(self, note: str, photos: list[bytes] = ()) -> bool:
+        """A note (required) and photos for the handler, while the case is open."""
+        if not note.strip():
+            self._need("cases.need_info_note")
+            return False
+        done = await self.state.run(lambda c: c.add_report_info(self.report_id, note.strip(), list(photos)))
+        return done is not None and await self.load()
+
+    async def withdraw(self, reason: str) -> bool:
+        if not reason.strip():
+            self._need("cases.need_reason")
+            return False
+        done = await self.state.run(lambda c: c.withdraw_report(self.report_id, reason.strip()))
         return done is not None and await self.load()

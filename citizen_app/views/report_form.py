@@ -30,6 +30,7 @@ from shared.fonts import FONT_FAMILY
 import flet_geolocator as fg
 import flet_map as fm
 
+from shared.models import LANDMARK_MAX_LENGTH
 from shared.reporting import MAX_PHOTOS
 
 from ..state.reporting import ReportFlow
@@ -77,6 +78,7 @@ class ReportForm:
         layers += [self.grid_layer, fm.MarkerLayer(markers=[self.pin])]
         self.map = fm.Map(layers=layers, initial_zoom=15, height=MAP_HEIGHT, on_tap=self.on_map_tap,
                           bgcolor=ft.Colors.GREY_100)
+        self.landmark = field(t("report.landmark"), elderly, max_length=LANDMARK_MAX_LENGTH)
         self.description = field(t("report.description"), elderly, multiline=True, on_change=self.on_describe,
                                  max_length=500)
         self.suggestions = ft.Row(wrap=True, spacing=6)
@@ -102,6 +104,7 @@ class ReportForm:
             ft.Row([self.location_text, ft.TextButton(t("report.locate"), icon=ft.Icons.MY_LOCATION,
                                                       on_click=self.locate)], wrap=True),
             ft.Semantics(identifier="report-address", content=self.address),
+            ft.Semantics(identifier="report-landmark", content=self.landmark),
             self.description,
             heading("report.category"),
             ft.Semantics(identifier="report-category", content=self.category),
@@ -226,6 +229,7 @@ class ReportForm:
 
     async def submit(self, _e=None) -> None:
         self.flow.draft.description = self.description.value or ""
+        self.flow.draft.landmark = self.landmark.value or ""
         self.flow.draft.resident_name = self.resident_name.value or ""
         self.flow.draft.resident_phone = self.resident_phone.value or ""
         self.submit_button.disabled = True

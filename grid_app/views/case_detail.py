@@ -8,14 +8,16 @@ from collections.abc import Awaitable, Callable
 import flet as ft
 
 from shared.action_queue import QueueState
+from shared.geo import place_text
 from shared.status import OPEN_STATUSES, is_overdue, sla_text, status_label
 from shared.taxonomy import default_taxonomy
-from shared.timeline import build_timeline
+from shared.timeline import added_info, build_timeline
 
 from ..app_state import AppState
 from ..case_state import ACTION_KEYS, CaseState, mask_phone
 from ..components.dialog import close_dialog
 from ..components.map_view import Point, map_of
+from ..components.nav_links import nav_row
 from ..components.refresh import update_if_shown
 from ..theme import MUTED, OVERDUE, TARGET
 
@@ -53,11 +55,13 @@ class CaseDetail:
             ft.Row(header),
             ft.Row([ft.Semantics(identifier="case-status", content=ft.Text(status_label(r.status, t.locale), size=18)),
                     ft.Text(sla, color=OVERDUE if is_overdue(r.due_at, r.status) else MUTED),
-                    ft.Text(r.address or t("no_address"), color=MUTED)], wrap=True),
+                    ft.Semantics(identifier="case-place", content=ft.Text(
+                        place_text(r.address, r.landmark, t.locale) or t("no_address"), color=MUTED))], wrap=True),
             self._actions(),
             *self._queued(),
             ft.Text(t("case.description"), weight=ft.FontWeight.BOLD),
             ft.Text(r.description, size=16, selectable=True),
+            *self._added_info(),
             self._reporter(),
             ft.Text(t("case.photos"), weight=ft.FontWeight.BOLD),
             self._photos(r.photos),
@@ -65,8 +69,23 @@ class CaseDetail:
                self._photos(r.resolution_photos)] if r.resolution_note else []),
             ft.Text(t("case.map"), weight=ft.FontWeight.BOLD),
             map_of([Point(r.lat, r.lon)], t, grids=self.app.grids, height=220),
+            nav_row(r.lat, r.lon, r.landmark or _category(r.category_code, t), t),
             *self._timeline(),
         ]
+
+    def _added_info(self) -> list[ft.Control]:
+        """What the reporter added since filing (add_report_info): each note with its photos."""
+        t, r = self.app.t, self.state.report
+        steps = added_info(build_timeline(self.state.events, r, locale=t.locale).steps)
+        if not steps:
+            return []
+        return [ft.Text(t("case.added_info"), weight=ft.FontWeight.BOLD),
+                ft.Semantics(identifier="added-info", content=ft.Column(spacing=6, controls=[
+                    ft.Column(tight=True, spacing=4, controls=[
+                        ft.Row([ft.Text(step.when, color=MUTED), ft.Text(step.note or "", size=16, selectable=True,
+                                                                         expand=True)]),
+                        *([self._photos(list(step.photos))] if step.photos else [])])
+                    for step in steps]))]
 
     def _reporter(self) -> ft.Control:
         t, c = self.app.t, self.state.contact
@@ -112,8 +131,10 @@ class CaseDetail:
                                   open_case=r.status in OPEN_STATUSES)
         rows = [ft.Row([ft.Text(step.when, color=MUTED, width=110), ft.Text(step.what, width=110),
                         ft.Text(step.who, color=MUTED, width=190),
-                        ft.Text(" · ".join(x for x in (step.note, step.since_previous and t("case.after",
-                                                                                            d=step.since_previous)) if x),
+                        ft.Text(" · ".join(x for x in (step.note, step.photos and t("act.photos_added",
+                                                                                    n=len(step.photos)),
+                                                       step.since_previous and t("case.after",
+                                                                                 d=step.since_previous)) if x),
                                 expand=True)])
                 for step in timeline.steps]
         return [ft.Row([ft.Text(t("case.timeline"), weight=ft.FontWeight.BOLD),

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 import flet as ft
 
 from shared import inbox
+from shared.geo import place_text
 from shared.inbox import Ownership
 from shared.models import ReportStatus, TaskPublic
 from shared.status import status_label
@@ -137,7 +138,8 @@ class InboxScreen:
             content=ft.Column(spacing=4, controls=[
                 ft.Row([ft.Text(category_name(report.category_code, t), weight=ft.FontWeight.BOLD, size=16,
                                 expand=True, max_lines=1, overflow=ft.TextOverflow.ELLIPSIS), chip_control]),
-                ft.Text(report.address or t("no_address"), max_lines=1, overflow=ft.TextOverflow.ELLIPSIS),
+                ft.Text(place_text(report.address, report.landmark, t.locale) or t("no_address"), max_lines=2,
+                        overflow=ft.TextOverflow.ELLIPSIS),
                 ft.Row([ft.Text(status_label(report.status, t.locale), color=MUTED),
                         ft.Text(t(f"age.{unit}", n=amount), color=MUTED),
                         ft.Text(f"P{report.priority}" if report.priority else "", color=MUTED)], spacing=12),

@@ -71,7 +71,10 @@ async def test_sos_banner_until_acknowledged_then_the_responder_steps(people, st
     assert alerts.mine() == [] and alerts.open_alerts() == []
     await asyncio.sleep(1)  # give a wrong delivery the time to arrive
     assert theirs.alerts == {}  # the worker of another street never heard of it
-    assert "position=117.193750,39.125000" in navigate_url(39.125, 117.19375)
+    # GCJ-02 for Amap (the raw WGS-84 point would land 300-500 m off), said so in the link.
+    nav = navigate_url(39.125, 117.19375)
+    assert nav.startswith("https://uri.amap.com/navigation?") and "coordinate=gaode" in nav
+    assert "117.193750,39.125000" not in nav
     await app.client.aclose()
     await outsider.client.aclose()
 

@@ -149,3 +149,11 @@ def test_address_text():
     assert address_text([], "zh") == ""
     with pytest.raises(ValueError, match="locale"):
         address_text(PATH, "fr")
+
+
+def test_place_text_puts_the_landmark_after_the_area_names() -> None:
+    from shared.geo import place_text
+    assert place_text("和平区 · 第3网格", "3号楼东侧") == "和平区 · 第3网格 · 3号楼东侧"
+    assert place_text("Heping, Grid 3", "east of building 3", "en") == "Heping, Grid 3, east of building 3"
+    assert place_text(None, " 3号楼东侧 ") == "3号楼东侧" and place_text("和平区", None) == "和平区"
+    assert place_text(None, None) == ""
