@@ -89,14 +89,15 @@ def test_the_reporter_withdraws_an_open_case_and_it_leaves_the_worker_s_inbox(pe
     assert db.execute("select status::text from public.tasks where report_id = %s order by created_at desc limit 1",
                       (case,)).fetchone()[0] == "cancelled"
     assert notified(db, case, w1.id, "report_withdrawn") == 1
-    assert notified(db, case, people.citizen_b.id, "report_status") >= 1  # the follower sees the status
+    assert notified(db, case, people.citizen_b.id, "followed_report_status") >= 1  # the follower sees the status
     assert notified(db, case, a.id, "report_withdrawn") == 0
 
 
 def test_withdraw_is_refused_to_everyone_but_the_reporter(people, case, db, anon) -> None:
     refused(db, case, "PT404", lambda: call(people.worker_2, "withdraw_report", report=case, reason="x"))
     refused(db, case, "PT404", lambda: call(people.staff, "withdraw_report", report=case, reason="x"))
-    refused(db, case, "PT403", lambda: call(people.citizen_b, "withdraw_report", report=case, reason="x"))  # follower
+    # A follower does not read the case, so to them it does not exist.
+    refused(db, case, "PT404", lambda: call(people.citizen_b, "withdraw_report", report=case, reason="x"))
     refused(db, case, "PT403", lambda: call(people.worker_1, "withdraw_report", report=case, reason="x"))
     refused(db, case, "PT403", lambda: call(people.supervisor, "withdraw_report", report=case, reason="x"))
     refused(db, case, "42501", lambda: anon.rpc("withdraw_report", {"report": case, "reason": "x"}).execute())
@@ -170,7 +171,7 @@ def test_the_reporter_adds_a_note_with_photos_the_handler_sees_them(people, case
 def test_add_info_is_refused_to_everyone_but_the_reporter(people, case, db, anon) -> None:
     mine = upload(people.citizen_a)
     refused(db, case, "PT404", lambda: call(people.worker_2, "add_report_info", report=case, note="x"))
-    refused(db, case, "PT403", lambda: call(people.citizen_b, "add_report_info", report=case, note="x"))
+    refused(db, case, "PT404", lambda: call(people.citizen_b, "add_report_info", report=case, note="x"))  # follower
     refused(db, case, "PT403", lambda: call(people.worker_1, "add_report_info", report=case, note="x"))
     refused(db, case, "PT403", lambda: call(people.supervisor, "add_report_info", report=case, note="x"))
     refused(db, case, "42501", lambda: anon.rpc("add_report_info", {"report": case, "note": "x"}).execute())
