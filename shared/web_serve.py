@@ -55,5 +55,7 @@ def serve(main, *, host: str, port: int, assets_dir: str, uploads: PhotoUploads)
                             ws="websockets-sansio", log_level="warning")
     try:
         uvicorn.Server(config).run()
+    except KeyboardInterrupt:  # uvicorn re-raises the signal after its graceful shutdown: a normal stop
+        pass
     finally:
         uploads.close()

@@ -130,3 +130,44 @@ async def test_a_heic_photo_is_read(flow, uploads) -> None:
 def test_the_pending_message_is_plain_in_both_languages() -> None:
     assert message("photos_pending") == "照片还在上传，请稍候再提交"
     assert message("photos_pending", "en").startswith("A photo is still uploading")
+
+
+def _texts(control) -> list[str]:
+    found = []
+
+    def walk(c) -> None:
+        if getattr(c, "value", None) and isinstance(c.value, str):
+            found.append(c.value)
+        for name in ("content", "controls"):
+            child = getattr(c, name, None)
+            for item in (child if isinstance(child, list) else [child] if child is not None else []):
+                walk(item)
+
+    walk(control)
+    return found
+
+
+@pytest.mark.parametrize("elderly", [False, True])
+async def test_the_form_shows_percent_then_processing_then_the_thumbnail_and_names_refusals(
+        tmp_path, uploads, elderly) -> None:
+    from citizen_app.views.report_form import ReportForm
+
+    state = new_state("http://127.0.0.1:9", "anon", tmp_path)
+    state.photo_uploads, state.elderly = OwnerUploads(uploads), elderly
+    form = ReportForm(state)
+    slot, refused = form.flow.photos.choose([("IMG_1.jpg", 5000), ("notes.txt", 10)])
+    form.flow.photos.progress(slot, 0.37)
+    form.show_photos()
+    [tile] = form.photos.controls
+    assert tile.identifier == "photo-0-uploading" and "37%" in _texts(tile)
+    assert [n.identifier for n in form.photo_notes.controls] == ["photo-refusal"]
+    assert "「notes.txt」不是照片，请选择 JPG、PNG 或 HEIC 图片" in _texts(form.photo_notes)
+    await arrive(uploads, slot, jpeg())
+    form.show_photos()
+    assert form.photos.controls[0].identifier == "photo-0-processing" and "处理中" in _texts(form.photos)
+    await form.flow.photos.finish(slot)
+    form.show_photos()
+    tile = form.photos.controls[0]
+    assert tile.identifier == "photo-0-ready"
+    image = tile.content.controls[0]
+    assert image.src == slot.photo.thumbnail and image.width == (128 if elderly else 96)
