@@ -9,7 +9,8 @@ Embed it (the grid app does, for workers reporting on a resident's behalf):
 
 `state` needs what citizen_app.app_state.AppState offers: `t` (a Translator over a
 catalogue holding the "report.*" keys of citizen_app/strings.py), `elderly`, `locale`,
-`page`, `shell` (set_busy, show_message), `run`, `ensure_client`, `outbox`. `on_done(report_or_none, outcome)`
+`page`, `shell` (set_busy, show_message), `run`, `ensure_client`, `outbox`, `photo_uploads` (the session's
+shared.photo_uploads.OwnerUploads; the app server must serve shared/web_serve.py's upload endpoint). `on_done(report_or_none, outcome)`
 is called after "sent", "queued" or a follow. With `on_behalf=True` the report's source
 is "grid_app" and the resident's name and phone are asked for (and required).
 The logic is in citizen_app.state.reporting.ReportFlow; this class only draws it.
@@ -159,12 +160,13 @@ class ReportForm:
     # --------------------------------------------------------- photos
 
     async def pick_photos(self, _e=None) -> None:
-        # No bytes over the websocket: the browser PUTs each file to its own upload URL while Flet
-        # reports progress. A picker per choice, so its progress events name only this choice's files.
-        # Flet reports progress by file name and uploads one file after another: same-named files
-        # (every iPhone camera shot is "image.jpg") are told apart by order.
+        # No bytes over the websocket (a 6.5 MB photo used to block the session, then went back whole
+        # to be drawn): the browser PUTs each file to its own upload URL while Flet reports progress,
+        # and the page shows the 320 px thumbnail made on the server.
+        # A picker per choice, its handler given at construction (a service registers with the client
+        # as it is made), so its events name only this choice's files. Flet reports progress by file
+        # name and uploads one file after another: same-named files ("image.jpg") are told apart by order.
         waiting: dict[str, list[PhotoSlot]] = {}
-        # The handler is given at construction: a service registers with the client as it is made.
         picker = self.picker = ft.FilePicker(on_upload=lambda e: self.on_upload(waiting, e))
         files = await picker.pick_files(allow_multiple=True, file_type=ft.FilePickerFileType.IMAGE) or []
         slots = self.flow.photos.choose([(f.name, f.size or 0) for f in files], on_received=self._start_finish)
