@@ -36,8 +36,11 @@ from media import photo_like_jpeg
 from shared.health import url_answers
 
 CHROMIUM = "/usr/bin/chromium"
+# Other hosts are made unresolvable instead of routed through Playwright: an intercepted request's
+# body goes through the driver, which adds seconds to a 6 MB upload that a real phone never pays.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 PHONE = {"width": 390, "height": 844}
 WAIT = 120_000  # ms
 
@@ -152,7 +155,6 @@ def main() -> int:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 context = browser.new_context(viewport=PHONE, permissions=["geolocation"],
                                               geolocation={"latitude": point(0)[0], "longitude": point(0)[1]})
-                context.route("**/*", lambda r: r.continue_() if "127.0.0.1" in r.request.url else r.abort())
                 page = open_tab(context, url)
                 by_id(page, "account-submit").wait_for()
                 type_into(page, "手机号或邮箱", email)

@@ -38,6 +38,7 @@ from typing import Literal
 log = logging.getLogger(__name__)
 ENDPOINT = "photo-upload"
 DEFAULT_TTL = 15 * 60.0  # seconds a token stays valid: time enough for a slow phone network
+PROGRESS_STEP = 256 * 1024  # bytes between two progress reports
 Stage = Literal["waiting", "receiving", "received", "refused"]
 
 
@@ -55,6 +56,7 @@ class _Slot:
     owner: str
     expires: float
     on_received: Callable[[], None] | None = None
+    on_progress: Callable[[int], None] | None = None
     stage: Stage = "waiting"
     size: int = 0
 
@@ -75,15 +77,20 @@ class PhotoUploads:
 
     # ------------------------------------------------------------ for the app sessions
 
-    def expect(self, owner: str, on_received: Callable[[], None] | None = None) -> str:
-        """A new token for one file of `owner`; `on_received` is called (on the event loop) once it is in.
+    def expect(self, owner: str, on_received: Callable[[], None] | None = None,
+               on_progress: Callable[[int], None] | None = None) -> str:
+        """A new token for one file of `owner`. Called on the event loop while the body streams in:
+        `on_progress(bytes so far)` at most every `PROGRESS_STEP` bytes, `on_received()` once it is complete.
 
-        The server knows first that the file is complete: the browser's own "done" comes a round trip later.
+        Why the server reports: Flet's web client counts bytes it reads into the request, which the
+        browser then sends as a whole, so its percent runs ahead of the network; and the server
+        knows first that the file is in, the browser's own "done" comes a round trip later.
         """
         self.sweep()
         token = secrets.token_urlsafe(32)
         with self._lock:
-            self._slots[token] = _Slot(owner=owner, expires=self._clock() + self.ttl, on_received=on_received)
+            self._slots[token] = _Slot(owner=owner, expires=self._clock() + self.ttl, on_received=on_received,
+                                       on_progress=on_progress)
         return token
 
     @staticmethod
@@ -157,7 +164,7 @@ class PhotoUploads:
                 raise UploadRefused(413, f"the file is larger than {self.max_bytes} bytes")
             slot.stage = "receiving"
         part = self.folder / f"{token}.part"
-        size, started = 0, time.perf_counter()
+        size, reported, started = 0, 0, time.perf_counter()
         try:
             with open(part, "xb") as f:
                 async for chunk in chunks:
@@ -165,6 +172,9 @@ class PhotoUploads:
                     if size > self.max_bytes:
                         raise UploadRefused(413, f"the file is larger than {self.max_bytes} bytes")
                     f.write(chunk)
+                    if slot.on_progress is not None and size - reported >= PROGRESS_STEP:
+                        reported = size
+                        _quietly(slot.on_progress, size)
             os.replace(part, self._path(token))
         except BaseException:
             part.unlink(missing_ok=True)
@@ -180,10 +190,7 @@ class PhotoUploads:
             slot.stage, slot.size = "received", size
         log.debug("photo upload received: %d bytes in %.3f s", size, time.perf_counter() - started)
         if slot.on_received is not None:
-            try:
-                slot.on_received()
-            except Exception:  # the session's trouble, not the upload's: the browser's "done" still comes
-                log.exception("photo upload callback failed")
+            _quietly(slot.on_received)
         return size
 
     def stage(self, token: str) -> Stage | None:
@@ -201,6 +208,13 @@ class PhotoUploads:
         (self.folder / f"{token}.part").unlink(missing_ok=True)
 
 
+def _quietly(callback: Callable[..., None], *args: object) -> None:
+    try:
+        callback(*args)
+    except Exception:  # the session's trouble, not the upload's: the browser's "done" still comes
+        log.exception("photo upload callback failed")
+
+
 class OwnerUploads:
     """One browser session's view of `PhotoUploads`: its own tokens only."""
 
@@ -212,9 +226,10 @@ class OwnerUploads:
     def max_bytes(self) -> int:
         return self.uploads.max_bytes
 
-    def expect(self, on_received: Callable[[], None] | None = None) -> tuple[str, str]:
+    def expect(self, on_received: Callable[[], None] | None = None,
+               on_progress: Callable[[int], None] | None = None) -> tuple[str, str]:
         """(token, upload URL) for one more file."""
-        token = self.uploads.expect(self.owner, on_received)
+        token = self.uploads.expect(self.owner, on_received, on_progress)
         return token, self.uploads.url(token)
 
     def take(self, token: str) -> bytes:

@@ -45,6 +45,7 @@ class PhotoSlot:
     name: str
     token: str | None = None  # its upload; None once taken (or for a photo added as bytes)
     upload_url: str = ""
+    size: int = 0  # bytes, as the browser announced it
     stage: Stage = "uploading"
     progress: float = 0.0  # 0..1 while uploading
     photo: PreparedPhoto | None = None
@@ -73,11 +74,13 @@ class PhotoTray:
     # ------------------------------------------------------------ choosing
 
     def choose(self, files: Iterable[tuple[str, int]],
-               on_received: Callable[[PhotoSlot], None] | None = None) -> list[PhotoSlot | None]:
+               on_received: Callable[[PhotoSlot], None] | None = None,
+               on_progress: Callable[[PhotoSlot], None] | None = None) -> list[PhotoSlot | None]:
         """(name, size) of each chosen file -> its slot to upload (to `slot.upload_url`), or None if refused.
 
-        `on_received(slot)` is called when the server has the whole file (the slot is then processing):
-        the place to start `finish`, without waiting for the browser to say it is done.
+        The percent is what the server has received (`on_progress(slot)` after it moved). `on_received(slot)`
+        is called when the server has the whole file (the slot is then processing): the place to start
+        `finish`, without waiting for the browser to say it is done.
         """
         self.refusals = []
         accepted: list[PhotoSlot | None] = []
@@ -91,8 +94,9 @@ class PhotoTray:
                 self.refusals.append(refusal)
                 accepted.append(None)
                 continue
-            slot = PhotoSlot(name=name)
-            slot.token, slot.upload_url = self.uploads.expect(self._received_hook(slot, on_received))
+            slot = PhotoSlot(name=name, size=size)
+            slot.token, slot.upload_url = self.uploads.expect(self._received_hook(slot, on_received),
+                                                              self._progress_hook(slot, on_progress))
             self.slots.append(slot)
             accepted.append(slot)
         self._sync()
@@ -107,18 +111,29 @@ class PhotoTray:
 
         return received
 
+    def _progress_hook(self, slot: PhotoSlot, then: Callable[[PhotoSlot], None] | None) -> Callable[[int], None]:
+        def moved(received: int) -> None:
+            if slot in self.slots and slot.stage == "uploading" and slot.size > 0:
+                slot.progress = max(slot.progress, min(0.99, received / slot.size))
+                if then is not None:
+                    then(slot)
+
+        return moved
+
     def progress(self, slot: PhotoSlot, value: float | None, error: str | None = None) -> None:
-        """What the browser reports; at 1.0 the slot is processing (call `finish`)."""
+        """What the browser reports: an error, or done (1.0: the slot is processing, call `finish`).
+
+        Its percent in between is not shown: Flet's web client counts what it has read into the
+        request before the browser sends it; the server's count (`choose(on_progress=...)`) is the real one.
+        """
         if slot not in self.slots or slot.stage != "uploading":
             return
         if error:
             log.info("photo upload failed: %s", error)
             self._refuse(slot, UploadFailed(slot.name))
             return
-        if value is not None:
-            slot.progress = max(slot.progress, min(1.0, float(value)))
-        if slot.progress >= 1.0:
-            slot.stage = "processing"
+        if value is not None and value >= 1.0:
+            slot.progress, slot.stage = 1.0, "processing"
 
     async def finish(self, slot: PhotoSlot) -> bool:
         """Take the uploaded bytes and prepare the photo; False (refusal named) when it is not one."""

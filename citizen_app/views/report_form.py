@@ -59,6 +59,7 @@ class ReportForm:
         self.photo_notes = ft.Column(spacing=4)  # files refused, each named
         self._finishing: set[asyncio.Task] = set()
         self._finishing_slots: set[PhotoSlot] = set()
+        self._shown_percent: dict[PhotoSlot, int] = {}
         self.add_photo_button = button(t("report.add_photo"), self.pick_photos, elderly=elderly,
                                        icon=ft.Icons.ADD_A_PHOTO, identifier="add-photo")
         self.location_text = text(t("report.locating"), elderly, small=True, muted=True)
@@ -169,7 +170,8 @@ class ReportForm:
         waiting: dict[str, list[PhotoSlot]] = {}
         picker = self.picker = ft.FilePicker(on_upload=lambda e: self.on_upload(waiting, e))
         files = await picker.pick_files(allow_multiple=True, file_type=ft.FilePickerFileType.IMAGE) or []
-        slots = self.flow.photos.choose([(f.name, f.size or 0) for f in files], on_received=self._start_finish)
+        slots = self.flow.photos.choose([(f.name, f.size or 0) for f in files], on_received=self._start_finish,
+                                        on_progress=self._moved)
         uploads = []
         for f, slot in zip(files, slots):
             if slot is not None:
@@ -188,6 +190,12 @@ class ReportForm:
         if slot.stage == "processing":
             self._start_finish(slot)
         else:
+            self.show_photos()
+
+    def _moved(self, slot: PhotoSlot) -> None:
+        """The server received more of the file: redraw when the shown percent changes by 5 or more."""
+        if slot.percent - self._shown_percent.get(slot, -100) >= 5:
+            self._shown_percent[slot] = slot.percent
             self.show_photos()
 
     def _start_finish(self, slot: PhotoSlot) -> None:
