@@ -240,7 +240,8 @@ class ReportForm:
                 alignment=ft.Alignment.CENTER,
                 content=ft.Column(tight=True, spacing=4, horizontal_alignment=ft.CrossAxisAlignment.CENTER, controls=[
                     ft.ProgressRing(value=slot.progress if uploading else None, width=edge // 3,
-                                    height=edge // 3, stroke_width=4 if elderly else 3, color=BRAND),
+                                    height=edge // 3, stroke_width=4 if elderly else 3, color=BRAND,
+                                    bgcolor=ft.Colors.GREY_400),  # the track: a ring even at 0%
                     text(label, elderly, small=not uploading, weight=ft.FontWeight.BOLD)]))
         return ft.Semantics(identifier=f"photo-{index}-{slot.stage}", content=ft.Stack(
             width=edge, height=edge, controls=[
