@@ -25,6 +25,7 @@ from shared.config import BackendConfig
 from shared.i18n import Translator, normalise_locale
 from shared.models import NotificationPublic, ProfilePublic, ProfileUpdate, ReportPublic, UserPublic
 from shared.outbox import Outbox
+from shared.photo_uploads import OwnerUploads
 from shared.prefs import Prefs
 from shared.status import status_label
 
@@ -117,6 +118,7 @@ class AppState:
         self._background: list[asyncio.Task] = []
         self.page: Any = None  # the ft.Page, set by main.py; views that need services use it
         self.code_flow: CodeFlow | None = None  # sign-in by SMS code, or a phone sign-up waiting for its code
+        self.photo_uploads: OwnerUploads | None = None  # this session's photo uploads, set by main.py
 
     # ------------------------------------------------------------ basics
 

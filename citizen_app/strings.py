@@ -116,6 +116,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "report.photos": ("照片（最多 {n} 张）", "Photos (up to {n})"),
     "report.add_photo": ("拍照/选图", "Take or choose photo"),
     "report.remove_photo": ("删除照片", "Remove photo"),
+    "report.photo_processing": ("处理中", "Processing"),
     "report.location": ("位置", "Location"),
     "report.landmark": ("地标/位置说明，如 3号楼东侧", "Landmark / where exactly, e.g. east side of building 3"),
     "report.locating": ("正在定位…", "Finding your location…"),

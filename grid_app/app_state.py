@@ -87,6 +87,7 @@ class AppState:
         self.inbox: Any = None  # grid_app.inbox_state.InboxState (live tasks)
         self.alerts: Any = None  # grid_app.alerts_state.AlertsState (SOS, notices)
         self.sos_banner: Any = None
+        self.photo_uploads: Any = None  # shared.photo_uploads.OwnerUploads of this session, set by main.py
         self.busy = 0
         self._pending_save: asyncio.Future | None = None  # the last browser write, kept referenced
         # Hooks the shell sets; harmless no-ops until then (and in tests).

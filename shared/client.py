@@ -19,7 +19,7 @@ from supabase import AsyncClient, AsyncClientOptions, acreate_client
 
 from shared import errors
 from shared.config import BackendConfig, load_backend_config
-from shared.media import MediaError, prepare_photo
+from shared.media import MediaError, PhotoInput, PreparedPhoto, prepare_photo
 from shared.models import (ACTIVE_TASK_STATUSES, AreaLevel, AreaPublic, CaseEventPublic, CategoryPublic,
                            DepartmentPublic, FollowedReportPublic, NearbyReportPublic, NotificationPublic,
                            ProfilePublic, ProfileUpdate, RatingCreate, RatingPublic, ReportCreate, ReportDetail,
@@ -229,15 +229,16 @@ class CityClient(WorkerClientMixin, PaymentsClientMixin, CareClientMixin):
 
     # ------------------------------------------------------------ reports
 
-    async def upload_photo(self, report_id: ID, data: bytes) -> str:
+    async def upload_photo(self, report_id: ID, data: PhotoInput) -> str:
         """Prepare (orientation, no EXIF, resized) and upload one photo; its storage path.
 
+        `data` may be a photo the form already prepared (shared.media.PreparedPhoto): it is sent as is.
         The name comes from the content, so a retry finds the file already there and goes on.
         """
         uid = await self._uid()
         try:
             # ~150 ms of Pillow work per photo: off the event loop, so the app's session stays live.
-            photo = await asyncio.to_thread(prepare_photo, data)
+            photo = data if isinstance(data, PreparedPhoto) else await asyncio.to_thread(prepare_photo, data)
         except MediaError as exc:
             raise errors.ValidationError(f"photo: {exc}", code="photo") from exc
         bucket = self.supabase.storage.from_(PHOTO_BUCKET)
@@ -262,14 +263,14 @@ class CityClient(WorkerClientMixin, PaymentsClientMixin, CareClientMixin):
         signed = await self._call(self.supabase.storage.from_(PHOTO_BUCKET).create_signed_urls(paths, expires_in))
         return {item["path"]: item["signedURL"] for item in signed if not item.get("error") and item.get("signedURL")}
 
-    async def submit_report(self, report: ReportCreate, photos: Iterable[bytes] = ()) -> ReportPublic:
+    async def submit_report(self, report: ReportCreate, photos: Iterable[PhotoInput] = ()) -> ReportPublic:
         """Upload the photos, then file the report under its client-chosen id.
 
         Idempotent: a retry with the same `report.id` returns the report already filed.
         """
         return await self._file_report(report, photos)
 
-    async def _file_report(self, report: ReportCreate, photos: Iterable[bytes],
+    async def _file_report(self, report: ReportCreate, photos: Iterable[PhotoInput],
                            extra: dict[str, Any] | None = None) -> ReportPublic:
         """Photos first, then the row (plus `extra` columns); a retry under the same id answers the filed report."""
         photos = list(photos)

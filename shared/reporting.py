@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from shared.geo import GeoPoint, GridArea, address_text, grid_for_point
+from shared.media import PhotoInput
 from shared.models import LANDMARK_MAX_LENGTH, AreaPublic, ReportCreate, ReportSource
 from shared.taxonomy import Category, Taxonomy, default_taxonomy
 
@@ -25,6 +26,7 @@ _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,30}$")
 MESSAGES: dict[str, tuple[str, str]] = {
     "photos": ("请至少拍一张照片", "Please add at least one photo."),
     "too_many_photos": (f"最多 {MAX_PHOTOS} 张照片", f"At most {MAX_PHOTOS} photos."),
+    "photos_pending": ("照片还在上传，请稍候再提交", "A photo is still uploading. Please wait a moment, then submit."),
     "description": ("请简单描述问题", "Please describe the problem."),
     "description_long": (f"描述不能超过 {MAX_DESCRIPTION} 字",
                          f"The description is longer than {MAX_DESCRIPTION} characters."),
@@ -47,7 +49,8 @@ class ReportDraft:
     """What the form holds. `id` is chosen once, so a retry or the outbox never files it twice."""
 
     id: uuid.UUID = field(default_factory=uuid.uuid4)
-    photos: list[bytes] = field(default_factory=list)
+    photos: list[PhotoInput] = field(default_factory=list)  # prepared photos (the form), or raw bytes
+    photos_pending: int = 0  # chosen photos still uploading or being prepared
     description: str = ""
     category_code: str | None = None
     lat: float | None = None
@@ -63,7 +66,7 @@ class ReportDraft:
     def on_behalf(self) -> bool:
         return self.source == ReportSource.GRID_APP
 
-    def add_photo(self, data: bytes) -> bool:
+    def add_photo(self, data: PhotoInput) -> bool:
         """False (and nothing added) when the draft already has the most photos allowed."""
         if len(self.photos) >= MAX_PHOTOS:
             return False
@@ -74,7 +77,9 @@ class ReportDraft:
         """Codes of MESSAGES, in the order of the form; empty when the draft can be sent."""
         taxonomy = taxonomy or default_taxonomy()
         found = []
-        if self.require_photo and not self.photos:
+        if self.photos_pending:
+            found.append("photos_pending")
+        elif self.require_photo and not self.photos:
             found.append("photos")
         if len(self.photos) > MAX_PHOTOS:
             found.append("too_many_photos")
