@@ -104,6 +104,19 @@ def cmd_payments(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sms(args: argparse.Namespace) -> int:
+    """The local SMS sink's messages, newest first (read from the state folder; no gateway needed)."""
+    from backend.local_supabase.config import Settings
+    from backend.local_supabase.sms_sink.store import Outbox
+
+    messages = Outbox(Settings.from_environ().sms_outbox).list(args.phone)
+    if args.json:
+        print(json.dumps([m.__dict__ for m in messages], ensure_ascii=False, indent=2))
+    for m in [] if args.json else messages:
+        print(f"{m.created_at}  {m.phone}  {m.sender or '-'}  {m.body}")
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from backend.run_all import run_all
 
@@ -147,6 +160,12 @@ def build_parser() -> argparse.ArgumentParser:
     from backend.admin.commands import add_parser as add_admin_parser
 
     add_admin_parser(sub)
+
+    sms = sub.add_parser("sms", help="the local SMS sink")
+    sms.add_argument("action", choices=["outbox"], help="outbox: the messages sent, newest first")
+    sms.add_argument("--phone", help="only this number's (any spelling: +86 138..., 86138...)")
+    sms.add_argument("--json", action="store_true")
+    sms.set_defaults(func=cmd_sms)
 
     run = sub.add_parser("run", help="start the backend and serve both apps (Ctrl-C stops everything)")
     run.set_defaults(func=cmd_run)

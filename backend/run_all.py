@@ -23,6 +23,14 @@ from shared.config import APP_PORTS, app_port
 from shared.health import url_answers
 
 APPS = ("citizen_app", "grid_app")
+# Where the app servers run: in Flet web every resident's request leaves from there, naming the
+# browser in X-Forwarded-For, which the gateway believes only from these addresses.
+APP_SERVERS = "127.0.0.1"
+
+
+def gateway_env(environ: dict[str, str] | os._Environ) -> dict[str, str]:
+    """The gateway's extra settings under `cityloop run`: trust the app servers (unless set already)."""
+    return {"CITYLOOP_TRUSTED_PROXIES": environ.get("CITYLOOP_TRUSTED_PROXIES") or APP_SERVERS}
 LABELS = {"citizen_app": ("citizen app", "市民端"), "grid_app": ("grid app", "网格员端")}
 
 
@@ -48,7 +56,7 @@ def run_all(stack: Stack, *, out: TextIO = sys.stdout, ready_timeout: float = 60
     apps: list[AppProcess] = []
     try:
         print("starting the local Supabase stack…", file=out, flush=True)
-        stack.start()
+        stack.start(gateway_env=gateway_env(os.environ))
         env = stack.env()
         for name in APPS:
             apps.append(_launch(name, env, stack.settings.logs))

@@ -29,7 +29,7 @@ SEED = 20261121
 SIZE = (4000, 3000)
 
 
-def photo_like_jpeg(seed: int = SEED, size: tuple[int, int] = SIZE) -> bytes:
+def photo_like_jpeg(seed: int = SEED, size: tuple[int, int] = SIZE, quality: int = 92) -> bytes:
     rng = random.Random(seed)
     width, height = size
     gradient = Image.linear_gradient("L")
@@ -49,7 +49,7 @@ def photo_like_jpeg(seed: int = SEED, size: tuple[int, int] = SIZE) -> bytes:
     exif[0x0112] = 6  # held upright: stored landscape, shown portrait
     exif[0x0110] = "Bench Phone"
     buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=92, exif=exif)
+    image.save(buffer, "JPEG", quality=quality, exif=exif)
     return buffer.getvalue()
 
 

@@ -20,10 +20,12 @@ from typing import Any, Protocol, TypeVar
 
 from shared import errors
 from shared.client import CityClient
+from shared.code_flow import CodeFlow, CodePurpose
 from shared.config import BackendConfig
 from shared.i18n import Translator, normalise_locale
 from shared.models import NotificationPublic, ProfilePublic, ProfileUpdate, ReportPublic, UserPublic
 from shared.outbox import Outbox
+from shared.photo_uploads import OwnerUploads
 from shared.prefs import Prefs
 from shared.status import status_label
 
@@ -115,6 +117,8 @@ class AppState:
         self._statuses: dict[str, str] = {}  # report id -> last known status, to announce changes once
         self._background: list[asyncio.Task] = []
         self.page: Any = None  # the ft.Page, set by main.py; views that need services use it
+        self.code_flow: CodeFlow | None = None  # sign-in by SMS code, or a phone sign-up waiting for its code
+        self.photo_uploads: OwnerUploads | None = None  # this session's photo uploads, set by main.py
 
     # ------------------------------------------------------------ basics
 
@@ -141,7 +145,9 @@ class AppState:
 
     async def ensure_client(self) -> CityClient:
         if self.client is None:
-            self.client = await CityClient.connect(self.config, timeout=self.timeout)
+            # In Flet web every request leaves from the app server: name the browser's address.
+            self.client = await CityClient.connect(self.config, timeout=self.timeout,
+                                                   client_ip=getattr(self.page, "client_ip", None))
             self.client.on_tokens_changed(self._tokens_changed)
         return self.client
 
@@ -201,11 +207,47 @@ class AppState:
         if len(password) < MIN_PASSWORD:
             self.shell.show_message(self.t("account.short_password", n=MIN_PASSWORD), error=True)
             return False
-        created = await self.run(lambda c: c.sign_up(identifier, password, display_name=name.strip() or None))
+        created = await self.run(lambda c: c.register(identifier, password, display_name=name.strip() or None))
         if created is None:
             return False
+        if created.needs_code:  # a phone sign-up: the account opens with the code sent by SMS
+            self.code_flow = CodeFlow(CodePurpose.SIGN_UP, phone=identifier)
+            self.shell.show_message(self.t("code.sent"))
+            return True
         # Sign-up may or may not open a session (confirmation settings): sign in to be sure.
         return await self.sign_in(identifier, password)
+
+    def begin_code_sign_in(self) -> CodeFlow:
+        """The "forgot the password? sign in with a code" flow (kept if one is under way)."""
+        if self.code_flow is None:
+            self.code_flow = CodeFlow(CodePurpose.SIGN_IN)
+        return self.code_flow
+
+    async def send_code(self, phone: str | None = None) -> bool:
+        """Ask for a code (again); the resend countdown starts."""
+        flow = self.begin_code_sign_in()
+        if await self._code_step(lambda c: flow.send(c, phone), flow):
+            self.shell.show_message(self.t("code.sent"))
+            return True
+        return False
+
+    async def verify_code(self, code: str) -> bool:
+        """Sign in with the code the SMS carried."""
+        flow = self.begin_code_sign_in()
+        if not await self._code_step(lambda c: flow.verify(c, code), flow) or flow.user is None:
+            return False
+        self.user, self.code_flow = flow.user, None
+        await self._after_sign_in()
+        return True
+
+    async def _code_step(self, step: Callable[[CityClient], Awaitable[str | None]], flow: CodeFlow) -> bool:
+        async def marked(client: CityClient) -> str:
+            return await step(client) or ""
+
+        problem = await self.run(marked, busy="app.busy")  # None: failed, message already shown
+        if problem:
+            self.shell.show_message(self.t(problem, n=flow.seconds_until_resend()), error=True)
+        return problem == ""
 
     async def _after_sign_in(self) -> None:
         client = await self.ensure_client()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
-import os
 
 import flet as ft
 
-from shared.config import BackendConfig, app_port, load_backend_config
+from shared.config import BackendConfig, app_port, load_backend_config, log_tile_setting
 from shared.fonts import ASSETS_DIR
+from shared.logs import configure_logging
+from shared.media import MAX_BYTES
+from shared.photo_uploads import OwnerUploads, PhotoUploads
+from shared.web_serve import serve
 
 from .app_state import AppState
 from .shell import FletShell
@@ -17,7 +20,7 @@ from .theme import apply_theme
 log = logging.getLogger(__name__)
 
 
-def make_main(config: BackendConfig):
+def make_main(config: BackendConfig, uploads: PhotoUploads | None = None):
     async def main(page: ft.Page) -> None:
         page.title = "城市圈 · 市民端"
         page.padding = 0
@@ -25,12 +28,15 @@ def make_main(config: BackendConfig):
         shell = FletShell(page)
         state = AppState(config, ft.SharedPreferences(), shell)
         state.page = page
+        state.photo_uploads = OwnerUploads(uploads) if uploads else None
         shell.state = state
 
         async def on_route_change(_e) -> None:
             await shell.render()
 
         async def on_close(_e) -> None:
+            if state.photo_uploads:  # photos chosen but never sent: their files go now
+                state.photo_uploads.close()
             await state.close()
 
         page.on_route_change = on_route_change
@@ -42,7 +48,9 @@ def make_main(config: BackendConfig):
 
 
 def run() -> None:
-    logging.basicConfig(level=os.environ.get("CITYLOOP_LOG_LEVEL", "WARNING").upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    ft.run(make_main(load_backend_config()), view=ft.AppView.WEB_BROWSER, host="127.0.0.1",
-           port=app_port("citizen_app"), assets_dir=str(ASSETS_DIR), no_cdn=True)
+    configure_logging()
+    log_tile_setting(log)
+    # Photos come by HTTP to a private temporary folder, each at most the size a photo may have.
+    uploads = PhotoUploads(max_bytes=MAX_BYTES)
+    serve(make_main(load_backend_config(), uploads), host="127.0.0.1", port=app_port("citizen_app"),
+          assets_dir=str(ASSETS_DIR), uploads=uploads)

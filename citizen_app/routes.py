@@ -58,6 +58,7 @@ class Route:
 ROUTES: list[Route] = [
     Route("/sign-in", "citizen_app.views.account:build_sign_in", signed_in=False),
     Route("/sign-up", "citizen_app.views.account:build_sign_up", signed_in=False),
+    Route("/sign-in/code", "citizen_app.views.account:build_sign_in_code", signed_in=False),
     Route("/", "citizen_app.views.home:build"),
     Route("/report", "citizen_app.views.report:build", title_key="report.title"),
     Route("/cases", "citizen_app.views.cases:build", title_key="cases.title"),

@@ -21,6 +21,11 @@ log = logging.getLogger(__name__)
 BACK_TO = {"/cases/": "/cases", "/pay/": "/pay"}
 
 
+def browser_gone(page: ft.Page) -> bool:
+    """Whether the page's browser connection is closed (then a failed redraw is expected, not a bug)."""
+    return getattr(getattr(page, "session", None), "connection", None) is None
+
+
 class FletShell:
     def __init__(self, page: ft.Page) -> None:
         self.page = page
@@ -79,8 +84,11 @@ class FletShell:
     def _update(self) -> None:
         try:
             self.page.update()
-        except Exception as exc:  # the browser went away
-            log.debug("page update failed: %s", exc)
+        except Exception as exc:  # noqa: BLE001 - a redraw must not stop the flow that asked for it
+            if browser_gone(self.page):
+                log.debug("not drawn, the browser is gone: %r", exc)
+            else:
+                log.exception("page update failed")
 
     # ------------------------------------------------------------ rendering
 

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
-from shared.models import NotificationPublic, SosAlertPublic, SosStatus
+from shared import errors, navigation
+from shared.geo import address_text
+from shared.i18n import Translator
+from shared.models import AreaPublic, NotificationPublic, SosAlertPublic, SosStatus
+from shared.reporting import address_for, area_path
+from shared.timeline import format_duration
 
 from .app_state import AppState
 from .notices import NoticeContext, NoticeText
+
+log = logging.getLogger(__name__)
 
 # Payments are not the worker's business. Care-alert notices are listed too (with the resident
 # and the address), though the alerts themselves are handled on the care screen.
@@ -19,10 +29,20 @@ def is_notice(notice: NotificationPublic) -> bool:
     return not notice.kind.startswith(OTHER_SCREENS)
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Who raised an SOS, as far as a responder may know: the name (sos_contact), and whether they are
+    an elderly resident of the care watch (care_subjects, readable by their grid's workers)."""
+
+    name: str | None = None
+    elderly: bool = False
+
+
 class AlertsState:
     def __init__(self, app: AppState) -> None:
         self.app = app
         self.alerts: dict[str, SosAlertPublic] = {}
+        self.callers: dict[str, Caller] = {}  # by alert id, learnt once per alert
         self.notices: list[NotificationPublic] = []
         self.context = NoticeContext(app)  # what and where each notice is about
         # Alerts whose alarm already rang: an SOS raised again soon after its cancel is the same
@@ -68,6 +88,29 @@ class AlertsState:
             self.on_new_sos(alert)
         self.on_changed()
 
+    async def learn_callers(self) -> None:
+        """Fetch who raised each open alert not known yet; the banner shows them once known."""
+        unknown = [a for a in self.open_alerts() if str(a.id) not in self.callers]
+        if not unknown:
+            return
+        client = self.app.client
+        try:
+            elderly = {str(s.profile_id) for s in await client.list_care_subjects() if s.profile_id}
+        except errors.CityError as exc:  # the banner still shows the alert, without the flag
+            log.warning("care subjects unavailable for the SOS banner: %r", exc)
+            elderly = set()
+        for alert in unknown:
+            try:
+                name = (await client.sos_contact(str(alert.id))).display_name
+            except errors.NetworkError as exc:  # asked again with the next event
+                log.warning("SOS caller not known yet: %r", exc)
+                continue
+            except errors.CityError as exc:  # not mine any more (cancelled, another street): no name
+                log.warning("SOS caller unavailable: %r", exc)
+                name = None
+            self.callers[str(alert.id)] = Caller(name=name, elderly=str(alert.caller_id) in elderly)
+        self.on_changed()
+
     def on_notification(self, notice: NotificationPublic) -> None:
         if not is_notice(notice):
             return
@@ -101,6 +144,24 @@ class AlertsState:
         return sum(1 for n in self.notices if n.read_at is None)
 
 
+def where_text(alert: SosAlertPublic, areas: Sequence[AreaPublic], t: Translator) -> str:
+    """The area names of where the caller is now (district down to grid), else of their alert's grid,
+    else the coordinates."""
+    locale = "en" if t.is_english else "zh"
+    here = address_for(alert.lat, alert.lon, areas, locale)
+    if not here and alert.grid_id is not None:
+        here = address_text(area_path(str(alert.grid_id), areas), locale)
+    return here or t("sos.where", lat=alert.lat, lon=alert.lon)
+
+
+def since_text(raised_at: datetime, t: Translator, now: datetime | None = None) -> str:
+    """How long ago an alert was raised: "刚刚" / "just now", "3分钟前" / "3 min ago"."""
+    elapsed = (now or datetime.now(timezone.utc)) - raised_at
+    if elapsed.total_seconds() < 60:
+        return t("sos.just_now")
+    return t("sos.ago", d=format_duration(elapsed, t.locale))
+
+
 def navigate_url(lat: float, lon: float) -> str:
-    """A maps link that opens turn-by-turn navigation on the device (Amap's URI API, works in a browser too)."""
-    return f"https://uri.amap.com/marker?position={lon:.6f},{lat:.6f}&name=SOS&callnative=1"
+    """A maps link to the caller's WGS-84 position, converted to GCJ-02 for Amap (shared.navigation)."""
+    return navigation.navigate_url(lat, lon, "SOS 求助位置")

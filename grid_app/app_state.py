@@ -19,8 +19,9 @@ from typing import Any, Generic, TypeVar
 from shared import errors
 from shared.action_queue import ActionQueue
 from shared.client import CityClient
+from shared.code_flow import CodeFlow, CodePurpose
 from shared.config import BackendConfig
-from shared.geo import localized_address
+from shared.geo import localized_address, place_text
 from shared.i18n import Translator
 from shared.models import AreaPublic, DepartmentPublic, ProfilePublic, Role, UserPublic
 from shared.prefs import MemoryPrefs, Prefs
@@ -66,8 +67,11 @@ class AppState:
     """One browser session of the grid app."""
 
     def __init__(self, config: BackendConfig, *, locale: str = "zh-CN", folder: Path | None = None,
-                 prefs: Prefs | None = None) -> None:
+                 prefs: Prefs | None = None, client_ip: str | None = None) -> None:
         self.config = config
+        # The browser's address (Flet web: page.client_ip), forwarded on every backend request.
+        self.client_ip = client_ip
+        self.code_flow: CodeFlow | None = None  # "forgot the password": sign-in by SMS code
         self.t = Translator(STRINGS, locale)
         self.prefs: Prefs = prefs if prefs is not None else MemoryPrefs()
         self.folder = folder or data_dir()
@@ -78,12 +82,13 @@ class AppState:
         self.queue: ActionQueue | None = None
         self.departments: list[DepartmentPublic] = []  # for the transfer dialog, loaded at sign-in
         self.grids: list[GridArea] = []  # grid outlines for the maps, loaded at sign-in
-        self.areas: list[AreaPublic] = []  # every area, for addresses in English (name_en)
+        self.areas: list[AreaPublic] = []  # every area: area names ("和平区 · … · 第3网格"), English addresses
         # Set by the shell once signed in, for screens built from grid_app/routes.py.
         self.page: Any = None
         self.inbox: Any = None  # grid_app.inbox_state.InboxState (live tasks)
         self.alerts: Any = None  # grid_app.alerts_state.AlertsState (SOS, notices)
         self.sos_banner: Any = None
+        self.photo_uploads: Any = None  # shared.photo_uploads.OwnerUploads of this session, set by main.py
         self.busy = 0
         self._pending_save: asyncio.Future | None = None  # the last browser write, kept referenced
         # Hooks the shell sets; harmless no-ops until then (and in tests).
@@ -107,9 +112,11 @@ class AppState:
             return self.profile.display_name
         return (self.user.email or self.user.phone or "") if self.user else ""
 
-    def address(self, text: str | None) -> str:
-        """A case's address in the person's language (area names in English), or "(no address)"."""
-        return localized_address(text, self.areas, self.t.locale) or self.t("no_address")
+    def address(self, text: str | None, landmark: str | None = None) -> str:
+        """A case's place in the person's language (area names in English), then the reporter's
+        landmark; or "(no address)"."""
+        return place_text(localized_address(text, self.areas, self.t.locale), landmark, self.t.locale) or self.t(
+            "no_address")
 
     def role_label(self) -> str:
         return self.t(f"role.{self.role.value}") if self.role else ""
@@ -143,10 +150,53 @@ class AppState:
             return Outcome(False)
         return await self.run(self._sign_in(identifier, password))
 
+    async def _connect(self) -> CityClient:
+        if self.client is None:
+            self.client = await CityClient.connect(self.config, client_ip=self.client_ip)
+        return self.client
+
     async def _sign_in(self, identifier: str, password: str) -> UserPublic:
-        client = self.client or await CityClient.connect(self.config)
-        self.client = client
+        client = await self._connect()
         return await self._admit(client, await client.sign_in(identifier, password))
+
+    def begin_code_sign_in(self) -> CodeFlow:
+        if self.code_flow is None:
+            self.code_flow = CodeFlow(CodePurpose.SIGN_IN)
+        return self.code_flow
+
+    async def send_code(self, phone: str) -> bool:
+        """A sign-in code by SMS to this (existing) account's phone; the resend countdown starts."""
+        flow = self.begin_code_sign_in()
+
+        async def step() -> str:
+            return await flow.send(await self._connect(), phone) or ""
+
+        return await self._code_step(step(), flow, success="code.sent")
+
+    async def sign_in_with_code(self, code: str) -> bool:
+        flow = self.begin_code_sign_in()
+
+        async def step() -> str:
+            client = await self._connect()
+            problem = await flow.verify(client, code)
+            if problem or flow.user is None:
+                return problem or "code.wrong"
+            await self._admit(client, flow.user)
+            return ""
+
+        ok = await self._code_step(step(), flow)
+        if ok:
+            self.code_flow = None
+        return ok
+
+    async def _code_step(self, step: Awaitable[str], flow: CodeFlow, *, success: str | None = None) -> bool:
+        done = await self.run(step)
+        if done.ok and done.value:
+            self.say(self.t(done.value, n=flow.seconds_until_resend()), error=True)
+            return False
+        if done.ok and success:
+            self.say(self.t(success))
+        return done.ok
 
     async def restore(self) -> bool:
         """On page load: the language, then the session kept in the browser, if it is still good."""
@@ -157,8 +207,7 @@ class AppState:
         if not token:
             return False
         try:
-            client = self.client or await CityClient.connect(self.config)
-            self.client = client
+            client = await self._connect()
             await self._admit(client, await client.restore_session(token))
         except errors.CityError as exc:
             if not isinstance(exc, errors.NetworkError):  # offline: keep the token for the next load

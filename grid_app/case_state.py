@@ -7,6 +7,7 @@ shown in plain words (error.message(locale)) and changes nothing.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from shared.status import grid_actions, holds_case
 from shared.worker import ReportContact, TransferWorker
 
 from .app_state import AppState, Outcome
+
+log = logging.getLogger(__name__)
 
 # Action name -> the fields it needs before it can be sent.
 NEEDS_TEXT = {
@@ -85,7 +88,8 @@ class CaseState:
         self.task = active[-1] if active else None
         try:
             self.contact = await client.report_contact(self.report_id)
-        except errors.CityError:
+        except errors.CityError as exc:
+            log.warning("no reporter contact for %s: %r", self.report_id, exc)
             self.contact = None  # shown as "not available"; the case itself still works
         if self.app.role is Role.DEPT_STAFF and not self.my_departments:
             self.my_departments = frozenset(await client.my_departments())
@@ -93,19 +97,20 @@ class CaseState:
         if self.holds:
             try:
                 self.transfer_workers = await client.transfer_workers(self.report_id)
-            except errors.CityError:
-                pass  # the dialog still offers the departments
+            except errors.CityError as exc:  # the dialog still offers the departments
+                log.warning("no workers to transfer to: %r", exc)
         # Bytes through the app's own connection rather than signed URLs: the browser then needs
         # no cross-origin access to Storage, and the photos stay as private as the case.
-        for path in list(self.report.photos) + list(self.report.resolution_photos):
+        added = [p for e in self.events for p in e.photos]  # photos the reporter added later
+        for path in list(self.report.photos) + list(self.report.resolution_photos) + added:
             if path not in self.thumbnails:
                 try:
                     self.thumbnails[path] = await client.download_photo(thumbnail_path(path))
                 except errors.CityError:
                     try:
                         self.thumbnails[path] = await client.download_photo(path)
-                    except errors.CityError:
-                        pass  # left out: the person may not see it, or it is gone
+                    except errors.CityError as exc:  # left out: the person may not see it, or it is gone
+                        log.warning("photo %s not shown: %r", path, exc)
         return True
 
     async def full_photo(self, path: str) -> bytes | None:

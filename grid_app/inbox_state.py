@@ -22,7 +22,8 @@ def task_what_where(app: AppState, task: TaskPublic) -> str:
         return ""
     category = default_taxonomy().get(report.category_code)
     what = app.t.pick(category.name_zh, category.name_en) if category else report.category_code
-    return " · ".join(x for x in (what, report.address and app.address(report.address)) if x)
+    place = app.address(report.address, report.landmark) if report.address or report.landmark else ""
+    return " · ".join(x for x in (what, place) if x)
 
 
 class InboxState:

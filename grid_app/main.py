@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 import flet as ft
 
-from shared.config import BackendConfig, app_port, load_backend_config
+from shared.config import BackendConfig, app_port, load_backend_config, log_tile_setting
 from shared.fonts import ASSETS_DIR
 from shared.health import backend_answers
+from shared.logs import configure_logging
+from shared.media import MAX_BYTES
+from shared.photo_uploads import OwnerUploads, PhotoUploads
+from shared.web_serve import serve
 
 from .app_state import AppState
 from .shell import Shell
@@ -14,9 +20,10 @@ from .theme import apply_theme
 from .views.sign_in import SignInView
 
 
-def make_main(config: BackendConfig):
+def make_main(config: BackendConfig, uploads: PhotoUploads | None = None):
     async def main(page: ft.Page) -> None:
-        app = AppState(config, prefs=ft.SharedPreferences())
+        app = AppState(config, prefs=ft.SharedPreferences(), client_ip=page.client_ip)
+        app.photo_uploads = OwnerUploads(uploads) if uploads else None  # "report for a resident" photos
         page.title = app.t("app.title")
         page.padding = 0
         apply_theme(page)
@@ -54,6 +61,8 @@ def make_main(config: BackendConfig):
             await shell.start()
 
         async def closed(e) -> None:  # the browser tab is gone: stop the live channels and the queue loop
+            if app.photo_uploads:
+                app.photo_uploads.close()
             for shell in current:
                 await shell.stop()
             if app.client is not None:
@@ -71,5 +80,8 @@ def make_main(config: BackendConfig):
 
 
 def run() -> None:
-    ft.run(make_main(load_backend_config()), view=ft.AppView.WEB_BROWSER, host="127.0.0.1",
-           port=app_port("grid_app"), assets_dir=str(ASSETS_DIR), no_cdn=True)
+    configure_logging()
+    log_tile_setting(logging.getLogger("grid_app"))
+    uploads = PhotoUploads(max_bytes=MAX_BYTES)
+    serve(make_main(load_backend_config(), uploads), host="127.0.0.1", port=app_port("grid_app"),
+          assets_dir=str(ASSETS_DIR), uploads=uploads)

@@ -71,7 +71,8 @@ class NoticeContext:
         code = report.category_code if report else notice.payload.get("category_code")
         category = default_taxonomy().get(code) if code else None
         what = t.pick(category.name_zh, category.name_en) if category else ""
-        where = self.app.address(report.address) if report and report.address else ""
+        has_place = report is not None and bool(report.address or report.landmark)
+        where = self.app.address(report.address, report.landmark) if has_place else ""
         return NoticeText(title, what, where)
 
     def _care(self, notice: NotificationPublic, title: str) -> NoticeText:

@@ -26,14 +26,23 @@ from .theme import MUTED, TARGET
 
 log = logging.getLogger(__name__)
 FLUSH_EVERY_S = 10
+TICK_EVERY_S = 20  # the banner says minutes: a few updates a minute keep it right
 
 
 @contextlib.contextmanager
-def _browser_may_be_gone():
+def _browser_may_be_gone(page: ft.Page):
+    """A live redraw whose browser went away meanwhile is dropped quietly; any other failure is a bug."""
     try:
         yield
-    except (AttributeError, RuntimeError) as exc:  # Flet's connection closed under us
-        log.info("not drawn, the browser is gone: %r", exc)
+    except (AttributeError, RuntimeError) as exc:
+        if _is_connected(page):
+            log.exception("live redraw failed")
+        else:  # Flet's connection closed under us
+            log.info("not drawn, the browser is gone: %r", exc)
+
+
+def _is_connected(page: ft.Page) -> bool:
+    return getattr(getattr(page, "session", None), "connection", None) is not None
 
 
 class Shell:
@@ -82,6 +91,7 @@ class Shell:
         self.alerts.on_new_notice = self._new_notice
         self.alerts.on_changed = self._alerts_changed
         self._flusher: asyncio.Task | None = None
+        self._ticker: asyncio.Task | None = None  # keeps the SOS banner's "3分钟前" current
         self.subscriptions: list = []
         self.stopped = False  # the tab closed or the person signed out: late Realtime events are dropped
 
@@ -98,12 +108,16 @@ class Shell:
             except errors.CityError as exc:
                 log.warning("realtime subscription failed: %r", exc)
         await self.alerts.load()
+        await self.alerts.learn_callers()
+        self._draw()
         self._flusher = asyncio.create_task(self._flush_forever())
+        self._ticker = asyncio.create_task(self._tick_forever())
 
     async def stop(self) -> None:
         self.stopped = True
-        if self._flusher:
-            self._flusher.cancel()
+        for loop in (self._flusher, self._ticker):
+            if loop:
+                loop.cancel()
         for sub in self.subscriptions:
             await sub.unsubscribe()
         self.subscriptions.clear()
@@ -154,7 +168,7 @@ class Shell:
     @property
     def connected(self) -> bool:
         """Whether the browser is there to draw on (Realtime keeps delivering while it reconnects)."""
-        return not self.stopped and getattr(getattr(self.page, "session", None), "connection", None) is not None
+        return not self.stopped and _is_connected(self.page)
 
     def _draw(self) -> None:
         if self.connected:
@@ -169,19 +183,21 @@ class Shell:
 
     async def _task_event(self, task) -> None:
         if not self.stopped:
-            with _browser_may_be_gone():
+            with _browser_may_be_gone(self.page):
                 await self.inbox.on_task_change(task)
                 self._draw()
 
     async def _sos_event(self, alert) -> None:
         if not self.stopped:
-            with _browser_may_be_gone():
+            with _browser_may_be_gone(self.page):
                 self.alerts.on_sos_change(alert)
+                self._draw()
+                await self.alerts.learn_callers()
                 self._draw()
 
     async def _notice_event(self, notice) -> None:
         if not self.stopped:
-            with _browser_may_be_gone():
+            with _browser_may_be_gone(self.page):
                 await self.alerts.context.learn([notice])  # what and where, before it is shown
                 self.alerts.on_notification(notice)
                 self._draw()
@@ -212,6 +228,13 @@ class Shell:
         while True:
             await asyncio.sleep(FLUSH_EVERY_S)
             await self.flush()
+
+    async def _tick_forever(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_EVERY_S)
+            if self.connected:
+                with _browser_may_be_gone(self.page):
+                    self.banner.tick()
 
     async def flush(self) -> None:
         queue = self.app.queue

@@ -19,7 +19,7 @@ from supabase import AsyncClient, AsyncClientOptions, acreate_client
 
 from shared import errors
 from shared.config import BackendConfig, load_backend_config
-from shared.media import MediaError, prepare_photo
+from shared.media import MediaError, PhotoInput, PreparedPhoto, prepare_photo
 from shared.models import (ACTIVE_TASK_STATUSES, AreaLevel, AreaPublic, CaseEventPublic, CategoryPublic,
                            DepartmentPublic, FollowedReportPublic, NearbyReportPublic, NotificationPublic,
                            ProfilePublic, ProfileUpdate, RatingCreate, RatingPublic, ReportCreate, ReportDetail,
@@ -37,6 +37,11 @@ M = TypeVar("M", bound=BaseModel)
 ID = uuid.UUID | str
 
 
+class SignUpResult(BaseModel):
+    user: UserPublic
+    needs_code: bool  # a phone sign-up: no session until the SMS code comes back
+
+
 class CityClient(WorkerClientMixin, PaymentsClientMixin, CareClientMixin):
     """One signed-in (or anonymous) person talking to the backend."""
 
@@ -46,12 +51,18 @@ class CityClient(WorkerClientMixin, PaymentsClientMixin, CareClientMixin):
 
     @classmethod
     async def connect(cls, config: BackendConfig | None = None, *, url: str | None = None, key: str | None = None,
-                      timeout: float = 10.0) -> CityClient:
-        """A client for `url`/`key`, else `config`, else the environment (shared.config)."""
+                      timeout: float = 10.0, client_ip: str | None = None) -> CityClient:
+        """A client for `url`/`key`, else `config`, else the environment (shared.config).
+
+        `client_ip`: the browser's address when this client serves one Flet web session. Every
+        request of the session then leaves the app server with `X-Forwarded-For: <client_ip>`
+        (auth, rest, storage), so the backend's per-address limits see the resident, not the
+        server (it believes the header only from CITYLOOP_TRUSTED_PROXIES)."""
         if url is None or key is None:
             config = config or load_backend_config()
             url, key = url or config.url, key or config.anon_key
-        options = AsyncClientOptions(auto_refresh_token=True, persist_session=False,
+        headers = {"X-Forwarded-For": client_ip.strip()} if client_ip and client_ip.strip() else {}
+        options = AsyncClientOptions(auto_refresh_token=True, persist_session=False, headers=headers,
                                      postgrest_client_timeout=timeout, storage_client_timeout=int(timeout))
         try:
             return cls(await acreate_client(url, key, options=options))
@@ -98,13 +109,37 @@ class CityClient(WorkerClientMixin, PaymentsClientMixin, CareClientMixin):
     # ------------------------------------------------------------ auth
 
     async def sign_up(self, identifier: str, password: str, *, display_name: str | None = None) -> UserPublic:
-        """A new citizen account with an e-mail address or a phone number."""
+        """A new citizen account with an e-mail address or a phone number (see `register`)."""
+        return (await self.register(identifier, password, display_name=display_name)).user
+
+    async def register(self, identifier: str, password: str, *, display_name: str | None = None) -> SignUpResult:
+        """`sign_up`, saying whether the account still waits for the code sent to its phone."""
         credentials: dict[str, Any] = {_identifier_kind(identifier): identifier.strip(), "password": password}
         if display_name:
             credentials["options"] = {"data": {"display_name": display_name}}
         response = await self._call(self.supabase.auth.sign_up(credentials))
         if response.user is None:
             raise errors.AuthError("sign-up returned no user")
+        if response.session is not None:
+            await self._call(self.supabase.realtime.set_auth(response.session.access_token))
+        return SignUpResult(user=_user(response.user), needs_code=response.session is None)
+
+    async def send_sign_in_code(self, phone: str) -> None:
+        """An SMS code to sign in with, for an existing account only (never creates one)."""
+        await self._call(self.supabase.auth.sign_in_with_otp(
+            {"phone": phone.strip(), "options": {"should_create_user": False}}))
+
+    async def resend_code(self, phone: str) -> None:
+        """The sign-up (or sign-in) code again."""
+        await self._call(self.supabase.auth.resend({"type": "sms", "phone": phone.strip()}))
+
+    async def sign_in_with_code(self, phone: str, code: str) -> UserPublic:
+        """Sign in (and confirm the number) with the code the SMS carried."""
+        response = await self._call(self.supabase.auth.verify_otp(
+            {"type": "sms", "phone": phone.strip(), "token": code.strip()}))
+        if response.session is None or response.user is None:
+            raise errors.AuthError("the code gave no session")
+        await self._call(self.supabase.realtime.set_auth(response.session.access_token))
         return _user(response.user)
 
     async def sign_in(self, identifier: str, password: str) -> UserPublic:
@@ -194,15 +229,16 @@ class CityClient(WorkerClientMixin, PaymentsClientMixin, CareClientMixin):
 
     # ------------------------------------------------------------ reports
 
-    async def upload_photo(self, report_id: ID, data: bytes) -> str:
+    async def upload_photo(self, report_id: ID, data: PhotoInput) -> str:
         """Prepare (orientation, no EXIF, resized) and upload one photo; its storage path.
 
+        `data` may be a photo the form already prepared (shared.media.PreparedPhoto): it is sent as is.
         The name comes from the content, so a retry finds the file already there and goes on.
         """
         uid = await self._uid()
         try:
             # ~150 ms of Pillow work per photo: off the event loop, so the app's session stays live.
-            photo = await asyncio.to_thread(prepare_photo, data)
+            photo = data if isinstance(data, PreparedPhoto) else await asyncio.to_thread(prepare_photo, data)
         except MediaError as exc:
             raise errors.ValidationError(f"photo: {exc}", code="photo") from exc
         bucket = self.supabase.storage.from_(PHOTO_BUCKET)
@@ -227,14 +263,14 @@ class CityClient(WorkerClientMixin, PaymentsClientMixin, CareClientMixin):
         signed = await self._call(self.supabase.storage.from_(PHOTO_BUCKET).create_signed_urls(paths, expires_in))
         return {item["path"]: item["signedURL"] for item in signed if not item.get("error") and item.get("signedURL")}
 
-    async def submit_report(self, report: ReportCreate, photos: Iterable[bytes] = ()) -> ReportPublic:
+    async def submit_report(self, report: ReportCreate, photos: Iterable[PhotoInput] = ()) -> ReportPublic:
         """Upload the photos, then file the report under its client-chosen id.
 
         Idempotent: a retry with the same `report.id` returns the report already filed.
         """
         return await self._file_report(report, photos)
 
-    async def _file_report(self, report: ReportCreate, photos: Iterable[bytes],
+    async def _file_report(self, report: ReportCreate, photos: Iterable[PhotoInput],
                            extra: dict[str, Any] | None = None) -> ReportPublic:
         """Photos first, then the row (plus `extra` columns); a retry under the same id answers the filed report."""
         photos = list(photos)
@@ -326,6 +362,18 @@ class CityClient(WorkerClientMixin, PaymentsClientMixin, CareClientMixin):
 
     async def comment_report(self, report_id: ID, note: str) -> ReportPublic:
         return await self._report_rpc("comment_report", report=report_id, note=note)
+
+    async def withdraw_report(self, report_id: ID, reason: str) -> ReportPublic:
+        """The reporter withdraws an open case (its task is cancelled, the handler told)."""
+        return await self._report_rpc("withdraw_report", report=report_id, reason=reason)
+
+    async def add_report_info(self, report_id: ID, note: str, photos: Iterable[bytes] = ()) -> ReportPublic:
+        """The reporter adds a note and photos (uploaded here, as the report's own) to an open case."""
+        photos = list(photos)
+        if len(photos) > 9:
+            raise errors.ValidationError("at most 9 photos", code="photos")
+        paths = [await self.upload_photo(report_id, data) for data in photos]
+        return await self._report_rpc("add_report_info", report=report_id, note=note, photos=paths)
 
     async def follow_report(self, report_id: ID) -> bool:
         return bool(await self._rpc("follow_report", {"report": report_id}))

@@ -8,6 +8,7 @@ The environment is passed in, so tests hand in a dict instead of patching.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from typing import Callable, Mapping
@@ -57,6 +58,21 @@ def local_stack_values(environ: Environ) -> tuple[str, str] | None:
     except FileNotFoundError:  # stack never started: the URL is right, there is no key yet
         return settings.api_url, ""
     return settings.api_url, secrets.anon_key
+
+
+TILE_URL_ENV = "CITYLOOP_TILE_URL"  # map tiles, e.g. https://tiles.example/{z}/{x}/{y}.png; unset: no tiles
+
+
+def tile_url(environ: Environ | None = None) -> str | None:
+    """The maps' tile URL template, or None: then maps draw the grid outlines and the pins only."""
+    env = os.environ if environ is None else environ
+    return env.get(TILE_URL_ENV, "").strip() or None
+
+
+def log_tile_setting(log: logging.Logger, environ: Environ | None = None) -> None:
+    """Says once, in the log (never on a user's screen), that maps run without tiles."""
+    if tile_url(environ) is None:
+        log.warning("未配置地图底图（%s）: maps show the grid outlines and pins only", TILE_URL_ENV)
 
 
 def app_port(app: str, environ: Environ | None = None) -> int:

@@ -62,6 +62,36 @@ class WeakPassword(AuthError):
     en = "The password is too weak. Please choose a longer one."
 
 
+class PhoneNotConfirmed(AuthError):
+    zh = "手机号尚未验证，请用短信验证码登录"
+    en = "This phone number is not verified yet. Please sign in with a code sent by SMS."
+
+
+class NoAccountForPhone(AuthError):
+    zh = "该手机号还没有注册账号"
+    en = "There is no account for this phone number."
+
+
+class CodeWrong(AuthError):
+    zh = "验证码不正确，请核对短信后重新输入"
+    en = "The code is not correct. Please check the SMS and type it again."
+
+
+class CodeExpired(AuthError):
+    zh = "验证码已过期，请重新获取"
+    en = "The code has expired. Please ask for a new one."
+
+
+class CodeTooManyTries(AuthError):
+    zh = "验证码错误次数过多，请重新获取验证码"
+    en = "Too many wrong codes. Please ask for a new code."
+
+
+class CodeTooSoon(AuthError):
+    zh = "验证码发送太频繁，请稍后再获取"
+    en = "A code was sent only a moment ago. Please wait before asking again."
+
+
 class RateLimited(CityError):
     zh = "尝试次数过多，请稍后再试"
     en = "Too many attempts. Please wait a moment and try again."
@@ -176,7 +206,21 @@ _AUTH_CODES: dict[str, type[CityError]] = {
     "validation_failed": ValidationError, "bad_jwt": AuthError, "session_not_found": AuthError,
     "session_expired": AuthError, "refresh_token_not_found": AuthError, "refresh_token_already_used": AuthError,
     "no_authorization": AuthError, "not_admin": PermissionDenied,
+    "phone_not_confirmed": PhoneNotConfirmed, "otp_disabled": NoAccountForPhone,
 }
+
+
+def _code_error(code: str | None, message: str, status: int | None) -> CityError | None:
+    """SMS-code answers. GoTrue answers a wrong and an expired code with one code
+    (`otp_expired`); the local Auth's message says which, and which 429 ended a code."""
+    text = (message or "").lower()
+    if code == "otp_expired":
+        return (CodeExpired if "code has expired" in text else CodeWrong)(message, code=code, status=status)
+    if code == "over_request_rate_limit" and "wrong codes" in text:
+        return CodeTooManyTries(message, code=code, status=status)
+    if code == "over_sms_send_rate_limit":
+        return CodeTooSoon(message, code=code, status=status)
+    return None
 
 
 def _by_status(status: int | None) -> type[CityError]:
@@ -238,6 +282,8 @@ def from_exception(exc: BaseException) -> CityError:
     if isinstance(exc, auth_errors.AuthError):
         code = str(exc.code) if getattr(exc, "code", None) else None
         status = _int(getattr(exc, "status", None))
+        if (found := _code_error(code, exc.message, status)) is not None:
+            return found
         if code in _AUTH_CODES:
             return _AUTH_CODES[code](exc.message, code=code, status=status)
         if status == 400 and "credential" in (exc.message or "").lower():

@@ -158,6 +158,12 @@ def localized_address(address: str | None, areas: Iterable[Named], locale: str =
     return re.sub(r"\s+", " ", text).replace(" ,", ",").strip()
 
 
+def place_text(address: str | None, landmark: str | None, locale: str = "zh") -> str:
+    """The area names of a report's address, then the reporter's landmark: "… · 第3网格 · 3号楼东侧"."""
+    joiner = ", " if locale.lower().startswith("en") else " · "
+    return joiner.join(part.strip() for part in (address, landmark) if part and part.strip())
+
+
 def _on_segment(x: float, y: float, x1: float, y1: float, x2: float, y2: float) -> bool:
     dx, dy = x2 - x1, y2 - y1
     length = math.hypot(dx, dy)
@@ -191,3 +197,52 @@ def _closest_on_boundary(point: GeoPoint, polygon: Sequence[LonLat]) -> tuple[fl
         if d < best[0]:
             best = (d, (lon1 + t * (lon2 - lon1), lat1 + t * (lat2 - lat1)))
     return best
+
+
+# ---------------------------------------------------------------- WGS-84 -> GCJ-02
+
+# Device positions (GPS, the browser's geolocation, the database) are WGS-84. Maps published in
+# China (Amap, Tencent, and Baidu with coord_type=gcj02) use GCJ-02, an obfuscated datum: a raw
+# WGS-84 point lands 300-500 m off on them. This is the well-known public conversion formula
+# (the "eviltransform" / coordtransform one: Krasovsky 1940 ellipsoid, the published polynomial
+# offsets), accurate to about a metre against the official one; outside China it is the identity.
+_GCJ_A = 6378245.0  # Krasovsky 1940 semi-major axis, metres
+_GCJ_EE = 0.00669342162296594323  # its first eccentricity squared
+
+
+def outside_china(point: GeoPoint) -> bool:
+    """Outside the rough box where GCJ-02 applies (the formula's own bounds)."""
+    return not (72.004 <= point.lon <= 137.8347 and 0.8293 <= point.lat <= 55.8271)
+
+
+def wgs84_to_gcj02(point: GeoPoint) -> GeoPoint:
+    """The GCJ-02 point to hand to a Chinese map for a WGS-84 position."""
+    if outside_china(point):
+        return point
+    x, y = point.lon - 105.0, point.lat - 35.0
+    d_lat = _gcj_lat_offset(x, y)
+    d_lon = _gcj_lon_offset(x, y)
+    rad_lat = math.radians(point.lat)
+    magic = 1 - _GCJ_EE * math.sin(rad_lat) ** 2
+    sqrt_magic = math.sqrt(magic)
+    d_lat = (d_lat * 180.0) / ((_GCJ_A * (1 - _GCJ_EE)) / (magic * sqrt_magic) * math.pi)
+    d_lon = (d_lon * 180.0) / (_GCJ_A / sqrt_magic * math.cos(rad_lat) * math.pi)
+    return GeoPoint(lat=point.lat + d_lat, lon=point.lon + d_lon)
+
+
+def _gcj_lat_offset(x: float, y: float) -> float:
+    pi = math.pi
+    ret = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * math.sqrt(abs(x))
+    ret += (20.0 * math.sin(6.0 * x * pi) + 20.0 * math.sin(2.0 * x * pi)) * 2.0 / 3.0
+    ret += (20.0 * math.sin(y * pi) + 40.0 * math.sin(y / 3.0 * pi)) * 2.0 / 3.0
+    ret += (160.0 * math.sin(y / 12.0 * pi) + 320.0 * math.sin(y * pi / 30.0)) * 2.0 / 3.0
+    return ret
+
+
+def _gcj_lon_offset(x: float, y: float) -> float:
+    pi = math.pi
+    ret = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * math.sqrt(abs(x))
+    ret += (20.0 * math.sin(6.0 * x * pi) + 20.0 * math.sin(2.0 * x * pi)) * 2.0 / 3.0
+    ret += (20.0 * math.sin(x * pi) + 40.0 * math.sin(x / 3.0 * pi)) * 2.0 / 3.0
+    ret += (150.0 * math.sin(x / 12.0 * pi) + 300.0 * math.sin(x / 30.0 * pi)) * 2.0 / 3.0
+    return ret

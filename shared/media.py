@@ -3,9 +3,10 @@
 The location of a report travels as a field, never hidden in the file, so every
 piece of metadata (EXIF with GPS, XMP, comments, ICC) is dropped: the pixels are
 re-encoded as a plain sRGB JPEG. Accepted: JPEG (also MPO, the multi-picture
-JPEG some phones write), PNG, WebP and AVIF (built into Pillow's wheels). HEIC is
-not: Pillow reads it only with the extra `pillow-heif` package, which we do not
-add; Safari on iOS usually hands a web upload over as JPEG anyway.
+JPEG some phones write), PNG, WebP and AVIF (built into Pillow's wheels), and
+HEIC/HEIF (iPhones' own format) through the pinned `pillow-heif` package, whose
+wheel carries libheif: Pillow alone cannot read HEIC. Safari on iOS usually hands
+a web upload over as JPEG anyway; Chrome on a computer sends the .heic file as is.
 
 Limits are checked before the expensive work: the byte size before decoding,
 the pixel count from the header before loading the pixels.
@@ -22,6 +23,14 @@ from typing import Literal
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError, features
 from pydantic import BaseModel, ConfigDict, Field
 
+try:  # HEIC/HEIF: an opener registered with Pillow (pyproject pins the package)
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    _HEIF: tuple[str, ...] = ("HEIF",)
+except ImportError:  # pragma: no cover - an install without it refuses HEIC as not a photo
+    _HEIF = ()
+
 MAX_BYTES = 20 * 1024 * 1024
 # Covers full-resolution 50 and 64 MP phone photos; below Pillow's own warning
 # threshold (~89.5 MP), whose warning we turn into the same refusal anyway.
@@ -30,7 +39,10 @@ LONG_EDGE = 1600
 THUMB_LONG_EDGE = 320
 JPEG_QUALITY = 80
 # The JPEG opener also returns MPO files (JPEG with extra images, as some phones write).
-FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP") + (("AVIF",) if features.check("avif") else ())
+FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP") + (("AVIF",) if features.check("avif") else ()) + _HEIF
+# What a chosen file's name may end with to be taken for a photo (checked before any byte is sent).
+PHOTO_EXTENSIONS: tuple[str, ...] = (".jpg", ".jpeg", ".jpe", ".png", ".webp") + \
+    ((".avif",) if "AVIF" in FORMATS else ()) + ((".heic", ".heif") if _HEIF else ())
 _JPEG_FAMILY = ("JPEG", "MPO")
 _ORIENTATION = 0x0112  # EXIF tag
 _MB = 1024 * 1024
@@ -54,14 +66,22 @@ class MediaError(ValueError):
 
 
 class NotAnImage(MediaError):
-    zh = "这不是可识别的图片，请上传 JPEG、PNG 或 WebP 格式的照片。"
-    en = "This is not a photo we can read. Please upload a JPEG, PNG or WebP image."
+    zh = "这不是可识别的图片，请选择 JPG、PNG 或 HEIC 图片。"
+    en = "This is not a photo we can read. Please choose a JPG, PNG or HEIC image."
 
 
 class TooLarge(MediaError):
     def __init__(self, size: int) -> None:
         super().__init__(f"图片太大（{size / _MB:.1f} MB），上限为 {MAX_BYTES // _MB} MB。",
                          f"The photo is too large ({size / _MB:.1f} MB); the limit is {MAX_BYTES // _MB} MB.")
+
+
+class NotAPhotoFile(MediaError):
+    """A chosen file that is not a photo, named, so the person knows which one."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"「{name}」不是照片，请选择 JPG、PNG 或 HEIC 图片",
+                         f"“{name}” is not a photo. Please choose a JPG, PNG or HEIC image.")
 
 
 class DecompressionBomb(MediaError):
@@ -92,6 +112,27 @@ class PreparedPhoto(BaseModel):
     file_name: str
     thumbnail_file_name: str
     source_format: str
+
+
+PhotoInput = bytes | PreparedPhoto  # what the client uploads: raw bytes, or a photo already prepared
+
+
+def refusal_for_file(name: str, size: int) -> MediaError | None:
+    """What is wrong with a chosen file from its name and size alone, or None: asked before it is sent."""
+    if not name.lower().endswith(PHOTO_EXTENSIONS):
+        return NotAPhotoFile(name)
+    if size > MAX_BYTES:
+        return named(TooLarge(size), name)
+    return None
+
+
+def named(error: MediaError, name: str) -> MediaError:
+    """`error` about the file `name`, saying which file it is."""
+    if isinstance(error, NotAnImage):
+        return NotAPhotoFile(name)
+    if isinstance(error, NotAPhotoFile):
+        return error
+    return MediaError(f"「{name}」{error.zh}", f"“{name}”: {error.en}")
 
 
 def prepare_photo(data: bytes, *, draft: bool = True) -> PreparedPhoto:

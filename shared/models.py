@@ -41,6 +41,7 @@ class ReportStatus(StrEnum):
     CLOSED = "closed"
     REJECTED = "rejected"
     REOPENED = "reopened"
+    WITHDRAWN = "withdrawn"  # by the reporter while open (withdraw_report, migration 20261201000800)
 
 
 class ReportSource(StrEnum):
@@ -253,6 +254,9 @@ class UserPublic(_Row):
 
 # ---------------------------------------------------------------- reports and cases
 
+# reports.landmark's check (reports_landmark_length, migration 20261201000800) is the authority.
+LANDMARK_MAX_LENGTH = 100
+
 
 class ReportBase(_Input):
     category_code: str = Field(pattern=r"^[0-9]{2}\.[0-9]{2}\.[0-9]{3}$")
@@ -260,6 +264,7 @@ class ReportBase(_Input):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     address: str | None = Field(default=None, max_length=300)
+    landmark: str | None = Field(default=None, min_length=1, max_length=LANDMARK_MAX_LENGTH)
     source: ReportSource = ReportSource.CITIZEN_APP
 
 
@@ -277,6 +282,7 @@ class ReportPublic(_Row):
     lat: float
     lon: float
     address: str | None = None
+    landmark: str | None = None
     grid_id: uuid.UUID | None = None
     street_id: uuid.UUID | None = None
     department_code: str | None = None
@@ -316,6 +322,8 @@ class CaseEventPublic(_Row):
     from_status: ReportStatus | None = None
     to_status: ReportStatus
     note: str | None = None
+    kind: str | None = None  # 'info_added': information the reporter added (migration 20261201000800)
+    photos: list[str] = Field(default_factory=list)
     created_at: datetime
 
 

@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from shared import errors
+from shared.media import PhotoInput, PreparedPhoto
 from shared.models import ReportCreate, ReportPublic
 
 Submit = Callable[[ReportCreate, list[bytes]], Awaitable[ReportPublic]]
@@ -62,12 +63,12 @@ class Outbox:
     def _dir(self, report_id: uuid.UUID | str) -> Path:
         return self.root / str(uuid.UUID(str(report_id)))
 
-    def add(self, report: ReportCreate, photos: Iterable[bytes] = ()) -> OutboxEntry:
+    def add(self, report: ReportCreate, photos: Iterable[PhotoInput] = ()) -> OutboxEntry:
         folder = self._dir(report.id)
         folder.mkdir(parents=True, exist_ok=True)
         photos = list(photos)
-        for n, data in enumerate(photos):
-            _write_atomic(folder / f"photo-{n}.bin", data)
+        for n, data in enumerate(photos):  # a prepared photo keeps its JPEG: preparing it again is harmless
+            _write_atomic(folder / f"photo-{n}.bin", data.data if isinstance(data, PreparedPhoto) else data)
         entry = OutboxEntry(report=report, queued_at=datetime.now(timezone.utc), photo_count=len(photos))
         self._save(entry)  # report.json last: an entry without it is incomplete and ignored
         return entry

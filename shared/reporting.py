@@ -14,7 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from shared.geo import GeoPoint, GridArea, address_text, grid_for_point
-from shared.models import AreaPublic, ReportCreate, ReportSource
+from shared.media import PhotoInput
+from shared.models import LANDMARK_MAX_LENGTH, AreaPublic, ReportCreate, ReportSource
 from shared.taxonomy import Category, Taxonomy, default_taxonomy
 
 MAX_PHOTOS = 3
@@ -25,9 +26,12 @@ _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,30}$")
 MESSAGES: dict[str, tuple[str, str]] = {
     "photos": ("请至少拍一张照片", "Please add at least one photo."),
     "too_many_photos": (f"最多 {MAX_PHOTOS} 张照片", f"At most {MAX_PHOTOS} photos."),
+    "photos_pending": ("照片还在上传，请稍候再提交", "A photo is still uploading. Please wait a moment, then submit."),
     "description": ("请简单描述问题", "Please describe the problem."),
     "description_long": (f"描述不能超过 {MAX_DESCRIPTION} 字",
                          f"The description is longer than {MAX_DESCRIPTION} characters."),
+    "landmark_long": (f"地标/位置说明不能超过 {LANDMARK_MAX_LENGTH} 字",
+                      f"The landmark is longer than {LANDMARK_MAX_LENGTH} characters."),
     "category": ("请选择问题类别", "Please choose a category."),
     "location": ("请确定问题的位置", "Please set where the problem is."),
     "resident_name": ("请填写居民姓名", "Please enter the resident's name."),
@@ -45,12 +49,14 @@ class ReportDraft:
     """What the form holds. `id` is chosen once, so a retry or the outbox never files it twice."""
 
     id: uuid.UUID = field(default_factory=uuid.uuid4)
-    photos: list[bytes] = field(default_factory=list)
+    photos: list[PhotoInput] = field(default_factory=list)  # prepared photos (the form), or raw bytes
+    photos_pending: int = 0  # chosen photos still uploading or being prepared
     description: str = ""
     category_code: str | None = None
     lat: float | None = None
     lon: float | None = None
     address: str | None = None
+    landmark: str = ""  # optional: where exactly, in the reporter's words ("3号楼东侧")
     source: ReportSource = ReportSource.CITIZEN_APP
     resident_name: str = ""  # only when a worker reports on a resident's behalf
     resident_phone: str = ""
@@ -60,7 +66,7 @@ class ReportDraft:
     def on_behalf(self) -> bool:
         return self.source == ReportSource.GRID_APP
 
-    def add_photo(self, data: bytes) -> bool:
+    def add_photo(self, data: PhotoInput) -> bool:
         """False (and nothing added) when the draft already has the most photos allowed."""
         if len(self.photos) >= MAX_PHOTOS:
             return False
@@ -71,12 +77,16 @@ class ReportDraft:
         """Codes of MESSAGES, in the order of the form; empty when the draft can be sent."""
         taxonomy = taxonomy or default_taxonomy()
         found = []
-        if self.require_photo and not self.photos:
+        if self.photos_pending:
+            found.append("photos_pending")
+        elif self.require_photo and not self.photos:
             found.append("photos")
         if len(self.photos) > MAX_PHOTOS:
             found.append("too_many_photos")
         if self.lat is None or self.lon is None or not (-90 <= self.lat <= 90 and -180 <= self.lon <= 180):
             found.append("location")
+        if len(self.landmark.strip()) > LANDMARK_MAX_LENGTH:
+            found.append("landmark_long")
         category = taxonomy.get(self.category_code or "")
         if category is None or category.level != 3:
             found.append("category")
@@ -103,7 +113,7 @@ class ReportDraft:
             raise ValueError(f"the draft is not complete: {self.problems()}")
         return ReportCreate(id=self.id, category_code=self.category_code, description=self.full_description(),
                             lat=self.lat, lon=self.lon, address=(self.address or None) and self.address[:MAX_ADDRESS],
-                            source=self.source)
+                            landmark=self.landmark.strip() or None, source=self.source)
 
 
 def suggestions(description: str, limit: int = 3, taxonomy: Taxonomy | None = None) -> list[Category]:

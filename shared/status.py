@@ -33,6 +33,8 @@ class Action(StrEnum):
     CLOSE = "close_report"
     RATE = "rate_report"
     COMMENT = "comment_report"
+    WITHDRAW = "withdraw_report"
+    ADD_INFO = "add_report_info"
 
 
 class Actor(StrEnum):
@@ -65,11 +67,14 @@ RULES: dict[Action, Rule] = {
     Action.CLOSE: Rule(frozenset({S.RESOLVED}), S.CLOSED, Actor.REPORTER_OR_SUPERVISOR),
     Action.RATE: Rule(frozenset({S.RESOLVED, S.CLOSED}), S.CLOSED, Actor.REPORTER),
     Action.COMMENT: Rule(frozenset(S), None, Actor.ANYONE),
+    Action.WITHDRAW: Rule(_OPEN, S.WITHDRAWN, Actor.REPORTER),  # migration 20261201000800
+    Action.ADD_INFO: Rule(_OPEN, None, Actor.REPORTER),
 }
 
 HANDLER_ROLES = frozenset({Role.GRID_WORKER, Role.DEPT_STAFF, Role.SUPERVISOR})
-OPEN_STATUSES = frozenset(S) - {S.RESOLVED, S.CLOSED, S.REJECTED}  # as nearby_open_reports counts them
-FINAL_STATUSES = frozenset({S.CLOSED, S.REJECTED})
+# As private.is_open_status (migration 20261201000800) decides it; a test checks the two agree.
+OPEN_STATUSES = frozenset(S) - {S.RESOLVED, S.CLOSED, S.REJECTED, S.WITHDRAWN}
+FINAL_STATUSES = frozenset({S.CLOSED, S.REJECTED, S.WITHDRAWN})
 
 
 def is_legal(action: Action, status: S) -> bool:
@@ -120,6 +125,7 @@ STATUS_LABELS: dict[S, tuple[str, str]] = {
     S.CLOSED: ("已关闭", "Closed"),
     S.REJECTED: ("不予受理", "Rejected"),
     S.REOPENED: ("已重新打开", "Reopened"),
+    S.WITHDRAWN: ("已撤回", "Withdrawn"),
 }
 
 ACTION_LABELS: dict[Action, tuple[str, str]] = {
@@ -134,6 +140,8 @@ ACTION_LABELS: dict[Action, tuple[str, str]] = {
     Action.CLOSE: ("关闭", "Close"),
     Action.RATE: ("评价", "Rate"),
     Action.COMMENT: ("留言", "Comment"),
+    Action.WITHDRAW: ("撤回", "Withdraw"),
+    Action.ADD_INFO: ("补充说明", "Add information"),
 }
 
 

@@ -68,6 +68,13 @@ class TimelineStep:
     note: str | None
     status: str
     at: datetime
+    photos: tuple[str, ...] = ()  # storage names the step added (information the reporter added)
+    kind: str | None = None  # case_events.kind: 'info_added', else None
+
+
+def added_info(steps: Sequence[TimelineStep]) -> list[TimelineStep]:
+    """The steps where the reporter added information (a note, photos), oldest first."""
+    return [step for step in steps if step.kind == "info_added"]
 
 
 @dataclass(frozen=True)
@@ -126,7 +133,9 @@ def build_timeline(events: Sequence[CaseEventPublic], report: ReportPublic | Non
     previous: datetime | None = None
     for event in ordered:
         what = status_label(event.to_status, locale)
-        if event.from_status == event.to_status:  # a comment or an answer keeps the status
+        if event.kind == "info_added":
+            what = "补充说明" if not _en(locale) else "Information added"
+        elif event.from_status == event.to_status:  # a comment or an answer keeps the status
             what = "留言" if not _en(locale) else "Comment"
         who, note = who_label(event, report, departments, locale), note_text(event.note, locale)
         target = _dispatch_target(note, departments, locale) if event.actor_role == "system" else None
@@ -135,7 +144,8 @@ def build_timeline(events: Sequence[CaseEventPublic], report: ReportPublic | Non
         steps.append(TimelineStep(
             what=what, who=who, when=format_when(event.created_at, locale),
             since_previous=None if previous is None else format_duration(event.created_at - previous, locale),
-            note=note, status=event.to_status.value, at=event.created_at))
+            note=note, status=event.to_status.value, at=event.created_at, photos=tuple(event.photos),
+            kind=event.kind))
         previous = event.created_at
     if not ordered:
         return Timeline(steps=[], total=format_duration(timedelta(0), locale))

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.media import PhotoInput
 from shared.models import ACTIVE_TASK_STATUSES, ReportCreate, ReportPublic, ReportSource, TaskPublic
 
 ID = uuid.UUID | str
@@ -115,7 +116,7 @@ class WorkerClientMixin:
         return self._models(ReportPublic, rows.values())
 
     async def report_for_resident(self, report: ReportCreate, resident: ResidentContact,
-                                  photos: Iterable[bytes] = ()) -> ReportPublic:
+                                  photos: Iterable[PhotoInput] = ()) -> ReportPublic:
         """A grid worker files a report a resident told them about (source grid_app). Idempotent by report.id."""
         return await self._file_report(report, photos, {"source": ReportSource.GRID_APP.value,
                                                          "resident_name": resident.name.strip(),

@@ -61,6 +61,9 @@ def stack() -> StackInfo:
         "CITYLOOP_DB_SCHEMAS": "public,graphql_public,tests",
         # The whole suite signs in from 127.0.0.1; the per-address limit has its own test.
         "CITYLOOP_SIGNIN_ADDRESS_ATTEMPTS": "100000",
+        # Likewise sign-ups, code requests and code checks (their own tests start stricter gateways).
+        "CITYLOOP_SIGNUP_ADDRESS_ATTEMPTS": "100000",
+        "CITYLOOP_VERIFY_ADDRESS_ATTEMPTS": "100000",
         # Small enough that the Storage tests can pass the global upload limit cheaply.
         "CITYLOOP_STORAGE_MAX_BYTES": str(STORAGE_MAX_BYTES),
         # The SMS job's tests drive it themselves, towards their own test server.

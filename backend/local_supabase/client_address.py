@@ -48,6 +48,11 @@ def _trusted(ip, proxies: Sequence[Network]) -> bool:
     return ip is not None and any(ip in net for net in proxies)
 
 
+def is_trusted(peer: str, proxies: Sequence[Network]) -> bool:
+    """Whether a socket peer is one of the trusted proxies."""
+    return _trusted(_ip(peer), proxies)
+
+
 def resolve(peer: str | None, forwarded_for: str | None, proxies: Sequence[Network]) -> str:
     """The client's address for a request from `peer` carrying `forwarded_for`."""
     peer_ip = _ip(peer) if peer else None

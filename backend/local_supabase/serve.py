@@ -27,7 +27,10 @@ def main() -> None:
     workers = max(1, int(os.environ.get("CITYLOOP_WORKERS", "1")))
     uvicorn.run("backend.local_supabase.serve:app_factory", factory=True, workers=workers,
                 host=settings.api_host, port=settings.api_port, log_level="warning",
-                access_log=False, loop="uvloop", http="httptools", lifespan="on",
+                access_log=False, loop="uvloop", lifespan="on",
+                # httptools with the gateway's header deadline and connection caps (gateway/connections.py).
+                http="backend.local_supabase.gateway.connections:GatewayProtocol",
+                timeout_keep_alive=settings.keep_alive_s,
                 # Bound to 127.0.0.1 behind nothing: no proxy headers to trust, and two
                 # fewer headers to write per response.
                 proxy_headers=False, server_header=False, date_header=False,

@@ -10,6 +10,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from typing import Mapping
 
 import psycopg
 
@@ -105,7 +106,8 @@ class Stack:
         except (urllib.error.URLError, OSError):
             return False
 
-    def start_gateway(self, wait_s: float = 60) -> int:
+    def start_gateway(self, wait_s: float = 60, env: Mapping[str, str] | None = None) -> int:
+        """Start the gateway process (`env`: settings on top of ours, e.g. CITYLOOP_TRUSTED_PROXIES)."""
         pid = self.gateway_pid()
         if pid is not None:
             return pid
@@ -113,9 +115,9 @@ class Stack:
             raise RuntimeError(f"something else already answers on {self.settings.api_url}")
         self.settings.logs.mkdir(exist_ok=True)
         log = open(self.settings.logs / "gateway.log", "ab")
-        env = dict(os.environ, CITYLOOP_HOME=str(self.settings.home))
+        environ = dict(os.environ, **(env or {}), CITYLOOP_HOME=str(self.settings.home))
         proc = subprocess.Popen([sys.executable, "-m", "backend.local_supabase.serve"], stdout=log, stderr=log,
-                                stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+                                stdin=subprocess.DEVNULL, env=environ, start_new_session=True)
         self.settings.gateway_pid_file.write_text(str(proc.pid))
         deadline = time.monotonic() + wait_s
         while not self.healthy():
@@ -144,10 +146,10 @@ class Stack:
         return True
 
     # --- whole stack ----------------------------------------------------
-    def start(self) -> None:
+    def start(self, gateway_env: Mapping[str, str] | None = None) -> None:
         self.start_database()
         self.prepare_database()
-        self.start_gateway()
+        self.start_gateway(env=gateway_env)
 
     def stop(self) -> None:
         self.stop_gateway()

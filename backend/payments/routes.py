@@ -13,7 +13,6 @@ On hosted Supabase the two functions are Edge Functions with the same contract (
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import TYPE_CHECKING
 
@@ -21,7 +20,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from backend.local_supabase.gateway.db import fetch_one_as_caller
+from backend.local_supabase.gateway.db import fetch_one_as_caller, headers_json
+from backend.local_supabase.gateway.json_body import JsonBodyError, parse_json
 from backend.local_supabase.gateway.keys import KeyError_
 from backend.local_supabase.gateway.state import gateway_state
 
@@ -55,7 +55,7 @@ async def _checkout(request: Request) -> Response:
     if caller.user_id is None:
         return _error(PaymentError(401, "PT401", "sign in to pay"))
     try:
-        body = await request.json()
+        body = parse_json(await request.body(), max_depth=state.settings.max_json_depth)
         payment_id = str(uuid.UUID(str(body["payment_id"])))
         provider = gateway_providers(state)[body.get("provider") or sandbox.NAME]
     except (ValueError, KeyError, TypeError):
@@ -64,7 +64,7 @@ async def _checkout(request: Request) -> Response:
     row = await fetch_one_as_caller(
         state.rest_pool, caller,
         "select to_jsonb(p), to_jsonb(b) from public.payments p join public.bills b on b.id = p.bill_id where p.id = %(id)s",
-        {"id": payment_id}, method="POST", path=request.url.path, headers=dict(request.headers), read_only=True)
+        {"id": payment_id}, method="POST", path=request.url.path, headers=headers_json(request.scope["headers"], state.client_address(request.scope)), read_only=True)
     if row is None:
         return _error(PaymentError(404, "PT404", "payment not found"))
     try:
@@ -123,8 +123,8 @@ async def _sandbox_bills(request: Request) -> Response:
     if not caller.is_service:
         return _error(PaymentError(403, "PT403", "the bill feed needs the service-role key"))
     try:
-        rows = json.loads(await request.body())
-    except ValueError:
+        rows = parse_json(await request.body(), max_depth=state.settings.max_json_depth)
+    except JsonBodyError:
         return _error(PaymentError(400, "PT400", "a JSON array of bills is required"))
     try:
         return JSONResponse(await pool_rpc(state.rest_pool)("import_bills", {"rows": rows}))

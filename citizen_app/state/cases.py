@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from datetime import datetime, timezone
 from typing import Literal, TypeVar
 
+from shared import errors
 from shared.models import (AreaLevel, CaseEventPublic, DepartmentPublic, FollowedReportPublic, RatingCreate,
                            ReportDetail, ReportPublic, ReportStatus, Role)
 from shared.outbox import OutboxEntry
@@ -15,6 +17,8 @@ from shared.status import OPEN_STATUSES, Action, offered_actions
 from shared.timeline import Timeline, build_timeline
 
 from ..app_state import AppState
+
+log = logging.getLogger(__name__)
 
 Filter = Literal["open", "done", "all"]
 R = TypeVar("R", ReportPublic, FollowedReportPublic)
@@ -72,8 +76,14 @@ class CaseDetail:
             detail = await c.report_detail(self.report_id)
             departments = {d.code: d for d in await c.departments()}
             grids = await c.areas(level=AreaLevel.GRID) if detail.report.grid_id and self.grid is None else []
-            paths = [p for p in detail.report.photos + detail.report.resolution_photos if p not in self.photos]
+            added = [p for e in detail.events for p in e.photos]  # photos the resident added later
+            paths = [p for p in detail.report.photos + detail.report.resolution_photos + added if p not in self.photos]
             data = await asyncio.gather(*(c.download_photo(p) for p in paths), return_exceptions=True)
+            for path, failed in zip(paths, data):
+                if isinstance(failed, errors.CityError):  # gone, or not the person's to see: left out
+                    log.warning("photo %s not shown: %r", path, failed)
+                elif isinstance(failed, BaseException):
+                    log.error("photo %s failed", path, exc_info=failed)
             return detail, departments, {p: d for p, d in zip(paths, data) if isinstance(d, bytes)}, grids
 
         found = await self.state.run(fetch)
@@ -101,7 +111,8 @@ class CaseDetail:
         offered = offered_actions(report.status, Role.CITIZEN, is_reporter=report.reporter_id == self.state.user.id,
                                   resolved_at=report.resolved_at, rated=self.detail.rating is not None,
                                   now=now or datetime.now(timezone.utc))
-        return [a for a in offered if a in (Action.RATE, Action.REOPEN, Action.ANSWER_INFO)]
+        return [a for a in offered if a in (Action.RATE, Action.REOPEN, Action.ANSWER_INFO, Action.ADD_INFO,
+                                            Action.WITHDRAW)]
 
     def info_request(self) -> str | None:
         """The worker's question while the case waits for the resident."""
@@ -141,4 +152,19 @@ class CaseDetail:
             self._need("cases.need_answer")
             return False
         done = await self.state.run(lambda c: c.answer_report_info(self.report_id, note.strip()))
+        return done is not None and await self.load()
+
+    async def add_info(self, note: str, photos: list[bytes] = ()) -> bool:
+        """A note (required) and photos for the handler, while the case is open."""
+        if not note.strip():
+            self._need("cases.need_info_note")
+            return False
+        done = await self.state.run(lambda c: c.add_report_info(self.report_id, note.strip(), list(photos)))
+        return done is not None and await self.load()
+
+    async def withdraw(self, reason: str) -> bool:
+        if not reason.strip():
+            self._need("cases.need_reason")
+            return False
+        done = await self.state.run(lambda c: c.withdraw_report(self.report_id, reason.strip()))
         return done is not None and await self.load()

@@ -90,8 +90,8 @@ class PaymentsState:
         try:
             self._subscriptions = [await client.subscribe_payments(self.on_payment_change),
                                    await client.subscribe_bills(self.on_bill_change)]
-        except Exception as exc:  # noqa: BLE001 - live updates are a comfort; `refresh_waiting` still works
-            log.info("no live payment updates: %r", exc)
+        except errors.CityError as exc:  # live updates are a comfort; `refresh_waiting` still works
+            log.warning("no live payment updates: %r", exc)
             return
         await self.refresh_waiting()  # a result that arrived before the join
 

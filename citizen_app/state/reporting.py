@@ -13,11 +13,13 @@ import uuid
 from typing import Literal
 
 from shared import errors
+from shared.media import MediaError, prepare_photo
 from shared.models import AreaPublic, NearbyReportPublic, ReportPublic, ReportSource
 from shared.reporting import ReportDraft, address_for, message, suggestions
 from shared.taxonomy import Category, default_taxonomy
 
 from ..app_state import AppState
+from .photos import PhotoTray
 
 log = logging.getLogger(__name__)
 Outcome = Literal["invalid", "nearby", "sent", "queued", "failed"]
@@ -36,6 +38,7 @@ class ReportFlow:
         self.nearby_dismissed = False
         self.problems: list[str] = []
         self.filed: ReportPublic | None = None
+        self.photos = PhotoTray(self.draft, getattr(state, "photo_uploads", None))
 
     async def prepare_suggestions(self) -> None:
         """Build the category suggester in a worker thread, so the first keystroke does not wait on the loop."""
@@ -91,11 +94,17 @@ class ReportFlow:
         return self.taxonomy.search(query, level=3, limit=limit)
 
     def add_photo(self, data: bytes) -> bool:
-        return self.draft.add_photo(data)
+        """A photo's bytes (prepared here); False when the draft is full or it is not a photo."""
+        try:
+            photo = prepare_photo(data)
+        except MediaError as exc:
+            self.photos.refusals = [exc]
+            return False
+        return self.photos.add_prepared(photo)
 
     def remove_photo(self, index: int) -> None:
-        if 0 <= index < len(self.draft.photos):
-            del self.draft.photos[index]
+        if 0 <= index < len(self.photos.slots):
+            self.photos.remove(self.photos.slots[index])
 
     def messages(self) -> list[str]:
         return [message(code, self.state.locale) for code in self.problems]

@@ -109,9 +109,14 @@ class SosState:
         if self.flow is not None:
             await self.flow.retry()
 
-    async def done(self) -> None:
-        if self.flow is not None:
-            await self.flow.reset()
+    async def done(self) -> bool:
+        """Back to a fresh hold ring; True when the SOS is over (resolved, cancelled) and the person
+        goes home. After a failed one the screen stays: the emergency numbers and 重试 are there."""
+        if self.flow is None:
+            return False
+        over = self.flow.phase in (SosPhase.RESOLVED, SosPhase.CANCELLED)
+        await self.flow.reset()
+        return over
 
     # ------------------------------------------------------------ what the view shows
 

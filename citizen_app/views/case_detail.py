@@ -1,14 +1,15 @@
 """One case: status, photos before and after, map, full timeline, and the resident's actions
-(rate when resolved, reopen within 7 days, answer a request for information). Live."""
+(rate when resolved, reopen within 7 days, answer a request for information; while open, add
+information with photos, or withdraw with a reason). Inline, no pop-ups (elderly mode). Live."""
 
 from __future__ import annotations
-
-import os
 
 import flet as ft
 import flet_map as fm
 
+from shared.config import tile_url
 from shared.fonts import FONT_FAMILY
+from shared.geo import place_text
 from shared.status import Action, status_label
 from shared.taxonomy import default_taxonomy
 
@@ -17,7 +18,6 @@ from ..routes import Screen
 from ..state.cases import CaseDetail
 from ..theme import BRAND, button, field, sizes, text
 from .home import status_chip
-from .report_form import TILE_URL_ENV
 
 
 class CaseDetailView:
@@ -31,6 +31,11 @@ class CaseDetailView:
         self.comment = field(state.t("cases.rate_comment"), state.elderly, multiline=True)
         self.reason = field(state.t("cases.reopen_reason"), state.elderly, multiline=True)
         self.answer = field(state.t("cases.info_answer"), state.elderly, multiline=True)
+        self.info_note = field(state.t("cases.add_info_note"), state.elderly, multiline=True)
+        self.info_photos: list[bytes] = []
+        self.info_count = text("", state.elderly, small=True, muted=True)
+        self.withdraw_reason = field(state.t("cases.withdraw_reason"), state.elderly, multiline=True)
+        self.confirming_withdraw = False
 
     async def load(self) -> None:
         if await self.case.load():
@@ -45,8 +50,8 @@ class CaseDetailView:
         report = self.case.report
         point = fm.MapLatitudeLongitude(report.lat, report.lon)
         layers: list[fm.MapLayer] = []
-        if os.environ.get(TILE_URL_ENV):
-            layers.append(fm.TileLayer(url_template=os.environ[TILE_URL_ENV]))
+        if tile_url():
+            layers.append(fm.TileLayer(url_template=tile_url()))
         if self.case.grid:  # without tiles, the grid's outline says where the point is
             name, ring = self.case.grid
             layers.append(fm.PolygonLayer(polygons=[fm.PolygonMarker(
@@ -70,8 +75,9 @@ class CaseDetailView:
                     ft.Semantics(identifier="case-status", content=status_chip(self.state, report.status))]),
             text(report.description, elderly),
         ]
-        if report.address:
-            controls.append(text(report.address, elderly, small=True, muted=True))
+        place = place_text(report.address, report.landmark, self.state.locale)
+        if place:
+            controls.append(ft.Semantics(identifier="case-place", content=text(place, elderly, small=True, muted=True)))
         if report.photos:
             controls += [text(t("cases.photos_before"), elderly, weight=ft.FontWeight.BOLD),
                          self._photos(report.photos)]
@@ -94,6 +100,8 @@ class CaseDetailView:
                 ft.Text(step.who, size=s.small, color=ft.Colors.GREY_800)]
             if step.note:
                 lines.append(ft.Text(step.note, size=s.small))
+            if step.photos:
+                lines.append(self._photos(list(step.photos)))
             if step.since_previous:
                 lines.append(ft.Text(t("cases.since_prev", d=step.since_previous), size=s.small,
                                      color=ft.Colors.GREY_700))
@@ -122,6 +130,18 @@ class CaseDetailView:
         if Action.REOPEN in offered:
             out += [self.reason, button(t("cases.reopen"), self.send_reopen, elderly=elderly, primary=False,
                                         identifier="reopen")]
+        if Action.ADD_INFO in offered:
+            self.info_count.value = t("cases.add_info_photos", n=len(self.info_photos)) if self.info_photos else ""
+            out += [text(t("cases.add_info"), elderly, weight=ft.FontWeight.BOLD), self.info_note,
+                    ft.Row([button(t("cases.add_info_photo"), self.pick_info_photos, elderly=elderly, primary=False,
+                                   icon=ft.Icons.ADD_A_PHOTO, identifier="add-info-photo"), self.info_count],
+                           wrap=True),
+                    button(t("cases.add_info_send"), self.send_info, elderly=elderly, identifier="send-info")]
+        if Action.WITHDRAW in offered:
+            out += [self.withdraw_reason,
+                    button(t("cases.withdraw_confirm" if self.confirming_withdraw else "cases.withdraw"),
+                           self.send_withdraw, elderly=elderly, primary=False,
+                           identifier="withdraw-confirm" if self.confirming_withdraw else "withdraw")]
         return out
 
     def _draw_stars(self) -> None:
@@ -151,6 +171,31 @@ class CaseDetailView:
         if await self.case.answer(self.answer.value or ""):
             self.state.shell.show_message(self.state.t("cases.sent_ok"))
             self.show()
+
+    async def pick_info_photos(self, _e=None) -> None:
+        files = await ft.FilePicker().pick_files(allow_multiple=True, with_data=True,
+                                                 file_type=ft.FilePickerFileType.IMAGE)
+        self.info_photos += [f.bytes for f in files or [] if f.bytes]
+        self.show()
+
+    async def send_info(self, _e=None) -> None:
+        if await self.case.add_info(self.info_note.value or "", self.info_photos):
+            self.info_note.value, self.info_photos = "", []
+            self.state.shell.show_message(self.state.t("cases.sent_ok"))
+            self.show()
+
+    async def send_withdraw(self, _e=None) -> None:
+        """Two steps, inline: the first press asks to confirm (withdrawing cannot be undone)."""
+        if not self.confirming_withdraw:
+            self.confirming_withdraw = bool((self.withdraw_reason.value or "").strip())
+            if not self.confirming_withdraw:
+                self.state.shell.show_message(self.state.t("cases.need_reason"), error=True)
+            self.show()
+            return
+        self.confirming_withdraw = False
+        if await self.case.withdraw(self.withdraw_reason.value or ""):
+            self.state.shell.show_message(self.state.t("cases.withdrawn_ok"))
+        self.show()
 
     def on_change(self, change) -> None:
         if self.case.apply(change):

@@ -46,7 +46,7 @@ class ReceiptView:
             await ft.FilePicker().save_file(file_name=receipt_file_name(self.receipt), src_bytes=self.png,
                                             allowed_extensions=["png"], file_type=ft.FilePickerFileType.CUSTOM)
         except Exception as exc:  # noqa: BLE001 - a platform without a save dialog: say so plainly
-            log.info("receipt not saved: %r", exc)
+            log.warning("receipt not saved: %r", exc)
             self.state.shell.show_message(self.state.t("app.coming"), error=True)
             return
         self.state.shell.show_message(self.state.t("pay.receipt_saved"))

@@ -9,7 +9,8 @@ Embed it (the grid app does, for workers reporting on a resident's behalf):
 
 `state` needs what citizen_app.app_state.AppState offers: `t` (a Translator over a
 catalogue holding the "report.*" keys of citizen_app/strings.py), `elderly`, `locale`,
-`page`, `shell` (set_busy, show_message), `run`, `ensure_client`, `outbox`. `on_done(report_or_none, outcome)`
+`page`, `shell` (set_busy, show_message), `run`, `ensure_client`, `outbox`, `photo_uploads` (the session's
+shared.photo_uploads.OwnerUploads; the app server must serve shared/web_serve.py's upload endpoint). `on_done(report_or_none, outcome)`
 is called after "sent", "queued" or a follow. With `on_behalf=True` the report's source
 is "grid_app" and the resident's name and phone are asked for (and required).
 The logic is in citizen_app.state.reporting.ReportFlow; this class only draws it.
@@ -30,8 +31,10 @@ from shared.fonts import FONT_FAMILY
 import flet_geolocator as fg
 import flet_map as fm
 
+from shared.models import LANDMARK_MAX_LENGTH
 from shared.reporting import MAX_PHOTOS
 
+from ..state.photos import PhotoSlot
 from ..state.reporting import ReportFlow
 from ..theme import BRAND, button, field, sizes, text
 
@@ -44,6 +47,14 @@ async def _maybe_await(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
 
+def _on_page(control: ft.Control) -> bool:
+    """Flet 1.0 raises for a control not added to a page yet (the form is built before it is shown)."""
+    try:
+        return control.page is not None
+    except RuntimeError:
+        return False
+
+
 class ReportForm:
     def __init__(self, state: Any, *, on_done: Callable[..., Awaitable[None] | None] | None = None,
                  on_behalf: bool = False) -> None:
@@ -54,6 +65,10 @@ class ReportForm:
         s = sizes(elderly)
         self.picker: ft.FilePicker | None = None
         self.photos = ft.Row(wrap=True, spacing=8)
+        self.photo_notes = ft.Column(spacing=4)  # files refused, each named
+        self._finishing: set[asyncio.Task] = set()
+        self._finishing_slots: set[PhotoSlot] = set()
+        self._shown_percent: dict[PhotoSlot, int] = {}
         self.add_photo_button = button(t("report.add_photo"), self.pick_photos, elderly=elderly,
                                        icon=ft.Icons.ADD_A_PHOTO, identifier="add-photo")
         self.location_text = text(t("report.locating"), elderly, small=True, muted=True)
@@ -69,6 +84,7 @@ class ReportForm:
         layers += [self.grid_layer, fm.MarkerLayer(markers=[self.pin])]
         self.map = fm.Map(layers=layers, initial_zoom=15, height=MAP_HEIGHT, on_tap=self.on_map_tap,
                           bgcolor=ft.Colors.GREY_100)
+        self.landmark = field(t("report.landmark"), elderly, max_length=LANDMARK_MAX_LENGTH)
         self.description = field(t("report.description"), elderly, multiline=True, on_change=self.on_describe,
                                  max_length=500)
         self.suggestions = ft.Row(wrap=True, spacing=6)
@@ -87,13 +103,14 @@ class ReportForm:
         self.root = ft.Column(spacing=12, horizontal_alignment=ft.CrossAxisAlignment.STRETCH, controls=[
             *([text(t("report.on_behalf"), elderly, title=True), self.resident_name, self.resident_phone]
               if on_behalf else []),
-            heading("report.photos", n=MAX_PHOTOS), self.photos, self.add_photo_button,
+            heading("report.photos", n=MAX_PHOTOS), self.photos, self.photo_notes, self.add_photo_button,
             heading("report.location"),
             ft.Semantics(identifier="report-map", content=ft.Container(self.map, border_radius=12,
                                                                         clip_behavior=ft.ClipBehavior.HARD_EDGE)),
             ft.Row([self.location_text, ft.TextButton(t("report.locate"), icon=ft.Icons.MY_LOCATION,
                                                       on_click=self.locate)], wrap=True),
             ft.Semantics(identifier="report-address", content=self.address),
+            ft.Semantics(identifier="report-landmark", content=self.landmark),
             self.description,
             heading("report.category"),
             ft.Semantics(identifier="report-category", content=self.category),
@@ -127,8 +144,8 @@ class ReportForm:
             position = await locator.get_current_position()
             if position is None or position.latitude is None:
                 raise RuntimeError("no position")
-        except Exception as exc:  # denied, no device, timeout: the pin on the map still works
-            log.info("no device location: %s", exc)
+        except Exception as exc:  # noqa: BLE001 - denied, no device, timeout: the pin on the map still works
+            log.warning("no device location: %r", exc)
             self.location_text.value = self.state.t("report.no_location")
             self._update()
             return
@@ -146,8 +163,9 @@ class ReportForm:
     async def _move_map(self, lat: float, lon: float) -> None:
         try:
             await _maybe_await(self.map.move_to(destination=fm.MapLatitudeLongitude(lat, lon)))
-        except Exception as exc:  # not on a page yet (tests), or the client refused: the pin is still right
-            log.debug("map move: %s", exc)
+        except Exception:  # noqa: BLE001 - the pin is right even where the map did not move
+            if _on_page(self.map):
+                log.exception("the map did not move to the pin")
 
     async def on_map_tap(self, e: fm.MapTapEvent) -> None:
         await self.set_location(e.coordinates.latitude, e.coordinates.longitude)
@@ -155,25 +173,94 @@ class ReportForm:
     # --------------------------------------------------------- photos
 
     async def pick_photos(self, _e=None) -> None:
-        if self.picker is None:
-            self.picker = ft.FilePicker()
-        files = await self.picker.pick_files(allow_multiple=True, with_data=True,
-                                             file_type=ft.FilePickerFileType.IMAGE) or []
-        for f in files:
-            if f.bytes and not self.flow.add_photo(f.bytes):
-                break
+        # No bytes over the websocket (a 6.5 MB photo used to block the session, then went back whole
+        # to be drawn): the browser PUTs each file to its own upload URL while Flet reports progress,
+        # and the page shows the 320 px thumbnail made on the server.
+        # A picker per choice, its handler given at construction (a service registers with the client
+        # as it is made), so its events name only this choice's files. Flet reports progress by file
+        # name and uploads one file after another: same-named files ("image.jpg") are told apart by order.
+        waiting: dict[str, list[PhotoSlot]] = {}
+        picker = self.picker = ft.FilePicker(on_upload=lambda e: self.on_upload(waiting, e))
+        files = await picker.pick_files(allow_multiple=True, file_type=ft.FilePickerFileType.IMAGE) or []
+        slots = self.flow.photos.choose([(f.name, f.size or 0) for f in files], on_received=self._start_finish,
+                                        on_progress=self._moved)
+        uploads = []
+        for f, slot in zip(files, slots):
+            if slot is not None:
+                waiting.setdefault(f.name, []).append(slot)
+                uploads.append(ft.FilePickerUploadFile(upload_url=slot.upload_url, method="PUT", id=f.id))
+        self.show_photos()
+        if uploads:
+            await picker.upload(uploads)
+
+    def on_upload(self, waiting: dict[str, list[PhotoSlot]], e: ft.FilePickerUploadEvent) -> None:
+        slot = next((s for s in waiting.get(e.file_name, []) if s.stage == "uploading"), None)
+        log.debug("upload event %s %s %s", e.file_name, e.progress, e.error)
+        if slot is None:
+            return
+        self.flow.photos.progress(slot, e.progress, e.error)
+        if slot.stage == "processing":
+            self._start_finish(slot)
+        else:
+            self.show_photos()
+
+    def _moved(self, slot: PhotoSlot) -> None:
+        """The server received more of the file: redraw when the shown percent changes by 5 or more."""
+        if slot.percent - self._shown_percent.get(slot, -100) >= 5:
+            self._shown_percent[slot] = slot.percent
+            self.show_photos()
+
+    def _start_finish(self, slot: PhotoSlot) -> None:
+        """The file is in (the server said so, or the browser): prepare it; once per photo."""
+        if slot.token is None or slot in self._finishing_slots:
+            return
+        self._finishing_slots.add(slot)
+        task = asyncio.get_running_loop().create_task(self.finish_photo(slot))
+        self._finishing.add(task)
+        task.add_done_callback(self._finishing.discard)
+        self.show_photos()
+
+    async def finish_photo(self, slot: PhotoSlot) -> None:
+        try:
+            await self.flow.photos.finish(slot)
+        finally:
+            self._finishing_slots.discard(slot)
         self.show_photos()
 
     def show_photos(self) -> None:
-        t = self.state.t
-        self.photos.controls = [
-            ft.Stack(width=96, height=96, controls=[
-                ft.Image(src=data, width=96, height=96, fit=ft.BoxFit.COVER, border_radius=8),
+        tray = self.flow.photos
+        self.photos.controls = [self._photo_tile(i, slot) for i, slot in enumerate(tray.slots)]
+        elderly = self.state.elderly
+        self.photo_notes.controls = [
+            ft.Semantics(identifier="photo-refusal", content=text(m, elderly, color=ft.Colors.RED_800))
+            for m in tray.messages(self.state.locale)]
+        self.add_photo_button.visible = tray.room > 0
+        self._update([self.photos, self.photo_notes, self.add_photo_button])
+
+    def _photo_tile(self, index: int, slot: PhotoSlot) -> ft.Control:
+        t, elderly = self.state.t, self.state.elderly
+        edge = 128 if elderly else 96
+        if slot.stage == "ready" and slot.photo is not None:
+            face: ft.Control = ft.Image(src=slot.photo.thumbnail, width=edge, height=edge, fit=ft.BoxFit.COVER,
+                                        border_radius=8)
+        else:
+            # The percent while the file travels, then "processing" while the server makes the thumbnail.
+            uploading = slot.stage == "uploading"
+            label = f"{slot.percent}%" if uploading else t("report.photo_processing")
+            face = ft.Container(
+                width=edge, height=edge, border_radius=8, bgcolor=ft.Colors.GREY_200,
+                alignment=ft.Alignment.CENTER,
+                content=ft.Column(tight=True, spacing=4, horizontal_alignment=ft.CrossAxisAlignment.CENTER, controls=[
+                    ft.ProgressRing(value=slot.progress if uploading else None, width=edge // 3,
+                                    height=edge // 3, stroke_width=4 if elderly else 3, color=BRAND,
+                                    bgcolor=ft.Colors.GREY_400),  # the track: a ring even at 0%
+                    text(label, elderly, small=not uploading, weight=ft.FontWeight.BOLD)]))
+        return ft.Semantics(identifier=f"photo-{index}-{slot.stage}", content=ft.Stack(
+            width=edge, height=edge, controls=[
+                face,
                 ft.IconButton(ft.Icons.CANCEL, icon_color=ft.Colors.RED_700, right=-6, top=-6,
-                              tooltip=t("report.remove_photo"), on_click=lambda _e, i=i: self.remove_photo(i))])
-            for i, data in enumerate(self.flow.draft.photos)]
-        self.add_photo_button.visible = len(self.flow.draft.photos) < MAX_PHOTOS
-        self._update()
+                              icon_size=32 if elderly else 24, tooltip=t("report.remove_photo"),
+                              on_click=lambda _e, i=index: self.remove_photo(i))]))
 
     def remove_photo(self, index: int) -> None:
         self.flow.remove_photo(index)
@@ -217,6 +304,7 @@ class ReportForm:
 
     async def submit(self, _e=None) -> None:
         self.flow.draft.description = self.description.value or ""
+        self.flow.draft.landmark = self.landmark.value or ""
         self.flow.draft.resident_name = self.resident_name.value or ""
         self.flow.draft.resident_phone = self.resident_phone.value or ""
         self.submit_button.disabled = True
@@ -270,7 +358,5 @@ class ReportForm:
         # While typing, update only the controls that changed: sending the whole form back
         # could race the text field's own value.
         for control in only or [self.root]:
-            try:
+            if _on_page(control):  # not on a page yet: the next page update shows it
                 control.update()
-            except Exception:  # not on a page yet: the next page update shows it
-                pass

@@ -16,7 +16,7 @@ import flet as ft
 from shared.sos_flow import EMERGENCY_LINKS, Fix, SosPhase
 
 from ..app_state import AppState
-from ..routes import Screen
+from ..routes import HOME, Screen
 from ..state.sos import SosState
 from ..theme import MAIN_TEXT, sizes, text
 
@@ -47,11 +47,11 @@ def geolocator_locate(page: Any):
             position = await geolocator.get_current_position(ftg.GeolocatorConfiguration(
                 accuracy=ftg.GeolocatorPositionAccuracy.HIGH, time_limit=ft.Duration(seconds=LOCATION_TIMEOUT_S)))
         except Exception as exc:  # denied, unavailable, timed out: try the last known one
-            log.info("no current position: %r", exc)
+            log.warning("no current position: %r", exc)
             try:
                 position = await geolocator.get_last_known_position()
             except Exception as exc2:  # noqa: BLE001
-                log.info("no last known position: %r", exc2)
+                log.warning("no last known position: %r", exc2)
                 return None
         if position is None or position.latitude is None or position.longitude is None:
             return None
@@ -136,7 +136,7 @@ class SosView:
             try:
                 await ft.UrlLauncher().launch_url(url)
             except Exception as exc:  # noqa: BLE001 - no dialer on this device: the number is on the button
-                log.info("could not open %s: %r", url, exc)
+                log.warning("could not open %s: %r", url, exc)
         return launch
 
     # ------------------------------------------------------------ gestures and buttons
@@ -154,7 +154,8 @@ class SosView:
         await self.sos.retry()
 
     async def on_done(self, _e=None) -> None:
-        await self.sos.done()
+        if await self.sos.done():
+            await self.state.shell.go(HOME)
 
     # ------------------------------------------------------------ drawing
 

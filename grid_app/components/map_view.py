@@ -2,18 +2,19 @@
 
 Tiles must come from a server the device can reach (no internet is assumed). Without one,
 the grids' polygons (from the `areas` table) are drawn on a plain background, so a worker
-still sees which grid a case is in and where the cases lie relative to each other.
+still sees which grid a case is in and where the cases lie relative to each other. That the
+setting is missing is said in the log at start (shared.config.log_tile_setting), never on screen.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import flet as ft
 import flet_map as fm
 
+from shared.config import tile_url
 from shared.fonts import FONT_FAMILY
 from shared.reporting import GridArea
 
@@ -27,11 +28,6 @@ class Point:
     lat: float
     lon: float
     alert: bool = False  # drawn red (overdue)
-
-
-def tile_url(environ: dict[str, str] | None = None) -> str | None:
-    env = os.environ if environ is None else environ
-    return env.get("CITYLOOP_TILE_URL", "").strip() or None
 
 
 def map_of(points: list[Point], t, *, grids: Sequence[GridArea] = (), height: float = 240,
@@ -52,8 +48,7 @@ def map_of(points: list[Point], t, *, grids: Sequence[GridArea] = (), height: fl
         coordinates=fm.MapLatitudeLongitude(p.lat, p.lon), width=30, height=30, alignment=ft.Alignment.TOP_CENTER,
         content=ft.Icon(ft.Icons.LOCATION_ON, size=30, color=OVERDUE if p.alert else ft.Colors.INDIGO))
         for p in points]))
-    where = f"{points[0].lat:.5f}, {points[0].lon:.5f}" if len(points) == 1 else ""
-    caption = " · ".join(x for x in (where, "" if url else t("map.no_tiles")) if x)
+    caption = f"{points[0].lat:.5f}, {points[0].lon:.5f} (WGS-84)" if len(points) == 1 else ""
     return ft.Column(tight=True, spacing=4, controls=[
         ft.Container(fm.Map(layers=layers, initial_center=fm.MapLatitudeLongitude(lat, lon), initial_zoom=zoom,
                             height=height, bgcolor=ft.Colors.BLUE_GREY_50),

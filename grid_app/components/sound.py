@@ -28,7 +28,7 @@ class Sound:
         try:
             await self.control.play()
         except Exception as exc:  # noqa: BLE001 - a browser that refuses sound must not break the inbox
-            log.info("sound not played: %r", exc)
+            log.warning("sound not played: %r", exc)
 
     async def alarm(self) -> None:
         """Repeat until `stop` (an SOS is acknowledged)."""

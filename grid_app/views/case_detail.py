@@ -11,11 +11,13 @@ from shared.action_queue import QueueState
 from shared.models import ReportPublic
 from shared.status import OPEN_STATUSES, is_overdue, sla_text, status_label
 from shared.taxonomy import default_taxonomy
-from shared.timeline import build_timeline
+from shared.timeline import added_info, build_timeline
 
 from ..app_state import AppState
 from ..case_state import ACTION_KEYS, CaseState, mask_phone, missing_fields, missing_text
+from ..components.dialog import close_dialog
 from ..components.map_view import Point, map_of
+from ..components.nav_links import nav_row
 from ..components.refresh import update_if_shown
 from ..theme import MUTED, OVERDUE, TARGET
 
@@ -64,11 +66,13 @@ class CaseDetail:
             ft.Row(header),
             ft.Row([ft.Semantics(identifier="case-status", content=ft.Text(status_label(r.status, t.locale), size=18)),
                     ft.Text(sla, color=OVERDUE if is_overdue(r.due_at, r.status) else MUTED),
-                    ft.Text(self.app.address(r.address), color=MUTED)], wrap=True),
+                    ft.Semantics(identifier="case-place", content=ft.Text(
+                        self.app.address(r.address, r.landmark), color=MUTED))], wrap=True),
             self._actions(),
             *self._queued(),
             ft.Text(t("case.description"), weight=ft.FontWeight.BOLD),
             ft.Text(r.description, size=16, selectable=True),
+            *self._added_info(),
             self._reporter(),
             ft.Text(t("case.photos"), weight=ft.FontWeight.BOLD),
             self._photos(r.photos),
@@ -76,12 +80,27 @@ class CaseDetail:
                self._photos(r.resolution_photos)] if r.resolution_note else []),
             ft.Text(t("case.map"), weight=ft.FontWeight.BOLD),
             map_of([Point(r.lat, r.lon)], t, grids=self.app.grids, height=220),
+            nav_row(r.lat, r.lon, r.landmark or _category(r.category_code, t), t),
             *self._timeline(),
         ]
 
     async def _back(self, e: ft.ControlEvent) -> None:
         # An async handler: Flet awaits it (a lambda returning the coroutine would never run it).
         await self.on_back()
+
+    def _added_info(self) -> list[ft.Control]:
+        """What the reporter added since filing (add_report_info): each note with its photos."""
+        t, r = self.app.t, self.state.report
+        steps = added_info(build_timeline(self.state.events, r, locale=t.locale).steps)
+        if not steps:
+            return []
+        return [ft.Text(t("case.added_info"), weight=ft.FontWeight.BOLD),
+                ft.Semantics(identifier="added-info", content=ft.Column(spacing=6, controls=[
+                    ft.Column(tight=True, spacing=4, controls=[
+                        ft.Row([ft.Text(step.when, color=MUTED), ft.Text(step.note or "", size=16, selectable=True,
+                                                                         expand=True)]),
+                        *([self._photos(list(step.photos))] if step.photos else [])])
+                    for step in steps]))]
 
     def _reporter(self) -> ft.Control:
         t, c = self.app.t, self.state.contact
@@ -113,9 +132,11 @@ class CaseDetail:
             data = await self.state.full_photo(path)
             if data is None:
                 return
-            e.page.show_dialog(ft.AlertDialog(
+            # The app's page, not `e.page`: the case may have been redrawn while the photo downloaded.
+            dialog = ft.AlertDialog(
                 content=ft.Image(src=data, fit=ft.BoxFit.CONTAIN, width=900, height=600),
-                actions=[ft.TextButton(self.app.t("close"), on_click=lambda ev: ev.page.pop_dialog())]))
+                actions=[ft.TextButton(self.app.t("close"), on_click=lambda _ev: close_dialog(dialog))])
+            self.app.page.show_dialog(dialog)
         return handler
 
     def _timeline(self) -> list[ft.Control]:
@@ -125,8 +146,10 @@ class CaseDetail:
                                   open_case=r.status in OPEN_STATUSES)
         rows = [ft.Row([ft.Text(step.when, color=MUTED, width=110), ft.Text(step.what, width=110),
                         ft.Text(step.who, color=MUTED, width=190),
-                        ft.Text(" · ".join(x for x in (step.note, step.since_previous and t("case.after",
-                                                                                            d=step.since_previous)) if x),
+                        ft.Text(" · ".join(x for x in (step.note, step.photos and t("act.photos_added",
+                                                                                    n=len(step.photos)),
+                                                       step.since_previous and t("case.after",
+                                                                                 d=step.since_previous)) if x),
                                 expand=True)])
                 for step in timeline.steps]
         return [ft.Row([ft.Text(t("case.timeline"), weight=ft.FontWeight.BOLD),
@@ -157,7 +180,7 @@ class CaseDetail:
 
     def _ask(self, action: str):
         async def handler(e: ft.ControlEvent) -> None:
-            self.open_dialog(e.page, action)
+            self.open_dialog(self.app.page, action)  # not `e.page`: a live redraw may drop the button
         return handler
 
     def open_dialog(self, page: ft.Page, action: str) -> ft.AlertDialog:
@@ -199,7 +222,8 @@ class CaseDetail:
             if missing:
                 page.update()
                 return
-            page.pop_dialog()
+            if not close_dialog(dialog):  # a second tap on 确定
+                return
             done = await self.state.perform(action, photos=self.picked_photos, **values)
             if done.ok and self.on_report_changed and self.state.report is not None:
                 self.on_report_changed(self.state.report)
@@ -209,7 +233,7 @@ class CaseDetail:
 
         dialog = ft.AlertDialog(
             modal=True, title=ft.Text(label), content=ft.Column(body, tight=True, spacing=10, width=460),
-            actions=[ft.TextButton(t("cancel"), on_click=lambda ev: page.pop_dialog()),
+            actions=[ft.TextButton(t("cancel"), on_click=lambda _ev: close_dialog(dialog)),
                      ft.Semantics(identifier="dialog-confirm", content=ft.Button(t("confirm"), on_click=confirm))])
         self.dialog_fields = fields
         self.dialog_confirm = confirm
@@ -222,7 +246,7 @@ class CaseDetail:
             files = await picker.pick_files(allow_multiple=True, with_data=True, file_type=ft.FilePickerFileType.IMAGE)
             self.picked_photos += [f.bytes for f in files or [] if f.bytes]
             count.value = self.app.t("act.photos_added", n=len(self.picked_photos))
-            count.update()
+            update_if_shown(count)  # the dialog may have been closed while the picker was open
         return handler
 
     def _departments(self) -> list[tuple[str, str]]:

@@ -154,7 +154,8 @@ class InboxScreen:
             content=ft.Column(spacing=4, controls=[
                 ft.Row([ft.Text(category_name(report.category_code, t), weight=ft.FontWeight.BOLD, size=16,
                                 expand=True, max_lines=1, overflow=ft.TextOverflow.ELLIPSIS), chip_control]),
-                ft.Text(self.app.address(report.address), max_lines=1, overflow=ft.TextOverflow.ELLIPSIS),
+                ft.Text(self.app.address(report.address, report.landmark), max_lines=2,
+                        overflow=ft.TextOverflow.ELLIPSIS),
                 ft.Row([ft.Text(status_label(report.status, t.locale), color=MUTED),
                         ft.Text(t(f"age.{unit}", n=amount), color=MUTED),
                         ft.Text(f"P{report.priority}" if report.priority else "", color=MUTED)], spacing=12),

@@ -56,6 +56,7 @@ class FormHost:
         self.elderly = False  # staff screen: regular sizes
         self.shell = _Shell(app)
         self.outbox = None  # a worker files while on site: offline, the form says so and keeps the draft
+        self.photo_uploads = app.photo_uploads
         self.form: Any = None
 
     @property

@@ -1,10 +1,17 @@
-"""Sign-in for staff (grid workers, department staff, supervisors); residents are sent to the citizen app."""
+"""Sign-in for staff (grid workers, department staff, supervisors); residents are sent to the citizen app.
+
+With a password, or ("forgot the password?") with a code sent by SMS (AppState.send_code /
+sign_in_with_code, shared/code_flow.py).
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 import flet as ft
+
+from shared.code_flow import CodePhase
 
 from ..app_state import AppState
 from ..theme import MUTED, TARGET
@@ -23,6 +30,17 @@ class SignInView:
         self.progress = ft.ProgressRing(visible=False, width=24, height=24)
         self.button = ft.Button(t("signin.submit"), icon=ft.Icons.LOGIN, height=TARGET, width=360,
                                 on_click=self.submit)
+        # Sign-in by code: hidden until "forgot the password?" is pressed.
+        self.code = ft.TextField(label=t("code.code"), width=360, max_length=6, keyboard_type=ft.KeyboardType.NUMBER,
+                                 on_submit=self.submit_code)
+        self.send = ft.TextButton(t("code.send"), on_click=self.send_code)
+        self.code_button = ft.Button(t("code.submit"), icon=ft.Icons.SMS, height=TARGET, width=360,
+                                     on_click=self.submit_code)
+        self.code_panel = ft.Column(tight=True, spacing=12, visible=False, horizontal_alignment=ft.CrossAxisAlignment.CENTER,
+                                    controls=[ft.Semantics(identifier="code-send", content=self.send), self.code,
+                                              ft.Semantics(identifier="code-submit", content=self.code_button)])
+        self.password_row = ft.Row([self.button, self.progress], tight=True)
+        self.switch = ft.TextButton(t("code.forgot"), on_click=self.toggle_code)
         self.root = ft.Container(expand=True, alignment=ft.Alignment.CENTER, content=ft.Card(content=ft.Container(
             padding=40, content=ft.Column(tight=True, spacing=16, horizontal_alignment=ft.CrossAxisAlignment.CENTER,
                                           controls=[
@@ -31,9 +49,10 @@ class SignInView:
                                                                      weight=ft.FontWeight.BOLD)),
                 ft.Text(t("signin.title"), size=20),
                 ft.Text(t("signin.hint"), color=MUTED),
-                self.account, self.password,
+                self.account, self.password, self.code_panel,
                 ft.Semantics(identifier="signin-error", content=self.error),
-                ft.Row([self.button, self.progress], tight=True),
+                self.password_row,
+                ft.Semantics(identifier="signin-code", content=self.switch),
                 ft.TextButton(t("lang.switch"), on_click=self._language),
                 ft.Semantics(identifier="backend-status", content=self.backend),
             ]))))
@@ -43,22 +62,62 @@ class SignInView:
         self.backend.value = self.app.t("backend.connected" if answers else "backend.unreachable")
         self.backend.color = ft.Colors.GREEN_800 if answers else ft.Colors.RED_800
 
-    async def submit(self, e: ft.ControlEvent | None = None) -> bool:
+    async def _with_messages_here(self, e: ft.ControlEvent | None, call: Awaitable[bool]) -> bool:
+        """Run `call` with the state's messages shown under the fields (the shell uses a snack bar)."""
         self.error.value = ""
-        self.button.disabled, self.progress.visible = True, True
+        self.button.disabled, self.code_button.disabled, self.progress.visible = True, True, True
         if e is not None:
             e.page.update()
-        # The shell shows messages in a snack bar; on this screen they go under the fields.
         previous = self.app.on_message
         self.app.on_message = lambda text, error=False: setattr(self.error, "value", text)
         try:
-            done = await self.app.sign_in(self.account.value or "", self.password.value or "")
+            return await call
         finally:
             self.app.on_message = previous
-            self.button.disabled, self.progress.visible = False, False
-        if done.ok:
+            self.button.disabled, self.code_button.disabled, self.progress.visible = False, False, False
+
+    async def submit(self, e: ft.ControlEvent | None = None) -> bool:
+        async def sign_in() -> bool:
+            return (await self.app.sign_in(self.account.value or "", self.password.value or "")).ok
+
+        ok = await self._with_messages_here(e, sign_in())
+        if ok:
             await self.on_signed_in()
-        return done.ok
+        return ok
+
+    def toggle_code(self, e: ft.ControlEvent | None = None) -> None:
+        by_code = not self.code_panel.visible
+        self.code_panel.visible, self.password.visible, self.button.visible = by_code, not by_code, not by_code
+        self.account.label = self.app.t("code.phone" if by_code else "signin.account")
+        self.switch.content = self.app.t("code.to_password" if by_code else "code.forgot")
+        if not by_code:
+            self.app.code_flow = None
+        if e is not None:
+            e.page.update()
+
+    async def send_code(self, e: ft.ControlEvent | None = None) -> bool:
+        ok = await self._with_messages_here(e, self.app.send_code(self.account.value or ""))
+        flow = self.app.begin_code_sign_in()
+        self.account.read_only = flow.phase is CodePhase.CODE_SENT
+        page = e.page if e is not None else None
+        while (wait := flow.seconds_until_resend()) > 0 and self.app.code_flow is flow:
+            self.send.content, self.send.disabled = self.app.t("code.resend_in", n=wait), True
+            if page is None:
+                break  # no browser (tests): the label shows the wait once
+            page.update()
+            await asyncio.sleep(1)
+        if flow.seconds_until_resend() == 0:
+            self.send.content, self.send.disabled = self.app.t("code.resend" if flow.phase is CodePhase.CODE_SENT
+                                                               else "code.send"), False
+        if page is not None:
+            page.update()
+        return ok
+
+    async def submit_code(self, e: ft.ControlEvent | None = None) -> bool:
+        ok = await self._with_messages_here(e, self.app.sign_in_with_code(self.code.value or ""))
+        if ok:
+            await self.on_signed_in()
+        return ok
 
     async def _language(self, e: ft.ControlEvent) -> None:
         self.app.switch_language()

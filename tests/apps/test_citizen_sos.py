@@ -173,8 +173,29 @@ async def test_sent_then_acknowledged_by_name_live_then_false_alarm(screen, resp
     await view.on_cancel()  # false alarm
     assert sos.phase is SosPhase.CANCELLED and view.status.value == "已取消求助"
     assert "sos-done" in visible_ids(view.root) and "sos-false-alarm" not in visible_ids(view.root)
+    routes = list(state.shell.routes)
     await view.on_done()
-    assert sos.phase is SosPhase.IDLE and "sos-hold" in visible_ids(view.root)
+    assert sos.phase is SosPhase.IDLE and state.shell.routes == routes + ["/"]  # over: home
+
+
+async def test_done_after_a_resolved_sos_goes_home(screen, responder, stack) -> None:
+    view, sos, clock, _signals, state = await screen()
+    await hold_and_count_down(view, clock)
+    await until(lambda: sos.phase is SosPhase.SENT)
+    worker = await CityClient.connect(url=stack.url, key=stack.anon_key)
+    await worker.sign_in(responder.email, responder.password)
+    try:
+        await worker.acknowledge_sos(sos.flow.alert.id)
+        await worker.mark_sos_on_the_way(sos.flow.alert.id)
+        await worker.resolve_sos(sos.flow.alert.id, "已送医")
+        await until(lambda: sos.phase is SosPhase.RESOLVED)  # live, through Realtime
+    finally:
+        await worker.aclose()
+    assert "sos-done" in visible_ids(view.root) and view.done_button.content.content.value == "完成"
+    routes = list(state.shell.routes)
+    await view.on_done()
+    assert state.shell.routes == routes + ["/"]  # home, not a fresh hold ring
+    assert sos.phase is SosPhase.IDLE
 
 
 async def test_unreachable_backend_offers_the_emergency_numbers(screen) -> None:
@@ -189,8 +210,10 @@ async def test_unreachable_backend_offers_the_emergency_numbers(screen) -> None:
     assert urls == [link.url for link in EMERGENCY_LINKS] == ["tel:110", "tel:120", "tel:119", "sms:12110"]
     labels = [b.content.content.value for b in view.calls.controls]
     assert labels == ["报警 110", "急救 120", "火警 119", "短信报警 12110"]
+    routes = list(state.shell.routes)
     await view.on_done()
     assert sos.phase is SosPhase.IDLE and "sos-call-110" not in visible_ids(view.root)
+    assert state.shell.routes == routes  # a failed SOS stays on its screen, to try again
 
 
 async def test_elderly_mode_and_english(screen) -> None:

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
+import flet as ft
 import pytest
 
 from grid_app import routes
-from grid_app.alerts_state import AlertsState, navigate_url
+from grid_app.alerts_state import AlertsState, Caller, navigate_url, since_text
 from grid_app.app_state import AppState
+from grid_app.components.sos_banner import SosBanner
+from grid_app.strings import STRINGS
+from grid_app.theme import TARGET
 from grid_app.inbox_state import InboxState
 from grid_app.views.dashboard import DashboardScreen
 from grid_app.views.inbox import InboxScreen
 from shared.config import BackendConfig
 from shared.inbox import Ownership
-from shared.models import Role, SosStatus
+from shared.i18n import Translator
+from shared.models import Role, SosAlertPublic, SosStatus
 from tests.backend.core_support import GRID_POINTS, GRIDS, People, file_report, item, make_people, only_workers
 
 
@@ -65,7 +71,10 @@ async def test_sos_banner_until_acknowledged_then_the_responder_steps(people, st
     assert alerts.mine() == [] and alerts.open_alerts() == []
     await asyncio.sleep(1)  # give a wrong delivery the time to arrive
     assert theirs.alerts == {}  # the worker of another street never heard of it
-    assert "position=117.193750,39.125000" in navigate_url(39.125, 117.19375)
+    # GCJ-02 for Amap (the raw WGS-84 point would land 300-500 m off), said so in the link.
+    nav = navigate_url(39.125, 117.19375)
+    assert nav.startswith("https://uri.amap.com/navigation?") and "coordinate=gaode" in nav
+    assert "117.193750,39.125000" not in nav
     await app.client.aclose()
     await outsider.client.aclose()
 
@@ -142,3 +151,91 @@ async def test_inbox_screen_filters_and_the_route_table(people, stack, tmp_path,
     assert "/report" not in [d.route for d in routes.destinations_for(Role.SUPERVISOR)]
     assert routes.destinations_for(Role.CITIZEN) == []
     assert routes.find("/dashboard", Role.DEPT_STAFF).label_key == "nav.dashboard"
+
+
+def texts(control, found: list[str] | None = None) -> list[str]:
+    """Every visible Text value under `control`."""
+    found = [] if found is None else found
+    if getattr(control, "visible", True) is False:
+        return found
+    if isinstance(control, ft.Text) and control.value:
+        found.append(control.value)
+    children = list(getattr(control, "controls", None) or []) + list(getattr(control, "actions", None) or [])
+    content = getattr(control, "content", None)
+    if content is not None and not isinstance(content, str):
+        children.append(content)
+    for child in children:
+        texts(child, found)
+    return found
+
+
+def buttons(control, found: list | None = None) -> list:
+    found = [] if found is None else found
+    if isinstance(control, (ft.Button, ft.OutlinedButton)):
+        found.append(control)
+    for child in list(getattr(control, "controls", None) or []) + [getattr(control, "content", None)]:
+        if child is not None and not isinstance(child, str):
+            buttons(child, found)
+    return found
+
+
+async def test_the_sos_banner_says_who_called_where_and_since_when(people, stack, tmp_path, db) -> None:
+    db.execute("update public.profiles set display_name = '王丽' where id = %s", (people.citizen_a.id,))
+    subject = db.execute("insert into public.care_subjects (profile_id, name, grid_id, consent_at)"
+                         " values (%s, '王丽', %s, current_date) returning id",
+                         (people.citizen_a.id, GRIDS[0])).fetchone()[0]
+    point = {"lat": GRID_POINTS[0][0], "lon": GRID_POINTS[0][1]}
+    raised = people.citizen_a.client.rpc("raise_sos", point).execute().data
+    alert_id = (raised[0] if isinstance(raised, list) else raised)["id"]
+    app = await signed_in(stack, tmp_path, people.worker_1)
+    try:
+        alerts = AlertsState(app)
+        await alerts.load()
+        await alerts.learn_callers()
+        assert alerts.callers[alert_id] == Caller(name="王丽", elderly=True)
+        banner = SosBanner(app, alerts)
+        banner.refresh()
+        shown = texts(banner.full)
+        assert {"王丽", "老人", "刚刚"} <= set(shown)
+        assert "滨西社区第1网格" in " ".join(shown)  # area names, not coordinates
+        assert not any(s.startswith("位置") for s in shown)
+
+        assert await alerts.acknowledge(alert_id)
+        banner.refresh()
+        bar = texts(banner.compact)
+        assert {"王丽", "老人"} <= set(bar) and "滨西社区第1网格" in " ".join(bar)
+        assert {b.height for b in buttons(banner.compact)} == {TARGET}  # one height for every step
+        assert banner.compact.content.controls[0].controls[1].expand  # the info stretches: the bar spans the width
+
+        app.t.locale = "en"
+        banner.refresh()
+        assert {"Elderly", "just now"} <= set(texts(banner.compact))
+        assert "Binxi Community Grid 1" in " ".join(texts(banner.compact))
+    finally:
+        people.citizen_a.client.rpc("cancel_sos", {"alert_id": alert_id, "reason": "test over"}).execute()
+        db.execute("delete from public.care_subjects where id = %s", (subject,))
+        await app.client.aclose()
+
+
+def test_time_since_an_sos_was_raised_reads_in_minutes() -> None:
+    raised = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
+    zh, en = Translator(STRINGS, "zh-CN"), Translator(STRINGS, "en")
+    assert since_text(raised, zh, now=raised + timedelta(seconds=40)) == "刚刚"
+    assert since_text(raised, zh, now=raised + timedelta(minutes=3, seconds=5)) == "3分钟前"
+    assert since_text(raised, en, now=raised + timedelta(minutes=3)) == "3 min ago"
+    assert since_text(raised, zh, now=raised + timedelta(hours=2, minutes=5)) == "2小时5分前"
+
+
+async def test_a_stranger_learns_nothing_about_a_caller(people, stack, tmp_path) -> None:
+    point = {"lat": GRID_POINTS[0][0], "lon": GRID_POINTS[0][1]}
+    raised = people.citizen_a.client.rpc("raise_sos", point).execute().data
+    alert = (raised[0] if isinstance(raised, list) else raised)
+    other = await signed_in(stack, tmp_path, people.worker_2)  # another street: the alert is not theirs
+    try:
+        alerts = AlertsState(other)
+        alerts.alerts = {alert["id"]: SosAlertPublic.model_validate(alert)}  # an id they somehow know
+        await alerts.learn_callers()
+        assert alerts.callers[alert["id"]] == Caller(name=None, elderly=False)
+    finally:
+        people.citizen_a.client.rpc("cancel_sos", {"alert_id": alert["id"], "reason": "test over"}).execute()
+        await other.client.aclose()

@@ -52,16 +52,20 @@ async def signed_in(stack, tmp_path, user, locale: str = "zh-CN") -> tuple[AppSt
 
 
 class FakePage:
-    """What the views call on a page: dialogs shown and popped, updates."""
+    """What the views call on a page: dialogs shown (and closed through themselves), updates."""
 
     def __init__(self, width: int = 1280) -> None:
-        self.width, self.dialogs, self.updates = width, [], 0
+        self.width, self.shown, self.updates = width, [], 0
 
     def show_dialog(self, dialog) -> None:
-        self.dialogs.append(dialog)
+        dialog.open = True
+        dialog.update = lambda: None  # not drawn: no browser behind this page
+        self.shown.append(dialog)
 
-    def pop_dialog(self) -> None:
-        self.dialogs.pop()
+    @property
+    def dialogs(self) -> list:
+        """The dialogs still open."""
+        return [d for d in self.shown if d.open]
 
     def update(self) -> None:
         self.updates += 1

@@ -1,18 +1,15 @@
-"""Sign-in throttling (backend/local_supabase/auth/ratelimit.py and the password grant).
+"""Sign-in throttling (backend/local_supabase/auth/ratelimit.py, throttle.py and the password grant).
 
-The per-account limit is tested on the session stack (its configured failures per window);
-the per-address limit on a second gateway started here with a limit of 5, so
-the rest of the suite keeps signing in from 127.0.0.1 undisturbed.
+The per-(account, address) limit is tested on the session stack (its configured failures
+per window); the rest on second gateways started here with small limits, one of them
+trusting 127.0.0.1 as a proxy so that tests can speak from several client addresses
+(X-Forwarded-For), as the app servers do for their residents.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 from typing import Iterator
 
 import httpx
@@ -22,9 +19,8 @@ from supabase_auth.errors import AuthApiError
 
 from backend.local_supabase.auth.ratelimit import SlidingWindow
 from backend.local_supabase.config import Settings
-from tests.conftest import StackInfo, free_port
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.backend.gateway_support import extra_gateway
+from tests.conftest import StackInfo
 
 
 def account_failures() -> int:
@@ -100,34 +96,9 @@ def test_successful_sign_ins_do_not_count_as_failures(stack: StackInfo, make_use
 
 @pytest.fixture()
 def strict_gateway(stack: StackInfo) -> Iterator[str]:
-    """A second gateway on the same database and secrets, allowing 5 sign-in attempts per address."""
-    port = free_port()
-    env = dict(os.environ, CITYLOOP_HOME=str(stack.home), CITYLOOP_API_PORT=str(port),
-               CITYLOOP_SIGNIN_ADDRESS_ATTEMPTS="5", CITYLOOP_WORKERS="1")  # one process, one counter
-    log = stack.home / "logs" / f"gateway-strict-{port}.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "backend.local_supabase.serve"], cwd=ROOT, env=env,
-                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/auth/v1/health", headers={"apikey": stack.anon_key}).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"second gateway did not start:\n{log.read_text(errors='replace')[-2000:]}")
-            time.sleep(0.1)
+    """A second gateway allowing 5 sign-in attempts per address."""
+    with extra_gateway(stack, CITYLOOP_SIGNIN_ADDRESS_ATTEMPTS="5") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def test_address_limit_counts_every_attempt_from_one_address(stack: StackInfo, strict_gateway: str,
@@ -148,3 +119,103 @@ def test_address_limit_counts_every_attempt_from_one_address(stack: StackInfo, s
     assert "address" in err.value.message and "Try again in" in err.value.message
     # The session stack keeps its own, much larger allowance.
     assert _sign_in(stack.client(), person.email, person.password).user.id == person.id
+
+
+# --- many addresses: a gateway that trusts 127.0.0.1 as a proxy ------------------------------
+
+PAIR_FAILURES, ADDRESS_ATTEMPTS, SLOWDOWN_AFTER, SLOWDOWN_S = 3, 8, 6, 1.0
+
+
+@pytest.fixture(scope="module")
+def proxied(stack: StackInfo) -> Iterator[str]:
+    with extra_gateway(stack, CITYLOOP_TRUSTED_PROXIES="127.0.0.1",
+                       CITYLOOP_SIGNIN_ACCOUNT_FAILURES=str(PAIR_FAILURES),
+                       CITYLOOP_SIGNIN_ADDRESS_ATTEMPTS=str(ADDRESS_ATTEMPTS),
+                       CITYLOOP_SIGNIN_ACCOUNT_SLOWDOWN_AFTER=str(SLOWDOWN_AFTER),
+                       CITYLOOP_SIGNIN_SLOWDOWN=str(SLOWDOWN_S)) as url:
+        yield url
+
+
+def new_address() -> str:
+    return f"2001:db8::{uuid.uuid4().hex[:4]}:{uuid.uuid4().hex[:4]}"  # a documentation address of its own
+
+
+def at(url: str, stack: StackInfo, address: str) -> Client:
+    return create_client(url, stack.anon_key, options=ClientOptions(
+        auto_refresh_token=False, persist_session=False, headers={"X-Forwarded-For": address}))
+
+
+def _fail(client: Client, **credentials) -> AuthApiError:
+    with pytest.raises(AuthApiError) as err:
+        client.auth.sign_in_with_password({**credentials, "password": "wrong-password"})
+    return err.value
+
+
+def test_wrong_passwords_from_one_address_do_not_stop_the_owner_elsewhere(stack: StackInfo, proxied: str,
+                                                                          make_user) -> None:
+    victim = make_user()
+    attacker = at(proxied, stack, new_address())
+    for _ in range(PAIR_FAILURES):
+        assert _fail(attacker, email=victim.email).code == "invalid_credentials"
+    err = _fail(attacker, email=victim.email)
+    assert (err.status, err.code) == (429, "over_request_rate_limit")
+    with pytest.raises(AuthApiError) as refused:  # from the attacker's address, even the right password
+        attacker.auth.sign_in_with_password({"email": victim.email, "password": victim.password})
+    assert refused.value.status == 429
+    owner = at(proxied, stack, new_address())
+    assert owner.auth.sign_in_with_password({"email": victim.email, "password": victim.password}).user.id == victim.id
+
+
+def test_one_addresses_guesses_never_lock_other_addresses(stack: StackInfo, proxied: str, make_user) -> None:
+    """The hole: enough guesses from one address locked every account it guessed at, for everybody."""
+    people = [make_user() for _ in range(ADDRESS_ATTEMPTS // (PAIR_FAILURES + 1))]
+    guesser = at(proxied, stack, new_address())
+    for person in people:
+        for _ in range(PAIR_FAILURES):
+            assert _fail(guesser, email=person.email).code == "invalid_credentials"
+        assert _fail(guesser, email=person.email).status == 429  # this account, from this address
+    err = _fail(guesser, email=f"x{uuid.uuid4().hex[:8]}@test.cityloop.local")
+    assert (err.status, err.code) == (429, "over_request_rate_limit") and "address" in err.message
+    for person in people:
+        client = at(proxied, stack, new_address())
+        assert client.auth.sign_in_with_password({"email": person.email, "password": person.password}).user.id \
+            == person.id
+
+
+def test_email_and_phone_of_one_account_share_one_budget(stack: StackInfo, proxied: str, service) -> None:
+    email, phone, password = f"b{uuid.uuid4().hex[:12]}@test.cityloop.local", f"+86137{uuid.uuid4().int % 10**8:08d}", \
+        "pw-" + uuid.uuid4().hex
+    user = service.auth.admin.create_user({"email": email, "phone": phone, "password": password,
+                                           "email_confirm": True, "phone_confirm": True}).user
+    guesser = at(proxied, stack, new_address())
+    assert _fail(guesser, email=email).code == "invalid_credentials"
+    assert _fail(guesser, phone=phone).code == "invalid_credentials"
+    assert _fail(guesser, email=email.upper()).code == "invalid_credentials"
+    err = _fail(guesser, phone=phone)
+    assert (err.status, err.code) == (429, "over_request_rate_limit")
+    assert at(proxied, stack, new_address()).auth.sign_in_with_password(
+        {"phone": phone, "password": password}).user.id == user.id
+
+
+def test_guesses_spread_over_addresses_only_slow_the_account_down(stack: StackInfo, proxied: str,
+                                                                  make_user) -> None:
+    victim = make_user()
+    for _ in range(SLOWDOWN_AFTER // 2):  # 2 guesses each from 3 addresses: no address reaches its limit
+        client = at(proxied, stack, new_address())
+        for _ in range(2):
+            assert _fail(client, email=victim.email).code == "invalid_credentials"
+    started = time.monotonic()
+    owner = at(proxied, stack, new_address())
+    assert owner.auth.sign_in_with_password({"email": victim.email, "password": victim.password}).user.id == victim.id
+    assert time.monotonic() - started >= SLOWDOWN_S
+
+
+def test_forwarded_for_from_an_untrusted_peer_is_ignored(stack: StackInfo, make_user) -> None:
+    """The session stack trusts no proxy: a written X-Forwarded-For does not make a new address."""
+    victim = make_user()
+    for i in range(account_failures()):
+        assert _fail(at(stack.url, stack, f"192.0.2.{i + 1}"), email=victim.email).code == "invalid_credentials"
+    with pytest.raises(AuthApiError) as err:
+        at(stack.url, stack, "192.0.2.200").auth.sign_in_with_password(
+            {"email": victim.email, "password": victim.password})
+    assert (err.value.status, err.value.code) == (429, "over_request_rate_limit")

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlsplit
 
+import httpx
 import psycopg
 import pytest
 from supabase import ClientOptions, create_client
@@ -114,6 +115,9 @@ def test_run_serves_both_apps_prints_keys_and_stops_everything(cli_env, sig, tmp
             time.sleep(0.2)
         assert all(url_answers(u) for u in app_urls)
         assert url_answers(api_url + "/health")
+        # The gateway trusts the app servers' X-Forwarded-For: a browser elsewhere is not "this machine".
+        assert httpx.get(api_url + "/sink/sms/").status_code == 200
+        assert httpx.get(api_url + "/sink/sms/", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 403
         env = json.loads(cityloop(cli_env, "env", "--json").stdout)
         text = out_path.read_text()
         for expected in [*app_urls, *env.values(), *(u["email"] for u in demo_users()),

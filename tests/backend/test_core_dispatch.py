@@ -201,10 +201,11 @@ def test_a_report_inserted_without_claims_is_routed_too(db, city_item) -> None:
 
 
 def test_a_deleted_account_leaves_its_reports_and_history(make_user, people, city_item, service, db) -> None:
-    """Account deletion: the profile goes, the report stays without a reporter, case_events keep the actor's id."""
+    """Account deletion: the profile goes, the report stays without a reporter, and its timeline keeps every step
+    with the person anonymised (no actor id; the role stays so the step still reads "the resident filed it")."""
     leaving = make_user(app_metadata={"role": "citizen"})
     report = file_report(leaving, city_item["code"], OUTSIDE)
     service.auth.admin.delete_user(leaving.id)
     assert db.execute("select count(*) from public.profiles where id = %s", (leaving.id,)).fetchone()[0] == 0
     assert db.execute("select reporter_id from public.reports where id = %s", (report["id"],)).fetchone()[0] is None
-    assert events_of(db, report["id"])[0] == (leaving.id, "citizen", None, "submitted")
+    assert events_of(db, report["id"])[0] == (None, "citizen", None, "submitted")

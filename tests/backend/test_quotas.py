@@ -3,6 +3,7 @@ account number and per client address. Each refusal is a PT429 naming its limit 
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 import httpx
@@ -14,6 +15,7 @@ from shared.client import CityClient
 from shared.limits import LIMITS
 from shared.models import ReportCreate
 from tests.backend.core_support import GRID_POINTS, GRIDS, file_report, item, ensure_demo_city, only_workers
+from tests.backend.gateway_support import extra_gateway
 from tests.backend.payments_support import city_client, new_account
 
 PER_HOUR = LIMITS["reports_per_hour"].value
@@ -158,7 +160,22 @@ def test_misses_on_one_account_number_by_several_people_hit_its_limit(stack, ser
     assert link(stack, fresh, other, "孙九").json()["account_no"] == other.account_no
 
 
-async def test_misses_from_one_address_hit_its_limit(stack, service, db, make_user, no_misses) -> None:
+@pytest.fixture()
+def behind_app_server(stack):
+    """The stack as an app server reaches it: a gateway that believes X-Forwarded-For from 127.0.0.1."""
+    with extra_gateway(stack, CITYLOOP_TRUSTED_PROXIES="127.0.0.1") as url:
+        yield dataclasses.replace(stack, url=url)
+
+
+def test_a_forged_address_is_not_believed(stack, service, db, make_user, no_misses) -> None:
+    guesser = make_user(app_metadata={"role": "citizen"})
+    link(stack, guesser, new_account(service, holder_name="周十"), "不是他", "203.0.113.99")
+    assert db.execute("select client_address from private.utility_link_misses order by missed_at desc limit 1"
+                      ).fetchone()[0] == "127.0.0.1"
+
+
+async def test_misses_from_one_address_hit_its_limit(behind_app_server, service, db, make_user, no_misses) -> None:
+    stack = behind_app_server
     most = LIMITS["link_misses_per_address"].value
     per_person = LIMITS["link_misses_per_person"].value
     address = "203.0.113.77"

@@ -8,6 +8,7 @@ and cannot work here. Every request that does not go to 127.0.0.1 is blocked
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -48,10 +49,23 @@ def browser():
         browser.close()
 
 
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "expected_log_errors(*patterns): errors this test causes on purpose "
+                                       "(e.g. by cutting the network); an error whose text matches one is forgiven")
+
+
 @pytest.fixture()
-def serve_app(tmp_path: Path) -> Iterator[Callable[..., str]]:
-    """serve_app("citizen_app", SUPABASE_URL=...) -> the app's URL, once it answers."""
+def serve_app(tmp_path: Path, stack, request) -> Iterator[Callable[..., str]]:
+    """serve_app("citizen_app", SUPABASE_URL=...) -> the app's URL, once it answers.
+
+    At the end the test fails on any error in the apps' logs, or in what the gateway logged meanwhile,
+    but those its `expected_log_errors` marker names.
+    """
+    marker = request.node.get_closest_marker("expected_log_errors")
+    expected = marker.args if marker else ()
     started: list[tuple[subprocess.Popen, Path]] = []
+    gateway_log = stack.home / "logs" / "gateway.log"
+    gateway_from = gateway_log.stat().st_size if gateway_log.exists() else 0
 
     def _serve(module: str, **env: str) -> str:
         port = free_port()
@@ -80,34 +94,81 @@ def serve_app(tmp_path: Path) -> Iterator[Callable[..., str]]:
             proc.kill()
             proc.wait()
         log = log_path.read_text(errors="replace")
-        errors = app_errors(log)
+        errors = unexpected(app_errors(log), expected)
         assert not errors, "the app logged an error:\n" + errors[0][-3000:]
+    if gateway_log.exists():
+        with open(gateway_log, "rb") as f:
+            f.seek(gateway_from)
+            errors = unexpected(app_errors(f.read().decode(errors="replace")), expected)
+        assert not errors, "the gateway logged an error:\n" + errors[0][-3000:]
+
+
+TRACEBACK = "Traceback (most recent call last):"
+# A log record's first line: the apps' and the gateway's format (shared/logs.py), or uvicorn's.
+_RECORD = re.compile(r"^(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (?P<level>[A-Z]+) \S+: |(?P<uvicorn>[A-Z]+):\s+)")
+_ERROR_LEVELS = ("ERROR", "CRITICAL")
+_CHAINED = ("another exception occurred:", "the following exception:")
+# What a socket says when the browser tab closed under a send: the whole chain must be made of these.
+_SOCKET_CLOSED = ("WebSocketDisconnect", "ClientDisconnected", "InvalidState", "ConnectionClosed",
+                  "ConnectionClosedOK", "ConnectionClosedError", "ConnectionResetError", "BrokenPipeError")
 
 
 def app_errors(log: str) -> list[str]:
-    """The tracebacks in an app's log, except Flet's own send loop meeting a closed browser.
+    """The errors in an app's (or the gateway's) log: every traceback, and every ERROR record.
 
-    A tab closed while the server sends a frame makes flet_web's send loop log a
-    WebSocketDisconnect (chained after the socket's own errors): what happens when a person
-    closes the app, not an app error. A chained traceback ("During handling of the above
-    exception...") is one error, judged by its last exception.
+    One error is one ERROR record with the traceback that follows it, or one traceback chain
+    ("During handling of the above exception...", "The above exception was the direct cause...").
+    A tab closed while the server sends a frame makes flet_web's send loop log a WebSocketDisconnect,
+    chained after the socket's own errors: what happens when a person closes the app, not an app
+    error. But only when every exception of the chain is the socket's: a chain that an app error
+    starts (then the disconnect while reporting it) is that app error.
     """
-    errors: list[str] = []
-    for part in log.split("Traceback (most recent call last):")[1:]:
-        block = "Traceback (most recent call last):" + part
-        if errors and errors[-1].rstrip().endswith(_CHAINED):
-            errors[-1] += block
-        else:
-            errors.append(block)
-    return [e for e in errors if not _closed_tab(e)]
+    entries: list[str] = []
+    open_entry = False  # whether the next traceback belongs to the last entry
+    for line in log.splitlines(keepends=True):
+        record = _RECORD.match(line)
+        if line.startswith(TRACEBACK):
+            if open_entry and entries:
+                entries[-1] += line
+            else:
+                entries.append(line)
+            open_entry = False
+        elif record:
+            level = record.group("level") or record.group("uvicorn")
+            if level in _ERROR_LEVELS:
+                entries.append(line)
+                open_entry = True  # its traceback, if one follows
+            else:
+                entries.append("")  # ends the entry before it; an empty one is dropped below
+                open_entry = False
+        elif entries:
+            entries[-1] += line
+            if line.rstrip().endswith(_CHAINED):
+                open_entry = True
+    return [e for e in entries if e.strip() and not _closed_tab(e)]
 
 
-_CHAINED = ("another exception occurred:", "the following exception:")
+def unexpected(errors: list[str], expected: tuple[str, ...]) -> list[str]:
+    """`errors` but those matching one of the `expected` patterns (regular expressions)."""
+    return [e for e in errors if not any(re.search(p, e) for p in expected)]
 
 
 def _closed_tab(error: str) -> bool:
-    lines = [line for line in error.rstrip().splitlines() if line.strip()]
-    return "flet_web" in error and "WebSocketDisconnect" in lines[-1]
+    if "flet_web" not in error or TRACEBACK not in error:
+        return False
+    raised = [_exception_of(part) for part in error.split(TRACEBACK)[1:]]
+    return raised[-1].startswith("starlette.websockets.WebSocketDisconnect") and all(
+        _exception_name(r) in _SOCKET_CLOSED for r in raised)
+
+
+def _exception_of(traceback: str) -> str:
+    """The exception line of one traceback of a chain: the last line that is not the chaining sentence."""
+    lines = [line for line in traceback.splitlines() if line.strip() and not line.rstrip().endswith(_CHAINED)]
+    return lines[-1].strip() if lines else ""
+
+
+def _exception_name(line: str) -> str:
+    return line.split(":", 1)[0].rsplit(".", 1)[-1]
 
 
 def quiet_grid(db, grid_id: str) -> None:

@@ -159,3 +159,11 @@ def test_addresses_in_english_use_the_areas_english_names():
     assert localized_address("南市食品街", areas, "en") == "南市食品街"  # no English name: as written
     assert localized_address("新华社区北门外", areas, "zh-CN") == "新华社区北门外"
     assert localized_address(None, areas, "en") is None and localized_address("x", [], "en") == "x"
+
+
+def test_place_text_puts_the_landmark_after_the_area_names() -> None:
+    from shared.geo import place_text
+    assert place_text("和平区 · 第3网格", "3号楼东侧") == "和平区 · 第3网格 · 3号楼东侧"
+    assert place_text("Heping, Grid 3", "east of building 3", "en") == "Heping, Grid 3, east of building 3"
+    assert place_text(None, " 3号楼东侧 ") == "3号楼东侧" and place_text("和平区", None) == "和平区"
+    assert place_text(None, None) == ""

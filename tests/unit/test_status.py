@@ -1,4 +1,4 @@
-"""shared.status mirrors the case RPCs' checks (0600) for the UI; the database stays the guard."""
+"""shared.status mirrors the case RPCs' checks (0600, 20261201000800) for the UI; the database stays the guard."""
 
 from __future__ import annotations
 
@@ -13,13 +13,14 @@ from shared.models import Role
 from shared.status import (RULES, Action, is_legal, is_overdue, may_offer, offered_actions, sla_text, status_label,
                            time_left, action_label)
 
-MIGRATION = next((Path(__file__).parents[2] / "backend/supabase/migrations").glob("*_case_rpcs.sql"))
+_MIGRATIONS = Path(__file__).parents[2] / "backend/supabase/migrations"
+MIGRATIONS = [next(_MIGRATIONS.glob(f"*_{name}.sql")) for name in ("case_rpcs", "withdraw_and_add_info")]
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=timezone.utc)
 
 
 def sql_allowed() -> dict[str, set[str]]:
     """Each RPC's require_status list, read from the migration itself."""
-    text = MIGRATION.read_text(encoding="utf-8")
+    text = "\n".join(m.read_text(encoding="utf-8") for m in MIGRATIONS)
     found = {}
     for name, body in re.findall(r"create function public\.(\w+)\(.*?\n(.*?)\n\$\$;", text, re.S):
         m = re.search(r"require_status\(r, '\{([a-z_,]+)\}'", body)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from shared.models import CaseEventPublic, DepartmentPublic, ReportPublic
-from shared.timeline import build_timeline, format_duration, format_when
+from shared.timeline import added_info, build_timeline, format_duration, format_when
 
 T0 = datetime(2026, 11, 21, 6, 0, tzinfo=timezone.utc)  # 14:00 in Beijing
 RID = uuid.uuid4()
@@ -85,3 +85,18 @@ def test_the_rating_step_is_worded_in_the_readers_language() -> None:
     # A note someone typed that merely looks alike stays as written.
     typed = [EVENTS[0], event(2, 3, "submitted", "submitted", "citizen", "rated 5/5 by my neighbour")]
     assert build_timeline(typed).steps[1].note == "rated 5/5 by my neighbour"
+
+
+def test_information_the_reporter_added_is_its_own_step_with_its_photos() -> None:
+    added = CaseEventPublic(id=5, report_id=RID, actor_role="citizen", from_status="dispatched", to_status="dispatched",
+                            note="在3号楼东侧", kind="info_added", photos=["u/a.jpg"], created_at=T0 + timedelta(minutes=3))
+    steps = build_timeline(EVENTS[:2] + [added], REPORT, DEPARTMENTS).steps
+    assert (steps[-1].what, steps[-1].note, steps[-1].photos) == ("补充说明", "在3号楼东侧", ("u/a.jpg",))
+    assert build_timeline([added], REPORT, DEPARTMENTS, "en").steps[0].what == "Information added"
+    assert added_info(steps) == [steps[-1]]
+
+
+def test_a_withdrawn_case_says_so() -> None:
+    withdrawn = event(5, 60, "withdrawn", "accepted", "citizen", "不需要了")
+    steps = build_timeline(EVENTS[:3] + [withdrawn], REPORT, DEPARTMENTS).steps
+    assert (steps[-1].what, steps[-1].note) == ("已撤回", "不需要了")

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import psycopg
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import context, errors, passwords, users, validation
+from . import context, errors, passwords, phone as phone_codes, throttle, users, validation
 from .context import answer, session_answer
 from .payloads import user_json, with_providers
 from .validation import Body
 
-# Email and phone sign-ups confirm at once: the local stack sends no mail or SMS
-# ([auth.email]/[auth.sms] enable_confirmations = false in supabase/config.toml).
+# E-mail addresses confirm at once: the local stack sends no mail
+# ([auth.email] enable_confirmations = false in supabase/config.toml). Phone numbers
+# follow [auth.sms] enable_confirmations: on, they wait for their code (phone.py).
 AUTOCONFIRM = True
 
 
@@ -38,14 +40,18 @@ async def signup(request: Request) -> Response:
         raise errors.validation_failed("Signup requires a valid password")
     password = passwords.check_strength(body["password"])
     metadata = validation.json_object(body, "data") or {}
+    throttle.count_request(request)
     provider = "email" if email else "phone"
+    by_code = bool(phone) and phone_codes.confirmations_on(request)
     new = users.NewUser(
         email=email, phone=phone, encrypted_password=await passwords.hash_password(password),
         app_metadata={"provider": provider, "providers": [provider]}, user_metadata=metadata,
-        email_confirmed=AUTOCONFIRM and bool(email), phone_confirmed=AUTOCONFIRM and bool(phone),
+        email_confirmed=AUTOCONFIRM and bool(email), phone_confirmed=bool(phone) and not by_code,
     )
     try:
         async with context.pool(request).connection() as conn, conn.transaction():
+            if by_code:  # as GoTrue with confirmations on: the user, no session, a code by SMS
+                return answer(user_json(await phone_codes.signup(request, conn, new)))
             user = await users.insert_user(conn, new)
             session = await context.start_session(request, conn, user)
     except psycopg.errors.UniqueViolation:
@@ -70,30 +76,22 @@ async def _password_grant(request: Request) -> Response:
     if not email and not phone:
         raise errors.validation_failed("missing email or phone")
     password = validation.text(body, "password")
-    account = f"email:{email.strip().lower()}" if email else f"phone:{validation.format_phone(phone or '')}"
-    address = context.client_address(request)
-
-    limits = context.signin_limits(request)
-    wait = limits.address_attempts.retry_after(address)
-    if wait is not None:
-        raise errors.too_many_requests("Too many sign-in attempts from this address.", wait)
-    wait = limits.account_failures.retry_after(account)
-    if wait is not None:
-        raise errors.too_many_requests("Too many failed sign-in attempts for this account.", wait)
-    limits.address_attempts.hit(address)
-    # Count this attempt as a failure now, before any await, so parallel guesses cannot overshoot the limit.
-    limits.account_failures.hit(account)
-
     async with context.pool(request).connection() as conn:
         if email:
             user = await users.find_by_email(conn, email.strip())
         else:
             user = await users.find_by_phone(conn, validation.format_phone(phone or ""))
+    # One budget per account whichever identifier is typed; an unknown one is its own key.
+    account = f"user:{user.id}" if user else (f"email:{email.strip().lower()}" if email
+                                              else f"phone:{validation.format_phone(phone or '')}")
+    ticket = throttle.begin_signin(request, account)
+    if ticket.slow:  # many failures for this account from everywhere: slower answers, nobody locked out
+        await asyncio.sleep(context.state(request).settings.signin_slowdown_s)
     # No DB connection is held while bcrypt runs; an unknown account costs the same comparison.
     matches = await passwords.verify_password(password, user.encrypted_password if user else None)
     if user is None or not matches:
         raise errors.invalid_credentials()
-    limits.account_failures.release(account)
+    throttle.signin_succeeded(request, ticket)
 
     if user.is_banned(context.now()):
         raise errors.bad_request("user_banned", "User is banned")
@@ -112,21 +110,30 @@ async def _refresh_grant(request: Request) -> Response:
     if not refresh_token:
         raise errors.validation_failed("refresh_token required")
     reused = False
+    reuse_interval_s = context.state(request).settings.auth.refresh_token_reuse_interval_s
     async with context.pool(request).connection() as conn, conn.transaction():
         row = await users.lock_refresh_token(conn, refresh_token)
         if row is None:
             raise errors.bad_request("refresh_token_not_found", "Invalid Refresh Token: Refresh Token Not Found")
+        successor = None
         if row.revoked:
-            # A spent token came back: someone holds a copy. End the whole session (its tokens go with it).
-            await users.delete_session(conn, row.session_id)
-            reused = True
-        else:
+            # Spent moments ago (two tabs refreshing at once): its successor, if still the session's
+            # current token, is handed out again ([auth] refresh_token_reuse_interval, as GoTrue).
+            successor = await users.current_successor(conn, row, reuse_interval_s)
+            if successor is None:
+                # A spent token came back later: someone holds a copy. End the whole session (its tokens go with it).
+                await users.delete_session(conn, row.session_id)
+                reused = True
+        if not reused:
             user = await users.find_by_id(conn, row.user_id)
             if user is None:
                 raise errors.bad_request("refresh_token_not_found", "Invalid Refresh Token: Refresh Token Not Found")
             if user.is_banned(context.now()):
                 raise errors.bad_request("user_banned", "User is banned")
-            session = await context.rotate_session(request, conn, user, row)
+            if successor is not None:
+                session = await context.resume_session(request, conn, user, row.session_id, successor)
+            else:
+                session = await context.rotate_session(request, conn, user, row)
     if reused:  # raised after the commit, so the revocation sticks
         raise errors.bad_request("refresh_token_already_used", "Invalid Refresh Token: Already Used")
     return session_answer(session)
@@ -164,16 +171,21 @@ async def update_user(request: Request) -> Response:
             changes["raw_user_meta_data"] = users.merge_metadata(me.user.raw_user_meta_data, data)
         if email and email != (me.user.email or "").lower():
             changes.update(email=email, email_confirmed_now=AUTOCONFIRM)
-        if phone and phone != me.user.phone:
-            changes.update(phone=phone, phone_confirmed_now=AUTOCONFIRM)
-        if email or phone:
-            changes["raw_app_meta_data"] = with_providers(me.user.raw_app_meta_data, email=email, phone=phone)
+        by_code = phone_codes.confirmations_on(request)
+        if phone and phone != me.user.phone and not by_code:
+            changes.update(phone=phone, phone_confirmed_now=True)
+        if email or (phone and not by_code):
+            changes["raw_app_meta_data"] = with_providers(me.user.raw_app_meta_data, email=email,
+                                                          phone=None if by_code else phone)
         if new_hash is not None:
             changes["encrypted_password"] = new_hash
         try:
             user = await users.update_user(conn, me.user.id, changes)
         except psycopg.errors.UniqueViolation as exc:
             raise duplicate_error(exc) from None
+        if phone and phone != me.user.phone and by_code:
+            # The number stays aside until its code comes back (POST /verify type=phone_change).
+            user = await phone_codes.request_phone_change(request, conn, user, phone)
         if new_hash is not None:
             # As GoTrue: a new password signs out every other session.
             await users.delete_sessions(conn, user.id, except_session=me.session.id)

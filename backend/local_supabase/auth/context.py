@@ -14,7 +14,6 @@ from starlette.responses import JSONResponse
 
 from . import errors, users
 from .payloads import session_json
-from .ratelimit import SlidingWindow
 from .tokens import Claims, TokenIssuer, new_refresh_token
 from .users import Conn, SessionRow, UserRow
 
@@ -23,14 +22,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..gateway.state import GatewayState
 
 ADMIN_ROLES = ("service_role", "supabase_admin")
-
-
-@dataclass
-class SigninLimits:
-    """Password-grant throttles: failures per account, attempts per client address."""
-
-    account_failures: SlidingWindow
-    address_attempts: SlidingWindow
 
 
 def state(request: Request) -> "GatewayState":
@@ -48,18 +39,6 @@ def issuer(request: Request) -> TokenIssuer:
     s = state(request)
     return TokenIssuer(secret=s.secrets.jwt_secret, issuer=s.settings.api_url + "/auth/v1",
                        expiry_s=s.settings.jwt_expiry_s)
-
-
-def signin_limits(request: Request) -> SigninLimits:
-    """Created on first use and kept for the life of the gateway process."""
-    s = state(request)
-    limits = s.services.get("auth.signin_limits")
-    if limits is None:
-        cfg = s.settings
-        limits = SigninLimits(SlidingWindow(cfg.signin_account_failures, cfg.signin_window_s),
-                              SlidingWindow(cfg.signin_address_attempts, cfg.signin_window_s))
-        s.services["auth.signin_limits"] = limits
-    return limits
 
 
 def client_address(request: Request) -> str:
@@ -170,6 +149,13 @@ async def rotate_session(request: Request, conn: Conn, user: UserRow, token: use
     refresh = new_refresh_token()
     await users.insert_refresh_token(conn, refresh, user.id, token.session_id, parent=token.token)
     session = await users.touch_session(conn, token.session_id)
+    return _session_body(request, user, session, refresh)
+
+
+async def resume_session(request: Request, conn: Conn, user: UserRow, session_id: uuid.UUID,
+                         refresh: str) -> dict[str, Any]:
+    """The session's current refresh token again, with a fresh access token (a refresh raced another)."""
+    session = await users.touch_session(conn, session_id)
     return _session_body(request, user, session, refresh)
 
 

@@ -69,10 +69,34 @@ def weak_password(min_length: int) -> AuthError:
                      extra={"weak_password": {"reasons": ["length"]}})
 
 
-def too_many_requests(message: str, retry_after_s: float) -> AuthError:
+def too_many_requests(message: str, retry_after_s: float, *, code: str = "over_request_rate_limit") -> AuthError:
     seconds = max(1, int(retry_after_s + 0.999))
-    return AuthError(429, "over_request_rate_limit", f"{message} Try again in {seconds} seconds.",
+    return AuthError(429, code, f"{message} Try again in {seconds} seconds.",
                      headers={"Retry-After": str(seconds)})
+
+
+def sms_too_soon(retry_after_s: float) -> AuthError:
+    """GoTrue's answer when a number asks for a code again before [auth.sms] max_frequency."""
+    seconds = max(1, int(retry_after_s + 0.999))
+    return AuthError(429, "over_sms_send_rate_limit",
+                     f"For security purposes, you can only request this after {seconds} seconds.",
+                     headers={"Retry-After": str(seconds)})
+
+
+# GoTrue answers a wrong and an expired code alike (403 otp_expired); the message says which.
+OTP_INVALID = "Token has expired or is invalid"
+
+
+def otp_wrong() -> AuthError:
+    return AuthError(403, "otp_expired", OTP_INVALID)
+
+
+def otp_expired() -> AuthError:
+    return AuthError(403, "otp_expired", f"{OTP_INVALID}: the code has expired, request a new one")
+
+
+def otp_exhausted(retry_after_s: float) -> AuthError:
+    return too_many_requests("Too many wrong codes: this code no longer works, request a new one.", retry_after_s)
 
 
 def unexpected() -> AuthError:

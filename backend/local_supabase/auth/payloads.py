@@ -76,6 +76,7 @@ def user_json(user: UserRow) -> Json:
         "email_confirmed_at": timestamp(user.email_confirmed_at),
         "phone": user_phone(user),
         "phone_confirmed_at": timestamp(user.phone_confirmed_at),
+        **({"new_phone": user.phone_change} if user.phone_change else {}),
         # GoTrue's generated column: the earliest confirmation.
         "confirmed_at": timestamp(min(confirmed)) if confirmed else None,
         "last_sign_in_at": timestamp(user.last_sign_in_at),

@@ -21,7 +21,7 @@ Metadata = dict[str, Any]
 _USER_COLUMNS = (
     "id, aud, role, email, phone, encrypted_password, email_confirmed_at, phone_confirmed_at, "
     "last_sign_in_at, raw_app_meta_data, raw_user_meta_data, banned_until, is_anonymous, "
-    "created_at, updated_at, deleted_at"
+    "created_at, updated_at, deleted_at, coalesce(phone_change, '') as phone_change"
 )
 _ACTIVE = "deleted_at is null"
 
@@ -44,6 +44,7 @@ class UserRow:
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None
+    phone_change: str = ""  # a new number waiting for its code (`new_phone` in the user JSON)
 
     def is_banned(self, now: datetime) -> bool:
         return self.banned_until is not None and self.banned_until > now
@@ -103,8 +104,22 @@ async def find_by_email(conn: Conn, email: str) -> UserRow | None:
                            (email,))
 
 
-async def find_by_phone(conn: Conn, phone: str) -> UserRow | None:
-    return await _one_user(conn, f"select {_USER_COLUMNS} from auth.users where phone = %s and {_ACTIVE}", (phone,))
+async def find_by_phone(conn: Conn, phone: str, *, for_update: bool = False) -> UserRow | None:
+    lock = " for update" if for_update else ""
+    return await _one_user(conn, f"select {_USER_COLUMNS} from auth.users where phone = %s and {_ACTIVE}{lock}",
+                           (phone,))
+
+
+async def find_by_phone_change(conn: Conn, phone: str) -> UserRow | None:
+    """The account waiting to move to `phone` (the latest to ask, if several did)."""
+    return await _one_user(conn, f"select {_USER_COLUMNS} from auth.users where phone_change = %s and {_ACTIVE} "
+                                 "order by phone_change_sent_at desc nulls last limit 1 for update", (phone,))
+
+
+async def lock_waiting_for(conn: Conn, phone: str, *, phone_change: bool) -> None:
+    """Lock the accounts a code to `phone` may be for (its holder, or those moving to it)."""
+    column = "phone_change" if phone_change else "phone"  # one of two fixed names
+    await conn.execute(f"select id from auth.users where {column} = %s order by id for update", (phone,))
 
 
 async def find_by_id(conn: Conn, user_id: uuid.UUID, *, for_update: bool = False,
@@ -148,6 +163,8 @@ _UPDATABLE = {
     # Seconds from now; zero or less lifts the ban (null, as GoTrue's Ban(0)).
     "banned_for_s": "banned_until = now() + nullif(greatest(%s::float8, 0), 0) * interval '1 second'",
     "last_sign_in": "last_sign_in_at = case when %s then now() else last_sign_in_at end",
+    # A number waiting for its code; '' clears it (the sent time goes with it).
+    "phone_change": "phone_change = %s, phone_change_sent_at = case when %s <> '' then now() end",
 }
 
 
@@ -158,7 +175,7 @@ async def update_user(conn: Conn, user_id: uuid.UUID, changes: dict[str, Any]) -
         if column not in _UPDATABLE:
             raise ValueError(f"not an updatable auth.users column: {column}")
         assignments.append(_UPDATABLE[column])
-        params.append(Jsonb(value) if column.startswith("raw_") else value)
+        params.extend([Jsonb(value) if column.startswith("raw_") else value] * _UPDATABLE[column].count("%s"))
     sql = f"update auth.users set {', '.join(assignments)} where id = %s returning {_USER_COLUMNS}"
     row = await _one_user(conn, sql, (*params, user_id))
     assert row is not None
@@ -250,3 +267,15 @@ async def lock_refresh_token(conn: Conn, token: str) -> RefreshTokenRow | None:
 
 async def spend_refresh_token(conn: Conn, token_id: int) -> None:
     await conn.execute("update auth.refresh_tokens set revoked = true, updated_at = now() where id = %s", (token_id,))
+
+
+async def current_successor(conn: Conn, spent: RefreshTokenRow, reuse_interval_s: int) -> str | None:
+    """The live token that replaced `spent`, if `spent` was spent less than `reuse_interval_s` ago."""
+    row = await (await conn.execute(
+        """select child.token from auth.refresh_tokens spent
+             join auth.refresh_tokens child on child.parent = spent.token and child.session_id = spent.session_id
+           where spent.id = %s and spent.revoked and not child.revoked
+             and spent.updated_at + %s * interval '1 second' > now()
+           order by child.id desc limit 1""",
+        (spent.id, reuse_interval_s))).fetchone()
+    return row[0] if row else None

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from typing import Any
 
 from starlette.requests import Request
 
+from ..gateway.json_body import JsonBodyError, parse_json
+from ..gateway.state import gateway_state
 from . import errors
 
 Body = dict[str, Any]
 
-MAX_BODY_BYTES = 1_000_000
 # The pattern of github.com/badoux/checkmail, which GoTrue uses.
 _EMAIL = re.compile(
     r"^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
@@ -28,15 +28,13 @@ _MAX_DURATION_S = (2**63 - 1) / 1e9  # Go's time.Duration range
 
 async def read_body(request: Request) -> Body:
     """The JSON object sent, `{}` for an empty body; 400 bad_json for anything else."""
-    raw = await request.body()
+    raw = await request.body()  # its size is capped by the gateway (gateway/limits.py)
     if not raw.strip():
         return {}
-    if len(raw) > MAX_BODY_BYTES:
-        raise errors.bad_request("bad_json", "Request body is too large")
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise errors.bad_request("bad_json", f"Could not parse request body as JSON: {exc}") from None
+        body = parse_json(raw, max_depth=gateway_state(request).settings.max_json_depth)
+    except JsonBodyError as exc:
+        raise errors.bad_request("bad_json", exc.message) from None
     if not isinstance(body, dict):
         raise errors.bad_request("bad_json", "Could not parse request body as JSON: expected an object")
     return body

@@ -26,11 +26,16 @@ from ..auth.routes import auth_routes
 from ..config import Secrets, Settings, load_secrets
 from ..realtime.service import RealtimeService
 from ..rest.routes import rest_routes
+from ..sms_sink.routes import sink_routes
 from ..storage.errors import route_error
+from ..storage.paths import Layout
 from ..storage.routes import storage_routes
+from ..storage.sweep import sweep
 from ..rest.schema_cache import load_schema_cache
 from .db import open_pool
 from .keys import KeyVerifier
+from .limits import BodyLimit
+from .proxied import ProxiedClientCap
 from .state import GatewayState
 
 log = logging.getLogger("cityloop.gateway")
@@ -63,7 +68,18 @@ async def _listen_for_reload(state: GatewayState, conninfo: str) -> None:
 
 async def _reload(state: GatewayState) -> None:
     async with state.rest_pool.connection() as conn:
-        state.schema_cache = await load_schema_cache(conn, state.settings.exposed_schemas)
+        cache = await load_schema_cache(conn, state.settings.exposed_schemas)
+    state.schema_cache = cache
+    # Every transaction as a caller applies its role's own settings (gateway/db.py).
+    state.rest_pool.role_settings = cache.role_settings
+
+
+async def _sweep_storage(state: GatewayState) -> None:
+    """What a crash left in the storage folder, removed before serving (storage/sweep.py); never fatal."""
+    try:
+        await sweep(Layout(state.settings.storage_dir), state.storage_pool, state.settings.storage_sweep_grace_s)
+    except Exception:
+        log.exception("storage sweep failed; serving anyway")
 
 
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
@@ -116,6 +132,7 @@ def create_app(settings: Settings | None = None, secrets: Secrets | None = None)
         storage_url = postgres.role_url(settings, secrets, "supabase_storage_admin", secrets.storage_admin_password)
         state.storage_pool = await open_pool(storage_url, min_size=1, max_size=4, name="storage")
         await _reload(state)
+        await _sweep_storage(state)
         listener = asyncio.create_task(_listen_for_reload(state, rest_url))
         for service in state.services.values():
             await service.start(state)
@@ -141,10 +158,12 @@ def create_app(settings: Settings | None = None, secrets: Secrets | None = None)
             Mount("/auth/v1", routes=auth_routes()),
             Mount("/rest/v1", routes=rest_routes()),
             Mount("/storage/v1", routes=storage_routes()),
+            Mount("/sink/sms", routes=sink_routes()),
             *realtime.routes(),
             *payment_routes(),
         ],
-        middleware=[CORS],
+        # CORS outermost, so a browser can read the limits' refusals too.
+        middleware=[CORS, Middleware(ProxiedClientCap, state=state), Middleware(BodyLimit, settings=settings)],
         lifespan=lifespan,
     )
     app.state.gateway = state

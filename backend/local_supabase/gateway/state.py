@@ -10,6 +10,7 @@ from starlette.requests import Request
 
 from ..config import Secrets, Settings
 from .. import client_address
+from .connections import ConnectionBook
 from .keys import KeyVerifier
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -29,10 +30,16 @@ class GatewayState:
     schema_cache: "SchemaCache | None" = None
     # Long-running parts with `async start(state)` / `async stop()` (the realtime server).
     services: dict[str, Any] = field(default_factory=dict)
-
+    # Open connections by client address (gateway/connections.py counts them).
+    connections: ConnectionBook | None = None
 
     def __post_init__(self) -> None:
         self._proxies = client_address.parse_proxies(self.settings.trusted_proxies)
+        if self.connections is None:
+            self.connections = ConnectionBook(self.settings.max_connections, self.settings.max_connections_per_address)
+
+    def is_trusted_proxy(self, peer: str) -> bool:
+        return client_address.is_trusted(peer, self._proxies)
 
     def client_address(self, scope) -> str:
         """The one answer to "who is calling" for every per-address limit."""

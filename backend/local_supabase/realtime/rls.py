@@ -32,6 +32,7 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
+from ..gateway.db import role_settings
 from .catalog import Access, TableMeta
 
 log = logging.getLogger("cityloop.realtime")
@@ -39,6 +40,7 @@ log = logging.getLogger("cityloop.realtime")
 _TX = ("select set_config('transaction_read_only', 'on', true), "
        "set_config('search_path', 'public, extensions', true)")
 _AS = "select set_config('role', %s, true), set_config('request.jwt.claims', %s, true)"
+_SETTING = ", set_config(%s, %s, true)"
 PARALLEL = 2  # connections a large batch of checks is spread over
 PARALLEL_FROM = 16  # checks below this go in one round trip
 # Names of the helper columns: chosen so they do not clash with a table's own columns.
@@ -99,7 +101,9 @@ async def _run(pool: AsyncConnectionPool, checks: list[Check]) -> list[set[int]]
             for check in checks:
                 who = (check.role, check.claims_json)
                 if who != current:
-                    await conn.execute(_AS, who)
+                    # The role's own settings (its statement_timeout) hold here too, as in every REST request.
+                    own = role_settings(pool, check.role)
+                    await conn.execute(_AS + _SETTING * len(own), (*who, *(x for kv in own for x in kv)))
                     current = who
                 key = id(check.items)
                 if key not in arguments:

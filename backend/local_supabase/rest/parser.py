@@ -21,6 +21,11 @@ FTS = {"fts", "plfts", "phfts", "wfts"}
 # Nesting limits for embeds and logic trees: deeper requests are refused with a 400
 # instead of exhausting Python's recursion limit while parsing or building SQL.
 MAX_DEPTH = 32
+# A select or order list longer than this is refused with a 400: PostgreSQL's target lists hold at most
+# 1664 entries (MaxTupleAttributeNumber, error 54011), sort keys included, and the builder adds its own.
+MAX_LIST_ITEMS = 1000
+# LIMIT, OFFSET and ranges are bigints in SQL.
+MAX_INT = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -210,7 +215,9 @@ def parse_select(text: str | None, depth: int = 0) -> list[SelectItem]:
     if text is None or text.strip() == "":
         return [SelectStar()]
     items: list[SelectItem] = []
-    for raw in split_top(text):
+    raws = split_top(text)
+    _check_list_length("select", len(raws))
+    for raw in raws:
         raw = raw.strip()
         if raw == "":
             raise parse_error(f'"failed to parse select parameter ({text})"', "empty item in select")
@@ -403,9 +410,16 @@ def parse_list(value: str) -> list[str | None]:
 
 # ---------------------------------------------------------------- order
 
+def _check_list_length(name: str, count: int) -> None:
+    if count > MAX_LIST_ITEMS:
+        raise parse_error(f"{name} has {count} items; at most {MAX_LIST_ITEMS} are allowed")
+
+
 def parse_order(text: str) -> list[OrderTerm]:
     terms = []
-    for raw in split_top(text):
+    raws = split_top(text)
+    _check_list_length("order", len(raws))
+    for raw in raws:
         raw = raw.strip()
         if not raw:
             raise parse_error(f'"failed to parse order ({text})"')
@@ -454,6 +468,8 @@ def parse_int(name: str, value: str) -> int:
         raise parse_error(f'"failed to parse {name} parameter ({value})"') from None
     if n < 0:
         raise parse_error(f"{name} must not be negative")
+    if n > MAX_INT:
+        raise parse_error(f"{name} must be at most {MAX_INT}")
     return n
 
 

@@ -163,6 +163,10 @@ def _apply_range_header(request: Request, plan: ReadPlan) -> None:
     m = _RANGE_RE.match(header)
     if not m:
         raise ApiError(416, "PGRST103", "Requested range not satisfiable", f"could not parse Range header {header!r}")
+    # More digits than a bigint holds is bad input (400), not a range to intersect.
+    if len(m.group(1)) > 19 or len(m.group(2)) > 19 or int(m.group(1)) > p.MAX_INT or int(m.group(2) or 0) > p.MAX_INT:
+        raise ApiError(400, "PGRST103", "Requested range not satisfiable",
+                       f"the Range header's numbers must be at most {p.MAX_INT}")
     start = int(m.group(1))
     end = int(m.group(2)) if m.group(2) else None
     if end is not None and end < start:

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..gateway.db import caller_transaction, fetch_one_as_caller
+from ..gateway.db import caller_transaction, fetch_one_as_caller, headers_json
+from ..gateway.json_body import JsonBodyError, parse_json
 from ..gateway.keys import Caller, KeyError_
 from ..gateway.state import GatewayState, gateway_state
 from . import parser as p
@@ -44,11 +45,6 @@ def _result(row) -> Result:
 def _search_path(schema: str) -> str:
     names = [schema] + [s for s in ("public", "extensions") if s != schema]
     return ", ".join('"' + n.replace('"', '""') + '"' for n in names)
-
-
-def _headers_json(scope) -> str:
-    """`request.headers` as a JSON object (last value of a repeated name wins), straight from the ASGI scope."""
-    return json.dumps({k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]})
 
 
 def _request_path(scope) -> str:
@@ -96,7 +92,7 @@ class RestContext:
         try:
             row = await fetch_one_as_caller(
                 self.state.rest_pool, self.caller, statement, params, method=self.request.method,
-                path=_request_path(self.request.scope), headers=_headers_json(self.request.scope),
+                path=_request_path(self.request.scope), headers=self.headers_json(),
                 search_path=_search_path(self.schema), read_only=read_only,
                 check=None if check is None else lambda row: check(_result(row)),
             )
@@ -110,7 +106,7 @@ class RestContext:
         try:
             async with caller_transaction(
                 self.state.rest_pool, self.caller, method=self.request.method, path=_request_path(self.request.scope),
-                headers=_headers_json(self.request.scope), search_path=_search_path(self.schema),
+                headers=self.headers_json(), search_path=_search_path(self.schema),
             ) as conn:
                 for statement in statements:
                     cur = await conn.execute(statement, params)
@@ -121,6 +117,10 @@ class RestContext:
                 return result
         except psycopg.Error as exc:
             raise from_pg(exc, anonymous=self.caller.role == "anon") from None
+
+    def headers_json(self) -> str:
+        scope = self.request.scope
+        return headers_json(scope["headers"], self.state.client_address(scope))
 
     def table(self, name: str) -> Table:
         table = self.cache.table(self.schema, name)
@@ -170,14 +170,17 @@ def _single_check(accept: Accept):
     return check
 
 
-async def _json_body(request: Request) -> Any:
+async def _json_body(request: Request, *, empty: Any = None) -> Any:
+    """The body as JSON (gateway/json_body.py's checks); `empty` is what an empty body means, None refuses it."""
     raw = await request.body()
     if not raw.strip():
-        raise ApiError(400, "PGRST102", "Empty or invalid json")
+        if empty is None:
+            raise ApiError(400, "PGRST102", "Empty or invalid json")
+        return empty
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise ApiError(400, "PGRST102", "Empty or invalid json") from None
+        return parse_json(raw, max_depth=gateway_state(request).settings.max_json_depth)
+    except JsonBodyError as exc:
+        raise ApiError(400, "PGRST102", "Empty or invalid json", exc.message) from None
 
 
 # ------------------------------------------------------------------ handlers
@@ -197,6 +200,8 @@ async def table_endpoint(request: Request) -> Response:
         raise ApiError(405, "PGRST117", f"Unsupported HTTP method: {request.method}")
     except ApiError as exc:
         return exc.response()
+    except ClientDisconnect:  # gone, or its body cut off at the cap (gateway/limits.py answers that)
+        return Response(status_code=400)
     except Exception:  # never a stack trace to the client
         log.exception("REST request failed")
         return ApiError(500, "PGRST000", "Internal error in the REST gateway").response()
@@ -319,11 +324,7 @@ async def rpc_endpoint(request: Request) -> Response:
             known = {prm.name for fn in ctx.cache.functions.get((ctx.schema, name), []) for prm in fn.params}
             args = {k: v for k, v in request.query_params.items() if k in known}
         elif request.method == "POST":
-            raw = await request.body()
-            try:
-                args = json.loads(raw) if raw.strip() else {}
-            except (ValueError, UnicodeDecodeError, RecursionError):
-                raise ApiError(400, "PGRST102", "Empty or invalid json") from None
+            args = await _json_body(request, empty={})
             if not isinstance(args, dict):
                 raise ApiError(400, "PGRST102", "Function arguments must be a JSON object")
         else:
@@ -342,6 +343,8 @@ async def rpc_endpoint(request: Request) -> Response:
         return _answer(result, status=200, accept=accept, head=request.method == "HEAD", headers=headers)
     except ApiError as exc:
         return exc.response()
+    except ClientDisconnect:
+        return Response(status_code=400)
     except Exception:
         log.exception("RPC request failed")
         return ApiError(500, "PGRST000", "Internal error in the REST gateway").response()

@@ -79,6 +79,8 @@ class SchemaCache:
     functions: dict[tuple[str, str], list[Function]]
     types: frozenset[str] = frozenset()  # names allowed as `::cast` targets in select
     roles: frozenset[str] = frozenset()  # roles the gateway's login may switch to
+    # Those roles' own settings (`alter role anon set statement_timeout = '3s'`), applied by gateway/db.py.
+    role_settings: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
     def table(self, schema: str, name: str) -> Table | None:
         return self.tables.get((schema, name))
@@ -156,6 +158,27 @@ union select unnest(array['int', 'integer', 'smallint', 'bigint', 'real', 'float
 # session_user, not current_user: the login's roles, even if SQL on this pooled connection ever left a `set role`.
 _ROLES = "select rolname from pg_roles where pg_has_role(session_user, oid, 'member') and rolname <> session_user"
 
+# The settings of those roles that a session may set (`context = 'user'`), all-database ones first so a
+# database-specific one wins; not the ones the prelude sets itself.
+_ROLE_SETTINGS = """
+select r.rolname, split_part(c.cfg, '=', 1), substr(c.cfg, strpos(c.cfg, '=') + 1)
+from pg_db_role_setting s
+join pg_roles r on r.oid = s.setrole
+cross join lateral unnest(s.setconfig) with ordinality as c(cfg, n)
+join pg_settings p on p.name = split_part(c.cfg, '=', 1) and p.context = 'user'
+where s.setdatabase in (0, (select oid from pg_database where datname = current_database()))
+  and pg_has_role(session_user, r.oid, 'member') and r.rolname <> session_user
+  and p.name not in ('search_path', 'role', 'session_authorization', 'transaction_read_only')
+order by r.rolname, s.setdatabase, c.n
+"""
+
+
+def _role_settings(rows) -> dict[str, tuple[tuple[str, str], ...]]:
+    by_role: dict[str, dict[str, str]] = {}
+    for role, name, value in rows:
+        by_role.setdefault(role, {})[name] = value
+    return {role: tuple(values.items()) for role, values in by_role.items()}
+
 
 async def load_schema_cache(conn: psycopg.AsyncConnection, schemas: tuple[str, ...]) -> SchemaCache:
     params = {"schemas": list(schemas)}
@@ -203,4 +226,5 @@ async def load_schema_cache(conn: psycopg.AsyncConnection, schemas: tuple[str, .
         functions.setdefault((schema, name), []).append(fn)
     types = frozenset(r[0] for r in await (await conn.execute(_TYPES, params)).fetchall())
     roles = frozenset(r[0] for r in await (await conn.execute(_ROLES)).fetchall())
-    return SchemaCache(tuple(schemas), tables, fks, functions, types, roles)
+    settings = _role_settings(await (await conn.execute(_ROLE_SETTINGS)).fetchall())
+    return SchemaCache(tuple(schemas), tables, fks, functions, types, roles, settings)

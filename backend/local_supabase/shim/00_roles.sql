@@ -33,6 +33,8 @@ grant anon, authenticated, service_role to supabase_storage_admin;
 alter role anon set statement_timeout = '3s';
 alter role authenticated set statement_timeout = '8s';
 alter role authenticator set statement_timeout = '8s';
+-- The service role (jobs, admin tools) runs without a limit, not under the login's 8 s.
+alter role service_role set statement_timeout = 0;
 
 create schema if not exists extensions;
 grant usage on schema extensions to anon, authenticated, service_role;

@@ -55,7 +55,33 @@ create table if not exists auth.refresh_tokens (
 create index if not exists refresh_tokens_session_id_idx on auth.refresh_tokens (session_id);
 create index if not exists refresh_tokens_parent_idx on auth.refresh_tokens (parent);
 
+-- A phone change waits here until the code sent to the new number comes back (GoTrue's column;
+-- the user JSON shows it as `new_phone`). Added separately so existing state folders get it too.
+alter table auth.users add column if not exists phone_change text default '';
+alter table auth.users add column if not exists phone_change_sent_at timestamptz;
+
+-- One-time codes, as GoTrue's auth.one_time_tokens: one live code per account and purpose,
+-- only a keyed hash of it stored. Local additions: wrong tries so far (a code dies after
+-- CITYLOOP_OTP_MAX_WRONG), and the password a phone sign-up chose, applied only once the
+-- code proves the number (so whoever claims a number first cannot set the account's password).
+create table if not exists auth.one_time_tokens (
+  id uuid primary key default gen_random_uuid(),
+  user_id uuid not null references auth.users (id) on delete cascade,
+  token_type text not null check (token_type in ('confirmation_token', 'phone_change_token', 'recovery_token')),
+  token_hash text not null check (char_length(token_hash) > 0),
+  relates_to text not null,
+  failed_attempts integer not null default 0,
+  pending_password text,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  unique (user_id, token_type)
+);
+create index if not exists one_time_tokens_relates_to_idx on auth.one_time_tokens (relates_to);
+comment on table auth.one_time_tokens is 'Auth: SMS codes (hashed) waiting to be verified. Owned by the auth service.';
+
 alter table auth.users owner to supabase_auth_admin;
+alter table auth.one_time_tokens owner to supabase_auth_admin;
+alter table auth.one_time_tokens enable row level security;
 alter table auth.sessions owner to supabase_auth_admin;
 alter table auth.refresh_tokens owner to supabase_auth_admin;
 alter sequence auth.refresh_tokens_id_seq owner to supabase_auth_admin;

@@ -10,7 +10,6 @@ client receives the answer instead of a broken connection; nothing of it is kept
 from __future__ import annotations
 
 import base64
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import parse_options_header
 from starlette.requests import Request
 
+from ..gateway.json_body import JsonBodyError, parse_json
 from . import errors, limits
 from .files import TempFile
 
@@ -42,6 +42,7 @@ class Rules:
     limit: int
     allowed_mime_types: list[str] | None
     drain_limit: int  # how much of a refused body is still read (and dropped)
+    max_json_depth: int = 64  # of the user metadata (gateway/json_body.py)
 
 
 async def receive(request: Request, temp_dir: Path, rules: Rules) -> Upload:
@@ -136,7 +137,7 @@ class _RawReader(_Reader):
         super().__init__(temp_dir, rules)
         headers = request.headers
         self.cache_control = headers.get("cache-control") or "no-cache"
-        self.user_metadata = _metadata_header(headers.get("x-metadata"))
+        self.user_metadata = _metadata_header(headers.get("x-metadata"), rules.max_json_depth)
         self.start_file(headers.get("content-type") or DEFAULT_MIME)
         declared = headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > rules.limit:
@@ -236,24 +237,24 @@ class _MultipartReader(_Reader):
         self.cache_control = f"max-age={cache}" if cache else "no-cache"
         custom = self.fields.get("metadata", self.fields.get("userMetadata"))
         if custom is not None:
-            self.user_metadata = _json_object(custom)
+            self.user_metadata = _json_object(custom, self.rules.max_json_depth)
 
 
-def _metadata_header(value: str | None) -> dict[str, Any] | None:
+def _metadata_header(value: str | None, max_depth: int) -> dict[str, Any] | None:
     if not value:
         return None
     if len(value) > MAX_FIELD_BYTES * 4 // 3 + 4:
         raise errors.entity_too_large("user_metadata")
     try:
-        return _json_object(base64.b64decode(value, validate=False).decode("utf-8"))
+        return _json_object(base64.b64decode(value, validate=False).decode("utf-8"), max_depth)
     except (ValueError, UnicodeDecodeError):
         return None
 
 
-def _json_object(text: str) -> dict[str, Any] | None:
-    """User metadata as upstream reads it: a JSON object, or ignored when it is not one."""
+def _json_object(text: str, max_depth: int) -> dict[str, Any] | None:
+    """User metadata as upstream reads it: a JSON object, or ignored when it is not one (or not storable)."""
     try:
-        value = json.loads(text)
-    except (ValueError, RecursionError):
+        value = parse_json(text.encode("utf-8"), max_depth=max_depth)
+    except JsonBodyError:
         return None
     return value if isinstance(value, dict) else None

@@ -9,7 +9,6 @@ the tables' owner: upstream's `asSuperUser()`, without being a superuser.
 
 from __future__ import annotations
 
-import json
 import uuid
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, AsyncIterator
@@ -18,14 +17,14 @@ import psycopg
 from psycopg.rows import dict_row
 from starlette.requests import Request
 
-from ..gateway.db import caller_transaction
+from ..gateway.db import caller_transaction, headers_json
+from ..gateway.json_body import JsonBodyError, parse_json
 from ..gateway.keys import API_ROLES, Caller, KeyError_
 from ..gateway.state import GatewayState, gateway_state
 from . import errors
 from .paths import Layout
 
 Row = dict[str, Any]
-MAX_JSON_BODY = 1024 * 1024
 
 
 class StorageContext:
@@ -53,7 +52,8 @@ class StorageContext:
     async def as_caller(self) -> AsyncIterator[psycopg.AsyncConnection]:
         """One transaction as the caller's role with their claims: RLS decides every row."""
         assert self.caller is not None
-        headers = {k.lower(): v for k, v in self.request.headers.items()}
+        scope = self.request.scope
+        headers = headers_json(scope["headers"], self.state.client_address(scope))
         async with caller_transaction(self.state.rest_pool, self.caller, method=self.request.method,
                                       path=self.request.url.path, headers=headers) as conn:
             yield conn
@@ -73,18 +73,20 @@ class StorageContext:
     async def json(self) -> dict[str, Any]:
         parts: list[bytes] = []
         size = 0
-        async for chunk in self.request.stream():  # stop reading at the cap, not after the whole body
+        # Storage's routes take uploads up to the upload limit (gateway/limits.py); a JSON body gets
+        # the cap of every other JSON body, checked while it streams.
+        async for chunk in self.request.stream():
             size += len(chunk)
-            if size > MAX_JSON_BODY:
+            if size > self.settings.max_body_bytes:
                 raise errors.entity_too_large("request body")
             parts.append(chunk)
         raw = b"".join(parts)
         if not raw.strip():
             return {}
         try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            raise errors.invalid_request("Body is not valid JSON") from None
+            body = parse_json(raw, max_depth=self.settings.max_json_depth)
+        except JsonBodyError as exc:
+            raise errors.invalid_request(f"Body is not valid JSON: {exc.message}") from None
         if not isinstance(body, dict):
             raise errors.invalid_request("Body must be a JSON object")
         return body

@@ -48,6 +48,7 @@ async def store(ctx: StorageContext, bucket: str, name: str, *, upsert: bool, ow
         limit=0 if placeholder else limits.upload_limit(config["file_size_limit"], ctx.settings.storage_max_bytes),
         allowed_mime_types=None if placeholder else config["allowed_mime_types"],
         drain_limit=ctx.settings.storage_max_bytes,
+        max_json_depth=ctx.settings.max_json_depth,
     )
     upload = await body.receive(ctx.request, ctx.layout.temp_dir, rules)
     try:
