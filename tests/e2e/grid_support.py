@@ -33,12 +33,12 @@ def sign_in(page, email: str, password: str) -> None:
     for _ in range(2):
         type_into(page, "手机号或邮箱", email)
         type_into(page, "密码", password)
-        page.get_by_role("button", name="登录").click()
+        page.get_by_role("button", name="登录", exact=True).click()
         try:
             expect(by_id(page, "inbox-list")).to_be_visible(timeout=20_000)
             return
         except AssertionError:
-            if not page.get_by_role("button", name="登录").is_visible():
+            if not page.get_by_role("button", name="登录", exact=True).is_visible():
                 break  # signing in, only slowly: wait below
     expect(by_id(page, "inbox-list")).to_be_visible(timeout=30_000)
 

@@ -4,22 +4,13 @@ and the notices say what and where. Screenshots: docs/screenshots/grid-dialog-*.
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect
 
-from tests.backend.core_support import GRID_POINTS, GRIDS, People, item, make_people, only_workers
+from tests.backend.core_support import GRID_POINTS, item
 
-from .conftest import quiet_grid
 from .flutter import by_id, type_into
-from .test_grid_flow import TABLET, jpeg, shot, sign_in
-
-
-@pytest.fixture()
-def people(db, make_user) -> People:
-    p = make_people(db, make_user)
-    only_workers(db, GRIDS[0], (p.worker_1.id, True))
-    quiet_grid(db, GRIDS[0])
-    return p
+from .grid_support import TABLET, people, shot, sign_in  # noqa: F401 - people is a fixture
+from .test_grid_flow import jpeg
 
 
 def test_resolve_keeps_photo_and_note_when_the_note_is_missing(people, db, stack, serve_app, open_app,
