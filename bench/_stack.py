@@ -32,6 +32,8 @@ def temporary_stack(schemas: str = "public,bench") -> Iterator["Stack"]:
     os.environ.update({"CITYLOOP_HOME": str(home), "CITYLOOP_API_PORT": str(free_port()),
                        "CITYLOOP_DB_PORT": str(free_port()), "CITYLOOP_DB_SCHEMAS": schemas})
     os.environ.pop("DATABASE_URL", None)
+    # Benchmarks drive many clients from this one address; bench/abuse.py sets the real value.
+    os.environ.setdefault("CITYLOOP_DB_REQUESTS_PER_ADDRESS", "100000")
     from backend.local_supabase.stack import Stack
 
     stack = Stack.from_environ()

@@ -43,6 +43,8 @@ import websockets
 
 from _stack import temporary_stack
 
+from backend.local_supabase.config import Settings
+
 POINT = (39.125, 117.19375)  # inside the demo city's first grid
 TARGET_RATIO = 2.0
 
@@ -335,6 +337,8 @@ ATTACKS = {
 
 
 async def main_async(args) -> None:
+    # The limits as a city would run them (bench/_stack.py lifts the per-address one for other benches).
+    os.environ["CITYLOOP_DB_REQUESTS_PER_ADDRESS"] = str(Settings.db_requests_per_address)
     with temporary_stack(schemas="public") as stack:
         env = stack.env()
         api = Api(env["SUPABASE_URL"], env["SUPABASE_ANON_KEY"], env["SUPABASE_SERVICE_ROLE_KEY"])

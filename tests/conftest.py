@@ -61,6 +61,8 @@ def stack() -> StackInfo:
         "CITYLOOP_DB_SCHEMAS": "public,graphql_public,tests",
         # The whole suite signs in from 127.0.0.1; the per-address limit has its own test.
         "CITYLOOP_SIGNIN_ADDRESS_ATTEMPTS": "100000",
+        # Likewise its concurrency tests (100 identical payments at once); the share has its own test.
+        "CITYLOOP_DB_REQUESTS_PER_ADDRESS": "100000",
         # Likewise sign-ups, code requests and code checks (their own tests start stricter gateways).
         "CITYLOOP_SIGNUP_ADDRESS_ATTEMPTS": "100000",
         "CITYLOOP_VERIFY_ADDRESS_ATTEMPTS": "100000",

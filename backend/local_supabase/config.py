@@ -63,6 +63,11 @@ class Settings:
     auth: AuthConfig = field(default_factory=AuthConfig)
     max_rows: int | None = None
     pool_size: int = 10
+    # Fair shares of the REST pool (gateway/db_share.py): connections anonymous requests may hold
+    # together (0: 30% of the pool), how long one waits for a slot, and connections per client address.
+    anon_db_connections: int = 0
+    anon_db_wait_s: float = 5.0
+    db_requests_per_address: int = 8
     # Largest object `/storage/v1` accepts (a bucket's file_size_limit can only lower it).
     storage_max_bytes: int = DEFAULT_STORAGE_MAX_BYTES
     # Seconds between two escalation passes run by the gateway (the local pg_cron); 0 disables.
@@ -115,6 +120,9 @@ class Settings:
             auth=_auth_config(env),
             max_rows=int(env["CITYLOOP_MAX_ROWS"]) if env.get("CITYLOOP_MAX_ROWS") else None,
             pool_size=int(env.get("CITYLOOP_POOL_SIZE", 10)),
+            anon_db_connections=int(env.get("CITYLOOP_ANON_DB_CONNECTIONS", 0)),
+            anon_db_wait_s=_positive_float(env, "CITYLOOP_ANON_DB_WAIT", 5.0),
+            db_requests_per_address=_positive_int(env, "CITYLOOP_DB_REQUESTS_PER_ADDRESS", 8),
             storage_max_bytes=int(env.get("CITYLOOP_STORAGE_MAX_BYTES", DEFAULT_STORAGE_MAX_BYTES)),
             escalation_interval_s=max(0.0, float(env.get("CITYLOOP_ESCALATION_INTERVAL", 5))),
             sms_interval_s=max(0.0, float(env.get("CITYLOOP_SMS_INTERVAL", 10))),

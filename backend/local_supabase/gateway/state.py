@@ -11,6 +11,7 @@ from starlette.requests import Request
 from ..config import Secrets, Settings
 from .. import client_address
 from .connections import ConnectionBook
+from .db_share import DatabaseShare
 from .keys import KeyVerifier
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -32,11 +33,18 @@ class GatewayState:
     services: dict[str, Any] = field(default_factory=dict)
     # Open connections by client address (gateway/connections.py counts them).
     connections: ConnectionBook | None = None
+    # Fair shares of the REST pool for anonymous callers and per client address (gateway/db_share.py).
+    db_share: DatabaseShare | None = None
 
     def __post_init__(self) -> None:
         self._proxies = client_address.parse_proxies(self.settings.trusted_proxies)
         if self.connections is None:
             self.connections = ConnectionBook(self.settings.max_connections, self.settings.max_connections_per_address)
+        if self.db_share is None:
+            cfg = self.settings
+            self.db_share = DatabaseShare(
+                anon_connections=cfg.anon_db_connections or max(1, cfg.pool_size * 3 // 10),
+                anon_wait_s=cfg.anon_db_wait_s, per_address=cfg.db_requests_per_address)
 
     def is_trusted_proxy(self, peer: str) -> bool:
         return client_address.is_trusted(peer, self._proxies)

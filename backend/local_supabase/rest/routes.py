@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import io
@@ -16,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..gateway.db import caller_transaction, fetch_one_as_caller, headers_json
+from ..gateway.db_share import ShareRefused
 from ..gateway.json_body import JsonBodyError, parse_json
 from ..gateway.keys import Caller, KeyError_
 from ..gateway.state import GatewayState, gateway_state
@@ -90,12 +92,13 @@ class RestContext:
                   check=None) -> Result:
         """Run one statement as the caller. `check` sees the result before COMMIT and may raise to roll back."""
         try:
-            row = await fetch_one_as_caller(
-                self.state.rest_pool, self.caller, statement, params, method=self.request.method,
-                path=_request_path(self.request.scope), headers=self.headers_json(),
-                search_path=_search_path(self.schema), read_only=read_only,
-                check=None if check is None else lambda row: check(_result(row)),
-            )
+            async with self.db_slot():
+                row = await fetch_one_as_caller(
+                    self.state.rest_pool, self.caller, statement, params, method=self.request.method,
+                    path=_request_path(self.request.scope), headers=self.headers_json(),
+                    search_path=_search_path(self.schema), read_only=read_only,
+                    check=None if check is None else lambda row: check(_result(row)),
+                )
         except psycopg.Error as exc:
             raise from_pg(exc, anonymous=self.caller.role == "anon") from None
         return _result(row)
@@ -104,7 +107,7 @@ class RestContext:
         """Several writes in one transaction, without RETURNING (`return=minimal`)."""
         affected = 0
         try:
-            async with caller_transaction(
+            async with self.db_slot(), caller_transaction(
                 self.state.rest_pool, self.caller, method=self.request.method, path=_request_path(self.request.scope),
                 headers=self.headers_json(), search_path=_search_path(self.schema),
             ) as conn:
@@ -117,6 +120,15 @@ class RestContext:
                 return result
         except psycopg.Error as exc:
             raise from_pg(exc, anonymous=self.caller.role == "anon") from None
+
+    @contextlib.asynccontextmanager
+    async def db_slot(self):
+        """A fair share of the pool (gateway/db_share.py), refused in PostgREST's shape."""
+        try:
+            async with self.state.db_share.slot(self.caller.role, self.state.client_address(self.request.scope)):
+                yield
+        except ShareRefused as exc:
+            raise ApiError(exc.status, f"PGRST{exc.status}", exc.message) from None
 
     def headers_json(self) -> str:
         scope = self.request.scope

@@ -18,6 +18,7 @@ from psycopg.rows import dict_row
 from starlette.requests import Request
 
 from ..gateway.db import caller_transaction, headers_json
+from ..gateway.db_share import ShareRefused
 from ..gateway.json_body import JsonBodyError, parse_json
 from ..gateway.keys import API_ROLES, Caller, KeyError_
 from ..gateway.state import GatewayState, gateway_state
@@ -53,10 +54,20 @@ class StorageContext:
         """One transaction as the caller's role with their claims: RLS decides every row."""
         assert self.caller is not None
         scope = self.request.scope
-        headers = headers_json(scope["headers"], self.state.client_address(scope))
-        async with caller_transaction(self.state.rest_pool, self.caller, method=self.request.method,
-                                      path=self.request.url.path, headers=headers) as conn:
-            yield conn
+        address = self.state.client_address(scope)
+        headers = headers_json(scope["headers"], address)
+        try:
+            slot = self.state.db_share.slot(self.caller.role, address)
+            await slot.__aenter__()
+        except ShareRefused as exc:
+            code = "SlowDown" if exc.status == 429 else "ServiceUnavailable"
+            raise errors.StorageError(exc.status, code, exc.message) from None
+        try:
+            async with caller_transaction(self.state.rest_pool, self.caller, method=self.request.method,
+                                          path=self.request.url.path, headers=headers) as conn:
+                yield conn
+        finally:
+            await slot.__aexit__(None, None, None)
 
     @asynccontextmanager
     async def as_service(self) -> AsyncIterator[psycopg.AsyncConnection]:
