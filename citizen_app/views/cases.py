@@ -9,7 +9,7 @@ from shared.taxonomy import default_taxonomy
 from ..app_state import AppState
 from ..routes import Screen
 from ..state.cases import CaseList
-from ..theme import button, sizes, text
+from ..theme import button, tabs, text
 from .home import case_tile
 
 
@@ -18,10 +18,8 @@ class CasesView:
         self.state = state
         self.cases = CaseList(state)
         t = state.t
-        self.tabs = ft.SegmentedButton(
-            selected=["open"], on_change=self.on_filter, allow_multiple_selection=False,
-            segments=[ft.Segment(value=v, label=ft.Text(t(f"cases.filter_{v}"), size=sizes(state.elderly).body))
-                      for v in ("open", "done", "all")])
+        self.tabs = tabs([(v, t(f"cases.filter_{v}")) for v in ("open", "done", "all")], "open",
+                         elderly=state.elderly, on_change=self.on_filter)
         self.waiting = ft.Column(spacing=8)
         self.list = ft.Column(spacing=8)
         self.root = ft.Column(spacing=12, controls=[ft.Semantics(identifier="case-filter", content=self.tabs),
