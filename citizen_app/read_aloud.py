@@ -5,12 +5,17 @@ there (or nowhere): the web path never calls it. It asks citizen_app/speech.py f
 first part's WAV and plays it from the tap's own handler (mobile browsers refuse sound
 that starts outside a user gesture, so nothing waits for a background task before the
 first `play`); the later parts follow when the player reports the part completed.
+
+flet-audio 1.0.5 on the web takes its source when the player is created: a later change
+of `src` never reaches the browser's <audio>, and `play()` (a seek, then resume) can wait
+forever on a fresh source. So each part gets its own player, started with `resume()`;
+the one before is released (Flet drops services nothing refers to).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from . import device
@@ -20,28 +25,25 @@ log = logging.getLogger(__name__)
 
 
 class Player(Protocol):
-    src: str | bytes | None
-
-    def update(self) -> None: ...
-    async def play(self) -> None: ...
-    async def pause(self) -> None: ...
+    async def resume(self) -> None: ...
+    async def release(self) -> None: ...
 
 
-def _browser_player(on_completed: Callable[[], object]) -> Player:
+def _browser_player(wav: bytes, on_completed: Callable[[], Awaitable[None]]) -> Player:
     import flet_audio as fa  # a Service: registers itself with the page of the running handler
 
     async def changed(e) -> None:
         if e.state == fa.AudioState.COMPLETED:
             await on_completed()
 
-    return fa.Audio(on_state_change=changed, release_mode=fa.ReleaseMode.STOP)
+    return fa.Audio(src=wav, on_state_change=changed)
 
 
 class ReadAloud:
     """One per browser session. `web`: the page is a browser (Flet's `page.web`)."""
 
     def __init__(self, *, web: bool, speech: Speech, device_speak: Callable[[str], bool] = device.speak,
-                 make_player: Callable[[Callable[[], object]], Player] = _browser_player) -> None:
+                 make_player: Callable[[bytes, Callable[[], Awaitable[None]]], Player] = _browser_player) -> None:
         self.web = web
         self.speech = speech
         self._device_speak = device_speak
@@ -67,21 +69,18 @@ class ReadAloud:
         except SpeechUnavailable as exc:
             log.info("read-aloud unavailable: %s", exc)
             return False
-        if self.player is None:
-            self.player = self._make_player(self._next)
-        else:
-            await self.player.pause()
         self._queue, self._locale = parts[1:], locale
         await self._play(first)
         return True
 
     async def _play(self, wav: bytes) -> None:
-        self.player.src = wav
-        self.player.update()
-        await self.player.play()
+        previous, self.player = self.player, self._make_player(wav, self._next)
+        if previous is not None:
+            await previous.release()  # a second tap starts over instead of talking over itself
+        await self.player.resume()
 
     async def _next(self) -> None:
-        if not self._queue or self.player is None:
+        if not self._queue:
             return
         words = self._queue.pop(0)
         try:

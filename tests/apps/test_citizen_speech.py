@@ -24,19 +24,15 @@ def speech() -> Speech:
 
 
 class FakePlayer:
-    def __init__(self, on_completed) -> None:
-        self.on_completed = on_completed
-        self.src: bytes | None = None
-        self.played: list[bytes] = []
+    def __init__(self, wav: bytes, on_completed) -> None:
+        self.src, self.on_completed = wav, on_completed
+        self.playing = self.released = False
 
-    def update(self) -> None:
-        pass
+    async def resume(self) -> None:
+        self.playing = True
 
-    async def play(self) -> None:
-        self.played.append(self.src)
-
-    async def pause(self) -> None:
-        pass
+    async def release(self) -> None:
+        self.released = True
 
 
 def never(words: str) -> bool:
@@ -80,14 +76,16 @@ async def test_in_the_browser_the_server_makes_speech_and_the_page_plays_it(spee
     monkeypatch.setattr(device, "_attempt", lambda *a: pytest.fail("plyer called on the web path"))
     players: list[FakePlayer] = []
     reader = ReadAloud(web=True, speech=speech, device_speak=never,
-                       make_player=lambda done: players.append(FakePlayer(done)) or players[-1])
+                       make_player=lambda wav, done: players.append(FakePlayer(wav, done)) or players[-1])
     page = "城市圈 · 市民端。随手拍，拍照上报身边问题。缴费，水费、电费、燃气费。一键求助，紧急情况按住求助。"
     assert reader.available
     assert await reader.tap(page, "zh-CN")
-    player = players[0]
-    assert len(player.played) == 1 and player.played[0][:4] == b"RIFF"
-    await player.on_completed()  # the first part ended: the next follows
-    assert len(player.played) == 2 and player.played[1] != player.played[0]
+    assert len(players) == 1 and players[0].playing and players[0].src[:4] == b"RIFF"
+    await players[0].on_completed()  # the first part ended: the next follows
+    assert len(players) == 2 and players[1].playing and players[1].src != players[0].src
+    assert players[0].released
+    assert await reader.tap(page, "zh-CN")  # a second tap starts over, from the cached first part
+    assert players[2].src == players[0].src and players[1].released
 
 
 async def test_without_espeak_ng_the_button_is_hidden_and_plyer_is_not_tried() -> None:
@@ -99,7 +97,7 @@ async def test_without_espeak_ng_the_button_is_hidden_and_plyer_is_not_tried() -
 async def test_a_packaged_phone_app_uses_the_phone_s_own_speech(speech) -> None:
     spoken: list[str] = []
     reader = ReadAloud(web=False, speech=speech, device_speak=lambda w: spoken.append(w) or True,
-                       make_player=lambda done: pytest.fail("no browser player off the web"))
+                       make_player=lambda wav, done: pytest.fail("no browser player off the web"))
     assert reader.available and await reader.tap("随手拍", "zh-CN")
     assert spoken == ["随手拍"]
 
