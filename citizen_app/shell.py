@@ -45,6 +45,7 @@ class FletShell:
     # ------------------------------------------------------------ Shell protocol
 
     def set_busy(self, text: str | None) -> None:
+        self.busy_text.size = sizes(self.state.elderly).small if self.state else 14
         self.progress.visible = text is not None
         self.busy_text.visible = text is not None
         self.busy_text.value = text or ""

@@ -178,8 +178,14 @@ def tabs(options: list[tuple[str, str]], selected: str, *, elderly: Elderly, on_
     size = min(s.body, TAB_TEXT_MAX)
     return ft.SegmentedButton(
         selected=[selected], on_change=on_change, allow_multiple_selection=False, show_selected_icon=False,
-        height=s.target if elderly else None,
-        style=ft.ButtonStyle(padding=ft.Padding.symmetric(horizontal=6)),
+        style=tab_style(elderly, size),
         segments=[ft.Segment(value=value, icon=ft.Icon(icons[value]) if icons and not elderly else None,
                              label=ft.Text(label, size=size, no_wrap=True, font_family=FONT_FAMILY))
                   for value, label in options])
+
+
+def tab_style(elderly: Elderly, text_size: float) -> ft.ButtonStyle:
+    """Padding that makes a segment a main target tall (a fixed height would leave the label at the top)."""
+    s = sizes(elderly)
+    vertical = max(4, round((s.target - text_size * s.line_height) / 2)) if elderly else 4
+    return ft.ButtonStyle(padding=ft.Padding.symmetric(horizontal=6, vertical=vertical))

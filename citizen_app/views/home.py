@@ -16,7 +16,7 @@ from shared.taxonomy import default_taxonomy
 from ..app_state import AppState
 from ..routes import Screen
 from ..theme import (DEFAULT_STEP, MUTED_TEXT, TAB_TEXT_MAX, TEXT_STEPS, big_action_button, sizes, switch,
-                     text)
+                     tab_style, text)
 
 
 def status_chip(state: AppState, status) -> ft.Control:
@@ -71,9 +71,10 @@ class HomeView:
                            icon_size=s.title, width=s.target, height=s.target)
         tools = ft.Row([ft.Semantics(identifier="elderly-switch", content=elderly_row, expand=True),
                         ft.Semantics(identifier="me", content=me)])
+        # Each choice in its own size, so the person sees what they pick.
         self.text_size = ft.SegmentedButton(
             selected=[str(state.text_step)], on_change=self.choose_text_size, allow_multiple_selection=False,
-            show_selected_icon=False, height=s.target,
+            show_selected_icon=False, style=tab_style(elderly, TAB_TEXT_MAX),
             segments=[ft.Segment(value=str(step), label=ft.Text(t(f"home.text_size_{step}"), no_wrap=True,
                                                                 size=min(TEXT_STEPS[step].body, TAB_TEXT_MAX)))
                       for step in TEXT_STEPS])

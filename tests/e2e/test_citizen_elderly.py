@@ -35,17 +35,21 @@ def profile(db, user_id, **values) -> None:
 # snap() writes to docs/screenshots/<name>; an absolute name (under tmp_path) keeps the look-only shots out.
 
 
-def show(page, url: str, route: str, ready: str):
+def show(page, url: str, route: str, ready: str, settle_ms: int = 0):
     tab = new_tab(page, url + route)
     tab.set_default_timeout(WAIT)
     page.close()
     by_id(tab, ready).wait_for()
+    tab.wait_for_timeout(settle_ms)  # the screen's data arrives after its controls (a shared, slow machine)
     return tab
 
 
 def test_read_aloud_targets_sizes_and_layouts(stack, db, serve_app, open_app, make_user, tmp_path) -> None:
     citizen = make_user(app_metadata={"role": "citizen"}, display_name="李阿姨")
     profile(db, citizen.id, elderly_mode=True, text_size=2)
+    for n in range(12):  # a two-digit badge on the bell: it must stay clear of the read-aloud icon
+        db.execute("insert into public.notifications (user_id, kind, title_zh, title_en) values (%s, 'note', %s, %s)",
+                   (citizen.id, f"消息 {n}", f"Message {n}"))
     url = serve_app("citizen_app", SUPABASE_URL=stack.url, SUPABASE_ANON_KEY=stack.anon_key,
                     CITYLOOP_APP_DATA=str(tmp_path / "app-data"))
     page = open_app(url, *PHONE)
@@ -74,9 +78,11 @@ def test_read_aloud_targets_sizes_and_layouts(stack, db, serve_app, open_app, ma
     for step in (1, 2, 3):
         profile(db, citizen.id, text_size=step)
         page = show(page, url, "/", "text-size")
-        for target in (*HEADER, "text-size", "action-report", "elderly-switch"):
-            box = by_id(page, target).bounding_box()
+        boxes = {target: by_id(page, target).bounding_box()
+                 for target in (*HEADER, "text-size", "action-report", "elderly-switch")}
+        for target, box in boxes.items():
             assert box and box["width"] >= 60 and box["height"] >= 60, (step, target, box)
+        assert boxes["bell"]["x"] + boxes["bell"]["width"] <= boxes["read-aloud"]["x"], boxes  # side by side
         title = by_id(page, "screen-title").bounding_box()
         if step == 3:
             assert title["height"] >= 30 * 1.3, title  # one line of >= 30 px text at line height >= 1.3
@@ -84,6 +90,10 @@ def test_read_aloud_targets_sizes_and_layouts(stack, db, serve_app, open_app, ma
         page = show(page, url, "/pay", "pay-tabs")
         box = by_id(page, "pay-tabs").bounding_box()
         assert box and box["height"] >= 60, (step, box)
+        segments = by_id(page, "pay-tabs").get_by_role("button").all()
+        assert len(segments) == 3, segments
+        for segment in segments:
+            assert segment.bounding_box()["height"] >= 60, (step, segment.bounding_box())
         assert by_id(page, "back").bounding_box()["height"] >= 60
         snap(page, str(tmp_path / f"elderly-size{step}-zh-pay.png"))
 
@@ -93,7 +103,7 @@ def test_read_aloud_targets_sizes_and_layouts(stack, db, serve_app, open_app, ma
             profile(db, citizen.id, locale=locale, elderly_mode=elderly, text_size=3)
             mode = "elderly" if elderly else "normal"
             for route, ready in (("/", "action-report"), ("/pay", "pay-tabs"), ("/report", "back")):
-                page = show(page, url, route, ready)
+                page = show(page, url, route, ready, settle_ms=1500)
                 name = route.strip("/") or "home"
                 snap(page, str(tmp_path / f"{mode}-{locale}-{name}.png"))
     page.goto("about:blank")
