@@ -110,8 +110,9 @@ class FletShell:
         if not await self.read_aloud.tap(words, self.state.locale):
             self.show_message(self.state.t("app.no_tts"))
 
-    def _header_button(self, icon: ft.IconData | ft.Icon, on_click, tooltip: str | None,
+    def _header_button(self, icon: ft.IconData | ft.IconButton, on_click, tooltip: str | None,
                        identifier: str) -> ft.Control:
+        """A header icon a main target in size (60 px and more in the elderly mode)."""
         s = sizes(self.state.elderly)
         button = icon if isinstance(icon, ft.IconButton) else ft.IconButton(icon, on_click=on_click)
         button.tooltip, button.icon_size = tooltip, s.title

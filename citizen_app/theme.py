@@ -187,5 +187,5 @@ def tabs(options: list[tuple[str, str]], selected: str, *, elderly: Elderly, on_
 def tab_style(elderly: Elderly, text_size: float) -> ft.ButtonStyle:
     """Padding that makes a segment a main target tall (a fixed height would leave the label at the top)."""
     s = sizes(elderly)
-    vertical = max(4, round((s.target - text_size * s.line_height) / 2)) if elderly else 4
+    vertical = max(4, round((s.target - text_size) / 2)) if elderly else 4  # a label's line is >= its size
     return ft.ButtonStyle(padding=ft.Padding.symmetric(horizontal=6, vertical=vertical))
