@@ -57,6 +57,14 @@ class ReadAloud:
         """Whether to offer the button: in the browser only when the server can make speech."""
         return self.speech.available if self.web else True
 
+    async def prepare(self, words: str, locale: str) -> None:
+        """Make the first part ahead of the tap (a screen just shown in the elderly mode): the tap then only plays."""
+        if self.web and words.strip() and self.speech.available:
+            try:
+                await self.speech.wav(split_parts(words)[0], locale)
+            except SpeechUnavailable as exc:
+                log.info("read-aloud not prepared: %s", exc)
+
     async def tap(self, words: str, locale: str) -> bool:
         """Read `words` aloud; False when it cannot be done here (the caller shows a plain message)."""
         if not words.strip():

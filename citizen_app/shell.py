@@ -106,9 +106,11 @@ class FletShell:
 
     async def _read_aloud(self, _e=None) -> None:
         # Awaited here, in the tap's handler: the browser is asked to play while the tap still counts.
-        words = self.screen.speak() if self.screen and self.screen.speak else (self.screen.title or "")
-        if not await self.read_aloud.tap(words, self.state.locale):
+        if not await self.read_aloud.tap(self._page_words(), self.state.locale):
             self.show_message(self.state.t("app.no_tts"))
+
+    def _page_words(self) -> str:
+        return self.screen.speak() if self.screen and self.screen.speak else (self.screen.title or "")
 
     def _header_button(self, icon: ft.IconData | ft.IconButton, on_click, tooltip: str | None,
                        identifier: str) -> ft.Control:
@@ -174,3 +176,5 @@ class FletShell:
                 await screen.load()
             finally:
                 self._update()
+        if state.elderly and self.read_aloud.available and screen is self.screen:
+            await self.read_aloud.prepare(self._page_words(), state.locale)

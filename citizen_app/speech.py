@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 # espeak-ng voice per app language: Mandarin and English are both in Debian's espeak-ng-data.
 VOICES = {"zh-CN": "cmn", "en": "en"}
 WORDS_PER_MINUTE = 150  # a little slower than espeak-ng's 175: the button is for elderly people
-FIRST_PART_CHARS = 40  # a sentence or two (about 10 s of Mandarin): made in well under a second
+FIRST_PART_CHARS = 30  # a sentence or so (about 7 s of Mandarin): made and sent in a fraction of a second
 PART_CHARS = 240
 CACHE_PARTS = 256
 SYNTH_TIMEOUT_S = 10.0
@@ -43,11 +43,12 @@ def split_parts(words: str, first: int = FIRST_PART_CHARS, rest: int = PART_CHAR
     current = ""
     for piece in pieces:
         limit = first if not parts else rest
-        if current and len(current) + len(piece) > limit:
+        joined = f"{current} {piece}" if current and not _cjk(current[-1]) else current + piece
+        if current and len(joined) > limit:
             parts.append(current)
             current = piece
         else:
-            current = f"{current} {piece}" if current and not _cjk(current[-1]) else current + piece
+            current = joined
     if current:
         parts.append(current)
     return parts

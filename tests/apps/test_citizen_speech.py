@@ -104,3 +104,11 @@ async def test_a_packaged_phone_app_uses_the_phone_s_own_speech(speech) -> None:
 
 def test_the_server_s_speech_is_found_on_the_path() -> None:
     assert default_speech().program == ESPEAK and default_speech() is default_speech()
+
+
+async def test_a_shown_screen_is_prepared_so_the_tap_only_plays(speech, monkeypatch) -> None:
+    reader = ReadAloud(web=True, speech=speech, device_speak=never, make_player=FakePlayer)
+    page = "缴费。待缴合计 ¥97.20。电费 ¥97.20 待缴费 · 12-05 到期。"
+    await reader.prepare(page, "zh-CN")
+    monkeypatch.setattr(speech, "_run", lambda *a: pytest.fail("the first part was not made ahead"))
+    assert await reader.tap(page, "zh-CN")
