@@ -29,7 +29,7 @@ PAY_STRINGS: dict[str, tuple[str, str]] = {
     "pay.refunded": ("该账单已由他人缴清，您的款项将原路退回", "This bill was already paid: your money is being returned."),
     "pay.period": ("账期 {period}", "Period {period}"),
     "pay.account_no": ("户号", "Account number"),
-    "pay.holder": ("户主姓名", "Account holder's name"),
+    "pay.holder": ("户主姓名", "Holder's name"),
     "pay.kind": ("缴费类型", "Bill type"),
     "pay.link": ("绑定户号", "Link account"),
     "pay.linking": ("正在核验户号…", "Checking the account…"),
