@@ -78,8 +78,11 @@ class HomeView:
             segments=[ft.Segment(value=str(step), label=ft.Text(t(f"home.text_size_{step}"), no_wrap=True,
                                                                 size=min(TEXT_STEPS[step].body, TAB_TEXT_MAX)))
                       for step in TEXT_STEPS])
-        size_row = [text(t("home.text_size"), elderly, weight=ft.FontWeight.BOLD),
-                    ft.Semantics(identifier="text-size", content=self.text_size)] if elderly else []
+        # One line where it fits (the cases below stay in view), the picker under its name where not.
+        size_row = [ft.Row([text(t("home.text_size"), elderly, weight=ft.FontWeight.BOLD),
+                            ft.Semantics(identifier="text-size", content=self.text_size)],
+                           wrap=True, spacing=12, run_spacing=8,
+                           vertical_alignment=ft.CrossAxisAlignment.CENTER)] if elderly else []
         self.root = ft.Column(spacing=14, controls=[
             tools, *size_row, *actions, self.unread, self.outbox_note, header, self.cases])
 
