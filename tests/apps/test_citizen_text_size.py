@@ -11,6 +11,14 @@ from tests.apps.citizen_support import new_state
 from tests.apps.test_citizen_state import account
 
 
+def identifiers(control: ft.Control) -> list[str]:
+    found = [control.identifier] if isinstance(control, ft.Semantics) and control.identifier else []
+    for child in [getattr(control, "content", None), *(getattr(control, "controls", None) or [])]:
+        if isinstance(child, ft.Control):
+            found += identifiers(child)
+    return found
+
+
 def test_three_steps_grow_and_all_meet_the_elderly_minimums() -> None:
     steps = [sizes(LargeText(step)) for step in (1, 2, 3)]
     assert [s.body for s in steps] == sorted({s.body for s in steps})  # strictly larger each step
@@ -51,10 +59,10 @@ async def test_normal_mode_keeps_the_step_for_later_and_shows_no_picker(tmp_path
     state = new_state("http://127.0.0.1:9", "key", tmp_path)
     await state.set_text_step(1)
     assert state.elderly is False and sizes(state.elderly) == NORMAL
-    labels = [c for c in HomeView(state).root.controls if isinstance(c, ft.Semantics)]
-    assert "text-size" not in [c.identifier for c in labels]
+    assert "text-size" not in identifiers(HomeView(state).root)
     await state.set_elderly(True)
     assert state.elderly == LargeText(1)
+    assert "text-size" in identifiers(HomeView(state).root)
     await state.close()
 
 
