@@ -160,7 +160,7 @@ class FletShell:
                 appbar = ft.AppBar(title=title, leading=back, leading_width=s.target + 8 if back else None,
                                    actions=[ft.Row(actions, spacing=4, tight=True), ft.Container(width=8)],
                                    toolbar_height=max(56, s.target + 12), bgcolor=ft.Colors.TEAL_50)
-                if state.elderly:
+                if state.elderly and path != HOME:  # home: the app's name only; its room goes to the actions
                     heading = ft.Semantics(identifier="screen-title", header=True,
                                            content=text(screen.title, state.elderly, title=True))
             body = [heading, screen.content] if heading else [screen.content]
