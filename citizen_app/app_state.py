@@ -31,6 +31,7 @@ from shared.status import status_label
 
 from . import device
 from .strings import STRINGS
+from .theme import DEFAULT_STEP, Elderly, LargeText, text_step
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -38,6 +39,7 @@ T = TypeVar("T")
 SESSION_KEY = "cityloop.citizen.refresh_token"
 ELDERLY_KEY = "cityloop.citizen.elderly"
 LOCALE_KEY = "cityloop.citizen.locale"
+TEXT_SIZE_KEY = "cityloop.citizen.text_size"
 MIN_PASSWORD = 6
 _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,30}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -107,7 +109,8 @@ class AppState:
         self.prefs = prefs
         self.shell = shell
         self.t = Translator(STRINGS, locale)
-        self.elderly = False
+        self.elderly: Elderly = False  # or LargeText(step): theme.sizes reads both
+        self.text_step = DEFAULT_STEP
         self.client: CityClient | None = None
         self.user: UserPublic | None = None
         self.profile: ProfilePublic | None = None
@@ -174,7 +177,8 @@ class AppState:
         locale = await self.prefs.get(LOCALE_KEY)
         if locale:
             self.t.locale = locale
-        self.elderly = bool(await self.prefs.get(ELDERLY_KEY))
+        self.text_step = text_step(await self.prefs.get(TEXT_SIZE_KEY))
+        self._set_mode(bool(await self.prefs.get(ELDERLY_KEY)))
         token = await self.prefs.get(SESSION_KEY)
         if token:
             try:
@@ -261,7 +265,8 @@ class AppState:
             log.info("no profile: %r", exc)
         if self.profile is not None:
             self.t.locale = self.profile.locale
-            self.elderly = self.profile.elderly_mode or self.elderly
+            self.text_step = text_step(self.profile.text_size)
+            self._set_mode(self.profile.elderly_mode or bool(self.elderly))
         await self._watch()
         log.debug("watching live changes")
         self._start_outbox_loop()
@@ -301,11 +306,23 @@ class AppState:
         self.shell.changed()
 
     async def set_elderly(self, on: bool) -> None:
-        self.elderly = on
+        self._set_mode(on)
         await self.prefs.set(ELDERLY_KEY, on)
         if self.signed_in:
             await self.save_profile(ProfileUpdate(elderly_mode=on), quiet=True)
         self.shell.changed()
+
+    async def set_text_step(self, step: int) -> None:
+        """The elderly mode's text size (citizen_app/theme.py TEXT_STEPS), kept in the browser and profile."""
+        self.text_step = text_step(step)
+        self._set_mode(bool(self.elderly))
+        await self.prefs.set(TEXT_SIZE_KEY, self.text_step)
+        if self.signed_in:
+            await self.save_profile(ProfileUpdate(text_size=self.text_step), quiet=True)
+        self.shell.changed()
+
+    def _set_mode(self, elderly: bool) -> None:
+        self.elderly = LargeText(self.text_step) if elderly else False
 
     async def save_profile(self, change: ProfileUpdate, *, quiet: bool = False) -> bool:
         profile = await self.run(lambda c: c.update_profile(change), busy=None if quiet else "app.busy")

@@ -41,7 +41,10 @@ def notify(title: str, message: str) -> bool:
 
 
 def speak(text: str) -> bool:
-    """Read `text` aloud where the platform has text-to-speech."""
+    """Read `text` aloud with the platform's text-to-speech: packaged phone builds only.
+
+    Never from the web app (it would speak on the server): citizen_app/read_aloud.py decides.
+    """
     if not text.strip():
         return False
     return _attempt("text-to-speech", lambda p: p["tts"].speak(message=text))

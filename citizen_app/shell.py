@@ -2,6 +2,9 @@
 
 Messages are an inline banner, not a pop-up (the elderly mode has no pop-ups, and one
 way for everyone keeps the tests simple); it hides by itself only in normal mode.
+In the elderly mode the header's icons are main targets (60 px and more) and the screen's
+title moves from the bar into the page, where it has the full width to wrap at word
+boundaries (a 390 px phone has no room beside three 60 px icons).
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ import time
 
 import flet as ft
 
-from . import device
 from .app_state import AppState
+from .read_aloud import ReadAloud
 from .routes import HOME, Screen, build_screen, guard
-from .theme import MAIN_TEXT, apply_theme, sizes
+from .speech import default_speech
+from .theme import MAIN_TEXT, apply_theme, sizes, text
 
 log = logging.getLogger(__name__)
 BACK_TO = {"/cases/": "/cases", "/pay/": "/pay"}
@@ -36,7 +40,9 @@ class FletShell:
         self.message_text = ft.Text("", color=MAIN_TEXT)
         self.banner = ft.Container(visible=False, padding=12, border_radius=8,
                                    margin=ft.Margin.symmetric(horizontal=8, vertical=4))
-        self.bell = ft.IconButton(ft.Icons.NOTIFICATIONS_OUTLINED, on_click=self._open_notifications)
+        self.bell_icon = ft.Icon(ft.Icons.NOTIFICATIONS_OUTLINED)
+        self.bell = ft.IconButton(self.bell_icon, on_click=self._open_notifications)
+        self.read_aloud = ReadAloud(web=bool(page.web), speech=default_speech())
         self._message_task: asyncio.Task | None = None
         self._rendering = asyncio.Lock()
         self._message_at = 0.0
@@ -44,6 +50,7 @@ class FletShell:
     # ------------------------------------------------------------ Shell protocol
 
     def set_busy(self, text: str | None) -> None:
+        self.busy_text.size = sizes(self.state.elderly).small if self.state else 14
         self.progress.visible = text is not None
         self.busy_text.visible = text is not None
         self.busy_text.value = text or ""
@@ -94,7 +101,9 @@ class FletShell:
 
     def _refresh_bell(self) -> None:
         count = len(self.state.unread) if self.state else 0
-        self.bell.badge = ft.Badge(label=str(count)) if count else None
+        # On the icon, not the button: the badge then sits inside the button's box (never clipped
+        # by the bar's edge, never over the next icon).
+        self.bell_icon.badge = ft.Badge(label=str(count)) if count else None
         self.bell.tooltip = self.state.t("home.unread", n=count) if self.state else None
 
     async def _open_notifications(self, _e=None) -> None:
@@ -104,9 +113,21 @@ class FletShell:
         self.banner.visible = False
 
     async def _read_aloud(self, _e=None) -> None:
-        words = self.screen.speak() if self.screen and self.screen.speak else (self.screen.title or "")
-        if not device.speak(words):
+        # Awaited here, in the tap's handler: the browser is asked to play while the tap still counts.
+        if not await self.read_aloud.tap(self._page_words(), self.state.locale):
             self.show_message(self.state.t("app.no_tts"))
+
+    def _page_words(self) -> str:
+        return self.screen.speak() if self.screen and self.screen.speak else (self.screen.title or "")
+
+    def _header_button(self, icon: ft.IconData | ft.IconButton, on_click, tooltip: str | None,
+                       identifier: str) -> ft.Control:
+        """A header icon a main target in size (60 px and more in the elderly mode)."""
+        s = sizes(self.state.elderly)
+        button = icon if isinstance(icon, ft.IconButton) else ft.IconButton(icon, on_click=on_click)
+        button.tooltip, button.icon_size = tooltip, s.title
+        button.width = button.height = s.target
+        return ft.Semantics(identifier=identifier, content=button)
 
     async def render(self) -> None:
         state = self.state
@@ -131,23 +152,29 @@ class FletShell:
             self._refresh_bell()
             actions: list[ft.Control] = []
             if state.signed_in:
-                actions.append(ft.Semantics(identifier="bell", content=self.bell))
-            if state.elderly:
-                actions.append(ft.IconButton(ft.Icons.VOLUME_UP, on_click=self._read_aloud, icon_size=s.title,
-                                             tooltip=state.t("app.read_aloud")))
+                actions.append(self._header_button(self.bell, None, self.bell.tooltip, "bell"))
+            if state.elderly and self.read_aloud.available:  # hidden where no speech can be made
+                actions.append(self._header_button(ft.Icons.VOLUME_UP, self._read_aloud, state.t("app.read_aloud"),
+                                                   "read-aloud"))
             back = None
             if screen.show_back and path != HOME and state.signed_in:
                 target = next((to for prefix, to in BACK_TO.items() if path.startswith(prefix)), HOME)
-                back = ft.IconButton(ft.Icons.ARROW_BACK, tooltip=state.t("app.back"), icon_size=s.title,
-                                     on_click=lambda _e, to=target: self.page.run_task(self.go, to))
-            appbar = None
+                back = self._header_button(ft.Icons.ARROW_BACK, lambda _e, to=target: self.page.run_task(self.go, to),
+                                           state.t("app.back"), "back")
+            appbar = heading = None
             if screen.title:
-                appbar = ft.AppBar(title=ft.Text(screen.title, size=s.title, weight=ft.FontWeight.BOLD),
-                                   leading=back, actions=actions, toolbar_height=max(56, s.target + 8),
-                                   bgcolor=ft.Colors.TEAL_50)
+                title = None if state.elderly else ft.Text(screen.title, size=s.title, weight=ft.FontWeight.BOLD,
+                                                           max_lines=1, overflow=ft.TextOverflow.ELLIPSIS)
+                appbar = ft.AppBar(title=title, leading=back, leading_width=s.target + 8 if back else None,
+                                   actions=[ft.Row(actions, spacing=4, tight=True), ft.Container(width=8)],
+                                   toolbar_height=max(56, s.target + 12), bgcolor=ft.Colors.TEAL_50)
+                if state.elderly and path != HOME:  # home: the app's name only; its room goes to the actions
+                    heading = ft.Semantics(identifier="screen-title", header=True,
+                                           content=text(screen.title, state.elderly, title=True))
+            body = [heading, screen.content] if heading else [screen.content]
             view = ft.View(route=path, appbar=appbar, padding=0, scroll=ft.ScrollMode.AUTO,
                            controls=[self.progress, self.busy_text, self.banner,
-                                     ft.Container(content=screen.content,
+                                     ft.Container(content=ft.Column(body, spacing=8),
                                                   padding=ft.Padding.symmetric(horizontal=16, vertical=8))])
             self.page.views.clear()
             self.page.views.append(view)
@@ -157,3 +184,5 @@ class FletShell:
                 await screen.load()
             finally:
                 self._update()
+        if state.elderly and self.read_aloud.available and screen is self.screen:
+            await self.read_aloud.prepare(self._page_words(), state.locale)

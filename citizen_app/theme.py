@@ -1,9 +1,12 @@
 """Themes of the resident app: normal and elderly (large text, large targets, high contrast).
 
 The elderly theme follows issue 5: main text >= 22 px, main touch targets >= 60x60 px,
-contrast >= 7:1 on main text (near-black on white), line height >= 1.3.
+contrast >= 7:1 on main text (near-black on white), line height >= 1.3. Its text size has
+three steps (MIIT: users can adjust it; the largest shows main functions at >= 30 px);
+the steps that exist are the profile column's check (migration 20261201000900).
 Views ask `sizes(elderly)` for sizes instead of hard-coding them, and use
 `big_action_button` for the large actions (home, SOS, pay) so they grow together.
+`elderly` is False (normal), True (elderly, default step) or a `LargeText` step.
 """
 
 from __future__ import annotations
@@ -33,10 +36,37 @@ class Sizes:
 
 
 NORMAL = Sizes(body=16, title=22, small=13, target=48, action=96, line_height=1.3)
-ELDERLY = Sizes(body=24, title=30, small=22, target=64, action=120, line_height=1.4)
+# The elderly mode's text size steps: 1 large, 2 larger (the default), 3 largest.
+TEXT_STEPS: dict[int, Sizes] = {
+    1: Sizes(body=22, title=26, small=20, target=60, action=110, line_height=1.4),
+    2: Sizes(body=24, title=30, small=22, target=64, action=120, line_height=1.4),
+    3: Sizes(body=28, title=34, small=24, target=68, action=132, line_height=1.4),
+}
+DEFAULT_STEP = 2
+ELDERLY = TEXT_STEPS[DEFAULT_STEP]
 
 
-def sizes(elderly: bool) -> Sizes:
+@dataclass(frozen=True)
+class LargeText:
+    """The elderly mode at a chosen text size step; true like `elderly=True`."""
+
+    step: int = DEFAULT_STEP
+
+    def __bool__(self) -> bool:
+        return True
+
+
+Elderly = bool | LargeText
+
+
+def text_step(value: object) -> int:
+    """A kept step (profile or browser) as one of TEXT_STEPS; anything else is the default."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value in TEXT_STEPS else DEFAULT_STEP
+
+
+def sizes(elderly: Elderly) -> Sizes:
+    if isinstance(elderly, LargeText):
+        return TEXT_STEPS[text_step(elderly.step)]
     return ELDERLY if elderly else NORMAL
 
 
@@ -121,7 +151,7 @@ def switch(label: str, value: bool, on_change, *, elderly: bool) -> tuple[ft.Con
     Returns (the row to place, the switch to read).
     """
     s = sizes(elderly)
-    control = ft.Switch(label=label, value=value, on_change=on_change,
+    control = ft.Switch(label=label, value=bool(value), on_change=on_change,
                         label_text_style=ft.TextStyle(font_family=FONT_FAMILY, size=s.body))
 
     async def toggle(_e) -> None:
@@ -132,3 +162,30 @@ def switch(label: str, value: bool, on_change, *, elderly: bool) -> tuple[ft.Con
 
     row = ft.Container(content=control, height=s.target, alignment=ft.Alignment.CENTER_LEFT, on_click=toggle)
     return row, control
+
+
+TAB_TEXT_MAX = 24  # tab labels stop growing here: three of them must fit a 390 px phone on one line each
+
+
+def tabs(options: list[tuple[str, str]], selected: str, *, elderly: Elderly, on_change=None,
+         icons: dict[str, ft.IconData] | None = None) -> ft.SegmentedButton:
+    """Segmented tabs: one line per label (never broken mid-word), a main target tall.
+
+    `options` are (value, label); keep labels short (one word). Icons only in normal mode:
+    in the elderly mode the words need the room.
+    """
+    s = sizes(elderly)
+    size = min(s.body, TAB_TEXT_MAX)
+    return ft.SegmentedButton(
+        selected=[selected], on_change=on_change, allow_multiple_selection=False, show_selected_icon=False,
+        style=tab_style(elderly, size),
+        segments=[ft.Segment(value=value, icon=ft.Icon(icons[value]) if icons and not elderly else None,
+                             label=ft.Text(label, size=size, no_wrap=True, font_family=FONT_FAMILY))
+                  for value, label in options])
+
+
+def tab_style(elderly: Elderly, text_size: float) -> ft.ButtonStyle:
+    """Padding that makes a segment a main target tall (a fixed height would leave the label at the top)."""
+    s = sizes(elderly)
+    vertical = max(4, round((s.target - text_size) / 2)) if elderly else 4  # a label's line is >= its size
+    return ft.ButtonStyle(padding=ft.Padding.symmetric(horizontal=6, vertical=vertical))

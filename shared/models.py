@@ -200,6 +200,7 @@ class ProfileUpdate(_Input):
     phone: str | None = Field(default=None, max_length=32)
     locale: str | None = Field(default=None, pattern=r"^(zh-CN|en)$")
     elderly_mode: bool | None = None
+    text_size: int | None = Field(default=None, ge=1, le=3)  # migration 20261201000900 (its check is the authority)
     home_area_id: uuid.UUID | None = None
     home_address: str | None = Field(default=None, max_length=300)  # migration 1000 (citizen app)
     emergency_contacts: list[EmergencyContact] | None = None
@@ -211,6 +212,7 @@ class ProfilePublic(_Row):
     phone: str | None = None
     locale: str = "zh-CN"
     elderly_mode: bool = False
+    text_size: int = 2  # elderly mode's text size step, migration 20261201000900
     home_area_id: uuid.UUID | None = None
     home_address: str | None = None  # migration 1000 (citizen app)
     emergency_contacts: list[EmergencyContact] = Field(default_factory=list)

@@ -12,7 +12,7 @@ from ..app_state import AppState
 from ..routes import Screen
 from ..state.cases import CaseList, filter_reports
 from ..state.followed import FollowedList
-from ..theme import button, sizes, text
+from ..theme import button, sizes, tabs, text
 from .home import case_tile, status_chip
 
 
@@ -22,10 +22,8 @@ class CasesView:
         self.cases = CaseList(state)
         self.followed = FollowedList(state)
         t = state.t
-        self.tabs = ft.SegmentedButton(
-            selected=["open"], on_change=self.on_filter, allow_multiple_selection=False,
-            segments=[ft.Segment(value=v, label=ft.Text(t(f"cases.filter_{v}"), size=sizes(state.elderly).body))
-                      for v in ("open", "done", "all")])
+        self.tabs = tabs([(v, t(f"cases.filter_{v}")) for v in ("open", "done", "all")], "open",
+                         elderly=state.elderly, on_change=self.on_filter)
         self.waiting = ft.Column(spacing=8)
         self.list = ft.Column(spacing=8)
         self.following = ft.Column(spacing=8)

@@ -1,6 +1,7 @@
 """Home: the three big actions, my open cases with status chips, unread messages, elderly switch.
 
-Elderly mode shows only the three actions and my latest case.
+Elderly mode shows only the three actions and my latest case, and a text size picker
+(three steps, citizen_app/theme.py TEXT_STEPS).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from shared.taxonomy import default_taxonomy
 
 from ..app_state import AppState
 from ..routes import Screen
-from ..theme import MUTED_TEXT, big_action_button, sizes, switch, text
+from ..theme import (DEFAULT_STEP, MUTED_TEXT, TAB_TEXT_MAX, TEXT_STEPS, big_action_button, sizes, switch,
+                     tab_style, text)
 
 
 def status_chip(state: AppState, status) -> ft.Control:
@@ -49,7 +51,8 @@ class HomeView:
         self.cases = ft.Column(spacing=8)
         self.outbox_note = ft.Text("", visible=False, size=sizes(elderly).small, color=ft.Colors.ORANGE_900)
         self.unread = ft.TextButton("", visible=False, on_click=go("/notifications"))
-        elderly_row, self.elderly_switch = switch(t("home.elderly"), elderly, self.toggle_elderly, elderly=elderly)
+        elderly_row, self.elderly_switch = switch(t("home.elderly_on" if elderly else "home.elderly"), elderly,
+                                                  self.toggle_elderly, elderly=elderly)
         actions = [
             big_action_button(t("home.report"), ft.Icons.PHOTO_CAMERA, go("/report"), elderly=elderly,
                               identifier="action-report", subtitle=None if elderly else t("home.report_sub")),
@@ -63,14 +66,31 @@ class HomeView:
                              t("home.latest_case" if elderly else "home.open_cases"), elderly, title=True)),
                          ft.Semantics(identifier="all-cases", content=ft.TextButton(
                              t("home.all_cases"), on_click=go("/cases"), height=sizes(elderly).target))])
+        s = sizes(elderly)
+        me = ft.IconButton(ft.Icons.PERSON, tooltip=t("home.settings"), on_click=go("/profile"),
+                           icon_size=s.title, width=s.target, height=s.target)
         tools = ft.Row([ft.Semantics(identifier="elderly-switch", content=elderly_row, expand=True),
-                        ft.IconButton(ft.Icons.PERSON, tooltip=t("home.settings"), on_click=go("/profile"),
-                                      icon_size=sizes(elderly).title)])
+                        ft.Semantics(identifier="me", content=me)])
+        # Each choice in its own size, so the person sees what they pick.
+        self.text_size = ft.SegmentedButton(
+            selected=[str(state.text_step)], on_change=self.choose_text_size, allow_multiple_selection=False,
+            show_selected_icon=False, style=tab_style(elderly, TAB_TEXT_MAX),
+            segments=[ft.Segment(value=str(step), label=ft.Text(t(f"home.text_size_{step}"), no_wrap=True,
+                                                                size=min(TEXT_STEPS[step].body, TAB_TEXT_MAX)))
+                      for step in TEXT_STEPS])
+        # One line where it fits (the cases below stay in view), the picker under its name where not.
+        size_row = [ft.Row([text(t("home.text_size"), elderly, weight=ft.FontWeight.BOLD),
+                            ft.Semantics(identifier="text-size", content=self.text_size)],
+                           wrap=True, spacing=12, run_spacing=8,
+                           vertical_alignment=ft.CrossAxisAlignment.CENTER)] if elderly else []
         self.root = ft.Column(spacing=14, controls=[
-            tools, *actions, self.unread, self.outbox_note, header, self.cases])
+            tools, *size_row, *actions, self.unread, self.outbox_note, header, self.cases])
 
     async def toggle_elderly(self, e) -> None:
         await self.state.set_elderly(bool(self.elderly_switch.value))
+
+    async def choose_text_size(self, _e=None) -> None:
+        await self.state.set_text_step(int((self.text_size.selected or [DEFAULT_STEP])[0]))
 
     def show(self, reports: list[ReportPublic]) -> None:
         t = self.state.t

@@ -15,7 +15,7 @@ from shared.payments import BillPublic, PaymentPublic, PaymentStatus, UtilityAcc
 from ..app_state import AppState
 from ..routes import Screen
 from ..state.payments import PaymentsState, bill_state
-from ..theme import BRAND, MUTED_TEXT, button, field, sizes, text
+from ..theme import BRAND, MUTED_TEXT, button, field, sizes, tabs, text
 
 KIND_ICON = {UtilityKind.WATER: ft.Icons.WATER_DROP, UtilityKind.ELECTRICITY: ft.Icons.BOLT,
              UtilityKind.GAS: ft.Icons.LOCAL_FIRE_DEPARTMENT}
@@ -30,14 +30,10 @@ class PayView:
         pay.on_redraw = self.render
         t, elderly = state.t, state.elderly
         self.tab = "bills"
-        self.tabs = ft.SegmentedButton(
-            selected=["bills"], on_change=self.on_tab, allow_multiple_selection=False, show_selected_icon=False,
-            segments=[ft.Segment(value=v, label=ft.Text(t(f"pay.tab_{v}"), size=sizes(elderly).body)) for v in TABS])
-        self.kind = ft.SegmentedButton(
-            selected=[UtilityKind.WATER.value], allow_multiple_selection=False, show_selected_icon=False,
-            segments=[ft.Segment(value=k.value, icon=ft.Icon(KIND_ICON[k]),
-                                 label=ft.Text(t(f"pay.kind_{k.value}"), size=sizes(elderly).small))
-                      for k in UtilityKind])
+        self.tabs = tabs([(v, t(f"pay.tab_{v}")) for v in TABS], "bills", elderly=elderly, on_change=self.on_tab)
+        # Short names here ("Power", not "Electricity"): three must fit one line on a phone.
+        self.kind = tabs([(k.value, t(f"pay.kind_short_{k.value}")) for k in UtilityKind], UtilityKind.WATER.value,
+                         elderly=elderly, icons={k.value: KIND_ICON[k] for k in UtilityKind})
         self.account_no = field(t("pay.account_no"), elderly)
         self.holder = field(t("pay.holder"), elderly)
         self.summary = ft.Container()
