@@ -61,7 +61,7 @@ async def test_grid_wrong_password_then_right_one_without_reload(stack, tmp_path
     view, page, signed_in = grid_view(stack.url, stack.anon_key, tmp_path)
     assert not await press(view, page, worker.email, "wrong-password")
     assert page.sent[0]["button_disabled"] and page.sent[0]["progress"]  # busy while it runs
-    assert page.last == {"button_disabled": False, "progress": False, "error": "账号或密码不正确。"}
+    assert page.last == {"button_disabled": False, "progress": False, "error": "账号或密码不正确"}
     assert await press(view, page, worker.email, worker.password)
     assert signed_in and str(signed_in[0].id) == str(worker.id)
     await view.app.client.aclose()
