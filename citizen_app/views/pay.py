@@ -10,6 +10,7 @@ from __future__ import annotations
 import flet as ft
 
 from shared.localtime import local_text
+from shared.single_flight import SingleFlight
 from shared.payments import BillPublic, PaymentPublic, PaymentStatus, UtilityAccountPublic, UtilityKind, format_yuan
 
 from ..app_state import AppState
@@ -26,6 +27,7 @@ TABS = ("bills", "history", "accounts")
 
 class PayView:
     def __init__(self, state: AppState, pay: PaymentsState) -> None:
+        self.once = SingleFlight()  # one tap at a time: a double tap opens one checkout, links one account
         self.state, self.pay = state, pay
         pay.on_redraw = self.render
         t, elderly = state.t, state.elderly
@@ -136,14 +138,20 @@ class PayView:
         self.render()
 
     async def on_pay(self, bill: BillPublic) -> None:
-        await self.pay.pay(bill)
-        self.render()
+        async def pay() -> None:
+            await self.pay.pay(bill)
+            self.render()
+
+        await self.once.run(pay, ignored=None)
 
     async def on_check_again(self, _e=None) -> None:
         await self.pay.refresh_waiting()
         self.render()
 
     async def on_link(self, _e=None) -> None:
+        await self.once.run(self._link, ignored=None)
+
+    async def _link(self) -> None:
         kind = (self.kind.selected or [UtilityKind.WATER.value])[0]
         if await self.pay.link(kind, self.account_no.value or "", self.holder.value or ""):
             self.account_no.value, self.holder.value = "", ""
