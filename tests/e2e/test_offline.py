@@ -8,6 +8,7 @@ link to the backend is a second relay, cut for the "can't load" lists.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from urllib.parse import urlsplit
@@ -27,6 +28,12 @@ NOTICE_EN = "No connection. Reconnecting"
 
 class Link(CuttableLink):
     """A relay that can also be put back on the same port (the same address for the browser)."""
+
+    def cut(self) -> None:
+        # close() alone does not wake a thread blocked in accept(): it would take the next connection.
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
+        super().cut()
 
     def restore(self) -> None:
         self.listener = socket.create_server(("127.0.0.1", self.port))
@@ -57,20 +64,25 @@ def test_losing_the_app_server_shows_the_notice_and_keeps_the_form(serve_app, op
     try:
         by_id(page, "account-submit").wait_for()
         type_into(page, "手机号或邮箱", person.email)
+        type_into(page, "密码", person.password)
         expect(notice(page)).to_be_hidden()
 
         link.cut()  # the phone loses its network: the socket to the app server drops
+        # Flet swaps the app for its English "Working..." spinner: the cover says it in the person's words.
         expect(notice(page)).to_be_visible(timeout=15_000)
         expect(notice(page)).to_contain_text(NOTICE_ZH)
         assert notice(page).get_attribute("lang") == "zh-CN"
-        type_into(page, "密码", person.password)  # typed while cut off
+        assert notice(page).get_attribute("data-mode") == "cover"
+        box = notice(page).bounding_box()
+        assert box["width"] >= PHONE[0] and box["height"] >= PHONE[1], box  # nothing of "Working..." shows
         snap(page, "citizen-offline-notice")
 
         link.restore()
         expect(notice(page)).to_be_hidden(timeout=30_000)  # Flet reconnected by itself
-        field = page.locator('input[aria-label="手机号或邮箱"]')
-        expect(field).to_have_value(person.email)
-        by_id(page, "account-submit").click()  # the server still has both fields: the same session
+        expect(page.locator('input[aria-label="手机号或邮箱"]')).to_have_value(person.email)
+        # The server kept both fields (the same session); signing in also saves the session in the
+        # browser, through a SharedPreferences made after the reconnect.
+        by_id(page, "account-submit").click()
         by_id(page, "action-sos").wait_for(timeout=30_000)
     finally:
         link.cut()
@@ -104,7 +116,7 @@ def test_the_browsers_own_offline_switch_shows_the_notice_in_the_saved_language(
     r"ERROR realtime\._async\.channel: join push timeout")
 def test_without_the_backend_my_cases_says_it_could_not_load(serve_app, open_app, stack, make_user) -> None:
     person = make_user(app_metadata={"role": "citizen"})
-    backend = CuttableLink(urlsplit(stack.url).port)
+    backend = Link(urlsplit(stack.url).port)
     url = serve_app("citizen_app", SUPABASE_URL=f"http://127.0.0.1:{backend.port}", SUPABASE_ANON_KEY=stack.anon_key)
     page = open_app(url, *PHONE)
     page.set_default_timeout(WAIT)
