@@ -6,6 +6,7 @@ The work is in AppState.sign_in / sign_up / send_code / verify_code (shared/code
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import flet as ft
 
@@ -15,6 +16,8 @@ from shared.single_flight import SingleFlight
 from ..app_state import AppState
 from ..routes import Screen
 from ..theme import BRAND, button, field, text
+
+log = logging.getLogger(__name__)
 
 
 class AccountForm:
@@ -58,6 +61,10 @@ class AccountForm:
                 ok = await self.state.sign_up(identifier, password, self.name.value or "")
             else:
                 ok = await self.state.sign_in(identifier, password)
+        except Exception as exc:  # a bug, not a refusal: still a plain sentence and a usable button
+            log.exception("sign-in failed unexpectedly")
+            self.state.shell.show_message(self.state.error_text(exc), error=True)
+            ok = False
         finally:
             self.submit_button.disabled = False
             self.state.shell.updated()

@@ -143,3 +143,17 @@ async def test_citizen_sign_in_failures_each_leave_the_button_usable(stack, tmp_
     form.identifier.value, form.password.value = person.email, person.password
     assert await form.submit() and state.shell.routes == ["/"]
     await state.close()
+
+
+async def test_citizen_an_unexpected_failure_still_gives_the_button_back(tmp_path) -> None:
+    state = new_state("http://127.0.0.1:9", "anon", tmp_path)
+    form = AccountForm(state, sign_up=False)
+
+    async def broken(identifier: str, password: str) -> bool:
+        raise RuntimeError("a bug")
+
+    state.sign_in = broken
+    form.identifier.value, form.password.value = "a@example.org", "pw"
+    assert not await form.submit()
+    assert not form.submit_button.disabled and state.shell.messages[-1][1] and state.shell.messages[-1][0]
+    assert await form.submit() is False  # pressable again, not ignored as a double press
