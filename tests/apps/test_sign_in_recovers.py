@@ -149,11 +149,14 @@ async def test_citizen_an_unexpected_failure_still_gives_the_button_back(tmp_pat
     state = new_state("http://127.0.0.1:9", "anon", tmp_path)
     form = AccountForm(state, sign_up=False)
 
+    calls: list[str] = []
+
     async def broken(identifier: str, password: str) -> bool:
+        calls.append(identifier)
         raise RuntimeError("a bug")
 
     state.sign_in = broken
     form.identifier.value, form.password.value = "a@example.org", "pw"
     assert not await form.submit()
     assert not form.submit_button.disabled and state.shell.messages[-1][1] and state.shell.messages[-1][0]
-    assert await form.submit() is False  # pressable again, not ignored as a double press
+    assert not await form.submit() and len(calls) == 2  # pressable again, not ignored as a double press
