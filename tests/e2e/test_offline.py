@@ -126,8 +126,8 @@ def test_without_the_backend_my_cases_says_it_could_not_load(serve_app, open_app
         by_id(page, "all-cases").locator("[role=button]").or_(
             page.locator('[flt-semantics-identifier="all-cases"][role=button]')).first.click()
         error = by_id(page, "cases-load-error")
-        expect(error).to_contain_text("暂时无法加载，请检查网络后重试", timeout=45_000)
-        expect(page.get_by_text("暂无上报")).to_have_count(0)
+        expect(error).to_have_attribute("aria-label", "暂时无法加载，请检查网络后重试", timeout=45_000)
+        expect(page.locator('[aria-label*="暂无上报"], :text("暂无上报")')).to_have_count(0)
         expect(by_id(page, "cases-load-error-retry")).to_be_visible()
         expect(notice(page)).to_be_hidden()  # the browser still reaches the app server: no banner
         snap(page, "citizen-cases-cannot-load")
