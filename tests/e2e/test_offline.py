@@ -139,7 +139,7 @@ def test_grid_sign_in_fails_then_succeeds_without_a_reload(people, serve_app, op
     url = serve_app("grid_app", SUPABASE_URL=stack.url, SUPABASE_ANON_KEY=stack.anon_key)
     page = open_app(url, *TABLET)
     page.set_default_timeout(WAIT)
-    submit = page.get_by_role("button", name="登录")
+    submit = page.get_by_role("button", name="登录", exact=True)
     expect(by_id(page, "backend-status")).to_contain_text("后端已连接", timeout=30_000)
     for account, words in ((people.worker_1.email, "账号或密码不正确"),
                            (people.citizen_a.email, "这是居民账号，请使用市民端")):
