@@ -146,7 +146,7 @@ def test_grid_sign_in_fails_then_succeeds_without_a_reload(people, serve_app, op
         type_into(page, "手机号或邮箱", account)
         type_into(page, "密码", "wrong-password" if account == people.worker_1.email else people.citizen_a.password)
         submit.click()
-        expect(by_id(page, "signin-error")).to_contain_text(words)
+        expect(by_id(page, "signin-error")).to_contain_text(words, timeout=30_000)
         expect(submit).to_be_enabled()
     shot(page, "grid-signin-failed.png")
     assert_contrast(page, submit, 4.5)
