@@ -77,7 +77,8 @@ class SignInView:
             call.close()  # never awaited: a double press
             return False
         self.running = True
-        self.error.value = ""
+        # The last error stays while the new attempt runs (the ring shows it is running): blanking
+        # it first made Flet drop the next error in the browser (seen in Chromium).
         self._set_busy(True)
         page = e.page if e is not None else None
         if page is not None:
@@ -85,7 +86,10 @@ class SignInView:
         previous = self.app.on_message
         self.app.on_message = lambda text, error=False: setattr(self.error, "value", text)
         try:
-            return await call
+            ok = await call
+            if ok:
+                self.error.value = ""
+            return ok
         except Exception:  # a bug, not a refusal: still a plain sentence and a usable button
             log.exception("sign-in failed unexpectedly")
             self.error.value = self.app.t("signin.failed")

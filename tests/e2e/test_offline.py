@@ -141,8 +141,8 @@ def test_grid_sign_in_fails_then_succeeds_without_a_reload(people, serve_app, op
     page.set_default_timeout(WAIT)
     submit = page.get_by_role("button", name="登录", exact=True)
     expect(by_id(page, "backend-status")).to_contain_text("后端已连接", timeout=30_000)
-    for account, words in ((people.worker_1.email, "账号或密码不正确"),
-                           (people.citizen_a.email, "这是居民账号，请使用市民端")):
+    for account, words in ((people.citizen_a.email, "这是居民账号，请使用市民端"),
+                           (people.worker_1.email, "账号或密码不正确")):
         type_into(page, "手机号或邮箱", account)
         type_into(page, "密码", "wrong-password" if account == people.worker_1.email else people.citizen_a.password)
         submit.click()
