@@ -17,6 +17,7 @@ from ..app_state import AppState
 from ..routes import Screen
 from ..state.payments import PaymentsState, bill_state
 from ..theme import BRAND, MUTED_TEXT, button, field, sizes, text
+from .load_error import load_error
 
 KIND_ICON = {UtilityKind.WATER: ft.Icons.WATER_DROP, UtilityKind.ELECTRICITY: ft.Icons.BOLT,
              UtilityKind.GAS: ft.Icons.LOCAL_FIRE_DEPARTMENT}
@@ -54,7 +55,11 @@ class PayView:
         due = self.pay.amount_due()
         self.summary.content = text(t("pay.total_due", amount=format_yuan(due)), elderly, title=True,
                                     color=BRAND if due else MUTED_TEXT)
-        if self.tab == "bills":
+        if self.tab in ("bills", "history") and self.pay.failed:  # what is known stays below the notice
+            rows = ([self.bill_card(b) for b in self.pay.shown_bills] if self.tab == "bills"
+                    else [self.payment_row(p) for p in self.pay.payments])
+            self.body.controls = [load_error(self.state, self.reload, identifier="pay-load-error"), *rows]
+        elif self.tab == "bills":
             rows = [self.bill_card(b) for b in self.pay.shown_bills]
             self.body.controls = rows or [text(t("pay.no_bills"), elderly, muted=True)]
         elif self.tab == "history":
@@ -161,10 +166,14 @@ class PayView:
 
     async def load(self) -> None:
         await self.pay.load()
-        if not self.pay.accounts:  # nothing linked yet: start where the person can act
+        if not self.pay.accounts and not self.pay.failed:  # nothing linked yet: start where the person can act
             self.tab = "accounts"
             self.tabs.selected = ["accounts"]
         self.render()
+
+    async def reload(self) -> None:
+        await self.load()
+        self.state.shell.updated()
 
     def speak(self) -> str:
         t = self.state.t

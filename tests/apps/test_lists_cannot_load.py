@@ -6,9 +6,11 @@ from __future__ import annotations
 import uuid
 from types import SimpleNamespace
 
+from citizen_app.state.payments import PaymentsState
 from citizen_app.views.cases import CasesView
 from citizen_app.views.home import HomeView
 from citizen_app.views.notifications import NotificationsView
+from citizen_app.views.pay import PayView
 from grid_app.app_state import AppState as GridState
 from grid_app.inbox_state import InboxState
 from grid_app.views.inbox import InboxScreen
@@ -40,6 +42,11 @@ async def test_my_cases_home_and_messages_say_they_could_not_load(tmp_path) -> N
     notices = NotificationsView(state)
     await notices.load()
     assert CANNOT_LOAD in texts(notices.root) and "暂无消息" not in texts(notices.root)
+    pay = PaymentsState(state)
+    bills = PayView(state, pay)
+    await bills.load()
+    assert bills.tab == "bills" and CANNOT_LOAD in texts(bills.root) and not any("暂无账单" in x for x in texts(bills.root))
+    await pay.close()
     assert not [m for m in state.shell.messages if m[1]]  # the list says it; no second banner
     await state.close()
 
