@@ -48,6 +48,8 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 class Shell(Protocol):
     """What the state asks of the page."""
 
+    screen: Any  # the screen shown now: a call's error is shown only while its screen still is
+
     def set_busy(self, text: str | None) -> None: ...
     def show_message(self, text: str, *, error: bool = False) -> None: ...
     async def go(self, route: str) -> None: ...
@@ -59,6 +61,7 @@ class RecordingShell:
     """A shell for browserless tests: remembers what the page would show."""
 
     def __init__(self) -> None:
+        self.screen: Any = None
         self.busy: list[str | None] = []
         self.messages: list[tuple[str, bool]] = []
         self.routes: list[str] = []
@@ -159,11 +162,16 @@ class AppState:
         """Run a backend call with a progress indicator; on failure show the plain message and return None."""
         if busy:
             self.shell.set_busy(self.t(busy))
+        asked_on = self.shell.screen
         try:
             return await call(await self.ensure_client())
         except errors.CityError as exc:
             log.info("backend call failed: %r", exc)
-            if not quiet:
+            if quiet:
+                pass
+            elif self.shell.screen is not asked_on:  # the person has moved on: the error belongs to the old screen
+                log.info("error of a screen no longer shown, not said: %r", exc)
+            else:
                 self.shell.show_message(exc.message(self.locale), error=True)
             return None
         finally:

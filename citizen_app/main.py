@@ -39,8 +39,15 @@ def make_main(config: BackendConfig, uploads: PhotoUploads | None = None):
                 state.photo_uploads.close()
             await state.close()
 
+        async def on_connect(_e) -> None:
+            # The same tab came back (Flet re-attached this session, the form as it was), but the
+            # browser side lost the services made before: a call to the old SharedPreferences
+            # would wait 10 s and fail. A new one registers with the reconnected client.
+            state.prefs = ft.SharedPreferences()
+
         page.on_route_change = on_route_change
         page.on_close = on_close
+        page.on_connect = on_connect
         await state.start()
         await shell.render()
 

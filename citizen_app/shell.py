@@ -46,6 +46,7 @@ class FletShell:
         self._message_task: asyncio.Task | None = None
         self._rendering = asyncio.Lock()
         self._message_at = 0.0
+        self._message_error = False
 
     # ------------------------------------------------------------ Shell protocol
 
@@ -63,7 +64,7 @@ class FletShell:
         self.banner.bgcolor = ft.Colors.RED_50 if error else ft.Colors.GREEN_50
         self.banner.border = ft.Border.all(2, ft.Colors.RED_700 if error else ft.Colors.GREEN_700)
         self.banner.visible = True
-        self._message_at = time.monotonic()
+        self._message_at, self._message_error = time.monotonic(), error
         self._update()
         if self._message_task:
             self._message_task.cancel()
@@ -140,7 +141,8 @@ class FletShell:
             if self.screen and self.screen.dispose:
                 self.screen.dispose()
             apply_theme(self.page, state.elderly)
-            if time.monotonic() - self._message_at > 2:  # a message said just before navigating stays
+            # A message said just before navigating ("sent") stays; an error belongs to its screen.
+            if self._message_error or time.monotonic() - self._message_at > 2:
                 self.banner.visible = False
             screen = await build_screen(state, path)
             self.screen = screen

@@ -8,6 +8,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "app.busy": ("请稍候…", "Please wait…"),
     "app.coming": ("该功能即将上线", "This part is coming soon"),
     "app.retry": ("重试", "Try again"),
+    "app.load_failed": ("暂时无法加载，请检查网络后重试", "Could not load for now. Please check your network and try again."),
     "app.close": ("关闭", "Close"),
     "app.save": ("保存", "Save"),
     "app.saved": ("已保存", "Saved"),

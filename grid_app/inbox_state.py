@@ -33,6 +33,7 @@ class InboxState:
         self.filter = InboxFilter()
         self.selected: str | None = None  # report id
         self.loaded = False
+        self.failed = False
         # Set by the view: called with the new task when one arrives live.
         self.on_new_task: Callable[[TaskPublic], Any] = lambda task: None
         self.on_changed: Callable[[], Any] = lambda: None
@@ -43,6 +44,7 @@ class InboxState:
 
     async def load(self) -> bool:
         done = await self.app.run(self.app.client.inbox_tasks())
+        self.failed = not done.ok  # the list says "can't load, retry" rather than "no tasks"
         if done.ok:
             self.tasks = done.value
             self.loaded = True

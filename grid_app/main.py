@@ -68,7 +68,13 @@ def make_main(config: BackendConfig, uploads: PhotoUploads | None = None):
             if app.client is not None:
                 await app.client.aclose()
 
+        async def reconnected(e) -> None:
+            # Flet re-attached this session to the same tab, but the browser side lost the services
+            # made before: the old SharedPreferences would time out. A new one registers again.
+            app.prefs = ft.SharedPreferences()
+
         page.on_close = closed  # the session is gone for good (a disconnect may still reconnect)
+        page.on_connect = reconnected
         app.on_busy, app.on_message = busy, message
         if await app.restore():  # the session kept in this browser: straight to the inbox
             page.title = app.t("app.title")

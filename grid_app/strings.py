@@ -12,6 +12,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "signin.password": ("密码", "Password"),
     "signin.submit": ("登录", "Sign in"),
     "signin.missing": ("请输入账号和密码", "Enter your account and password"),
+    "signin.failed": ("登录没有成功，请重试", "Sign-in did not work. Please try again."),
     # Sign-in by SMS code (shared/code_flow.py).
     "code.forgot": ("忘记密码？用短信验证码登录", "Forgot your password? Sign in with a code sent to your phone"),
     "code.title": ("短信验证码登录", "Sign in with an SMS code"),
@@ -67,6 +68,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "close": ("关闭", "Close"),
     "back": ("返回", "Back"),
     "refresh": ("刷新", "Refresh"),
+    "load_failed": ("暂时无法加载，请检查网络后重试", "Could not load for now. Please check your network and try again."),
+    "retry": ("重试", "Try again"),
     "reason": ("原因", "Reason"),
     "note": ("说明", "Note"),
     "required": ("请填写{what}", "Please fill in: {what}"),

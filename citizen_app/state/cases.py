@@ -38,9 +38,13 @@ class CaseList:
         self.state = state
         self.filter: Filter = "open"
         self.reports: list[ReportPublic] = []
+        self.failed = False  # the last load got no answer: the list says so instead of "no cases"
 
     async def load(self) -> None:
-        self.reports = await self.state.run(lambda c: c.my_reports(limit=100), busy="app.busy") or self.reports
+        found = await self.state.run(lambda c: c.my_reports(limit=100), busy="app.busy", quiet=True)
+        self.failed = found is None
+        if found is not None:
+            self.reports = found
 
     @property
     def shown(self) -> list[ReportPublic]:

@@ -28,9 +28,11 @@ class FollowedList:
     def __init__(self, state: AppState) -> None:
         self.state = state
         self.cases: list[FollowedReportPublic] = []
+        self.failed = False
 
     async def load(self) -> None:
         found = await self.state.run(lambda c: c.followed_reports(), busy=None, quiet=True)
+        self.failed = found is None
         if found is not None:
             self.cases = found
 

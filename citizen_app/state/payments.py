@@ -57,6 +57,7 @@ class PaymentsState:
         self.payments: list[PaymentPublic] = []
         self.keys: dict[str, str] = {}  # bill id -> idempotency key of its payment in progress
         self.waiting: dict[str, str] = {}  # payment id -> bill id, checkouts opened and not final yet
+        self.failed = False
         self.on_redraw: Callable[[], None] | None = None
         self._subscriptions: list[Any] = []
         self._subscribing: asyncio.Task | None = None
@@ -64,7 +65,8 @@ class PaymentsState:
     # ------------------------------------------------------------ loading
 
     async def load(self) -> None:
-        loaded = await self.state.run(self._fetch, busy="app.busy")
+        loaded = await self.state.run(self._fetch, busy="app.busy", quiet=True)
+        self.failed = loaded is None  # the screen says "can't load, retry" rather than "no bills"
         if loaded is not None:
             self.accounts, self.bills, self.payments = loaded
             for payment in self.payments:

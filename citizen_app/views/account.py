@@ -6,14 +6,18 @@ The work is in AppState.sign_in / sign_up / send_code / verify_code (shared/code
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import flet as ft
 
 from shared.code_flow import CodePhase, CodePurpose
+from shared.single_flight import SingleFlight
 
 from ..app_state import AppState
 from ..routes import Screen
 from ..theme import BRAND, button, field, text
+
+log = logging.getLogger(__name__)
 
 
 class AccountForm:
@@ -25,6 +29,10 @@ class AccountForm:
                                 autofocus=True)
         self.password = field(t("account.password"), elderly, password=True, on_submit=self.submit)
         self.name = field(t("account.name"), elderly, visible=sign_up)
+        self.once = SingleFlight()
+        submit = button(t("account.sign_up" if sign_up else "account.sign_in"), self.submit, elderly=elderly,
+                        identifier="account-submit")
+        self.submit_button = submit.content  # the button inside its Semantics wrapper
         other = "/sign-in" if sign_up else "/sign-up"
         self.root = ft.Column(spacing=16, horizontal_alignment=ft.CrossAxisAlignment.STRETCH, controls=[
             ft.Container(height=24),
@@ -32,8 +40,7 @@ class AccountForm:
             ft.Semantics(identifier="app-title", content=text(t("app.title"), elderly, title=True)),
             text(t("account.tagline"), elderly, muted=True),
             self.name, self.identifier, self.password,
-            button(t("account.sign_up" if sign_up else "account.sign_in"), self.submit, elderly=elderly,
-                   identifier="account-submit"),
+            submit,
             ft.TextButton(t("account.to_sign_in" if sign_up else "account.to_sign_up"),
                           on_click=lambda _e: state.page.run_task(state.shell.go, other)),
             ft.Semantics(identifier="account-code", visible=not sign_up, content=ft.TextButton(
@@ -42,11 +49,25 @@ class AccountForm:
         ])
 
     async def submit(self, _e=None) -> bool:
+        """Sign in or up; a second press while one runs is ignored (its error would land on the next screen)."""
+        return await self.once.run(self._submit, ignored=False)
+
+    async def _submit(self) -> bool:
         identifier, password = self.identifier.value or "", self.password.value or ""
-        if self.is_sign_up:
-            ok = await self.state.sign_up(identifier, password, self.name.value or "")
-        else:
-            ok = await self.state.sign_in(identifier, password)
+        self.submit_button.disabled = True
+        self.state.shell.updated()
+        try:
+            if self.is_sign_up:
+                ok = await self.state.sign_up(identifier, password, self.name.value or "")
+            else:
+                ok = await self.state.sign_in(identifier, password)
+        except Exception as exc:  # a bug, not a refusal: still a plain sentence and a usable button
+            log.exception("sign-in failed unexpectedly")
+            self.state.shell.show_message(self.state.error_text(exc), error=True)
+            ok = False
+        finally:
+            self.submit_button.disabled = False
+            self.state.shell.updated()
         if ok:
             # A phone sign-up waits for its SMS code on the code screen.
             await self.state.shell.go("/sign-in/code" if self.state.code_flow else "/")
@@ -62,6 +83,7 @@ class CodeForm:
     def __init__(self, state: AppState) -> None:
         self.state = state
         self.flow = state.begin_code_sign_in()
+        self.once = SingleFlight()
         t, elderly = state.t, state.elderly
         sign_up = self.flow.purpose is CodePurpose.SIGN_UP
         self.phone = field(t("code.phone"), elderly, keyboard_type=ft.KeyboardType.PHONE, value=self.flow.phone,
@@ -110,6 +132,9 @@ class CodeForm:
         return ok
 
     async def submit(self, _e=None) -> bool:
+        return await self.once.run(self._submit, ignored=False)
+
+    async def _submit(self) -> bool:
         ok = await self.state.verify_code(self.code.value or "")
         if ok:
             await self.state.shell.go("/")

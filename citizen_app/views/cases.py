@@ -14,6 +14,7 @@ from ..state.cases import CaseList, filter_reports
 from ..state.followed import FollowedList
 from ..theme import button, sizes, tabs, text
 from .home import case_tile, status_chip
+from .load_error import load_error
 
 
 class CasesView:
@@ -51,7 +52,11 @@ class CasesView:
                                icon=ft.Icons.SEND, identifier="send-now"))
         self.waiting.controls = rows
         shown = self.cases.shown
-        self.list.controls = [case_tile(self.state, r) for r in shown] or [text(t("cases.empty"), elderly, muted=True)]
+        tiles = [case_tile(self.state, r) for r in shown]
+        if self.cases.failed or self.followed.failed:  # what is known stays below the notice
+            self.list.controls = [load_error(self.state, self.load, identifier="cases-load-error"), *tiles]
+        else:
+            self.list.controls = tiles or [text(t("cases.empty"), elderly, muted=True)]
         followed = filter_reports(self.followed.cases, self.cases.filter)
         self.following.controls = ([text(t("followed.section"), elderly, title=True)]
                                    + [followed_tile(self.state, c) for c in followed]) if followed else []
@@ -68,6 +73,7 @@ class CasesView:
         await self.cases.load()
         await self.followed.load()
         self.show()
+        self.state.shell.updated()  # also when called from the retry button
 
     def on_change(self, change) -> None:
         if change is None or not self.cases.apply(change):

@@ -17,6 +17,7 @@ from ..app_state import AppState
 from ..routes import Screen
 from ..theme import (DEFAULT_STEP, MUTED_TEXT, TAB_TEXT_MAX, TEXT_STEPS, big_action_button, sizes, switch,
                      tab_style, text)
+from .load_error import load_error
 
 
 def status_chip(state: AppState, status) -> ft.Control:
@@ -92,12 +93,16 @@ class HomeView:
     async def choose_text_size(self, _e=None) -> None:
         await self.state.set_text_step(int((self.text_size.selected or [DEFAULT_STEP])[0]))
 
-    def show(self, reports: list[ReportPublic]) -> None:
+    def show(self, reports: list[ReportPublic] | None) -> None:
+        """`None`: the cases could not be loaded (said so, with a retry), not "no cases"."""
         t = self.state.t
-        open_cases = [r for r in reports if r.status in OPEN_STATUSES]
-        shown = reports[:1] if self.state.elderly else open_cases[:5]
-        self.cases.controls = [case_tile(self.state, r) for r in shown] or [
-            text(t("home.no_cases"), self.state.elderly, muted=True)]
+        open_cases = [r for r in reports or [] if r.status in OPEN_STATUSES]
+        shown = (reports or [])[:1] if self.state.elderly else open_cases[:5]
+        if reports is None:
+            self.cases.controls = [load_error(self.state, self.reload, identifier="home-load-error")]
+        else:
+            self.cases.controls = [case_tile(self.state, r) for r in shown] or [
+                text(t("home.no_cases"), self.state.elderly, muted=True)]
         count = len(self.state.unread)
         self.unread.content = t("home.unread", n=count)
         self.unread.visible = bool(count) and not self.state.elderly
@@ -108,8 +113,11 @@ class HomeView:
 
     async def load(self) -> None:
         await self.state.refresh_unread()
-        reports = await self.state.run(lambda c: c.my_reports(limit=20), busy=None) or []
-        self.show(reports)
+        self.show(await self.state.run(lambda c: c.my_reports(limit=20), busy=None, quiet=True))
+
+    async def reload(self) -> None:
+        await self.load()
+        self.state.shell.updated()
 
     def speak(self) -> str:
         t = self.state.t

@@ -9,6 +9,7 @@ from shared.timeline import format_when
 from ..app_state import AppState
 from ..routes import Screen
 from ..theme import sizes, text
+from .load_error import load_error
 
 FOLLOWED_KIND = "followed_report_status"  # private.record_change's notice to followers
 
@@ -21,7 +22,11 @@ class NotificationsView:
 
     async def load(self) -> None:
         state, s = self.state, sizes(self.state.elderly)
-        found = await state.run(lambda c: c.notifications(limit=50)) or []
+        found = await state.run(lambda c: c.notifications(limit=50), quiet=True)
+        if found is None:
+            self.list.controls = [load_error(state, self.load, identifier="notifications-load-error")]
+            state.shell.updated()
+            return
         lang = "en" if state.locale == "en" else "zh"
         rows = []
         for n in found:
@@ -34,6 +39,7 @@ class NotificationsView:
                                    ft.Text(format_when(n.created_at, state.locale), size=s.small,
                                            color=ft.Colors.GREY_800)], spacing=2)))
         self.list.controls = rows or [text(state.t("notifications.none"), state.elderly, muted=True)]
+        state.shell.updated()
         if any(n.read_at is None for n in found):
             await state.mark_all_read()
             state.shell.updated()

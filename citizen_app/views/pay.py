@@ -10,12 +10,14 @@ from __future__ import annotations
 import flet as ft
 
 from shared.localtime import local_text
+from shared.single_flight import SingleFlight
 from shared.payments import BillPublic, PaymentPublic, PaymentStatus, UtilityAccountPublic, UtilityKind, format_yuan
 
 from ..app_state import AppState
 from ..routes import Screen
 from ..state.payments import PaymentsState, bill_state
 from ..theme import BRAND, MUTED_TEXT, button, field, sizes, tabs, text
+from .load_error import load_error
 
 KIND_ICON = {UtilityKind.WATER: ft.Icons.WATER_DROP, UtilityKind.ELECTRICITY: ft.Icons.BOLT,
              UtilityKind.GAS: ft.Icons.LOCAL_FIRE_DEPARTMENT}
@@ -26,6 +28,7 @@ TABS = ("bills", "history", "accounts")
 
 class PayView:
     def __init__(self, state: AppState, pay: PaymentsState) -> None:
+        self.once = SingleFlight()  # one tap at a time: a double tap opens one checkout, links one account
         self.state, self.pay = state, pay
         pay.on_redraw = self.render
         t, elderly = state.t, state.elderly
@@ -48,7 +51,11 @@ class PayView:
         due = self.pay.amount_due()
         self.summary.content = text(t("pay.total_due", amount=format_yuan(due)), elderly, title=True,
                                     color=BRAND if due else MUTED_TEXT)
-        if self.tab == "bills":
+        if self.tab in ("bills", "history") and self.pay.failed:  # what is known stays below the notice
+            rows = ([self.bill_card(b) for b in self.pay.shown_bills] if self.tab == "bills"
+                    else [self.payment_row(p) for p in self.pay.payments])
+            self.body.controls = [load_error(self.state, self.reload, identifier="pay-load-error"), *rows]
+        elif self.tab == "bills":
             rows = [self.bill_card(b) for b in self.pay.shown_bills]
             self.body.controls = rows or [text(t("pay.no_bills"), elderly, muted=True)]
         elif self.tab == "history":
@@ -132,14 +139,20 @@ class PayView:
         self.render()
 
     async def on_pay(self, bill: BillPublic) -> None:
-        await self.pay.pay(bill)
-        self.render()
+        async def pay() -> None:
+            await self.pay.pay(bill)
+            self.render()
+
+        await self.once.run(pay, ignored=None)
 
     async def on_check_again(self, _e=None) -> None:
         await self.pay.refresh_waiting()
         self.render()
 
     async def on_link(self, _e=None) -> None:
+        await self.once.run(self._link, ignored=None)
+
+    async def _link(self) -> None:
         kind = (self.kind.selected or [UtilityKind.WATER.value])[0]
         if await self.pay.link(kind, self.account_no.value or "", self.holder.value or ""):
             self.account_no.value, self.holder.value = "", ""
@@ -149,10 +162,14 @@ class PayView:
 
     async def load(self) -> None:
         await self.pay.load()
-        if not self.pay.accounts:  # nothing linked yet: start where the person can act
+        if not self.pay.accounts and not self.pay.failed:  # nothing linked yet: start where the person can act
             self.tab = "accounts"
             self.tabs.selected = ["accounts"]
         self.render()
+
+    async def reload(self) -> None:
+        await self.load()
+        self.state.shell.updated()
 
     def speak(self) -> str:
         t = self.state.t

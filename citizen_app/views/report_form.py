@@ -33,6 +33,7 @@ import flet_map as fm
 
 from shared.models import LANDMARK_MAX_LENGTH
 from shared.reporting import MAX_PHOTOS
+from shared.single_flight import SingleFlight
 
 from ..state.photos import PhotoSlot
 from ..state.reporting import ReportFlow
@@ -60,6 +61,7 @@ class ReportForm:
                  on_behalf: bool = False) -> None:
         self.state = state
         self.flow = ReportFlow(state, on_behalf=on_behalf)
+        self.once = SingleFlight()  # a double tap on 提交 files one report
         self.on_done = on_done
         t, elderly = state.t, state.elderly
         s = sizes(elderly)
@@ -303,6 +305,9 @@ class ReportForm:
     # --------------------------------------------------------- sending
 
     async def submit(self, _e=None) -> None:
+        await self.once.run(self._submit, ignored=None)
+
+    async def _submit(self) -> None:
         self.flow.draft.description = self.description.value or ""
         self.flow.draft.landmark = self.landmark.value or ""
         self.flow.draft.resident_name = self.resident_name.value or ""
@@ -350,6 +355,9 @@ class ReportForm:
             await _maybe_await(self.on_done(None, "followed"))
 
     async def report_anyway(self, _e=None) -> None:
+        await self.once.run(self._report_anyway, ignored=None)
+
+    async def _report_anyway(self) -> None:
         self.nearby.visible = False
         outcome = await self.flow.report_anyway()
         await self._after(outcome)

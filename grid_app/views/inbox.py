@@ -21,7 +21,7 @@ from shared.taxonomy import default_taxonomy
 from ..app_state import AppState
 from ..components.refresh import update_if_shown
 from ..inbox_state import InboxState
-from ..theme import MUTED, ON_TIME, OVERDUE
+from ..theme import MUTED, ON_TIME, OVERDUE, TARGET
 from .case_detail import CaseDetail
 
 NARROW = 800  # below this width the detail replaces the list
@@ -129,11 +129,22 @@ class InboxScreen:
             self._toggle("filter-unassigned", f"{t('filter.unassigned')} {counts.unassigned}",
                          f.ownership is Ownership.UNASSIGNED, self._ownership(Ownership.UNASSIGNED)),
         ]
-        self.list.controls = [self._row(task, now) for task in rows] or [ft.Text(t("inbox.empty"), color=MUTED)]
+        tiles = [self._row(task, now) for task in rows]
+        if self.state.failed:  # what is known stays below the notice
+            self.list.controls = [self._load_error(), *tiles]
+        else:
+            self.list.controls = tiles or [ft.Text(t("inbox.empty"), color=MUTED)]
         self.list_pane.visible = not (self.narrow and self.detail is not None)
         self.detail_pane.visible = not self.narrow or self.detail is not None
         self.list_pane.width = None if self.narrow else 460
         self.list_pane.expand = self.narrow
+
+    def _load_error(self) -> ft.Control:
+        t = self.app.t
+        return ft.Semantics(identifier="inbox-load-error", content=ft.Column(spacing=8, controls=[
+            ft.Text(t("load_failed"), color=ft.Colors.RED_900, size=16),
+            ft.Semantics(identifier="inbox-load-error-retry", content=ft.OutlinedButton(
+                t("retry"), icon=ft.Icons.REFRESH, height=TARGET, on_click=self._reload))]))
 
     def _toggle(self, ident: str, text: str, on: bool, handler) -> ft.Control:
         return ft.Semantics(identifier=ident, content=ft.Chip(label=ft.Text(text), selected=on, on_select=handler))

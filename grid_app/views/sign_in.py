@@ -7,6 +7,7 @@ sign_in_with_code, shared/code_flow.py).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 
 import flet as ft
@@ -14,12 +15,15 @@ import flet as ft
 from shared.code_flow import CodePhase
 
 from ..app_state import AppState
-from ..theme import MUTED, TARGET
+from ..theme import MUTED, TARGET, primary_button_style
+
+log = logging.getLogger(__name__)
 
 
 class SignInView:
     def __init__(self, app: AppState, on_signed_in: Callable[[], Awaitable[None]]) -> None:
         self.app, self.on_signed_in = app, on_signed_in
+        self.running = False  # a sign-in (or code request) under way: further presses are ignored
         t = app.t
         self.account = ft.TextField(label=t("signin.account"), width=360, autofocus=True,
                                     on_submit=self.submit)
@@ -29,13 +33,13 @@ class SignInView:
         self.backend = ft.Text(t("backend.checking"), color=MUTED, size=14)
         self.progress = ft.ProgressRing(visible=False, width=24, height=24)
         self.button = ft.Button(t("signin.submit"), icon=ft.Icons.LOGIN, height=TARGET, width=360,
-                                on_click=self.submit)
+                                on_click=self.submit, style=primary_button_style())
         # Sign-in by code: hidden until "forgot the password?" is pressed.
         self.code = ft.TextField(label=t("code.code"), width=360, max_length=6, keyboard_type=ft.KeyboardType.NUMBER,
                                  on_submit=self.submit_code)
         self.send = ft.TextButton(t("code.send"), on_click=self.send_code)
         self.code_button = ft.Button(t("code.submit"), icon=ft.Icons.SMS, height=TARGET, width=360,
-                                     on_click=self.submit_code)
+                                     on_click=self.submit_code, style=primary_button_style())
         self.code_panel = ft.Column(tight=True, spacing=12, visible=False, horizontal_alignment=ft.CrossAxisAlignment.CENTER,
                                     controls=[ft.Semantics(identifier="code-send", content=self.send), self.code,
                                               ft.Semantics(identifier="code-submit", content=self.code_button)])
@@ -63,18 +67,42 @@ class SignInView:
         self.backend.color = ft.Colors.GREEN_800 if answers else ft.Colors.RED_800
 
     async def _with_messages_here(self, e: ft.ControlEvent | None, call: Awaitable[bool]) -> bool:
-        """Run `call` with the state's messages shown under the fields (the shell uses a snack bar)."""
-        self.error.value = ""
-        self.button.disabled, self.code_button.disabled, self.progress.visible = True, True, True
-        if e is not None:
-            e.page.update()
+        """Run `call` with the state's messages shown under the fields (the shell uses a snack bar).
+
+        One at a time: a second press (or Enter) while a sign-in runs is ignored. Whatever the
+        outcome, the buttons come back and the page is redrawn here: Flet skips its own redraw
+        after a handler that already called `page.update()`, which left them disabled.
+        """
+        if self.running:
+            call.close()  # never awaited: a double press
+            return False
+        self.running = True
+        # The last error stays while the new attempt runs (the ring shows it is running): blanking
+        # it first made Flet drop the next error in the browser (seen in Chromium).
+        self._set_busy(True)
+        page = e.page if e is not None else None
+        if page is not None:
+            page.update()
         previous = self.app.on_message
         self.app.on_message = lambda text, error=False: setattr(self.error, "value", text)
         try:
-            return await call
+            ok = await call
+            if ok:
+                self.error.value = ""
+            return ok
+        except Exception:  # a bug, not a refusal: still a plain sentence and a usable button
+            log.exception("sign-in failed unexpectedly")
+            self.error.value = self.app.t("signin.failed")
+            return False
         finally:
             self.app.on_message = previous
-            self.button.disabled, self.code_button.disabled, self.progress.visible = False, False, False
+            self.running = False
+            self._set_busy(False)
+            if page is not None:
+                page.update()
+
+    def _set_busy(self, busy: bool) -> None:
+        self.button.disabled, self.code_button.disabled, self.progress.visible = busy, busy, busy
 
     async def submit(self, e: ft.ControlEvent | None = None) -> bool:
         async def sign_in() -> bool:
@@ -96,6 +124,8 @@ class SignInView:
             e.page.update()
 
     async def send_code(self, e: ft.ControlEvent | None = None) -> bool:
+        if self.running:
+            return False
         ok = await self._with_messages_here(e, self.app.send_code(self.account.value or ""))
         flow = self.app.begin_code_sign_in()
         self.account.read_only = flow.phase is CodePhase.CODE_SENT
