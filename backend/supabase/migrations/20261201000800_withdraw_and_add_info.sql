@@ -185,11 +185,11 @@ begin
       and (category is null or r.category_code = category)
       and r.lat between nearby_open_reports.lat - radius_m / 111000.0 and nearby_open_reports.lat + radius_m / 111000.0
       and d.m <= radius_m
-    order by d.m
+    order by d.m, r.created_at desc  -- among equally near cases, the newest first
     limit 20;
 end
 $$;
-comment on function public.nearby_open_reports(double precision, double precision, text, double precision) is 'Open cases of a category within radius_m (default 50 m, at most private.limits nearby_radius_m = 200 m, else PT400) of a point, nearest first: offered as "follow that case". Distance rounded to 10 m, whether the case is the caller''s own; no address, reporter or description. Throttled per person (PT429, hint nearby_lookups).';
+comment on function public.nearby_open_reports(double precision, double precision, text, double precision) is 'Open cases of a category within radius_m (default 50 m, at most private.limits nearby_radius_m = 200 m, else PT400) of a point, nearest first (then newest): offered as "follow that case". Distance rounded to 10 m, whether the case is the caller''s own; no address, reporter or description. Throttled per person (PT429, hint nearby_lookups).';
 
 create or replace function private.run_escalations() returns jsonb
 language plpgsql
