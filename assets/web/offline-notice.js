@@ -91,6 +91,7 @@
 
   // Follow the Flet client's socket: a WebSocket to this page's server whose path ends in /ws.
   var NativeWebSocket = window.WebSocket;
+  var openSockets = 0;
   function isAppSocket(url) {
     try {
       var u = new URL(String(url), window.location.href);
@@ -100,8 +101,15 @@
   function TrackedWebSocket(url, protocols) {
     var socket = protocols === undefined ? new NativeWebSocket(url) : new NativeWebSocket(url, protocols);
     if (isAppSocket(url)) {
-      socket.addEventListener("open", function () { socketUp = true; render(); });
-      socket.addEventListener("close", function () { socketUp = false; render(); });
+      // Up while any app socket is open: Flet may open its new socket before the old one's
+      // close event arrives, and that late close must not cover a working app.
+      var opened = false;
+      socket.addEventListener("open", function () { opened = true; openSockets += 1; socketUp = true; render(); });
+      socket.addEventListener("close", function () {
+        if (opened) { opened = false; openSockets -= 1; }
+        socketUp = openSockets > 0;
+        render();
+      });
     }
     return socket;
   }

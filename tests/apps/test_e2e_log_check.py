@@ -116,3 +116,18 @@ def test_only_the_errors_a_test_names_are_forgiven():
     errors = app_errors(GATEWAY_ERROR + SHELL_CAUGHT)
     assert unexpected(errors, (r"fan-out to a subscriber failed",)) == errors[1:]
     assert unexpected(errors, ()) == errors
+
+
+# flet_web's receive loop when the tab is already gone (starlette's newer name for it).
+CLOSED_TAB_RECEIVE = """Traceback (most recent call last):
+  File ".venv/lib/python3.11/site-packages/flet_web/fastapi/flet_app.py", line 234, in __receive_loop
+    data = await self.__websocket.receive_bytes()
+  File ".venv/lib/python3.11/site-packages/starlette/websockets.py", line 131, in receive_bytes
+    raise WebSocketDisconnected('WebSocket is not connected. Need to call "accept" first.')
+starlette.websockets.WebSocketDisconnected: WebSocket is not connected. Need to call "accept" first.
+"""
+
+
+def test_a_receive_on_a_closed_tab_is_not_an_app_error():
+    assert app_errors(CLOSED_TAB_RECEIVE) == []
+    assert len(app_errors(APP_BUG + CLOSED_TAB_RECEIVE)) == 1

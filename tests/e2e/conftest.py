@@ -109,7 +109,7 @@ _RECORD = re.compile(r"^(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (?P<level>[A-Z]+) 
 _ERROR_LEVELS = ("ERROR", "CRITICAL")
 _CHAINED = ("another exception occurred:", "the following exception:")
 # What a socket says when the browser tab closed under a send: the whole chain must be made of these.
-_SOCKET_CLOSED = ("WebSocketDisconnect", "ClientDisconnected", "InvalidState", "ConnectionClosed",
+_SOCKET_CLOSED = ("WebSocketDisconnect", "WebSocketDisconnected", "ClientDisconnected", "InvalidState", "ConnectionClosed",
                   "ConnectionClosedOK", "ConnectionClosedError", "ConnectionResetError", "BrokenPipeError")
 
 
