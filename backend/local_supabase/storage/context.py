@@ -57,17 +57,14 @@ class StorageContext:
         address = self.state.client_address(scope)
         headers = headers_json(scope["headers"], address)
         try:
-            slot = self.state.db_share.slot(self.caller.role, address)
-            await slot.__aenter__()
+            # A fair share of the pool (gateway/db_share.py); only its entry refuses, never the body.
+            async with self.state.db_share.slot(self.caller.role, address), \
+                    caller_transaction(self.state.rest_pool, self.caller, method=self.request.method,
+                                       path=self.request.url.path, headers=headers) as conn:
+                yield conn
         except ShareRefused as exc:
             code = "SlowDown" if exc.status == 429 else "ServiceUnavailable"
             raise errors.StorageError(exc.status, code, exc.message) from None
-        try:
-            async with caller_transaction(self.state.rest_pool, self.caller, method=self.request.method,
-                                          path=self.request.url.path, headers=headers) as conn:
-                yield conn
-        finally:
-            await slot.__aexit__(None, None, None)
 
     @asynccontextmanager
     async def as_service(self) -> AsyncIterator[psycopg.AsyncConnection]:
