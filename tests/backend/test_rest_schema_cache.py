@@ -10,7 +10,7 @@ import pytest
 from tests.backend.rest_support import assert_error, rest
 
 
-def _wait_for_status(stack, path: str, status: int, params: dict, timeout: float = 3.0):
+def _wait_for_status(stack, path: str, status: int, params: dict, timeout: float = 15.0):
     deadline = time.monotonic() + timeout
     while True:
         r = rest(stack, "GET", path, params=params)
@@ -35,7 +35,7 @@ def test_new_table_is_served_after_reload(stack, db, table_name) -> None:
     db.execute("notify pgrst, 'reload schema'")
     r = _wait_for_status(stack, f"/{table_name}", 200, {"select": "*"})
     assert r.status_code == 200 and r.json() == [{"id": 1, "label": "one"}]
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 5.0
 
 
 def test_new_column_and_relationship_after_reload(stack, db, table_name) -> None:

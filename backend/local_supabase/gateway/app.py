@@ -49,21 +49,40 @@ async def _health(request: Request) -> JSONResponse:
 
 
 async def _listen_for_reload(state: GatewayState, conninfo: str) -> None:
-    """Reload the schema cache on `NOTIFY pgrst, 'reload schema'`, like PostgREST."""
+    """Reload the schema cache on `NOTIFY pgrst, 'reload schema'`, like PostgREST.
+
+    Notifications that arrive while a reload runs are folded into one more reload: a burst
+    of migrations or test tear-downs must not queue one full catalogue read per NOTIFY."""
+    wanted = asyncio.Event()
+    reloader = asyncio.create_task(_reload_when_wanted(state, wanted))
+    try:
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+                    await conn.execute("listen pgrst")
+                    wanted.set()  # anything may have changed while we were not listening
+                    async for note in conn.notifies():
+                        if note.payload in ("", "reload schema"):
+                            wanted.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # connection lost: retry
+                log.exception("schema reload listener failed; retrying")
+                await asyncio.sleep(1)
+    finally:
+        reloader.cancel()
+
+
+async def _reload_when_wanted(state: GatewayState, wanted: asyncio.Event) -> None:
     while True:
+        await wanted.wait()
+        wanted.clear()
         try:
-            async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
-                await conn.execute("listen pgrst")
-                # Anything may have changed while we were not listening.
-                await _reload(state)
-                async for note in conn.notifies():
-                    if note.payload in ("", "reload schema"):
-                        await _reload(state)
+            await _reload(state)
         except asyncio.CancelledError:
             raise
-        except Exception:  # connection lost: retry
-            log.exception("schema reload listener failed; retrying")
-            await asyncio.sleep(1)
+        except Exception:
+            log.exception("schema reload failed; the next NOTIFY retries")
 
 
 async def _reload(state: GatewayState) -> None:
