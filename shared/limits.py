@@ -28,7 +28,7 @@ LIMITS: dict[str, Limit] = {
     "sos_reopen_seconds": Limit(120),
     "hotspot_radius_m": Limit(150),
     "hotspot_window_hours": Limit(72),
-    "hotspot_likeness_pct": Limit(30),
+    "hotspot_likeness_pct": Limit(35),
 }
 
 NEARBY_MAX_RADIUS_M = LIMITS["nearby_radius_m"].value

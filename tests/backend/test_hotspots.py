@@ -159,6 +159,9 @@ def test_a_member_split_out_is_routed_again_and_never_rejoins(db, people, city) 
     assert db.execute("select parent_report_id from public.reports where id = %s", (members[2],)).fetchone()[0] is None
     assert "split out" in db.execute("select note from public.case_events where report_id = %s order by id desc limit 1",
                                      (members[2],)).fetchone()[0]
+    # A newcomer alike to both neither pulls the split report back in nor is lost.
+    late = file_report(people.citizen_b, city, near(SPOTS["split"], 20), description="7号楼门口共享单车乱停堵住消防通道")["id"]
+    assert hotspot_of(db, late) == spot_id and hotspot_of(db, members[2]) is None
     call(people.worker_1, "accept_report", report=members[0])
     call(people.worker_1, "resolve_report", report=members[0], note="已清理")
     assert statuses(db, members[1])[-1] == "resolved" and statuses(db, members[2])[-1] != "resolved"
@@ -172,3 +175,12 @@ def test_a_withdrawn_parent_hands_its_members_back(db, people, city) -> None:
     call(people.citizen_a, "withdraw_report", report=members[0], reason="已经自己修好了")
     assert [active_tasks(db, r) for r in members[1:]] == [1, 1]
     assert db.execute("select count(*) from public.reports where parent_report_id = %s", (members[0],)).fetchone()[0] == 0
+
+
+def test_a_newcomer_bridges_two_wordings_of_one_problem(db, people, city) -> None:
+    spot = (39.1250, 117.1990)
+    a = file_report(people.citizen_a, city, spot, description="11号楼后门污水横流")["id"]
+    b = file_report(people.citizen_b, city, near(spot, 30), description="十一号楼后边化粪池冒了臭气熏天")["id"]
+    assert hotspot_of(db, a) is None or hotspot_of(db, a) != hotspot_of(db, b)
+    c = file_report(people.citizen_a, city, near(spot, 15), description="11号楼后门化粪池冒了，污水横流")["id"]
+    assert hotspot_of(db, c) is not None and hotspot_of(db, a) == hotspot_of(db, b) == hotspot_of(db, c)

@@ -18,7 +18,7 @@
 insert into private.limits (name, value, per, comment) values
   ('hotspot_radius_m', 150, null, 'reports at most this many metres apart may form a hotspot'),
   ('hotspot_window_hours', 72, null, 'reports at most this many hours apart may form a hotspot'),
-  ('hotspot_likeness_pct', 30, null, 'share (percent) of the shorter description''s terms two descriptions must share to be alike');
+  ('hotspot_likeness_pct', 35, null, 'share (percent) of the shorter description''s terms two descriptions must share to be alike');
 
 -- Tables -----------------------------------------------------------------
 create table public.hotspots (
@@ -104,42 +104,63 @@ declare
   terms text[] := private.description_terms(new.description);
   -- About radius in degrees of latitude, so the open-category index narrows the search first.
   band double precision := radius / 111000.0 * 1.1;
-  best record;
+  g record;
   spot public.hotspots;
+  first_group boolean := true;
 begin
   if cardinality(terms) = 0 or not private.is_open_status(new.status) then
     return null;
   end if;
-  select r.id as report_id, m.hotspot_id,
-         private.description_likeness(private.description_terms(r.description), terms) as likeness
-  into best
-  from public.reports r
-  left join public.hotspot_members m on m.report_id = r.id and m.split_at is null
-  left join public.hotspots h on h.id = m.hotspot_id
-  where r.id <> new.id
-    and r.category_code = new.category_code
-    and private.is_open_status(r.status)
-    and r.lat between new.lat - band and new.lat + band
-    and r.created_at >= new.created_at - make_interval(hours => window_h)
-    and private.distance_m(r.lat, r.lon, new.lat, new.lon) <= radius
-    and (h.id is null or private.distance_m(h.lat, h.lon, new.lat, new.lon) <= radius)
-    and private.description_likeness(private.description_terms(r.description), terms) >= alike
-  order by likeness desc, private.distance_m(r.lat, r.lon, new.lat, new.lon), r.created_at desc
-  limit 1;
-  if best.report_id is null then
-    return null;
-  end if;
+  -- Groups of alike neighbours, most alike first: a hotspot (the words of its members nearby,
+  -- together: neighbours word one problem in many ways) or a report in none. The newcomer
+  -- joins the first; the others it bridges join too, unless a merge made a case of either.
+  for g in
+    with near as (
+      select r.id, m.hotspot_id, h.parent_report_id, private.description_terms(r.description) as t
+      from public.reports r
+      left join public.hotspot_members m on m.report_id = r.id and m.split_at is null
+      left join public.hotspots h on h.id = m.hotspot_id
+      where r.id <> new.id
+        and r.category_code = new.category_code
+        and private.is_open_status(r.status)
+        and r.lat between new.lat - band and new.lat + band
+        and r.created_at >= new.created_at - make_interval(hours => window_h)
+        and private.distance_m(r.lat, r.lon, new.lat, new.lon) <= radius
+        and (h.id is null or private.distance_m(h.lat, h.lon, new.lat, new.lon) <= radius)
+        -- A report a person split out stays a case of its own.
+        and not exists (select 1 from public.hotspot_members s where s.report_id = r.id and s.split_at is not null)
+    ), groups as (
+      select n.hotspot_id, min(n.id::text)::uuid as report_id, n.parent_report_id, array_agg(distinct x) as t
+      from near n cross join lateral unnest(n.t) as x
+      group by coalesce(n.hotspot_id, n.id), n.hotspot_id, n.parent_report_id
+    )
+    select gr.hotspot_id, gr.report_id, gr.parent_report_id, private.description_likeness(gr.t, terms) as likeness
+    from groups gr
+    where private.description_likeness(gr.t, terms) >= alike
+    order by likeness desc, gr.hotspot_id nulls last, gr.report_id
+  loop
+    if first_group then
+      first_group := false;
+      if g.hotspot_id is null then
+        insert into public.hotspots (category_code, grid_id, street_id, lat, lon)
+        select r.category_code, r.grid_id, r.street_id, r.lat, r.lon from public.reports r where r.id = g.report_id
+        returning * into spot;
+        insert into public.hotspot_members (hotspot_id, report_id, likeness) values (spot.id, g.report_id, 1);
+      else
+        update public.hotspots set updated_at = now() where id = g.hotspot_id returning * into spot;
+      end if;
+      insert into public.hotspot_members (hotspot_id, report_id, likeness) values (spot.id, new.id, g.likeness);
+    elsif spot.parent_report_id is null and g.parent_report_id is null then
+      if g.hotspot_id is null then
+        insert into public.hotspot_members (hotspot_id, report_id, likeness) values (spot.id, g.report_id, g.likeness);
+      else
+        update public.hotspot_members set hotspot_id = spot.id where hotspot_id = g.hotspot_id and split_at is null;
+        delete from public.hotspots h where h.id = g.hotspot_id
+          and not exists (select 1 from public.hotspot_members m where m.hotspot_id = h.id);
+      end if;
+    end if;
+  end loop;
 
-  if best.hotspot_id is null then
-    insert into public.hotspots (category_code, grid_id, street_id, lat, lon)
-    select r.category_code, r.grid_id, r.street_id, r.lat, r.lon from public.reports r where r.id = best.report_id
-    returning * into spot;
-    insert into public.hotspot_members (hotspot_id, report_id, likeness) values (spot.id, best.report_id, 1);
-  else
-    select * into spot from public.hotspots where id = best.hotspot_id for update;
-    update public.hotspots set updated_at = now() where id = spot.id;
-  end if;
-  insert into public.hotspot_members (hotspot_id, report_id, likeness) values (spot.id, new.id, best.likeness);
   if spot.parent_report_id is not null then
     -- Already merged: the newcomer is handled with the others from the start.
     perform private.attach_to_parent(new.id, spot.parent_report_id, true);
@@ -147,7 +168,7 @@ begin
   return null;
 end
 $$;
-comment on function private.gather_hotspot() is 'reports AFTER INSERT (after dispatch): joins the new report to the hotspot of its most alike open neighbour, or forms one with it; a merged hotspot''s newcomer is attached to its parent at once.';
+comment on function private.gather_hotspot() is 'reports AFTER INSERT (after dispatch): joins the new report to the most alike group of open neighbours (a hotspot, or a report in none, forming one), and brings the other alike groups it bridges along; a merged hotspot''s newcomer is attached to its parent at once.';
 
 create function private.attach_to_parent(member uuid, parent uuid, by_system boolean) returns void
 language plpgsql
