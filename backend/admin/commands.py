@@ -1,5 +1,5 @@
-"""`cityloop worker add` and `cityloop user delete`: the subcommands' arguments and what they print
-(logic in backend/admin/workers.py and backend/admin/accounts.py).
+"""`cityloop worker add`, `cityloop user delete` and `cityloop calendar seed|load`: the subcommands'
+arguments and what they print (logic in backend/admin/workers.py, accounts.py and calendar.py).
 
 Uses SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY from the environment, else the local stack's.
 """
@@ -35,6 +35,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                                     "anonymised)")
     delete.add_argument("user_id", help="the account's id (uuid)")
     delete.set_defaults(func=cmd_user_delete)
+
+    calendar = sub.add_parser("calendar", help="China's official working-day calendar (holidays, 调休)")
+    calendar_actions = calendar.add_subparsers(dest="calendar_action", required=True)
+    seed = calendar_actions.add_parser("seed", help="write the seed migration from the chinese-calendar package")
+    seed.set_defaults(func=cmd_calendar_seed)
+    load = calendar_actions.add_parser("load", help="load one year's official list (the year stops being provisional)")
+    load.add_argument("--year", type=int, required=True)
+    load.add_argument("--file", help="CSV day,is_working_day,name (holidays and adjusted working days); "
+                                     "without it, the installed chinese-calendar package's list")
+    load.add_argument("--source", help="where the list comes from (default: the file or the package)")
+    load.set_defaults(func=cmd_calendar_load)
 
 
 def _service_client():
@@ -93,4 +104,38 @@ def cmd_user_delete(args: argparse.Namespace) -> int:
         print(f"cityloop: user delete: the backend did not answer: {exc}", file=sys.stderr)
         return 1
     print(f"deleted {deleted.user_id} ({deleted.objects_removed} files removed)")
+    return 0
+
+
+def cmd_calendar_seed(args: argparse.Namespace) -> int:
+    from backend.admin.calendar import write_seed
+
+    print(f"wrote {write_seed()}")
+    return 0
+
+
+def cmd_calendar_load(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import httpx
+    from postgrest.exceptions import APIError
+
+    from backend.admin.calendar import CalendarError, load_year, package_days, package_source, read_days_file
+
+    try:
+        if args.file:
+            days, source = read_days_file(Path(args.file), args.year), args.source or Path(args.file).name
+        else:
+            days, source = package_days(args.year), args.source or package_source()
+        loaded = load_year(_service_client(), args.year, days, source)
+    except CalendarError as exc:
+        print(f"cityloop: calendar load: {exc}", file=sys.stderr)
+        return 2
+    except APIError as exc:
+        print(f"cityloop: calendar load: {exc.message}", file=sys.stderr)
+        return 2
+    except httpx.HTTPError as exc:
+        print(f"cityloop: calendar load: the backend did not answer: {exc}", file=sys.stderr)
+        return 1
+    print(f"loaded {loaded['days']} days of {loaded['year']} from {source}")
     return 0
