@@ -103,6 +103,13 @@ CORE_TABLES = [
           lambda n: {"report_id": n.r1, "actor_id": n.me, "actor_role": "system", "to_status": "closed",
                      "note": n.mark}, ("note",),
           "timeline of readable reports; nobody forges one; append-only even for the service role"),
+    Table("supervision_orders",
+          "insert into public.supervision_orders (report_id, supervisor_id, note, due_at)"
+          " values (%(r1)s, %(supervisor)s, 'matrix', now() + interval '1 day') returning id",
+          who("worker_1", "supervisor"), SVC, SVC, SVC, {"note": MARK},
+          lambda n: {"report_id": n.r1, "supervisor_id": n.supervisor, "note": n.mark,
+                     "due_at": "2030-01-01T00:00:00+00:00"}, ("note",),
+          "the staff who read the case (not its reporter); opened by supervise_report, escalated by the pass"),
     Table("notifications", "select id from public.notifications where id = %(notification)s",
           A_ONLY, SVC, A_ONLY, SVC, {"read_at": "2026-11-21T09:00:00+00:00"},
           lambda n: {"user_id": n.me, "kind": "test", "title_zh": "测试", "title_en": n.mark}, ("title_en",),

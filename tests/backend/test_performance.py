@@ -250,3 +250,43 @@ def test_the_city_summary_counts_the_callers_scope(fx, db) -> None:
         assert city["open"] >= 2 and city["hotspots_open"] is None
     finally:
         call(fx.worker, "reject_report", report=today, reason="测试结束 end of test")
+
+
+def export(stack, *args: str):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = dict(os.environ, SUPABASE_URL=stack.url, SUPABASE_SERVICE_ROLE_KEY=stack.service_key)
+    return subprocess.run([sys.executable, "-m", "backend.cli", "report", "export", *args], env=env,
+                          cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=120)
+
+
+def test_the_export_has_the_rpc_rows_with_formula_safe_cells(fx, stack, db, tmp_path) -> None:
+    import csv
+    import io
+    import zipfile
+
+    db.execute("update public.areas set name_zh = '=1+1 考核' where id = %s", (fx.street,))
+    try:
+        done = export(stack, "--by", "street", "--from", PERIOD[0], "--to", PERIOD[1], "--format", "csv")
+        assert done.returncode == 0, done.stderr
+        lines = list(csv.reader(io.StringIO(done.stdout)))
+        mine = [line for line in lines if line[0] == fx.street_code]
+        rpc = row_of(performance(fx.admin, "street"), fx.street_code)
+        assert mine == [["" if v is None else str(v) for v in (
+            rpc["group_code"], "'=1+1 考核", rpc["received"], rpc["resolved"], rpc["on_time_rate"],
+            rpc["first_response_minutes_p50"], rpc["one_time_rate"], rpc["reopen_rate"], rpc["satisfaction_rate"],
+            rpc["rated"], rpc["transfers"], rpc["overdue_open"], rpc["older_events"])]]
+        out = tmp_path / "p.xlsx"
+        done = export(stack, "--by", "street", "--from", PERIOD[0], "--to", PERIOD[1], "--format", "xlsx",
+                      "--out", str(out))
+        assert done.returncode == 0 and "rows to" in done.stdout, done.stderr
+        with zipfile.ZipFile(out) as z:
+            assert "<f>" not in z.read("xl/worksheets/sheet1.xml").decode()
+            assert "'=1+1 考核" in z.read("xl/sharedStrings.xml").decode()
+    finally:
+        db.execute("update public.areas set name_zh = '考核street' where id = %s", (fx.street,))
+    bad = export(stack, "--by", "street", "--from", PERIOD[1], "--to", PERIOD[0])
+    assert bad.returncode == 2 and "not after" in bad.stderr and "Traceback" not in bad.stderr
