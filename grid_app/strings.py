@@ -119,7 +119,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "act.transfer": ("转派", "Transfer"),
     "act.resolve": ("办结", "Resolve"),
     "act.reject": ("不予受理", "Reject"),
-    "act.escalate": ("上报督办", "Escalate"),
+    "act.escalate": ("上报", "Ask for help"),
     "act.confirm": ("确定要{what}吗？", "{what}: are you sure?"),
     "act.done": ("已{what}", "Done: {what}"),
     "act.question": ("需要补充的信息", "What do you need to know?"),

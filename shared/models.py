@@ -293,6 +293,8 @@ class ReportPublic(_Row):
     status: ReportStatus
     priority: int | None = None
     due_at: datetime | None = None
+    paused_at: datetime | None = None  # the clock stands still while waiting for the resident (migration 1130)
+    case_number: str | None = None  # e.g. HP-20261201-0042, given at filing (migration 1130)
     duplicate_of: uuid.UUID | None = None
     resolution_note: str | None = None
     resolution_photos: list[str] = Field(default_factory=list)
@@ -324,8 +326,15 @@ class CaseEventPublic(_Row):
     from_status: ReportStatus | None = None
     to_status: ReportStatus
     note: str | None = None
-    kind: str | None = None  # 'info_added': information the reporter added (migration 20261201000800)
+    kind: str | None = None  # what the step is (migration 1140; older rows: null, or 'info_added')
     photos: list[str] = Field(default_factory=list)
+    # The state after the step (migration 1140; null on older rows: typed false)
+    department_code: str | None = None
+    assignee_id: uuid.UUID | None = None
+    category_code: str | None = None
+    due_at: datetime | None = None
+    rating: int | None = None
+    typed: bool = False
     created_at: datetime
 
 

@@ -105,6 +105,7 @@ def run_scan(client: "Client", now: datetime | None = None, params: Params = Par
                                                          "at": now.isoformat()}).execute().data
             summary.update(recorded)
     summary.update(run_care_escalations(client, now))
+    client.rpc("record_job_run", {"job": "care_scan"}).execute()  # job health (migration 1170)
     return summary
 
 

@@ -61,6 +61,7 @@ async def reconcile(rpc: Rpc, providers: Mapping[str, PaymentProvider],
             summary["errors"] += 1
             log.warning("reconcile %s: %s %s", payment["id"], exc.code, exc.message)
     summary["reminders"] = int(await rpc("send_bill_reminders", {"days_ahead": options.reminder_days}))
+    await rpc("record_job_run", {"job": "payment_reconciliation"})  # job health (migration 1170)
     return summary
 
 

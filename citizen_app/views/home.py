@@ -9,6 +9,7 @@ from __future__ import annotations
 import flet as ft
 
 
+from shared.case_number import case_label
 from shared.models import ReportPublic
 from shared.status import OPEN_STATUSES, status_label
 from shared.taxonomy import default_taxonomy
@@ -40,6 +41,7 @@ def case_tile(state: AppState, report: ReportPublic, *, identifier: str | None =
         content=ft.Column(spacing=4, controls=[
             ft.Row([ft.Text(name, size=s.body, weight=ft.FontWeight.BOLD, expand=True), status_chip(state, report.status)]),
             ft.Text(report.description.splitlines()[0][:60], size=s.small, color=MUTED_TEXT),
+            ft.Text(case_label(report), size=s.small, color=MUTED_TEXT),
         ]))
     return ft.Semantics(identifier=identifier or f"case-{report.id}", content=tile, button=True)
 

@@ -72,7 +72,7 @@ def test_an_unanswered_sos_goes_to_the_next_worker_then_the_supervisor(people, n
     alert = raise_sos(caller)
     assert told(db, alert, "sos_raised") == {people.worker_1.id}
     summary = run_escalations(service)
-    assert set(summary) == {"sos_escalated", "tasks_escalated"}
+    assert set(summary) == {"sos_escalated", "tasks_escalated", "orders_escalated"}
     assert state(db, alert) == (0, None, 1)  # not yet 60 s old
     with pytest.raises(APIError) as err:  # not theirs until it escalates
         next_worker.client.rpc("acknowledge_sos", {"alert_id": alert}).execute()
@@ -157,7 +157,7 @@ def test_the_cli_runs_one_pass(stack, monkeypatch, capsys) -> None:
     monkeypatch.setenv("SUPABASE_URL", stack.url)
     monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", stack.service_key)
     assert cityloop(["jobs", "escalate"]) == 0
-    assert set(json.loads(capsys.readouterr().out)) == {"sos_escalated", "tasks_escalated"}
+    assert set(json.loads(capsys.readouterr().out)) == {"sos_escalated", "tasks_escalated", "orders_escalated"}
     monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", stack.anon_key)
     assert cityloop(["jobs", "escalate"]) == 1
     assert "escalate failed" in capsys.readouterr().err
