@@ -11,6 +11,7 @@ Nothing here looks a name up or refuses a request: that is plan.py's job.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from . import plan as pl
@@ -23,6 +24,7 @@ _RANGE_OPS = {"cs": "@>", "cd": "<@", "ov": "&&", "sl": "<<", "sr": ">>", "nxr":
 _FTS_FUNCS = {"fts": "to_tsquery", "plfts": "plainto_tsquery", "phfts": "phraseto_tsquery", "wfts": "websearch_to_tsquery"}
 
 
+@functools.lru_cache(maxsize=4096)  # the same catalog names in every statement; bounded for request aliases
 def ident(name: str) -> str:
     """A quoted identifier for statements run with parameters (all of ours are).
 

@@ -8,7 +8,7 @@ against the schema cache, `builder.py` renders the plan.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Sequence, Union
 
 from .errors import ApiError, parse_error
 from .tokens import QUOTED, WORD, Token, find, name_of, raw, split, tokenize
@@ -106,7 +106,9 @@ def parse_field(text: str) -> Field:
     return _field(text, tokenize(text))
 
 
-def _field(text: str, toks: list[Token]) -> Field:
+def _field(text: str, toks: Sequence[Token]) -> Field:
+    if len(toks) == 1 and toks[0].kind == WORD:  # a plain column name, the usual case
+        return Field(_check_name(toks[0].text, "column name"))
     pieces: list[list[Token]] = [[]]
     arrows: list[str] = []
     for tok in toks:
@@ -124,7 +126,7 @@ def _field(text: str, toks: list[Token]) -> Field:
     return Field(_check_name(_path_part(text, pieces[0]), "column name"), tuple(path))
 
 
-def _path_part(text: str, piece: list[Token]) -> str:
+def _path_part(text: str, piece: Sequence[Token]) -> str:
     if piece and piece[0].kind == QUOTED:
         if len(piece) > 1:
             raise parse_error(f"failed to parse JSON path in {text!r}")
@@ -135,12 +137,12 @@ def _path_part(text: str, piece: list[Token]) -> str:
 # ---------------------------------------------------------------- select
 
 def parse_select(text: str | None) -> list[SelectItem]:
-    if text is None or text.strip() == "":
+    if text is None or text == "*" or text.strip() == "":
         return [SelectStar()]
     return _select_list(text, tokenize(text), 0)
 
 
-def _select_list(text: str, toks: list[Token], depth: int) -> list[SelectItem]:
+def _select_list(text: str, toks: Sequence[Token], depth: int) -> list[SelectItem]:
     if depth > MAX_DEPTH:
         raise parse_error(f"embedded resources are nested more than {MAX_DEPTH} levels deep")
     parts = split(text, toks)
@@ -153,7 +155,7 @@ def _select_list(text: str, toks: list[Token], depth: int) -> list[SelectItem]:
     return items
 
 
-def _select_item(text: str, toks: list[Token], depth: int) -> SelectItem:
+def _select_item(text: str, toks: Sequence[Token], depth: int) -> SelectItem:
     if len(toks) == 1 and toks[0].text == "*":
         return SelectStar()
     if toks[0].kind == "...":
@@ -178,7 +180,7 @@ def _select_item(text: str, toks: list[Token], depth: int) -> SelectItem:
     return SelectColumn(_field(text, toks), alias, cast)
 
 
-def _embed(text: str, toks: list[Token], alias: str | None, depth: int) -> SelectEmbed:
+def _embed(text: str, toks: Sequence[Token], alias: str | None, depth: int) -> SelectEmbed:
     """`name!hint!inner(items)`."""
     open_at = find(toks, "(")
     head, inner = toks[:open_at], toks[open_at + 1:-1]
@@ -217,7 +219,7 @@ def _condition(f: Field, value: str) -> Condition:
     if not dot:
         raise parse_error(f'"failed to parse filter ({value})"', f"unexpected end of input in {value!r}")
     modifier = None
-    toks = tokenize(op)
+    toks = tokenize(op) if "(" in op else ()
     if len(toks) >= 3 and toks[0].kind == WORD and toks[1].kind == "(" and toks[-1].kind == ")":
         op, modifier = toks[0].text, raw(op, toks[2:-1])
         if op not in QUANTIFIABLE and op not in FTS:
@@ -244,7 +246,7 @@ def parse_logic(key: str, value: str) -> Logic:
     return Logic(key, _logic_items(value, toks[1:-1]), negated)
 
 
-def _logic_items(text: str, toks: list[Token], depth: int = 0) -> list[Union[Logic, Condition]]:
+def _logic_items(text: str, toks: Sequence[Token], depth: int = 0) -> list[Union[Logic, Condition]]:
     if depth > MAX_DEPTH:
         raise parse_error(f"logic tree nested more than {MAX_DEPTH} levels deep")
     children: list[Union[Logic, Condition]] = []
@@ -264,24 +266,31 @@ def _logic_items(text: str, toks: list[Token], depth: int = 0) -> list[Union[Log
     return children
 
 
-def _is_not(text: str, toks: list[Token]) -> bool:
+def _is_not(text: str, toks: Sequence[Token]) -> bool:
     """The tokens start with `not.` (written together)."""
     return (len(toks) >= 2 and toks[0].kind == WORD and toks[0].text == "not"
             and toks[1].kind == "." and toks[1].start == toks[0].end)
 
 
-def _logic_condition(text: str, toks: list[Token]) -> Condition:
+def _logic_condition(text: str, toks: Sequence[Token]) -> Condition:
     # field.op.value, where the field may be quoted and may carry a JSON path.
-    dot = next((i for i, tok in enumerate(toks) if tok.kind == "."), -1)
+    dot = _first_dot(toks, 0)
     if dot < 0:
         raise parse_error(f"failed to parse condition {raw(text, toks)!r}")
     return _condition(_field(text, toks[:dot]), _logic_value(text, toks[dot + 1:]))
 
 
-def _logic_value(text: str, toks: list[Token]) -> str:
+def _first_dot(toks: Sequence[Token], start: int) -> int:
+    for i in range(start, len(toks)):
+        if toks[i][0] == ".":
+            return i
+    return -1
+
+
+def _logic_value(text: str, toks: Sequence[Token]) -> str:
     """`[not.]op.operand`, the operand unquoted when it is one quoted value (to hold commas or parentheses)."""
     start = 2 if _is_not(text, toks) else 0  # one negation at most; `_condition` refuses a second
-    dot = next((i for i in range(start, len(toks)) if toks[i].kind == "."), -1)
+    dot = _first_dot(toks, start)
     operand = toks[dot + 1:] if dot >= 0 else []
     if len(operand) == 1 and operand[0].kind == QUOTED:
         return text[toks[0].start:toks[dot].end] + operand[0].value

@@ -34,7 +34,7 @@ _CAST_RE = re.compile(r"^[a-z_][a-z0-9_ ]*(\[\])?$")
 
 # ---------------------------------------------------------------- the tree
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PlannedField:
     """A column of the level's source, maybe followed by a JSON path; `type` is the value's type."""
 
@@ -43,21 +43,21 @@ class PlannedField:
     type: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AllColumns:
     """`*`: the source's columns in catalog order."""
 
     names: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class OutputColumn:
     field: PlannedField
     name: str  # the JSON key: the alias, or the column / last JSON key
     cast: str | None  # a type name checked against the cache's types
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Join:
     fk: ForeignKey
     kind: str  # many_to_one | one_to_many (as seen from the parent)
@@ -65,14 +65,14 @@ class Join:
     to_one: bool  # an object, not an array
 
 
-@dataclass
+@dataclass(slots=True)
 class Embed:
     name: str  # the JSON key
     join: Join
     node: "Node"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Condition:
     field: PlannedField
     operator: str
@@ -82,14 +82,14 @@ class Condition:
     modifier: str | None = None  # any / all, or the text search configuration
 
 
-@dataclass
+@dataclass(slots=True)
 class Logic:
     operator: str  # and | or
     children: list[Union["Logic", Condition]]
     negated: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class Exists:
     """`!inner` (wanted) and `rel=(not.)is.null`: parents with (or without) a matching embedded row."""
 
@@ -102,14 +102,14 @@ Where = Union[Condition, Logic, Exists]
 Selected = Union[AllColumns, OutputColumn, Embed]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class OrderBy:
     field: PlannedField
     descending: bool
     nulls: str | None
 
 
-@dataclass
+@dataclass(slots=True)
 class Node:
     """One level of a read: the root, or an embedded resource."""
 
@@ -122,7 +122,7 @@ class Node:
     offset: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class ReadPlan:
     root: Node
     count: bool = False  # Prefer: count=...
@@ -130,7 +130,7 @@ class ReadPlan:
     strip_nulls: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Representation:
     """`Prefer: return=representation` on a write: the rows it returned, read through the select list."""
 
@@ -140,13 +140,13 @@ class Representation:
     strip_nulls: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class Conflict:
     keys: tuple[str, ...]
     updates: tuple[str, ...] | None  # None: DO NOTHING
 
 
-@dataclass
+@dataclass(slots=True)
 class InsertPlan:
     table: Table
     groups: list[tuple[tuple[str, ...], list[dict]]]  # one INSERT per distinct column set
@@ -154,7 +154,7 @@ class InsertPlan:
     returning: ReadPlan | None  # return=representation
 
 
-@dataclass
+@dataclass(slots=True)
 class UpdatePlan:
     table: Table
     body: dict
@@ -163,14 +163,14 @@ class UpdatePlan:
     returning: ReadPlan | None
 
 
-@dataclass
+@dataclass(slots=True)
 class DeletePlan:
     table: Table
     where: list[Where]
     returning: ReadPlan | None
 
 
-@dataclass
+@dataclass(slots=True)
 class RpcPlan:
     function: Function
     arguments: list[tuple[str, str, str | None]]  # (catalog name, type, the text PostgreSQL parses)

@@ -14,22 +14,22 @@ inside `or=(...)`, `in.(...)` and arrays they are, as in PostgREST.
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import NamedTuple
+from typing import NamedTuple, Sequence
 
 from .errors import ApiError
 
 QUOTED = "quoted"
 WORD = "word"
 
-# Order matters: the longer symbols first. A word never holds `->` (a lone `-` or `>` is fine).
-_TOKEN_RE = re.compile(r'''
-    (?P<quoted>"(?:[^"\\]|\\.)*")
-  | (?P<symbol>\.\.\.|->>|->|::|[(),.:!{}])
-  | (?P<word>(?:[^\s"(),.:!{}\-]|-(?!>))+)
-  | (?P<bad>")
-''', re.VERBOSE | re.DOTALL)
-
+# Order matters: the longer symbols first. A word never holds `->` (a lone `-` or `>` is fine);
+# a `"` that the first branch cannot close is matched alone, as an error.
+_TOKEN_RE = re.compile(r'"(?:[^"\\]|\\.)*"|\.\.\.|->>|->|::|[(),.:!{}]|(?:[^\s"(),.:!{}\-]|-(?!>))+|"', re.DOTALL)
+# Text without any of these is one word (most column names and operators): no scan needed.
+_SPECIAL_RE = re.compile(r'[\s"(),.:!{}]|->')
+# Each symbol's kind is the symbol itself, this very string object: comparisons stop at identity.
+_SYMBOLS = {s: s for s in ("...", "->>", "->", "::", "(", ")", ",", ".", ":", "!", "{", "}")}
 _CLOSING = {"(": ")", "{": "}"}
 
 
@@ -46,6 +46,9 @@ class Token(NamedTuple):
             return self.text
         body = self.text[1:-1]
         return _unescape(body) if "\\" in body else body
+
+
+_new = tuple.__new__  # builds a Token without NamedTuple's keyword-argument wrapper (the hot path)
 
 
 def _unescape(body: str) -> str:
@@ -65,23 +68,53 @@ def syntax_error(text: str, problem: str, position: int) -> ApiError:
     return error
 
 
-def tokenize(text: str) -> list[Token]:
-    tokens = []
+# Requests repeat their select lists, orders, keys and operators: the tokens of short texts are kept
+# (they are immutable). A bounded cache, and long texts are not kept, so no request can grow it.
+CACHED_TEXT_CHARS = 512
+
+
+def tokenize(text: str) -> tuple[Token, ...]:
+    if len(text) <= CACHED_TEXT_CHARS:
+        return _tokenize_cached(text)
+    return _tokenize(text)
+
+
+def _tokenize(text: str) -> tuple[Token, ...]:
+    if not _SPECIAL_RE.search(text):
+        return (_new(Token, (WORD, text, 0, len(text))),) if text else ()
+    tokens: list[Token] = []
+    append = tokens.append
     for m in _TOKEN_RE.finditer(text):
-        kind = m.lastgroup
-        if kind == "bad":
-            raise syntax_error(text, "unterminated double quote", m.start())
-        tokens.append(Token(m.group() if kind == "symbol" else kind, m.group(), m.start(), m.end()))
-    return tokens
+        s, start = m.group(), m.start()
+        kind = _SYMBOLS.get(s)
+        if kind is None:
+            if s[0] != '"':
+                kind = WORD
+            elif len(s) > 1:
+                kind = QUOTED
+            else:
+                raise syntax_error(text, "unterminated double quote", start)
+        append(_new(Token, (kind, s, start, start + len(s))))
+    return tuple(tokens)
 
 
-def split(text: str, tokens: list[Token], sep: str = ",", *, braces: bool = False) -> list[list[Token]]:
+_tokenize_cached = functools.lru_cache(maxsize=2048)(_tokenize)
+
+
+def clear_cache() -> None:
+    _tokenize_cached.cache_clear()
+
+
+def split(text: str, tokens: Sequence[Token], sep: str = ",", *, braces: bool = False) -> list[Sequence[Token]]:
     """Split on `sep` outside parentheses (and `{...}` arrays when `braces`); checks they balance."""
-    parts: list[list[Token]] = []
+    parts: list[Sequence[Token]] = []
     current: list[Token] = []
     opened: list[Token] = []  # the open brackets, innermost last
     for tok in tokens:
-        kind = tok.kind
+        kind = tok[0]
+        if kind is WORD or kind is QUOTED:
+            current.append(tok)
+            continue
         if kind == "(" or (braces and kind == "{"):
             opened.append(tok)
         elif kind == ")" or (braces and kind == "}"):
@@ -100,19 +133,19 @@ def split(text: str, tokens: list[Token], sep: str = ",", *, braces: bool = Fals
     return parts
 
 
-def raw(text: str, tokens: list[Token]) -> str:
+def raw(text: str, tokens: Sequence[Token]) -> str:
     """The request text the tokens came from."""
     return text[tokens[0].start:tokens[-1].end] if tokens else ""
 
 
-def name_of(text: str, tokens: list[Token]) -> str:
+def name_of(text: str, tokens: Sequence[Token]) -> str:
     """A name as the grammar reads it: one quoted token unescaped, else the text as written."""
     if len(tokens) == 1 and tokens[0].kind == QUOTED:
         return tokens[0].value
     return raw(text, tokens).strip()
 
 
-def find(tokens: list[Token], *kinds: str, start: int = 0) -> int:
+def find(tokens: Sequence[Token], *kinds: str, start: int = 0) -> int:
     """Index of the first token of one of `kinds` outside parentheses, or -1."""
     depth = 0
     for i in range(start, len(tokens)):
