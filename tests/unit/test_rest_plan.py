@@ -1,4 +1,4 @@
-"""The REST planner (backend/local_supabase/rest/plan.py) against a schema cache built in memory: no database."""
+"""The REST planner (backend/local_supabase/rest/plan.py, plan_tree.py) against a schema cache built in memory: no database."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import pytest
 
 from backend.local_supabase.rest import parser as p
 from backend.local_supabase.rest import plan as pl
+from backend.local_supabase.rest import plan_tree as tree
 from backend.local_supabase.rest.builder import Builder
 from backend.local_supabase.rest.errors import ApiError
 from backend.local_supabase.rest.request import EmbedParams, QueryParams
@@ -37,7 +38,7 @@ CACHE = _cache()
 BOOKS = CACHE.tables[("tests", "books")]
 
 
-def plan(select: str | None = None, **params) -> pl.ReadPlan:
+def plan(select: str | None = None, **params) -> tree.ReadPlan:
     q = QueryParams(select=p.parse_select(select))
     for key, value in params.items():
         q.filters.append(p.parse_condition(key, value))
@@ -59,7 +60,7 @@ def test_an_ambiguous_embed_is_pgrst201_naming_both_keys() -> None:
 
 def test_a_hint_or_the_column_name_resolves_the_embed_with_its_join_columns() -> None:
     for select in ("authors!author_id(name)", "author_id(name)", "authors!books_author_id_fkey(name)"):
-        (embed,) = [s for s in plan(f"id,{select}").root.select if isinstance(s, pl.Embed)]
+        (embed,) = [s for s in plan(f"id,{select}").root.select if isinstance(s, tree.Embed)]
         assert embed.join.fk.name == "books_author_id_fkey" and embed.join.to_one
         assert embed.join.pairs == (("id", "author_id"),)  # authors.id = books.author_id
         assert embed.node.table.name == "authors"
@@ -116,7 +117,7 @@ def test_embed_filters_order_and_paging_stay_with_their_level() -> None:
     root = pl.Planner(CACHE).read(BOOKS, q, max_rows=3).root
     assert root.limit == 3
     inner, exists = root.where
-    assert isinstance(inner, pl.Exists) and inner.wanted and exists.wanted
+    assert isinstance(inner, tree.Exists) and inner.wanted and exists.wanted
     assert inner.embed.node.where[0].field.column.name == "url"
 
 

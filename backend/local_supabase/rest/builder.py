@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from . import plan as pl
+from . import plan_tree as pl
 from .errors import refuse_nul
 from .schema_cache import Table
 

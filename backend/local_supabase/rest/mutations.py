@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from . import plan as pl
+from . import plan_tree as pl
 from .builder import Builder, ident
 
 

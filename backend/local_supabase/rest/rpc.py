@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import plan as pl
+from . import plan_tree as pl
 from .builder import Builder, ident
 
 

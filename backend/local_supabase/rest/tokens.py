@@ -63,9 +63,7 @@ def _unescape(body: str) -> str:
 
 def syntax_error(text: str, problem: str, position: int) -> ApiError:
     """PGRST100 naming the place: `details` says what is wrong and at which character (0-based)."""
-    error = ApiError(400, "PGRST100", f'"failed to parse" {text!r}', f"{problem} at position {position}")
-    error.position = position  # type: ignore[attr-defined]
-    return error
+    return ApiError(400, "PGRST100", f'"failed to parse" {text!r}', f"{problem} at position {position}")
 
 
 # Requests repeat their select lists, orders, keys and operators: the tokens of short texts are kept
