@@ -30,7 +30,8 @@ from . import parser as p
 from .builder import Builder
 from .errors import ApiError, from_pg
 from .mutations import Mutations
-from .plan import Planner, ReadPlan, Representation
+from .plan import Planner
+from .plan_tree import ReadPlan, Representation
 from .request import OBJECT_MEDIA, Accept, Prefer, QueryParams, query_params
 from .rpc import rpc_statement
 from .schema_cache import SchemaCache, Table
