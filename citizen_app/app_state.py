@@ -24,6 +24,7 @@ from shared.code_flow import CodeFlow, CodePurpose
 from shared.commands import Command, CommandKind, CommandQueue, flush_forever
 from shared.config import BackendConfig, command_flush_seconds
 from shared.i18n import Translator, normalise_locale
+from shared.limits import is_phone
 from shared.models import NotificationPublic, ProfilePublic, ProfileUpdate, ReportPublic, UserPublic
 from shared.photo_uploads import OwnerUploads
 from shared.prefs import Prefs
@@ -41,7 +42,6 @@ ELDERLY_KEY = "cityloop.citizen.elderly"
 LOCALE_KEY = "cityloop.citizen.locale"
 TEXT_SIZE_KEY = "cityloop.citizen.text_size"
 MIN_PASSWORD = 6
-_PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,30}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -89,7 +89,7 @@ def credentials_problem(identifier: str, password: str) -> str | None:
     value = identifier.strip()
     if not value:
         return "account.need_identifier"
-    if not (_EMAIL.match(value) or _PHONE.match(value)):
+    if not (_EMAIL.match(value) or is_phone(value)):
         return "account.bad_identifier"
     if not password:
         return "account.need_password"

@@ -15,7 +15,7 @@ from typing import Any
 from shared import errors
 from shared.case_actions import CASE_ACTIONS, case_action, missing_fields, rpc_args
 from shared.commands import Command, CommandKind
-from shared.models import CaseEventPublic, ReportPublic, Role, TaskPublic
+from shared.models import ACTIVE_TASK_STATUSES, CaseEventPublic, ReportPublic, Role, TaskPublic
 from shared.status import grid_actions, holds_case
 from shared.worker import ReportContact, TransferWorker
 
@@ -66,7 +66,7 @@ class CaseState:
             return False
         detail = done.value
         self.report, self.events = detail.report, detail.events
-        active = [t for t in detail.tasks if t.status.value in ("open", "accepted", "in_progress")]
+        active = [t for t in detail.tasks if t.status in ACTIVE_TASK_STATUSES]
         self.task = active[-1] if active else None
         try:
             self.contact = await client.report_contact(self.report_id)

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.limits import PHONE_MAX_LENGTH, PHONE_PATTERN
 from shared.media import PhotoInput
 from shared.models import ACTIVE_TASK_STATUSES, ReportCreate, ReportPublic, ReportSource, TaskPublic
 
@@ -44,7 +45,7 @@ class ResidentContact(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=100)
-    phone: str | None = Field(default=None, max_length=32, pattern=r"^\+?[0-9 -]{3,32}$")
+    phone: str | None = Field(default=None, max_length=PHONE_MAX_LENGTH, pattern=PHONE_PATTERN)
 
 
 DASHBOARD_COLUMNS = "id,category_code,status,grid_id,street_id,lat,lon,address,due_at,resolved_at,created_at,updated_at," \
