@@ -57,7 +57,7 @@ def test_a_resent_command_is_answered_not_applied_twice(people, case, db) -> Non
     first = command(w1, cid, "accept_report", case)
     assert first["status"] == "accepted"
     again = command(w1, cid, "accept_report", case)  # the answer was lost: the device sends it again
-    assert again == first
+    assert again == first  # nothing happened in between: the case as it is now is the first answer
     assert [s for s, _ in events(db, case)].count("accepted") == 1
     note_id = str(uuid.uuid4())
     for _ in range(3):
@@ -98,9 +98,12 @@ def test_the_table_is_closed_to_every_caller_but_the_service_role(people, case, 
             user.client.table("client_commands").select("id").eq("id", cid).execute()
         assert err.value.code == "42501"
         with pytest.raises(APIError) as err:
-            user.client.table("client_commands").update({"result": None}).eq("id", cid).execute()
+            user.client.table("client_commands").update({"action": "accept_report"}).eq("id", cid).execute()
         assert err.value.code == "42501"
-    assert db.execute("select result is not null from public.client_commands where id = %s", (cid,)).fetchone()[0]
+        with pytest.raises(APIError) as err:
+            user.client.table("client_commands").delete().eq("id", cid).execute()
+        assert err.value.code == "42501"
+    assert db.execute("select action from public.client_commands where id = %s", (cid,)).fetchone()[0] == "comment_report"
 
 
 def test_anon_cannot_send_a_command(people, case, db, stack) -> None:
@@ -132,6 +135,19 @@ def test_bad_commands_are_clear_errors_and_change_nothing(people, case, db, acti
     w1 = people.worker_1
     command(w1, str(uuid.uuid4()), "accept_report", case)
     refused(db, case, code, lambda: command(w1, str(uuid.uuid4()), action, case, **args))
+
+
+def test_a_resend_after_losing_sight_of_the_case_answers_not_found(people, case, db) -> None:
+    w1, w2, cid = people.worker_1, people.worker_2, str(uuid.uuid4())
+    command(w1, cid, "accept_report", case)
+    # The case goes to the other street's worker: worker 1 no longer reads it, and a resend says so.
+    db.execute("update public.tasks set assignee_id = %s where report_id = %s and status = 'accepted'",
+               (w2.id, case))
+    db.execute("delete from public.worker_grids where worker_id = %s", (w1.id,))
+    try:
+        refused(db, case, "PT404", lambda: command(w1, cid, "accept_report", case))
+    finally:
+        db.execute("insert into public.worker_grids (worker_id, grid_id) values (%s, %s)", (w1.id, GRIDS[0]))
 
 
 def test_the_same_id_for_another_action_is_refused(people, case, db) -> None:

@@ -56,3 +56,10 @@ def test_rpc_arguments_are_named_as_the_rpcs_name_them() -> None:
 def test_an_unknown_action_is_a_clear_error() -> None:
     with pytest.raises(KeyError, match="unknown case action"):
         case_action("drop_everything")
+
+
+def test_every_label_key_is_in_the_grid_apps_catalogue() -> None:
+    from grid_app.strings import STRINGS
+
+    keys = {a.label_key for a in CASE_ACTIONS.values()} | {f.label_key for a in CASE_ACTIONS.values() for f in a.fields}
+    assert keys - set(STRINGS) == set()

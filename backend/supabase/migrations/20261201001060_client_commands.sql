@@ -6,8 +6,10 @@
 --     the same transaction as the action (a refused action rolls back its row with it);
 --   * public.run_case_command(command_id, action, report, args): a static dispatch over the fixed
 --     set of the grid app's case actions (never SQL from request text). A command id seen before
---     answers the stored result and applies nothing; another person's id is refused (42501) and
---     nothing runs; the same id for a different action or case is refused (PT409).
+--     applies nothing and answers the case as it is now (if the caller may still read it, else
+--     PT404, as any read); another person's id is refused (42501) and nothing runs; the same id
+--     for a different action or case is refused (PT409). No copy of the case is kept here: a
+--     person's account deletion leaves nothing of them in another person's commands.
 -- Each action keeps its own checks (transition PT409, caller PT403) in the RPC it dispatches to.
 -- Nobody but the service role reads or writes the table: the RPC is the only way in.
 
@@ -17,14 +19,12 @@ create table public.client_commands (
   user_id uuid not null references auth.users (id) on delete cascade,
   action text not null,
   report_id uuid not null references public.reports (id) on delete cascade,
-  result jsonb,
   created_at timestamptz not null default now()
 );
 comment on table public.client_commands is 'Case actions applied from a device, by the client-chosen command id: a resent command is answered from here, not applied twice.';
 comment on column public.client_commands.id is 'The command id the device chose (shared/commands.py), unique across everyone.';
 comment on column public.client_commands.user_id is 'Who sent it: only this person may send the id again.';
 comment on column public.client_commands.action is 'The case RPC it ran (run_case_command''s fixed list).';
-comment on column public.client_commands.result is 'The report row the action answered (to_jsonb), returned again to a resend. Written in the transaction that claimed the id, so a committed row always has it.';
 
 -- Indexes ----------------------------------------------------------------
 create index client_commands_user_idx on public.client_commands (user_id, created_at);
@@ -41,6 +41,7 @@ declare
   a jsonb := coalesce(args, '{}');
   seen public.client_commands;
   done public.reports;
+  now_row public.reports;
 begin
   if me is null then
     raise exception 'sign in to act on a case' using errcode = 'PT401';
@@ -63,7 +64,11 @@ begin
     if seen.action <> run_case_command.action or seen.report_id <> report then
       raise exception 'this command id was used for another action' using errcode = 'PT409';
     end if;
-    return jsonb_populate_record(null::public.reports, seen.result);
+    select * into now_row from public.reports r where r.id = report;
+    if not private.can_read_report(report) then
+      raise exception 'report % not found', report using errcode = 'PT404';
+    end if;
+    return now_row;
   end if;
   case run_case_command.action
     when 'accept_report' then done := public.accept_report(report);
@@ -82,11 +87,10 @@ begin
     else
       raise exception 'unknown action %', run_case_command.action using errcode = 'PT400';
   end case;
-  update public.client_commands c set result = to_jsonb(done) where c.id = command_id;
   return done;
 end
 $$;
-comment on function public.run_case_command(uuid, text, uuid, jsonb) is 'A case action from a device under its client-chosen command id, applied at most once: a resend answers the first result. Actions: accept_report, start_report, comment_report, request_report_info, transfer_report, resolve_report, reject_report, escalate_report, change_report_category; args carries their arguments by name (note, reason, to_department, to_worker, photos, category, duplicate_of).';
+comment on function public.run_case_command(uuid, text, uuid, jsonb) is 'A case action from a device under its client-chosen command id, applied at most once: a resend applies nothing and answers the case as it is now. Actions: accept_report, start_report, comment_report, request_report_info, transfer_report, resolve_report, reject_report, escalate_report, change_report_category; args carries their arguments by name (note, reason, to_department, to_worker, photos, category, duplicate_of).';
 
 -- Row-level security -----------------------------------------------------
 alter table public.client_commands enable row level security;
