@@ -28,7 +28,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from pathlib import Path
@@ -102,8 +102,9 @@ class Command:
 
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> Command:
-        return cls(**{**body, "kind": CommandKind(body["kind"]), "state": CommandState(body["state"]),
-                      "id": uuid.UUID(str(body["id"]))})
+        known = {f.name for f in fields(cls)}  # a field a later version adds is not a damaged file
+        return cls(**{k: v for k, v in body.items() if k in known} | {
+            "kind": CommandKind(body["kind"]), "state": CommandState(body["state"]), "id": uuid.UUID(str(body["id"]))})
 
 
 @dataclass

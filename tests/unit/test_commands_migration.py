@@ -123,3 +123,13 @@ def test_a_crash_after_saving_but_before_removing_the_old_files_adds_nothing_twi
 def test_no_old_files_is_a_plain_start(tmp_path) -> None:
     queue = CommandQueue.for_person(tmp_path, USER, legacy=[tmp_path / "outbox" / USER, tmp_path / "x.json"])
     assert queue.items == [] and not queue.path.exists()
+
+
+def test_a_field_a_later_version_adds_does_not_make_the_file_damaged(tmp_path) -> None:
+    queue = CommandQueue(tmp_path)
+    kept = queue.add_case_action("comment_report", uuid.uuid4(), {"note": "x"})
+    body = json.loads(queue.path.read_text(encoding="utf-8"))
+    body[0]["priority"] = "high"
+    queue.path.write_text(json.dumps(body), encoding="utf-8")
+    assert [c.id for c in CommandQueue(tmp_path).pending()] == [kept.id]
+    assert not (tmp_path / "queue.damaged").exists()
