@@ -21,10 +21,11 @@ from typing import Any, Protocol, TypeVar
 from shared import errors
 from shared.client import CityClient
 from shared.code_flow import CodeFlow, CodePurpose
-from shared.config import BackendConfig
+from shared.commands import Command, CommandKind, CommandQueue, flush_forever
+from shared.config import BackendConfig, command_flush_seconds
 from shared.i18n import Translator, normalise_locale
+from shared.limits import is_phone
 from shared.models import NotificationPublic, ProfilePublic, ProfileUpdate, ReportPublic, UserPublic
-from shared.outbox import Outbox
 from shared.photo_uploads import OwnerUploads
 from shared.prefs import Prefs
 from shared.status import status_label
@@ -41,7 +42,6 @@ ELDERLY_KEY = "cityloop.citizen.elderly"
 LOCALE_KEY = "cityloop.citizen.locale"
 TEXT_SIZE_KEY = "cityloop.citizen.text_size"
 MIN_PASSWORD = 6
-_PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,30}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -89,7 +89,7 @@ def credentials_problem(identifier: str, password: str) -> str | None:
     value = identifier.strip()
     if not value:
         return "account.need_identifier"
-    if not (_EMAIL.match(value) or _PHONE.match(value)):
+    if not (_EMAIL.match(value) or is_phone(value)):
         return "account.bad_identifier"
     if not password:
         return "account.need_password"
@@ -387,17 +387,27 @@ class AppState:
     # ------------------------------------------------------------ outbox
 
     @property
-    def outbox(self) -> Outbox | None:
-        """The signed-in person's waiting reports (one folder per account)."""
-        return Outbox(self.data_dir / "outbox" / str(self.user.id)) if self.user else None
+    def outbox(self) -> CommandQueue | None:
+        """The signed-in person's command queue (reports waiting to be sent); the folder of the older
+        outbox is taken in on first start."""
+        if not self.user:
+            return None
+        return CommandQueue.for_person(self.data_dir, self.user.id,
+                                       legacy=[self.data_dir / "outbox" / str(self.user.id)])
 
     async def flush_outbox(self) -> int:
         """Send what waits; how many were sent."""
         box = self.outbox
-        if box is None or not box.entries():
+        if box is None or not box.pending():
             return 0
         client = await self.ensure_client()
-        result = await box.flush(client.submit_report, self.locale)
+
+        async def send(command: Command, photos: list[bytes]) -> Any:
+            if command.kind is not CommandKind.REPORT:  # the resident app queues reports only
+                raise errors.ValidationError(f"not a resident's command: {command.kind}", code="command")
+            return await client.submit_report(command.report, photos)
+
+        result = await box.flush(send, self.locale)
         for report in result.sent:
             self._statuses[str(report.id)] = report.status.value
         if result.sent:
@@ -407,16 +417,8 @@ class AppState:
             self.shell.updated()
         return len(result.sent)
 
-    def _start_outbox_loop(self, every: float = 20.0) -> None:
-        async def loop() -> None:
-            while self.signed_in:
-                try:
-                    await self.flush_outbox()
-                except Exception:
-                    log.exception("outbox round failed")
-                await asyncio.sleep(every)
-
-        self._spawn(loop())
+    def _start_outbox_loop(self, every: float | None = None) -> None:
+        self._spawn(flush_forever(self.flush_outbox, every or command_flush_seconds(), still=lambda: self.signed_in))
 
     def _spawn(self, coro: Awaitable[Any]) -> None:
         try:

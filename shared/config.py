@@ -89,3 +89,22 @@ def app_port(app: str, environ: Environ | None = None) -> int:
     if not 0 < port < 65536:
         raise ValueError(f"{var} must be between 1 and 65535, got {port}")
     return port
+
+
+COMMAND_FLUSH_ENV = "CITYLOOP_COMMAND_FLUSH_SECONDS"
+COMMAND_FLUSH_DEFAULT_S = 10.0
+
+
+def command_flush_seconds(environ: Environ | None = None) -> float:
+    """How often both apps send what waits in the command queue (shared.commands), in seconds."""
+    env = os.environ if environ is None else environ
+    value = env.get(COMMAND_FLUSH_ENV, "").strip()
+    if not value:
+        return COMMAND_FLUSH_DEFAULT_S
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"{COMMAND_FLUSH_ENV} must be a number of seconds, got {value!r}") from None
+    if not 1 <= seconds <= 3600:
+        raise ValueError(f"{COMMAND_FLUSH_ENV} must be between 1 and 3600 seconds, got {seconds:g}")
+    return seconds

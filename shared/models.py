@@ -15,6 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.limits import LANDMARK_MAX_LENGTH, MAX_DESCRIPTION
+
 # ---------------------------------------------------------------- enums
 
 
@@ -90,6 +92,9 @@ class SosStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+# The one Python list of a task still being worked on: the SQL's `status in ('open', 'accepted',
+# 'in_progress')` (tasks_one_active_per_report and the functions); tests/backend/test_limits_mirror.py
+# compares the two.
 ACTIVE_TASK_STATUSES = frozenset({TaskStatus.OPEN, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS})
 
 
@@ -256,13 +261,11 @@ class UserPublic(_Row):
 
 # ---------------------------------------------------------------- reports and cases
 
-# reports.landmark's check (reports_landmark_length, migration 20261201000800) is the authority.
-LANDMARK_MAX_LENGTH = 100
 
 
 class ReportBase(_Input):
     category_code: str = Field(pattern=r"^[0-9]{2}\.[0-9]{2}\.[0-9]{3}$")
-    description: str = Field(min_length=1, max_length=2000)
+    description: str = Field(min_length=1, max_length=MAX_DESCRIPTION)
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     address: str | None = Field(default=None, max_length=300)

@@ -14,14 +14,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from shared.geo import GeoPoint, GridArea, address_text, grid_for_point
+from shared.limits import LANDMARK_MAX_LENGTH, MAX_DESCRIPTION, MAX_PHOTOS, is_phone
 from shared.media import PhotoInput
-from shared.models import LANDMARK_MAX_LENGTH, AreaPublic, ReportCreate, ReportSource
+from shared.models import AreaPublic, ReportCreate, ReportSource
 from shared.taxonomy import Category, Taxonomy, default_taxonomy
 
-MAX_PHOTOS = 3
-MAX_DESCRIPTION = 2000
 MAX_ADDRESS = 300
-_PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,30}$")
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "photos": ("请至少拍一张照片", "Please add at least one photo."),
@@ -98,7 +96,7 @@ class ReportDraft:
         if self.on_behalf:
             if not self.resident_name.strip():
                 found.append("resident_name")
-            if not _PHONE.match(self.resident_phone.strip()):
+            if not is_phone(self.resident_phone):
                 found.append("resident_phone")
         return found
 

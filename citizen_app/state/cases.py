@@ -11,7 +11,7 @@ from typing import Literal, TypeVar
 from shared import errors
 from shared.models import (AreaLevel, CaseEventPublic, DepartmentPublic, FollowedReportPublic, RatingCreate,
                            ReportDetail, ReportPublic, ReportStatus, Role)
-from shared.outbox import OutboxEntry
+from shared.commands import Command
 from shared.reporting import grids_from_areas
 from shared.status import OPEN_STATUSES, Action, offered_actions
 from shared.timeline import Timeline, build_timeline
@@ -51,9 +51,9 @@ class CaseList:
         return filter_reports(self.reports, self.filter)
 
     @property
-    def waiting(self) -> list[OutboxEntry]:
+    def waiting(self) -> list[Command]:
         box = self.state.outbox
-        return box.entries() if box else []
+        return box.waiting_reports() if box else []
 
     def apply(self, change: object) -> bool:
         """A live change: update the list in place; True when something shown changed."""

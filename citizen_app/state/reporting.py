@@ -134,7 +134,7 @@ class ReportFlow:
             if box is None:
                 self.state.shell.show_message(errors.NetworkError().message(self.state.locale), error=True)
                 return "failed"
-            box.add(report, self.draft.photos)
+            box.add_report(report, self.draft.photos)
             self.state.shell.show_message(self.state.t("report.queued"))
             return "queued"
         except errors.CityError as exc:

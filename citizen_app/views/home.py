@@ -109,7 +109,7 @@ class HomeView:
         self.unread.content = t("home.unread", n=count)
         self.unread.visible = bool(count) and not self.state.elderly
         box = self.state.outbox
-        waiting = len(box.entries()) if box else 0
+        waiting = len(box.waiting_reports()) if box else 0
         self.outbox_note.value = t("home.outbox", n=waiting)
         self.outbox_note.visible = bool(waiting)
 

@@ -31,8 +31,7 @@ from shared.fonts import FONT_FAMILY
 import flet_geolocator as fg
 import flet_map as fm
 
-from shared.models import LANDMARK_MAX_LENGTH
-from shared.reporting import MAX_PHOTOS
+from shared.limits import LANDMARK_MAX_LENGTH, MAX_DESCRIPTION, MAX_PHOTOS
 from shared.single_flight import SingleFlight
 
 from ..state.photos import PhotoSlot
@@ -88,7 +87,7 @@ class ReportForm:
                           bgcolor=ft.Colors.GREY_100)
         self.landmark = field(t("report.landmark"), elderly, max_length=LANDMARK_MAX_LENGTH)
         self.description = field(t("report.description"), elderly, multiline=True, on_change=self.on_describe,
-                                 max_length=500)
+                                 max_length=MAX_DESCRIPTION)
         self.suggestions = ft.Row(wrap=True, spacing=6)
         self.category = text("", elderly)
         self.category_search = field(t("report.category_search"), elderly, on_change=self.on_search,

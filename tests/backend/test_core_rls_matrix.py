@@ -22,6 +22,7 @@ change, new row, ident, why)`. `test_every_table_in_public_is_in_the_matrix` fai
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -167,6 +168,13 @@ CORE_TABLES = [
           "insert into public.sms_outbox (phone, body, kind) values ('13800003333', 'matrix', 'test') returning id",
           SVC, SVC, SVC, SVC, {"body": MARK}, lambda n: {"phone": "13800004444", "body": n.mark, "kind": "test"},
           ("body",), "phone numbers and who needed help: the SMS job (service role) only"),
+    Table("client_commands",
+          "insert into public.client_commands (id, user_id, action, report_id)"
+          " values (gen_random_uuid(), %(citizen_a)s, 'comment_report', %(r1)s) returning id",
+          SVC, SVC, SVC, SVC, {"created_at": EPOCH},
+          lambda n: {"id": str(uuid.uuid4()), "user_id": n.me, "action": n.mark, "report_id": n.r1},
+          ("action",), "which case actions a device sent: reached only through run_case_command, which"
+          " answers a person's own ids and refuses another's"),
 ]
 
 PAYMENT_TABLES = [
