@@ -119,7 +119,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "contacts.i_follow": ("我是以下居民的紧急联系人", "I am the emergency contact of"),
     # report
     "report.title": ("随手拍", "Report a problem"),
-    "report.photos": ("照片（最多 {n} 张）", "Photos (up to {n})"),
+    "report.photos": ("照片（选填，最多 {n} 张）", "Photos (optional, up to {n})"),
     "report.add_photo": ("拍照/选图", "Take or choose photo"),
     "report.remove_photo": ("删除照片", "Remove photo"),
     "report.photo_processing": ("处理中", "Processing"),
