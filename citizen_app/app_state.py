@@ -125,6 +125,7 @@ class AppState:
         self.page: Any = None  # the ft.Page, set by main.py; views that need services use it
         self.code_flow: CodeFlow | None = None  # sign-in by SMS code, or a phone sign-up waiting for its code
         self.photo_uploads: OwnerUploads | None = None  # this session's photo uploads, set by main.py
+        self.browser_here = True  # False while the tab is gone (Flet keeps the session for its return)
 
     # ------------------------------------------------------------ basics
 
@@ -353,17 +354,53 @@ class AppState:
             self.unread = []
 
     async def _watch(self) -> None:
-        client = await self.ensure_client()
+        await self.ensure_client()
         await self.refresh_unread()
         mine = await self.run(lambda c: c.my_reports(limit=100), busy=None, quiet=True) or []
         self._statuses = {str(r.id): r.status.value for r in mine}
+        if self.browser_here:
+            await self._listen()
+
+    async def _listen(self) -> None:
+        client = await self.ensure_client()
         try:
             await client.subscribe_report_changes(self._on_report_change)
             await client.subscribe_notifications(self._on_notification)
         except errors.CityError as exc:  # live updates are a comfort: the screens still load on open
             log.info("no live updates: %r", exc)
 
+    async def browser_left(self) -> None:
+        """The tab closed or lost the app server. Flet keeps the session a while in case it comes
+        back, but nothing is drawn there: stop the live updates, whose screens would redraw into a
+        page with no browser (and the backend need not send them)."""
+        self.browser_here = False
+        if self.client is not None:
+            await self.client.unsubscribe_all()
+
+    async def browser_back(self) -> None:
+        """The same tab re-attached: listen again, and let the screens reload what they missed."""
+        if self.browser_here:
+            return
+        self.browser_here = True
+        if not self.signed_in:
+            return
+        await self._listen()
+        await self.refresh_unread()
+        self._tell_listeners(None)
+        self.shell.updated()
+
+    def _tell_listeners(self, change: Any) -> None:
+        if not self.browser_here:  # no page to redraw: the screens reload when the tab is back
+            return
+        for listener in list(self.report_listeners):
+            try:
+                listener(change)
+            except Exception:  # one broken screen must not stop the others' updates
+                log.exception("report listener failed")
+
     def _on_report_change(self, change: Any) -> None:
+        if not self.browser_here:  # a change already on its way when the tab went
+            return
         if isinstance(change, ReportPublic) and self.user and change.reporter_id == self.user.id:
             before = self._statuses.get(str(change.id))
             self._statuses[str(change.id)] = change.status.value
@@ -372,14 +409,12 @@ class AppState:
                 self.shell.show_message(words)
                 if not self.elderly:  # a system notification too where the device has them (none in elderly mode)
                     device.notify(self.t("app.title"), words)
-        for listener in list(self.report_listeners):
-            try:
-                listener(change)
-            except Exception:  # one broken screen must not stop the others' updates
-                log.exception("report listener failed")
+        self._tell_listeners(change)
         self.shell.updated()
 
     def _on_notification(self, notification: Any) -> None:
+        if not self.browser_here:
+            return
         if isinstance(notification, NotificationPublic) and notification.read_at is None:
             self.unread = [notification] + [n for n in self.unread if n.id != notification.id]
             self.shell.updated()
@@ -402,8 +437,7 @@ class AppState:
             self._statuses[str(report.id)] = report.status.value
         if result.sent:
             self.shell.show_message(self.t("report.sent"))
-            for listener in list(self.report_listeners):
-                listener(None)
+            self._tell_listeners(None)
             self.shell.updated()
         return len(result.sent)
 
