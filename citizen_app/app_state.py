@@ -22,8 +22,9 @@ from shared import errors
 from shared.client import CityClient
 from shared.code_flow import CodeFlow, CodePurpose
 from shared.config import BackendConfig
+from shared.geo import localized_address, place_text
 from shared.i18n import Translator, normalise_locale
-from shared.models import NotificationPublic, ProfilePublic, ProfileUpdate, ReportPublic, UserPublic
+from shared.models import AreaPublic, NotificationPublic, ProfilePublic, ProfileUpdate, ReportPublic, UserPublic
 from shared.outbox import Outbox
 from shared.photo_uploads import OwnerUploads
 from shared.prefs import Prefs
@@ -125,6 +126,7 @@ class AppState:
         self.page: Any = None  # the ft.Page, set by main.py; views that need services use it
         self.code_flow: CodeFlow | None = None  # sign-in by SMS code, or a phone sign-up waiting for its code
         self.photo_uploads: OwnerUploads | None = None  # this session's photo uploads, set by main.py
+        self.areas: list[AreaPublic] = []  # the city's areas, for addresses in the person's language
         self.browser_here = True  # False while the tab is gone (Flet keeps the session for its return)
 
     # ------------------------------------------------------------ basics
@@ -304,6 +306,19 @@ class AppState:
             task.cancel()
         if self.client is not None:
             await self.client.aclose()
+
+    # ------------------------------------------------------------ places
+
+    async def load_areas(self) -> list[AreaPublic]:
+        """The city's areas (names in both languages), loaded once per session; [] while unreachable."""
+        if not self.areas:
+            self.areas = await self.run(lambda c: c.areas(), busy=None, quiet=True) or []
+        return self.areas
+
+    def place(self, address: str | None, landmark: str | None = None) -> str:
+        """A case's place as the person reads it: area names in English when the language is English
+        (the stored address is in Chinese), then the reporter's landmark as written; "" if none."""
+        return place_text(localized_address(address, self.areas, self.locale), landmark, self.locale)
 
     # ------------------------------------------------------------ settings
 

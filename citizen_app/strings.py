@@ -158,7 +158,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "followed.badge": ("您关注的案件", "A case you follow"),
     "followed.note": ("只显示办理进度；照片、描述和地址只有上报人和办理人员可见。",
                       "Only its progress is shown: photos, description and address are for the reporter and the handlers."),
-    "followed.where": ("大致位置：{lat}, {lon}（约 100 米范围）", "Roughly at {lat}, {lon} (within about 100 m)"),
+    "followed.where": ("大致位置：{place}（约 100 米范围）", "Roughly at {place} (within about 100 m)"),
     # my cases
     "cases.title": ("我的上报", "My cases"),
     "cases.filter_open": ("办理中", "Open"),

@@ -9,7 +9,6 @@ import flet_map as fm
 
 from shared.config import tile_url
 from shared.fonts import FONT_FAMILY
-from shared.geo import place_text
 from shared.status import Action, status_label
 from shared.taxonomy import default_taxonomy
 
@@ -75,7 +74,7 @@ class CaseDetailView:
                     ft.Semantics(identifier="case-status", content=status_chip(self.state, report.status))]),
             text(report.description, elderly),
         ]
-        place = place_text(report.address, report.landmark, self.state.locale)
+        place = self.state.place(report.address, report.landmark)
         if place:
             controls.append(ft.Semantics(identifier="case-place", content=text(place, elderly, small=True, muted=True)))
         if report.photos:
@@ -98,8 +97,8 @@ class CaseDetailView:
                 ft.Row([ft.Text(step.what, size=s.body, weight=ft.FontWeight.BOLD, expand=True),
                         ft.Text(step.when, size=s.small, color=ft.Colors.GREY_800)]),
                 ft.Text(step.who, size=s.small, color=ft.Colors.GREY_800)]
-            if step.note:
-                lines.append(ft.Text(step.note, size=s.small))
+            if step.note:  # area names in it (a transfer's "to 第3网格") in the person's language
+                lines.append(ft.Text(self.state.place(step.note), size=s.small))
             if step.photos:
                 lines.append(self._photos(list(step.photos)))
             if step.since_previous:

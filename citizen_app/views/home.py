@@ -40,8 +40,17 @@ def case_tile(state: AppState, report: ReportPublic, *, identifier: str | None =
         content=ft.Column(spacing=4, controls=[
             ft.Row([ft.Text(name, size=s.body, weight=ft.FontWeight.BOLD, expand=True), status_chip(state, report.status)]),
             ft.Text(report.description.splitlines()[0][:60], size=s.small, color=MUTED_TEXT),
+            *place_line(state, report),
         ]))
     return ft.Semantics(identifier=identifier or f"case-{report.id}", content=tile, button=True)
+
+
+def place_line(state: AppState, report: ReportPublic) -> list[ft.Control]:
+    """The case's place on one line, in the person's language (nothing when it has none)."""
+    place = state.place(report.address, report.landmark)
+    return [ft.Semantics(identifier=f"case-place-{report.id}", content=ft.Text(
+        place, size=sizes(state.elderly).small, color=MUTED_TEXT, max_lines=1,
+        overflow=ft.TextOverflow.ELLIPSIS))] if place else []
 
 
 class HomeView:
@@ -112,6 +121,7 @@ class HomeView:
         self.outbox_note.visible = bool(waiting)
 
     async def load(self) -> None:
+        await self.state.load_areas()
         await self.state.refresh_unread()
         self.show(await self.state.run(lambda c: c.my_reports(limit=20), busy=None, quiet=True))
 

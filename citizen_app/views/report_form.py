@@ -158,7 +158,7 @@ class ReportForm:
         self.pin.coordinates = fm.MapLatitudeLongitude(lat, lon)
         self.pin.visible = True
         self.location_text.value = self.state.t("report.map_hint")
-        self.address.value = self.flow.draft.address or self.state.t("report.outside")
+        self.address.value = self.flow.address_shown() or self.state.t("report.outside")
         await self._move_map(lat, lon)
         self._update()
 
