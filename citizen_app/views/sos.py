@@ -142,7 +142,7 @@ class SosView:
                             ft.Text(label, size=s.body, weight=ft.FontWeight.BOLD, color=ft.Colors.WHITE,
                                     expand=True)], spacing=8, tight=True),
             bgcolor=ft.Colors.RED_900, border_radius=14, ink=True, on_click=self._launcher(url), data=url,
-            padding=ft.Padding.symmetric(horizontal=12, vertical=max(12, (s.target - s.body * 1.4) / 2)))
+            padding=ft.Padding.symmetric(horizontal=12, vertical=(s.target - s.body * 1.2) / 2 + 2))
         return ft.Semantics(identifier=identifier, button=True, link=True, content=tile, expand=expand)
 
     def _draw_numbers(self) -> None:
