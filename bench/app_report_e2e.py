@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -105,10 +106,11 @@ def one_round(context, url: str, photo: Path, at: tuple[float, float]) -> tuple[
         page.close()
 
 
-def serve(env: dict[str, str], port: int) -> subprocess.Popen:
+def serve(env: dict[str, str], port: int, log_file) -> subprocess.Popen:
+    # INFO: the app logs where each photo's time went ("photo ready (...): upload wait ..., upload ...").
     proc = subprocess.Popen([sys.executable, "-m", "citizen_app"], cwd=ROOT,
-                            env=dict(os.environ, **env, CITYLOOP_CITIZEN_PORT=str(port)),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+                            env=dict(os.environ, **env, CITYLOOP_CITIZEN_PORT=str(port), CITYLOOP_LOG_LEVEL="INFO"),
+                            stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while not url_answers(f"http://127.0.0.1:{port}"):
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -146,8 +148,9 @@ def main() -> int:
         service.auth.admin.create_user({"email": email, "password": password, "email_confirm": True,
                                         "app_metadata": {"role": "citizen"}})
         port = free_port()
+        app_log = open(Path(tmp) / "app.log", "w+b")
         app = serve({"SUPABASE_URL": env["SUPABASE_URL"], "SUPABASE_ANON_KEY": env["SUPABASE_ANON_KEY"],
-                     "CITYLOOP_APP_DATA": str(Path(tmp) / "app-data")}, port)
+                     "CITYLOOP_APP_DATA": str(Path(tmp) / "app-data")}, port, app_log)
         url = f"http://127.0.0.1:{port}"
         times: dict[str, list[tuple[float, float]]] = {name: [] for name in photos}
         try:
@@ -172,6 +175,9 @@ def main() -> int:
                 browser.close()
         finally:
             stop(app)
+            app_log.seek(0)
+            steps = photo_steps(app_log.read().decode("utf-8", "replace"), sizes)
+            app_log.close()
     load_after = os.getloadavg()
 
     print(f"Resident app in headless Chromium ({CHROMIUM}), 390x844, loopback, local stack; "
@@ -187,7 +193,32 @@ def main() -> int:
         print(f"{label:28}{percentile(thumbs, .5):>10.2f}{percentile(thumbs, .95):>8.2f}"
               f"{statistics.fmean(thumbs):>8.2f}{percentile(cases, .5):>8.2f}{percentile(cases, .95):>8.2f}"
               f"{statistics.fmean(cases):>8.2f}")
+    print("\nWhere choose -> thumbnail goes, p50 per step (app log; the rest is the browser: file read, "
+          "drawing the thumbnail)")
+    for name, found in steps.items():
+        print(f"{name:10}" + ", ".join(f"{step} {statistics.median(v):.2f} s" for step, v in found.items()))
+    thumbs = {name: statistics.median([t for t, _ in times[name]]) for name in times}
+    if thumbs.get("100 kB"):
+        print(f"ratio 12 MP / 100 kB (p50 choose -> thumbnail): {thumbs['12 MP'] / thumbs['100 kB']:.1f}")
     return 0
+
+
+STEP = re.compile(r"photo ready \((\d+) bytes, [^)]*\): (.*); total ([\d.]+) s")
+
+
+def photo_steps(log: str, sizes: dict[str, int]) -> dict[str, dict[str, list[float]]]:
+    """The app's "photo ready" lines, by photo (told apart by size): step -> seconds, warm-up left out."""
+    by_size = {size: name for name, size in sizes.items()}
+    found: dict[str, dict[str, list[float]]] = {name: {} for name in sizes}
+    lines = [m for m in STEP.finditer(log)][1:]
+    for m in lines:
+        name = by_size.get(int(m.group(1)))
+        if name is None:
+            continue
+        for part in m.group(2).split(", ") + [f"total {m.group(3)} s"]:
+            step, seconds = part.rsplit(" ", 2)[0], float(part.rsplit(" ", 2)[1])
+            found[name].setdefault(step, []).append(seconds)
+    return found
 
 
 if __name__ == "__main__":

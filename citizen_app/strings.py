@@ -130,6 +130,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "report.no_location": ("无法获取位置，请在地图上点选", "Location not available: tap the map to place the pin"),
     "report.map_hint": ("点按地图可调整位置", "Tap the map to move the pin"),
     "report.address": ("地址", "Address"),
+    "map.zoom_in": ("放大地图", "Zoom in"),
+    "map.zoom_out": ("缩小地图", "Zoom out"),
     "report.outside": ("不在任何网格内", "Outside every grid"),
     "report.description": ("问题描述", "What is the problem?"),
     "report.category": ("问题类别", "Category"),

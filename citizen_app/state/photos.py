@@ -16,7 +16,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from shared.media import MediaError, PreparedPhoto, named, prepare_photo, refusal_for_file
@@ -49,6 +49,22 @@ class PhotoSlot:
     stage: Stage = "uploading"
     progress: float = 0.0  # 0..1 while uploading
     photo: PreparedPhoto | None = None
+    # perf_counter marks of the photo step, logged once it is ready (where the time goes):
+    # chosen -> first bytes (the browser starts the upload) -> received -> read -> prepared -> drawn
+    marks: dict[str, float] = field(default_factory=dict)
+
+    def mark(self, what: str) -> None:
+        self.marks.setdefault(what, time.perf_counter())
+
+    def timing(self) -> str:
+        """"upload wait 0.21 s, upload 0.80 s, to thread 0.01 s, read 0.02 s, prepare 0.55 s, draw 0.04 s"."""
+        order = ["chosen", "first_bytes", "received", "thread", "read", "prepared", "drawn"]
+        names = ["upload wait", "upload", "to thread", "read", "prepare", "draw"]
+        marks = [(w, self.marks[w]) for w in order if w in self.marks]
+        steps = {b: t2 - t1 for (a, t1), (b, t2) in zip(marks, marks[1:])}
+        parts = [f"{n} {steps[w]:.2f} s" for n, w in zip(names, order[1:]) if w in steps]
+        total = marks[-1][1] - marks[0][1] if len(marks) > 1 else 0.0
+        return f"{', '.join(parts)}; total {total:.2f} s"
 
     @property
     def percent(self) -> int:
@@ -95,6 +111,7 @@ class PhotoTray:
                 accepted.append(None)
                 continue
             slot = PhotoSlot(name=name, size=size)
+            slot.mark("chosen")
             slot.token, slot.upload_url = self.uploads.expect(self._received_hook(slot, on_received),
                                                               self._progress_hook(slot, on_progress))
             self.slots.append(slot)
@@ -104,6 +121,7 @@ class PhotoTray:
 
     def _received_hook(self, slot: PhotoSlot, then: Callable[[PhotoSlot], None] | None) -> Callable[[], None]:
         def received() -> None:
+            slot.mark("received")
             if slot in self.slots and slot.stage == "uploading":
                 slot.progress, slot.stage = 1.0, "processing"
                 if then is not None:
@@ -113,6 +131,7 @@ class PhotoTray:
 
     def _progress_hook(self, slot: PhotoSlot, then: Callable[[PhotoSlot], None] | None) -> Callable[[int], None]:
         def moved(received: int) -> None:
+            slot.mark("first_bytes")
             if slot in self.slots and slot.stage == "uploading" and slot.size > 0:
                 slot.progress = max(slot.progress, min(0.99, received / slot.size))
                 if then is not None:
@@ -141,10 +160,9 @@ class PhotoTray:
             return False
         slot.stage = "processing"
         token, slot.token = slot.token, None
-        started = time.perf_counter()
         try:
             # Reading 6 MB and decoding: off the event loop, so every session stays live meanwhile.
-            photo = await asyncio.to_thread(self._take_and_prepare, token)
+            photo = await asyncio.to_thread(self._take_and_prepare, token, slot)
         except MediaError as exc:
             self._refuse(slot, named(exc, slot.name))
             return False
@@ -156,12 +174,23 @@ class PhotoTray:
             return False
         slot.photo, slot.stage, slot.progress = photo, "ready", 1.0
         self._sync()
-        log.debug("photo prepared in %.3f s (%s)", time.perf_counter() - started, photo.source_format)
         return True
 
-    def _take_and_prepare(self, token: str) -> PreparedPhoto:
+    def _take_and_prepare(self, token: str, slot: PhotoSlot) -> PreparedPhoto:
         assert self.uploads is not None
-        return self.prepare(self.uploads.take(token))
+        slot.mark("thread")
+        data = self.uploads.take(token)
+        slot.mark("read")
+        photo = self.prepare(data)
+        slot.mark("prepared")
+        return photo
+
+    @staticmethod
+    def drawn(slot: PhotoSlot) -> None:
+        """The form sent the thumbnail to the browser: log where the photo step's time went."""
+        if "drawn" not in slot.marks and slot.photo is not None:
+            slot.mark("drawn")
+            log.info("photo ready (%d bytes, %s): %s", slot.size, slot.photo.source_format, slot.timing())
 
     # ------------------------------------------------------------ ready photos
 

@@ -17,6 +17,7 @@ from ..routes import Screen
 from ..state.cases import CaseDetail
 from ..theme import BRAND, button, field, sizes, text
 from .home import status_chip
+from .map_controls import page_map, with_zoom_buttons
 
 
 class CaseDetailView:
@@ -60,9 +61,9 @@ class CaseDetailView:
         layers.append(fm.MarkerLayer(markers=[fm.Marker(
             content=ft.Icon(ft.Icons.LOCATION_PIN, color=ft.Colors.RED_700, size=36), coordinates=point,
             width=36, height=36, alignment=ft.Alignment.TOP_CENTER)]))
-        return ft.Container(fm.Map(layers=layers, initial_center=point, initial_zoom=16, height=160,
-                                   bgcolor=ft.Colors.GREY_100), border_radius=12,
-                            clip_behavior=ft.ClipBehavior.HARD_EDGE)
+        t = self.state.t
+        return ft.Container(with_zoom_buttons(page_map(layers, point, 16, 160), t("map.zoom_in"), t("map.zoom_out")),
+                            border_radius=12, clip_behavior=ft.ClipBehavior.HARD_EDGE)
 
     def show(self) -> None:
         t, elderly, s = self.state.t, self.state.elderly, sizes(self.state.elderly)

@@ -38,6 +38,7 @@ from shared.single_flight import SingleFlight
 from ..state.photos import PhotoSlot
 from ..state.reporting import ReportFlow
 from ..theme import BRAND, button, field, sizes, text
+from .map_controls import move_map, page_map, with_zoom_buttons
 
 log = logging.getLogger(__name__)
 TILE_URL_ENV = "CITYLOOP_TILE_URL"
@@ -84,8 +85,8 @@ class ReportForm:
         if tile_url:
             layers.append(fm.TileLayer(url_template=tile_url))
         layers += [self.grid_layer, fm.MarkerLayer(markers=[self.pin])]
-        self.map = fm.Map(layers=layers, initial_zoom=15, height=MAP_HEIGHT, on_tap=self.on_map_tap,
-                          bgcolor=ft.Colors.GREY_100)
+        # load() moves it to the city's grids, then to the pin; a reload redraws it where it last was.
+        self.map = page_map(layers, None, 15, MAP_HEIGHT, on_tap=self.on_map_tap)
         self.landmark = field(t("report.landmark"), elderly, max_length=LANDMARK_MAX_LENGTH)
         self.description = field(t("report.description"), elderly, multiline=True, on_change=self.on_describe,
                                  max_length=500)
@@ -107,8 +108,9 @@ class ReportForm:
               if on_behalf else []),
             heading("report.photos", n=MAX_PHOTOS), self.photos, self.photo_notes, self.add_photo_button,
             heading("report.location"),
-            ft.Semantics(identifier="report-map", content=ft.Container(self.map, border_radius=12,
-                                                                        clip_behavior=ft.ClipBehavior.HARD_EDGE)),
+            ft.Semantics(identifier="report-map", content=ft.Container(
+                with_zoom_buttons(self.map, t("map.zoom_in"), t("map.zoom_out")), border_radius=12,
+                clip_behavior=ft.ClipBehavior.HARD_EDGE)),
             ft.Row([self.location_text, ft.TextButton(t("report.locate"), icon=ft.Icons.MY_LOCATION,
                                                       on_click=self.locate)], wrap=True),
             ft.Semantics(identifier="report-address", content=self.address),
@@ -163,11 +165,7 @@ class ReportForm:
         self._update()
 
     async def _move_map(self, lat: float, lon: float) -> None:
-        try:
-            await _maybe_await(self.map.move_to(destination=fm.MapLatitudeLongitude(lat, lon)))
-        except Exception:  # noqa: BLE001 - the pin is right even where the map did not move
-            if _on_page(self.map):
-                log.exception("the map did not move to the pin")
+        await move_map(self.map, lat, lon)  # the pin is right even where the map did not move
 
     async def on_map_tap(self, e: fm.MapTapEvent) -> None:
         await self.set_location(e.coordinates.latitude, e.coordinates.longitude)
@@ -238,6 +236,9 @@ class ReportForm:
             for m in tray.messages(self.state.locale)]
         self.add_photo_button.visible = tray.room > 0
         self._update([self.photos, self.photo_notes, self.add_photo_button])
+        for slot in tray.slots:
+            if slot.stage == "ready":
+                tray.drawn(slot)
 
     def _photo_tile(self, index: int, slot: PhotoSlot) -> ft.Control:
         t, elderly = self.state.t, self.state.elderly

@@ -137,13 +137,15 @@ class SosView:
     def _call(self, label: str, url: str, identifier: str, *, expand: bool = False) -> ft.Control:
         """A tel: link as a large tile; its words wrap at spaces, never inside a word or a number."""
         s = sizes(self.state.elderly)
-        tile = ft.Container(
+        tile = ft.FilledButton(
             content=ft.Row([ft.Icon(ft.Icons.PHONE, color=ft.Colors.WHITE, size=s.body + 4),
                             ft.Text(label, size=s.body, weight=ft.FontWeight.BOLD, color=ft.Colors.WHITE,
                                     expand=True)], spacing=8, tight=True),
-            bgcolor=ft.Colors.RED_900, border_radius=14, ink=True, on_click=self._launcher(url), data=url,
-            padding=ft.Padding.symmetric(horizontal=12, vertical=(s.target - s.body * 1.2) / 2 + 2))
-        return ft.Semantics(identifier=identifier, button=True, link=True, content=tile, expand=expand)
+            on_click=self._launcher(url), data=url, width=float("inf"),
+            style=ft.ButtonStyle(bgcolor=ft.Colors.RED_900, color=ft.Colors.WHITE,
+                                 shape=ft.RoundedRectangleBorder(radius=14),
+                                 padding=ft.Padding.symmetric(horizontal=12, vertical=(s.target - s.body * 1.2) / 2 + 2)))
+        return ft.Semantics(identifier=identifier, content=tile, expand=expand)
 
     def _draw_numbers(self) -> None:
         always = ft.Row(spacing=8, controls=[self._call(self.sos.link_label(link), link.url,

@@ -168,7 +168,7 @@ def test_elderly_mode_sos_is_large_and_a_cancelled_countdown_sends_nothing(serve
     tap(page, "action-sos")
 
     hold = by_id(page, "sos-hold")
-    expect(hold).to_be_visible()
+    expect(hold).to_be_visible(timeout=30_000)
     box = hold.bounding_box()
     assert box["width"] >= 240 and box["height"] >= 240, box
     status = by_id(page, "sos-status").bounding_box()
@@ -256,7 +256,7 @@ def test_without_a_network_the_emergency_numbers_are_offered(serve_app, open_app
         sign_in(page, citizen)
         tap(page, "action-sos")
         hold = by_id(page, "sos-hold")
-        expect(hold).to_be_visible()
+        expect(hold).to_be_visible(timeout=30_000)
         link.cut()  # the network goes away
 
         box = hold.bounding_box()
