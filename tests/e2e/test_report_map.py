@@ -21,11 +21,12 @@ def pin_pixels(page) -> int:
     """How many pixels of the map area are the pin's red (the map has no tiles here: grey, the grid, the pin)."""
     box = by_id(page, "report-map").bounding_box()
     shot = Image.open(io.BytesIO(page.screenshot(clip=box))).convert("RGB")
-    return sum(1 for r, g, b in shot.getdata() if r > 170 and g < 90 and b < 90)
+    rgb = shot.tobytes()
+    return sum(1 for i in range(0, len(rgb), 3) if rgb[i] > 170 and rgb[i + 1] < 90 and rgb[i + 2] < 90)
 
 
 def wait_for_pin(page) -> int:
-    for _ in range(40):
+    for _ in range(120):  # up to ~30 s on a loaded machine
         found = pin_pixels(page)
         if found > 100:
             return found
@@ -46,9 +47,9 @@ def test_the_wheel_scrolls_the_page_and_a_reload_keeps_the_map(serve_app, open_a
     type_into(page, "密码", citizen.password)
     by_id(page, "account-submit").click()
     by_id(page, "action-report").click()
-    expect(by_id(page, "report-address")).to_contain_text("网格")
-    expect(by_id(page, "map-zoom-in")).to_be_visible()
-    expect(by_id(page, "map-zoom-out")).to_be_visible()
+    expect(by_id(page, "report-address")).to_contain_text("网格", timeout=WAIT)
+    expect(by_id(page, "map-zoom-in")).to_be_visible(timeout=WAIT)
+    expect(by_id(page, "map-zoom-out")).to_be_visible(timeout=WAIT)
     assert wait_for_pin(page) > 100, "the pin is not on the map"
 
     before = by_id(page, "report-map").bounding_box()
@@ -67,7 +68,7 @@ def test_the_wheel_scrolls_the_page_and_a_reload_keeps_the_map(serve_app, open_a
 
     page.reload()
     enable_semantics(page)
-    expect(by_id(page, "report-map")).to_be_visible()
+    expect(by_id(page, "report-map")).to_be_visible(timeout=WAIT)
     found = wait_for_pin(page)
     page.screenshot(path=tmp_path / "reloaded.png")  # to look at when it fails
     assert found > 100, "the map is blank after a reload"
