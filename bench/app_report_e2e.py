@@ -7,8 +7,8 @@ in a fresh tab on /report with the browser's location at a new point of grid 1 (
 than 50 m from every earlier one, so the "same problem nearby" offer stays away):
 
   choose -> thumbnail   the file handed to the file chooser -> the photo's tile is ready
-                        (`photo-0-ready`): upload with progress, server-side preparation,
-                        the 320 px thumbnail drawn
+                        (`photo-0-preview`, or `photo-0-ready` if that came first): upload
+                        with progress, the 320 px thumbnail made on the server and drawn
   submit -> case        the submit tap -> the case page shows the dispatched step
 
 Photos (bench/media.py, seeded): 4000x3000 phone-like JPEG at quality 96 (~6.4 MB, EXIF
@@ -92,8 +92,9 @@ def one_round(context, url: str, photo: Path, at: tuple[float, float]) -> tuple[
             by_id(page, "add-photo").click()
         start = time.perf_counter()
         chooser.value.set_files(str(photo))
-        by_id(page, "photo-0-ready").wait_for()
+        by_id(page, "photo-0-preview").or_(by_id(page, "photo-0-ready")).first.wait_for()  # the thumbnail shows
         thumbnail = time.perf_counter() - start
+        by_id(page, "photo-0-ready").wait_for()  # then the photo is ready to send
         type_into(page, "问题描述", "路灯不亮")
         by_id(page, "report-category").filter(has_text="路灯不亮").wait_for()
         start = time.perf_counter()

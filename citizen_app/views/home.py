@@ -46,11 +46,10 @@ def case_tile(state: AppState, report: ReportPublic, *, identifier: str | None =
 
 
 def place_line(state: AppState, report: ReportPublic) -> list[ft.Control]:
-    """The case's place on one line, in the person's language (nothing when it has none)."""
+    """The case's place in the person's language, whole (wrapped, never cut); nothing when it has none."""
     place = state.place(report.address, report.landmark)
     return [ft.Semantics(identifier=f"case-place-{report.id}", content=ft.Text(
-        place, size=sizes(state.elderly).small, color=MUTED_TEXT, max_lines=1,
-        overflow=ft.TextOverflow.ELLIPSIS))] if place else []
+        place, size=sizes(state.elderly).small, color=MUTED_TEXT))] if place else []
 
 
 class HomeView:

@@ -222,7 +222,7 @@ class ReportForm:
 
     async def finish_photo(self, slot: PhotoSlot) -> None:
         try:
-            await self.flow.photos.finish(slot)
+            await self.flow.photos.finish(slot, on_preview=lambda _slot: self.show_photos())
         finally:
             self._finishing_slots.discard(slot)
         self.show_photos()
@@ -243,9 +243,17 @@ class ReportForm:
     def _photo_tile(self, index: int, slot: PhotoSlot) -> ft.Control:
         t, elderly = self.state.t, self.state.elderly
         edge = 128 if elderly else 96
+        stage = slot.stage
         if slot.stage == "ready" and slot.photo is not None:
             face: ft.Control = ft.Image(src=slot.photo.thumbnail, width=edge, height=edge, fit=ft.BoxFit.COVER,
                                         border_radius=8)
+        elif slot.preview is not None:  # the thumbnail while the full photo is prepared: a small ring on it
+            stage = "preview"
+            face = ft.Stack(width=edge, height=edge, controls=[
+                ft.Image(src=slot.preview, width=edge, height=edge, fit=ft.BoxFit.COVER, border_radius=8),
+                ft.Container(ft.ProgressRing(width=18, height=18, stroke_width=3, color=ft.Colors.WHITE),
+                             left=6, bottom=6, padding=3, border_radius=12,
+                             bgcolor=ft.Colors.with_opacity(0.55, ft.Colors.BLACK))])
         else:
             # The percent while the file travels, then "processing" while the server makes the thumbnail.
             uploading = slot.stage == "uploading"
@@ -258,7 +266,7 @@ class ReportForm:
                                     height=edge // 3, stroke_width=4 if elderly else 3, color=BRAND,
                                     bgcolor=ft.Colors.GREY_400),  # the track: a ring even at 0%
                     text(label, elderly, small=not uploading, weight=ft.FontWeight.BOLD)]))
-        return ft.Semantics(identifier=f"photo-{index}-{slot.stage}", content=ft.Stack(
+        return ft.Semantics(identifier=f"photo-{index}-{stage}", content=ft.Stack(
             width=edge, height=edge, controls=[
                 face,
                 ft.IconButton(ft.Icons.CANCEL, icon_color=ft.Colors.RED_700, right=-6, top=-6,
@@ -316,6 +324,8 @@ class ReportForm:
         self.submit_button.disabled = True
         self._update()
         try:
+            if self._finishing:  # a photo between its thumbnail and ready: a moment's wait, not a refusal
+                await asyncio.wait(set(self._finishing), timeout=30)
             outcome = await self.flow.submit()
         finally:
             self.submit_button.disabled = False
