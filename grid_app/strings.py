@@ -149,6 +149,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sos.resolved_done": ("求助已处置完毕", "The SOS is resolved"),
     "sos.status": ("状态：{status}", "Status: {status}"),
     "sos.elderly": ("老人", "Elderly"),
+    "sos.home": ("家庭住址：{home}", "Home: {home}"),
     "sos.unknown_caller": ("求助人", "Caller"),
     "sos.just_now": ("刚刚", "just now"),
     "sos.ago": ("{d}前", "{d} ago"),

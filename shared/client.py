@@ -71,9 +71,13 @@ class CityClient(WorkerClientMixin, PaymentsClientMixin, CareClientMixin):
             raise errors.from_exception(exc) from exc
 
     async def aclose(self) -> None:
-        for sub in list(self._subscriptions):
+        await self.unsubscribe_all()
+
+    async def unsubscribe_all(self) -> None:
+        """Stop every live subscription (the client itself stays usable, and may subscribe again)."""
+        subscriptions, self._subscriptions = list(self._subscriptions), []
+        for sub in subscriptions:
             await sub.unsubscribe()
-        self._subscriptions.clear()
 
     # ------------------------------------------------------------ plumbing
 

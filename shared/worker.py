@@ -28,6 +28,7 @@ class ReportContact(BaseModel):
     display_name: str | None = None
     phone: str | None = None
     on_behalf: bool = False
+    home_address: str | None = None  # sos_contact only: the caller's home, for the responders
 
 
 class TransferWorker(BaseModel):
@@ -92,7 +93,8 @@ class WorkerClientMixin:
         return self._models(TransferWorker, await self._rpc("transfer_workers", {"report": str(report_id)}))
 
     async def sos_contact(self, alert_id: ID) -> ReportContact:
-        """The SOS caller's name and phone, for the responders who can see the alert; PT403/PT404 otherwise."""
+        """The SOS caller's name, phone and home address, for the responders who can see the alert;
+        PT403/PT404 otherwise."""
         return self._model(ReportContact, await self._rpc("sos_contact", {"alert": str(alert_id)}))
 
     async def change_report_category(self, report_id: ID, category_code: str, reason: str) -> ReportPublic:

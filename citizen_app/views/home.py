@@ -42,8 +42,16 @@ def case_tile(state: AppState, report: ReportPublic, *, identifier: str | None =
             ft.Row([ft.Text(name, size=s.body, weight=ft.FontWeight.BOLD, expand=True), status_chip(state, report.status)]),
             ft.Text(report.description.splitlines()[0][:60], size=s.small, color=MUTED_TEXT),
             ft.Text(case_label(report), size=s.small, color=MUTED_TEXT),
+            *place_line(state, report),
         ]))
     return ft.Semantics(identifier=identifier or f"case-{report.id}", content=tile, button=True)
+
+
+def place_line(state: AppState, report: ReportPublic) -> list[ft.Control]:
+    """The case's place in the person's language, whole (wrapped, never cut); nothing when it has none."""
+    place = state.place(report.address, report.landmark)
+    return [ft.Semantics(identifier=f"case-place-{report.id}", content=ft.Text(
+        place, size=sizes(state.elderly).small, color=MUTED_TEXT))] if place else []
 
 
 class HomeView:
@@ -114,6 +122,7 @@ class HomeView:
         self.outbox_note.visible = bool(waiting)
 
     async def load(self) -> None:
+        await self.state.load_areas()
         await self.state.refresh_unread()
         self.show(await self.state.run(lambda c: c.my_reports(limit=20), busy=None, quiet=True))
 
