@@ -284,7 +284,7 @@ end
 $$;
 
 create or replace function public.sos_contact(alert uuid)
-returns table (display_name text, phone text)
+returns table (display_name text, phone text, home_address text)
 language plpgsql stable
 security definer set search_path = ''
 as $$
@@ -294,7 +294,8 @@ begin
     raise exception 'SOS alert % not found', alert using errcode = 'PT404';
   end if;
   return query
-    select p.display_name, p.phone from public.sos_alerts a left join public.profiles p on p.id = a.caller_id
+    select p.display_name, p.phone, p.home_address
+    from public.sos_alerts a left join public.profiles p on p.id = a.caller_id
     where a.id = alert;
 end
 $$;
