@@ -18,6 +18,7 @@ from typing import Iterator
 import httpx
 import pytest
 
+from backend.functions.local import GATEWAY_APP
 from tests.conftest import StackInfo, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +32,7 @@ def extra_gateway(stack: StackInfo, **env: str) -> Iterator[str]:
                    **env)
     log = stack.home / "logs" / f"gateway-extra-{port}.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "backend.local_supabase.serve"], cwd=ROOT, env=environ,
+        proc = subprocess.Popen([sys.executable, "-m", "backend.local_supabase.serve", "--app", GATEWAY_APP], cwd=ROOT, env=environ,
                                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
