@@ -71,6 +71,15 @@ def city_tz_name(environ: Environ | None = None) -> str:
     return env.get("CITYLOOP_TZ", "").strip() or env.get("CITYLOOP_CARE_TZ", "").strip() or DEFAULT_TZ
 
 
+def log_level(environ: Environ | None = None) -> str:
+    """The apps' log level: CITYLOOP_LOG_LEVEL, default WARNING; anything else is refused at start."""
+    env = os.environ if environ is None else environ
+    level = env.get("CITYLOOP_LOG_LEVEL", "").strip().upper() or "WARNING"
+    if level not in logging.getLevelNamesMapping():
+        raise ValueError(f"CITYLOOP_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, got {level!r}")
+    return level
+
+
 TILE_URL_ENV = "CITYLOOP_TILE_URL"  # map tiles, e.g. https://tiles.example/{z}/{x}/{y}.png; unset: no tiles
 
 
