@@ -25,7 +25,8 @@ GATEWAY_APP = "backend.functions.local:app_factory"
 def functions_for(settings: Settings, secrets: Secrets, environ: Mapping[str, str] | None = None) -> Functions:
     """The application pointed at this stack; intervals and the rest from `environ` (default: the process's)."""
     return Functions(FunctionsSettings.from_environ(
-        environ, supabase_url=settings.api_url, service_role_key=secrets.service_role_key,
+        # Its calls stay on loopback whatever address the gateway listens on; payers get the public URL.
+        environ, supabase_url=f"http://127.0.0.1:{settings.api_port}", service_role_key=secrets.service_role_key,
         public_url=settings.api_url, home=settings.home))
 
 

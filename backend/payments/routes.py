@@ -44,27 +44,34 @@ class PaymentFunctions:
 
     async def caller_user(self, request: Request) -> dict | None:
         """The signed-in user behind the request's token, as /auth/v1/user answers (None: not signed in)."""
-        authorization = request.headers.get("authorization", "")
-        if not authorization.lower().startswith("bearer "):
+        if not request.headers.get("authorization", "").lower().startswith("bearer "):
             return None
-        apikey = request.headers.get("apikey") or authorization[7:].strip()
-        answer = await self.http().get(f"{self.supabase_url}/auth/v1/user",
-                                       headers={"apikey": apikey, "Authorization": authorization})
+        answer = await self.http().get(f"{self.supabase_url}/auth/v1/user", headers=_as_caller(request))
         return answer.json() if answer.status_code == 200 else None
 
     async def read_as_caller(self, request: Request, payment_id: str) -> dict | None:
         """The payment with its bill, read with the caller's own token: RLS shows only their own."""
-        authorization = request.headers["authorization"]
-        apikey = request.headers.get("apikey") or authorization[7:].strip()
         answer = await self.http().get(
             f"{self.supabase_url}/rest/v1/payments",
             params={"select": "*,bill:bills(*)", "id": f"eq.{payment_id}"},
-            headers={"apikey": apikey, "Authorization": authorization, "Accept-Profile": "public"})
+            headers={**_as_caller(request), "Accept-Profile": "public"})
         if answer.status_code != 200:
             body = answer.json() if answer.headers.get("content-type", "").startswith("application/json") else {}
             raise PaymentError.from_code(body.get("code"), body.get("message") or answer.text[:200])
         rows = answer.json()
         return rows[0] if rows else None
+
+
+def _as_caller(request: Request) -> dict[str, str]:
+    """The caller's own key and token, and their address appended to X-Forwarded-For as a proxy does
+    (believed by the API only when this server is one of its trusted proxies)."""
+    authorization = request.headers["authorization"]
+    peer = request.client.host if request.client else ""
+    forwarded = ", ".join(a for a in (request.headers.get("x-forwarded-for", "").strip(), peer) if a)
+    headers = {"apikey": request.headers.get("apikey") or authorization[7:].strip(), "Authorization": authorization}
+    if forwarded:
+        headers["X-Forwarded-For"] = forwarded
+    return headers
 
 
 def _error(exc: PaymentError) -> JSONResponse:
