@@ -30,7 +30,7 @@ def run_escalations(client: "Client") -> Summary:
 
 
 class EscalationService(Periodic):
-    """The scheduler: a pass every `interval_s` seconds through the service-role `rpc`; failures are logged, never fatal."""
+    """A pass every `interval_s` seconds through the service-role `rpc`; failures are logged, never fatal."""
 
     def __init__(self, interval_s: float):
         super().__init__(log)

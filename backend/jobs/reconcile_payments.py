@@ -84,7 +84,7 @@ async def _settle_pending(rpc: Rpc, provider: PaymentProvider, payment: dict[str
 
 
 class PaymentsJobService(Periodic):
-    """The scheduler: a pass every `interval_s` seconds through the service-role `rpc`; failures logged, never fatal."""
+    """A pass every `interval_s` seconds through the service-role `rpc`; failures logged, never fatal."""
 
     def __init__(self, interval_s: float, options: ReconcileOptions = ReconcileOptions()):
         super().__init__(log)

@@ -13,13 +13,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from shared.payments import new_idempotency_key
+from tests.backend.gateway_support import stop_process, wait_until_healthy
 from tests.backend.payments_support import decide, new_account, notify, sandbox_secret, wait_for
 from tests.conftest import free_port
 
@@ -54,24 +54,10 @@ def functions(stack):
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     server = FunctionsServer(f"http://127.0.0.1:{port}", home, proc, log)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{server.url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"functions server did not start:\n{log.read_text(errors='replace')[-2000:]}")
-            time.sleep(0.1)
+        wait_until_healthy(proc, f"{server.url}/health", log, "functions server", timeout=60)
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         shutil.rmtree(home, ignore_errors=True)
 
 
