@@ -14,7 +14,7 @@ from pathlib import Path
 
 from shared.config import city_tz_name
 
-DEFAULT_FUNCTIONS_PORT = 54329
+DEFAULT_FUNCTIONS_PORT = 54331
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:

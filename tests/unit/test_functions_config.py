@@ -14,7 +14,7 @@ API = {"SUPABASE_URL": "https://abc.supabase.co/", "SUPABASE_SERVICE_ROLE_KEY": 
 
 def test_defaults_and_where_payers_reach_the_functions() -> None:
     s = FunctionsSettings.from_environ({**API, "CITYLOOP_HOME": "/srv/cityloop"})
-    assert (s.supabase_url, s.public_url, s.home) == ("https://abc.supabase.co", "http://127.0.0.1:54329",
+    assert (s.supabase_url, s.public_url, s.home) == ("https://abc.supabase.co", "http://127.0.0.1:54331",
                                                       Path("/srv/cityloop"))
     assert (s.escalation_interval_s, s.payments_interval_s, s.payments_grace_s) == (5, 30, 60)
     assert (s.care_scan_interval_s, s.care_escalation_interval_s, s.sms_interval_s) == (900, 60, 10)
