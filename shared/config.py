@@ -60,6 +60,26 @@ def local_stack_values(environ: Environ) -> tuple[str, str] | None:
     return settings.api_url, secrets.anon_key
 
 
+DEFAULT_TZ = "Asia/Shanghai"
+
+
+def city_tz_name(environ: Environ | None = None) -> str:
+    """The city's time zone (an IANA name): `CITYLOOP_TZ`, for every clock people read and for the care
+    watch's hours. `CITYLOOP_CARE_TZ`, the care watch's own setting before the two were merged, is still
+    read when `CITYLOOP_TZ` is unset."""
+    env = os.environ if environ is None else environ
+    return env.get("CITYLOOP_TZ", "").strip() or env.get("CITYLOOP_CARE_TZ", "").strip() or DEFAULT_TZ
+
+
+def log_level(environ: Environ | None = None) -> str:
+    """The apps' log level: CITYLOOP_LOG_LEVEL, default WARNING; anything else is refused at start."""
+    env = os.environ if environ is None else environ
+    level = env.get("CITYLOOP_LOG_LEVEL", "").strip().upper() or "WARNING"
+    if level not in logging.getLevelNamesMapping():
+        raise ValueError(f"CITYLOOP_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, got {level!r}")
+    return level
+
+
 TILE_URL_ENV = "CITYLOOP_TILE_URL"  # map tiles, e.g. https://tiles.example/{z}/{x}/{y}.png; unset: no tiles
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 
 
@@ -65,13 +64,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def _service_client():
     from supabase import ClientOptions, create_client
 
-    url, key = os.environ.get("SUPABASE_URL"), os.environ.get("SUPABASE_SERVICE_ROLE_KEY")
-    if not (url and key):
-        from backend.local_supabase.stack import Stack
+    from backend.functions.config import command_environ
 
-        env = Stack.from_environ().env()
-        url, key = env["SUPABASE_URL"], env["SUPABASE_SERVICE_ROLE_KEY"]
-    return create_client(url, key, options=ClientOptions(auto_refresh_token=False, persist_session=False))
+    env = command_environ()
+    return create_client(env["SUPABASE_URL"], env["SUPABASE_SERVICE_ROLE_KEY"], options=ClientOptions(auto_refresh_token=False, persist_session=False))
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

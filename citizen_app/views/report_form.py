@@ -21,12 +21,12 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import flet as ft
 
+from shared.config import tile_url
 from shared.fonts import FONT_FAMILY
 import flet_geolocator as fg
 import flet_map as fm
@@ -40,7 +40,6 @@ from ..theme import BRAND, button, field, sizes, text
 from .map_controls import move_map, page_map, with_zoom_buttons
 
 log = logging.getLogger(__name__)
-TILE_URL_ENV = "CITYLOOP_TILE_URL"
 MAP_HEIGHT = 220
 
 
@@ -80,9 +79,9 @@ class ReportForm:
                              alignment=ft.Alignment.TOP_CENTER, visible=False)
         self.grid_layer = fm.PolygonLayer(polygons=[])
         layers: list[fm.MapLayer] = []
-        tile_url = os.environ.get(TILE_URL_ENV)
-        if tile_url:
-            layers.append(fm.TileLayer(url_template=tile_url))
+        tiles = tile_url()  # CITYLOOP_TILE_URL (shared/config.py)
+        if tiles:
+            layers.append(fm.TileLayer(url_template=tiles))
         layers += [self.grid_layer, fm.MarkerLayer(markers=[self.pin])]
         # load() moves it to the city's grids, then to the pin; a reload redraws it where it last was.
         self.map = page_map(layers, None, 15, MAP_HEIGHT, on_tap=self.on_map_tap)
