@@ -156,6 +156,11 @@ class Taxonomy:
         scored.sort(key=lambda s: (-s[0], s[1].code))
         return [c for _, c in scored[:limit]]
 
+    @property
+    def spelling(self) -> dict[str, str]:
+        """Common miswritings and what they mean, read as meant before suggesting."""
+        return dict(self._spelling)
+
     def suggest(self, description: str, limit: int = 5) -> list[tuple[Category, float]]:
         """Items whose keywords occur in a free-text description, with a score, best first.
 
