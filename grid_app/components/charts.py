@@ -62,11 +62,11 @@ def evidence_chart(series: EvidenceSeries, value_title: str, hour_title: str,
                  line(series.band_low, color=BAND, stroke_width=1, below_line_bgcolor=ft.Colors.WHITE)]
     if series.expected:
         data.append(line(series.expected, color=EXPECTED, stroke_width=2))
-    data.append(line(series.observed, color=OBSERVED, stroke_width=3,
-                     point=fch.ChartCirclePoint(radius=3, color=OBSERVED)))
+    # No point markers: with flet-charts 1.0.5 on the web client a ChartCirclePoint stops the pane
+    # around the chart from being painted (seen in Chromium); the thick line carries the readings.
+    data.append(line(series.observed, color=OBSERVED, stroke_width=3))
     if series.onset_x is not None:  # a vertical line at the first unusual hour
-        data.append(line([(series.onset_x, 0), (series.onset_x, series.scale.top)], color=ONSET, stroke_width=1,
-                         dash_pattern=[4, 4]))
+        data.append(line([(series.onset_x, 0), (series.onset_x, series.scale.top)], color=ONSET, stroke_width=1))
     last = max((x for x, _ in series.observed), default=1.0)
     return fch.LineChart(
         width=width, height=height, interactive=True, min_x=0, max_x=max(last, 1.0), min_y=0,
