@@ -1,11 +1,13 @@
-"""Suggesting taxonomy items from a resident's description: weighted keywords, no model.
+"""Suggesting taxonomy items from a resident's description: weighted keywords, and what labelled descriptions teach.
 
 Why this shape: the report form asks on every keystroke, offline, in Chinese,
 English or both at once, so the suggester is plain data (the keywords in
-taxonomy.json, the same the database has) and indexes built once. Chinese has no
+taxonomy.json, the same the database has, and the residents' descriptions in
+assets/taxonomy/descriptions.csv) and indexes built once. Chinese has no
 spaces: Chinese terms match as substrings; English phrases match as whole words.
 A keyword "a+b" needs all its parts anywhere in the text. bench/category_suggest.py
-measures accuracy on tests/data/category_descriptions.csv and the time per call.
+measures accuracy on the held-out tests/data/category_descriptions.csv and the time
+per call (docs/category-suggestion.md).
 
 Evidence, strongest first:
 - a keyword or an item's name: its length (Chinese characters; two per English
