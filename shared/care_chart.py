@@ -37,7 +37,6 @@ class EvidenceSeries:
     expected: Points  # empty when the evidence has no complete median
     band_low: Points  # both band edges empty unless both are complete
     band_high: Points
-    onset_x: float | None  # the first unusual hour, when it falls inside the chart
     hour_labels: list[tuple[int, str]]  # every third hour and the last, "07"
     scale: Scale
     unit: str  # meter_unit: L, kWh, m³ or ""
@@ -53,12 +52,8 @@ def evidence_series(ev: Evidence, unit: str = "", tz: tzinfo | None = None) -> E
     band = len(ev.band_low) == n and len(ev.band_high) == n
     observed, expected = points(ev.observed), points(ev.expected)
     low, high = (points(ev.band_low), points(ev.band_high)) if band else ([], [])
-    onset_x = None
-    if ev.onset is not None and n:
-        at = (ev.onset - ev.hours[0]).total_seconds() / 3600
-        onset_x = at if 0 <= at <= n - 1 else None
     hours = [h.astimezone(tz) if tz else h for h in ev.hours]
     labels = [(i, f"{h.hour:02d}") for i, h in enumerate(hours) if i % 3 == 0 or i == n - 1]
     largest = max([v for series in (observed, expected, high) for _, v in series], default=0.0)
-    return EvidenceSeries(observed=observed, expected=expected, band_low=low, band_high=high, onset_x=onset_x,
+    return EvidenceSeries(observed=observed, expected=expected, band_low=low, band_high=high,
                           hour_labels=labels, scale=nice_scale(largest * 1.05), unit=unit)

@@ -17,7 +17,6 @@ BAR = ft.Colors.INDIGO_400
 BAND = "#C6DBEF"
 EXPECTED = "#3182BD"
 OBSERVED = "#D62728"
-ONSET = ft.Colors.GREY_600
 GRID_LINE = ft.Colors.GREY_300
 LABEL_SIZE = 12
 
@@ -51,7 +50,7 @@ def bar_chart(bars: Bars, value_title: str, width: float = 420, height: float = 
 
 def evidence_chart(series: EvidenceSeries, value_title: str, hour_title: str,
                    width: float = 720, height: float = 240) -> fch.LineChart:
-    """The usual band (filled between its edges), the usual median, what the meter saw, and the onset."""
+    """The usual band (filled between its edges), the usual median and what the meter saw."""
     def line(points, **style) -> fch.LineChartData:
         return fch.LineChartData(points=[fch.LineChartDataPoint(x, y) for x, y in points], **style)
 
@@ -62,11 +61,10 @@ def evidence_chart(series: EvidenceSeries, value_title: str, hour_title: str,
                  line(series.band_low, color=BAND, stroke_width=1, below_line_bgcolor=ft.Colors.WHITE)]
     if series.expected:
         data.append(line(series.expected, color=EXPECTED, stroke_width=2))
-    # No point markers: with flet-charts 1.0.5 on the web client a ChartCirclePoint stops the pane
-    # around the chart from being painted (seen in Chromium); the thick line carries the readings.
+    # No point markers and no onset line: with flet-charts 1.0.5 on the web client a ChartCirclePoint,
+    # or a short extra series for the onset, stops the pane around the chart from being painted (seen in
+    # Chromium). The thick line carries the readings; the onset time is in the alert's text above.
     data.append(line(series.observed, color=OBSERVED, stroke_width=3))
-    if series.onset_x is not None:  # a vertical line at the first unusual hour
-        data.append(line([(series.onset_x, 0), (series.onset_x, series.scale.top)], color=ONSET, stroke_width=1))
     last = max((x for x, _ in series.observed), default=1.0)
     return fch.LineChart(
         width=width, height=height, interactive=True, min_x=0, max_x=max(last, 1.0), min_y=0,

@@ -33,16 +33,15 @@ def _points(series: fch.LineChartData) -> list[tuple[float, float]]:
     return [(p.x, p.y) for p in series.points]
 
 
-def test_the_evidence_chart_gets_band_median_observed_and_onset():
+def test_the_evidence_chart_gets_band_median_and_observed():
     ev = _evidence()
     series = evidence_series(ev, "L", ZoneInfo("Asia/Shanghai"))
     chart = evidence_chart(series, "水用量（L）", "时刻（时）")
-    high, low, median, seen, onset = chart.data_series
+    high, low, median, seen = chart.data_series
     assert _points(high) == [(float(i), 20.0 + i) for i in range(24)]
     assert _points(low) == [(float(i), 2.0) for i in range(24)]
     assert _points(median) == [(float(i), 10.0) for i in range(24)]
     assert _points(seen)[2:5] == [(2.0, 2.0), (3.0, 0.0), (4.0, 4.0)]  # a missing reading is drawn as no use
-    assert _points(onset) == [(5.0, 0.0), (5.0, chart.max_y)]
     assert chart.max_y >= 43 and chart.min_y == 0 and chart.max_x == 23
     assert chart.left_axis.title.value == "水用量（L）"
     # Hours on the homes' clock: the first is midnight in Shanghai, not 16:00 UTC.
@@ -51,9 +50,9 @@ def test_the_evidence_chart_gets_band_median_observed_and_onset():
 
 
 def test_an_evidence_without_a_band_draws_only_what_it_has():
-    ev = _evidence().model_copy(update={"band_low": [], "expected": [], "onset": START - timedelta(hours=2)})
+    ev = _evidence().model_copy(update={"band_low": [], "expected": []})
     chart = evidence_chart(evidence_series(ev, "kWh"), "电用量（kWh）", "时刻（时）")
-    assert len(chart.data_series) == 1  # the observed line; the onset before the first hour is left out
+    assert len(chart.data_series) == 1  # the observed line: no band without both edges, no median
 
 
 def test_the_bar_chart_gets_one_rod_per_name_in_order():
