@@ -19,6 +19,7 @@ from supabase import AsyncClient, AsyncClientOptions, acreate_client
 
 from shared import errors
 from shared.config import BackendConfig, load_backend_config
+from shared.limits import MAX_PHOTOS
 from shared.media import MediaError, PhotoInput, PreparedPhoto, prepare_photo
 from shared.models import (ACTIVE_TASK_STATUSES, AreaLevel, AreaPublic, CaseEventPublic, CategoryPublic,
                            DepartmentPublic, FollowedReportPublic, NearbyReportPublic, NotificationPublic,
@@ -70,9 +71,13 @@ class CityClient(WorkerClientMixin, PaymentsClientMixin, CareClientMixin):
             raise errors.from_exception(exc) from exc
 
     async def aclose(self) -> None:
-        for sub in list(self._subscriptions):
+        await self.unsubscribe_all()
+
+    async def unsubscribe_all(self) -> None:
+        """Stop every live subscription (the client itself stays usable, and may subscribe again)."""
+        subscriptions, self._subscriptions = list(self._subscriptions), []
+        for sub in subscriptions:
             await sub.unsubscribe()
-        self._subscriptions.clear()
 
     # ------------------------------------------------------------ plumbing
 
@@ -274,8 +279,8 @@ class CityClient(WorkerClientMixin, PaymentsClientMixin, CareClientMixin):
                            extra: dict[str, Any] | None = None) -> ReportPublic:
         """Photos first, then the row (plus `extra` columns); a retry under the same id answers the filed report."""
         photos = list(photos)
-        if len(photos) > 9:
-            raise errors.ValidationError("at most 9 photos", code="photos")
+        if len(photos) > MAX_PHOTOS:
+            raise errors.ValidationError(f"at most {MAX_PHOTOS} photos", code="photos")
         paths = [await self.upload_photo(report.id, data) for data in photos]
         row = _jsonable(report.model_dump(mode="json")) | {"photos": paths} | (extra or {})
         try:
@@ -370,8 +375,8 @@ class CityClient(WorkerClientMixin, PaymentsClientMixin, CareClientMixin):
     async def add_report_info(self, report_id: ID, note: str, photos: Iterable[bytes] = ()) -> ReportPublic:
         """The reporter adds a note and photos (uploaded here, as the report's own) to an open case."""
         photos = list(photos)
-        if len(photos) > 9:
-            raise errors.ValidationError("at most 9 photos", code="photos")
+        if len(photos) > MAX_PHOTOS:
+            raise errors.ValidationError(f"at most {MAX_PHOTOS} photos", code="photos")
         paths = [await self.upload_photo(report_id, data) for data in photos]
         return await self._report_rpc("add_report_info", report=report_id, note=note, photos=paths)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.limits import PHONE_MAX_LENGTH, PHONE_PATTERN
 from shared.media import PhotoInput
 from shared.models import ACTIVE_TASK_STATUSES, ReportCreate, ReportPublic, ReportSource, TaskPublic
 
@@ -27,6 +28,7 @@ class ReportContact(BaseModel):
     display_name: str | None = None
     phone: str | None = None
     on_behalf: bool = False
+    home_address: str | None = None  # sos_contact only: the caller's home, for the responders
 
 
 class TransferWorker(BaseModel):
@@ -44,7 +46,7 @@ class ResidentContact(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=100)
-    phone: str | None = Field(default=None, max_length=32, pattern=r"^\+?[0-9 -]{3,32}$")
+    phone: str | None = Field(default=None, max_length=PHONE_MAX_LENGTH, pattern=PHONE_PATTERN)
 
 
 DASHBOARD_COLUMNS = "id,category_code,status,grid_id,street_id,lat,lon,address,due_at,resolved_at,created_at,updated_at," \
@@ -91,7 +93,8 @@ class WorkerClientMixin:
         return self._models(TransferWorker, await self._rpc("transfer_workers", {"report": str(report_id)}))
 
     async def sos_contact(self, alert_id: ID) -> ReportContact:
-        """The SOS caller's name and phone, for the responders who can see the alert; PT403/PT404 otherwise."""
+        """The SOS caller's name, phone and home address, for the responders who can see the alert;
+        PT403/PT404 otherwise."""
         return self._model(ReportContact, await self._rpc("sos_contact", {"alert": str(alert_id)}))
 
     async def change_report_category(self, report_id: ID, category_code: str, reason: str) -> ReportPublic:
@@ -102,6 +105,13 @@ class WorkerClientMixin:
     async def escalate_report(self, report_id: ID, reason: str) -> ReportPublic:
         """Ask the street's supervisors to step in; recorded on the timeline, status unchanged."""
         return await self._report_rpc("escalate_report", report=report_id, reason=reason)
+
+    async def run_case_command(self, command_id: ID, action: str, report_id: ID,
+                               args: dict[str, Any] | None = None) -> ReportPublic:
+        """A case action under a client-chosen id (shared/case_actions.py names them): applied once;
+        sending the same id again answers the first result (migration 20261201001060)."""
+        return await self._report_rpc("run_case_command", command_id=command_id, action=action, report=report_id,
+                                      args=args or {})
 
     async def visible_reports(self, days: int = 30, *, limit: int = 2000) -> list[ReportPublic]:
         """Reports created in the last `days` days, plus every older one still open, that the person may see."""

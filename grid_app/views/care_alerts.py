@@ -3,13 +3,11 @@ one-tap calls (tel:) to the resident and the family, and the follow-up form."""
 
 from __future__ import annotations
 
-import os
-from zoneinfo import ZoneInfo
-
 import flet as ft
 
 from shared.care import ACTIONS, OUTCOMES, CareAlertPublic
 from shared.care_chart import evidence_series, meter_unit, tel_url
+from shared.localtime import city_tz, local_text
 
 from ..app_state import AppState
 from ..care_state import CareState, care_translator
@@ -17,7 +15,6 @@ from ..components.charts import evidence_chart
 from ..components.refresh import update_if_shown
 from ..theme import MUTED, SOS
 
-HOME_TZ = ZoneInfo(os.environ.get("CITYLOOP_CARE_TZ", "Asia/Shanghai"))
 SEVERITY_COLOURS = {1: ft.Colors.AMBER_700, 2: ft.Colors.DEEP_ORANGE_600, 3: SOS}
 
 
@@ -48,8 +45,8 @@ class CareAlertsScreen:
         return care_translator(self.app)
 
     def _when(self, dt) -> str:
-        # The clock of the homes watched (as the chart's hours), whatever the server's zone.
-        return dt.astimezone(HOME_TZ).strftime("%m-%d %H:%M")
+        # The city's clock (as the chart's hours), whatever the server's zone.
+        return local_text(dt)
 
     def draw(self) -> None:
         t = self._t()
@@ -87,7 +84,7 @@ class CareAlertsScreen:
                                            f"care-call-family-{i}"))
         meter = t(f"care.meter.{a.meter_kind}") if a.meter_kind else ""
         unit = meter_unit(a.meter_kind)
-        chart = (evidence_chart(evidence_series(a.evidence, unit, HOME_TZ),
+        chart = (evidence_chart(evidence_series(a.evidence, unit, city_tz()),
                                 t("care.axis.use", meter=meter, unit=unit or "—"), t("care.axis.hour"), 720, 240)
                  if a.evidence.hours else ft.Text("—", color=MUTED))
         action = ft.RadioGroup(value=self.state.action, on_change=self._set_action, content=ft.Row(controls=[

@@ -106,7 +106,7 @@ async def test_report_is_checked_then_sent_dispatched_and_shown_with_its_timelin
     flow = ReportFlow(state)
     await flow.load_areas()
     assert await flow.submit() == "invalid"
-    assert flow.messages() == ["请至少拍一张照片", "请确定问题的位置", "请选择问题类别", "请简单描述问题"]
+    assert flow.messages() == ["请确定问题的位置", "请选择问题类别", "请简单描述问题"]
 
     flow.add_photo(jpeg())
     flow.set_location(*point(1))
@@ -206,13 +206,13 @@ async def test_unreachable_backend_keeps_the_report_and_sends_it_once_later(stac
     flow.nearby_dismissed = True
     assert await flow.submit() == "queued"
     assert state.shell.messages[-1] == ("网络不通，已保存，将自动发送", False)
-    [waiting] = state.outbox.entries()
+    [waiting] = state.outbox.waiting_reports()
     assert waiting.report.id == flow.draft.id and waiting.photo_count == 1
-    assert await state.flush_outbox() == 0 and len(state.outbox.entries()) == 1  # still down: kept
+    assert await state.flush_outbox() == 0 and len(state.outbox.waiting_reports()) == 1  # still down: kept
 
     await switch.on()  # back (same port)
     assert await state.flush_outbox() == 1
-    assert state.outbox.entries() == []
+    assert state.outbox.waiting_reports() == []
     assert await state.flush_outbox() == 0
     mine = await state.run(lambda c: c.my_reports())
     assert [r.id for r in mine] == [flow.draft.id]  # filed once, under the client's id
