@@ -26,7 +26,7 @@ def make_main(config: BackendConfig, uploads: PhotoUploads | None = None):
         page.padding = 0
         apply_theme(page)
         shell = FletShell(page)
-        state = AppState(config, ft.SharedPreferences(), shell)
+        state = AppState(config, ft.SharedPreferences(), shell, client_ip=page.client_ip)
         state.page = page
         state.photo_uploads = OwnerUploads(uploads) if uploads else None
         shell.state = state

@@ -142,10 +142,9 @@ class CaseState:
         item = QueuedAction(action, self.report_id, dict(args))
         if photos:
             item.args["photo_files"] = self._keep_photos(item.id, photos)
-        self.app.busy += 1
-        self.app.on_busy(True)
         try:
-            value = await send_action(self.app, item)
+            with self.app.busy():
+                value = await send_action(self.app, item)
         except errors.NetworkError:
             self.app.queue.enqueue(item)
             self.app.say(self.app.t("offline"))
@@ -153,16 +152,13 @@ class CaseState:
         except errors.CityError as exc:
             self.app.say(exc.message(self.app.t.locale), error=True)
             return Outcome(False, error=exc)
-        finally:
-            self.app.busy -= 1
-            self.app.on_busy(self.app.busy > 0)
         self.app.say(self.app.t("act.done", what=self.app.t(ACTION_KEYS[action])))
         await self.load()
         return Outcome(True, value)
 
     def _keep_photos(self, item_id: str, photos: list[bytes]) -> list[str]:
         """After-photos are kept as files until sent, so an offline resolve survives a restart."""
-        folder = self.app.folder / "photos" / item_id
+        folder = self.app.data_dir / "photos" / item_id
         folder.mkdir(parents=True, exist_ok=True)
         paths = []
         for n, data in enumerate(photos):

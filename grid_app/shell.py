@@ -1,7 +1,9 @@
 """The signed-in frame: navigation rail (routes.DESTINATIONS), top bar with duty switch, SOS banner on top.
 
-It owns the session-wide work: the Realtime subscriptions (tasks, SOS, notifications),
-the sound, and the offline queue's flush. Screens come from grid_app/routes.py.
+It draws the session-wide work: the Realtime events (tasks, SOS, notifications) of the
+channels the state opens and owns (`AppState.start_live`), the sound, and the offline
+queue's flush, whose loops run as the state's (released with it). Screens come from
+grid_app/routes.py.
 """
 
 from __future__ import annotations
@@ -12,8 +14,6 @@ import logging
 from typing import Any
 
 import flet as ft
-
-from shared import errors
 
 from . import routes
 from .alerts_state import AlertsState
@@ -90,37 +90,23 @@ class Shell:
         self.alerts.on_new_sos = self._new_sos
         self.alerts.on_new_notice = self._new_notice
         self.alerts.on_changed = self._alerts_changed
-        self._flusher: asyncio.Task | None = None
-        self._ticker: asyncio.Task | None = None  # keeps the SOS banner's "3分钟前" current
-        self.subscriptions: list = []
         self.stopped = False  # the tab closed or the person signed out: late Realtime events are dropped
 
     # ---------------------------------------------------------------- start
 
     async def start(self) -> None:
         await self.go(self.destinations[0].route)
-        client = self.app.client
-        for subscribe, callback in ((client.subscribe_tasks, self._task_event),
-                                    (client.subscribe_sos, self._sos_event),
-                                    (client.subscribe_notifications, self._notice_event)):
-            try:
-                self.subscriptions.append(await subscribe(callback))
-            except errors.CityError as exc:
-                log.warning("realtime subscription failed: %r", exc)
+        await self.app.start_live(tasks=self._task_event, sos=self._sos_event, notices=self._notice_event)
         await self.alerts.load()
         await self.alerts.learn_callers()
         self._draw()
-        self._flusher = asyncio.create_task(self._flush_forever())
-        self._ticker = asyncio.create_task(self._tick_forever())
+        self.app.live.spawn(self._flush_forever())
+        self.app.live.spawn(self._tick_forever())  # keeps the SOS banner's "3分钟前" current
 
     async def stop(self) -> None:
+        """This frame goes (sign-out, a language switch, the tab closed): its channels and loops too."""
         self.stopped = True
-        for loop in (self._flusher, self._ticker):
-            if loop:
-                loop.cancel()
-        for sub in self.subscriptions:
-            await sub.unsubscribe()
-        self.subscriptions.clear()
+        await self.app.live.release()
         await self.sound.stop()
 
     # ---------------------------------------------------------------- navigation

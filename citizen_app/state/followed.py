@@ -32,9 +32,9 @@ class FollowedList:
 
     async def load(self) -> None:
         found = await self.state.run(lambda c: c.followed_reports(), busy=None, quiet=True)
-        self.failed = found is None
-        if found is not None:
-            self.cases = found
+        self.failed = not found.ok
+        if found.ok:
+            self.cases = found.value
 
 
 class FollowedCase:
@@ -45,9 +45,9 @@ class FollowedCase:
 
     async def load(self) -> bool:
         found = await self.state.run(lambda c: c.followed_report_status(self.report_id))
-        if found is None:
+        if not found.ok:
             return False
-        self.case = found
+        self.case = found.value
         return True
 
     def steps(self) -> list[FollowedStepText]:

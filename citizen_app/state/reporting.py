@@ -45,7 +45,7 @@ class ReportFlow:
         await asyncio.to_thread(self.taxonomy.prepare_suggestions)
 
     async def load_areas(self) -> None:
-        self.areas = await self.state.run(lambda c: c.areas(), busy=None, quiet=True) or []
+        self.areas = (await self.state.run(lambda c: c.areas(), busy=None, quiet=True)).value or []
 
     def grid_polygons(self) -> list[tuple[str, list[tuple[float, float]]]]:
         from shared.reporting import grids_from_areas
@@ -152,6 +152,6 @@ class ReportFlow:
 
     async def follow(self, report_id: uuid.UUID | str) -> bool:
         done = await self.state.run(lambda c: c.follow_report(report_id))
-        if done:
+        if done.ok and done.value:
             self.state.shell.show_message(self.state.t("report.followed"))
-        return bool(done)
+        return bool(done.ok and done.value)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,9 +28,6 @@ _SIGNALS: dict[SosPhase, tuple[float, bool]] = {
     SosPhase.COUNTDOWN: (0.3, False), SosPhase.SENT: (1.0, True), SosPhase.ACKNOWLEDGED: (1.0, True),
     SosPhase.ON_THE_WAY: (0.5, True), SosPhase.RESOLVED: (0.5, True), SosPhase.FAILED: (1.0, False),
 }
-
-
-_SESSIONS: weakref.WeakKeyDictionary[AppState, SosState] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -59,10 +55,9 @@ class SosState:
     def of(cls, app: AppState, make_locate: Callable[[], Locate], **options: Any) -> SosState:
         """The session's SOS state: one per AppState, so an open alert keeps sending its location
         while the person looks at other screens, and coming back shows the same alert."""
-        sos = _SESSIONS.get(app)
-        if sos is None:
-            sos = _SESSIONS[app] = cls(app, make_locate(), **options)
-        return sos
+        if app.sos is None:
+            app.sos = cls(app, make_locate(), **options)
+        return app.sos
 
     def detach(self) -> None:
         """The screen is leaving: stop drawing; an open (or sending) alert keeps its updates."""

@@ -22,8 +22,9 @@ class NotificationsView:
 
     async def load(self) -> None:
         state, s = self.state, sizes(self.state.elderly)
-        found = await state.run(lambda c: c.notifications(limit=50), quiet=True)
-        if found is None:
+        done = await state.run(lambda c: c.notifications(limit=50), quiet=True)
+        found = done.value
+        if not done.ok:
             self.list.controls = [load_error(state, self.load, identifier="notifications-load-error")]
             state.shell.updated()
             return

@@ -74,7 +74,6 @@ def identifiers(control) -> list[str]:
 
 async def worker_app(stack, tmp_path, people: People) -> AppState:
     app = AppState(BackendConfig(stack.url, stack.anon_key, "environment"), locale="zh-CN", folder=tmp_path)
-    app.on_message = lambda text, error=False: None
     assert (await app.sign_in(people.worker_1.email, people.worker_1.password)).ok
     return app
 

@@ -88,8 +88,7 @@ async def test_worker_sees_the_alert_with_evidence_calls_and_records_the_outcome
     assert any("界面测试" in x for x in shown)
     assert any("13800009999" in x for x in shown) and any("13900009999" in x for x in shown)  # person and family
     # Nothing chosen yet: a plain-words refusal, nothing recorded.
-    said = []
-    app.on_message = lambda text, error=False: said.append((text, error))
+    said = app.notifier.messages  # (text, error) as the page would show them
     assert not await screen.state.record("close")
     assert said[-1] == (care_translator(app)("care.pick_outcome"), True)
     screen.state.action, screen.state.outcome, screen.state.note = "called_person", "safe", "电话已接通"

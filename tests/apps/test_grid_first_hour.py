@@ -45,8 +45,7 @@ def people(db, make_user) -> People:
 
 async def signed_in(stack, tmp_path, user, locale: str = "zh-CN") -> tuple[AppState, list]:
     app = AppState(BackendConfig(stack.url, stack.anon_key, "environment"), locale=locale, folder=tmp_path)
-    said: list = []
-    app.on_message = lambda text, error=False: said.append((text, error))
+    said: list = app.notifier.messages  # (text, error) as the page would show them
     assert (await app.sign_in(user.email, user.password)).ok
     return app, said
 

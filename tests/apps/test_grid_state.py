@@ -30,8 +30,7 @@ def people(db, make_user) -> People:
 
 def new_app(stack, tmp_path, locale: str = "zh-CN") -> tuple[AppState, list]:
     app = AppState(BackendConfig(stack.url, stack.anon_key, "environment"), locale=locale, folder=tmp_path)
-    said: list = []
-    app.on_message = lambda text, error=False: said.append((text, error))
+    said: list = app.notifier.messages  # (text, error) as the page would show them
     return app, said
 
 
