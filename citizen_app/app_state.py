@@ -23,7 +23,7 @@ from shared.client import CityClient
 from shared.code_flow import CodeFlow, CodePurpose
 from shared.config import BackendConfig
 from shared.i18n import normalise_locale
-from shared.models import NotificationPublic, ProfilePublic, ProfileUpdate, ReportPublic, UserPublic
+from shared.models import NotificationPublic, ProfilePublic, ProfileUpdate, ReportPublic
 from shared.outbox import Outbox
 from shared.photo_uploads import OwnerUploads
 from shared.prefs import Prefs

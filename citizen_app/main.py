@@ -35,6 +35,7 @@ def make_main(config: BackendConfig, uploads: PhotoUploads | None = None):
             await shell.render()
 
         async def on_close(_e) -> None:
+            shell.leave()  # the screen's live listeners and loops go with the tab
             if state.photo_uploads:  # photos chosen but never sent: their files go now
                 state.photo_uploads.close()
             await state.close()

@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
 
 import flet as ft
+
+from shared.ui import Screen
 
 from . import routes
 from .alerts_state import AlertsState
@@ -52,8 +53,8 @@ class Shell:
         self.inbox = InboxState(app)
         self.alerts = AlertsState(app)
         self.sound = Sound()
-        self.screens: dict[str, Any] = {}
-        self.current: str | None = None
+        self.screens: dict[str, Screen] = {}  # built once per frame, by route, and kept
+        self.current: Screen | None = None
         self.destinations = routes.destinations_for(app.role)
         self.rail = ft.NavigationRail(
             selected_index=0, label_type=ft.NavigationRailLabelType.ALL, min_width=88, group_alignment=-1.0,
@@ -89,7 +90,7 @@ class Shell:
         self.inbox.on_new_task = self._new_task
         self.alerts.on_new_sos = self._new_sos
         self.alerts.on_new_notice = self._new_notice
-        self.alerts.on_changed = self._alerts_changed
+        self.alerts.listeners.append(self._alerts_changed)
         self.stopped = False  # the tab closed or the person signed out: late Realtime events are dropped
 
     # ---------------------------------------------------------------- start
@@ -112,22 +113,19 @@ class Shell:
     # ---------------------------------------------------------------- navigation
 
     async def go(self, route: str) -> None:
-        dest = routes.find(route, self.app.role) or self.destinations[0]
-        if self.current and hasattr(self.screens.get(self.current), "hide"):
-            self.screens[self.current].hide()
-        if dest.route not in self.screens:
-            self.screens[dest.route] = self._build(dest)
-        screen = self.screens[dest.route]
-        self.current = dest.route
+        path = routes.ROUTER.resolve(route, signed_in=True, role=self.app.role)
+        dest = routes.find(path, self.app.role)
+        if self.current and self.current.hide:
+            self.current.hide()
+        if path not in self.screens:
+            self.screens[path] = await routes.ROUTER.build(self.app, path, translate=self.app.t)
+        screen = self.current = self.screens[path]
         self.rail.selected_index = self.destinations.index(dest)
-        self.body.content = screen.root if hasattr(screen, "root") else screen
+        self.body.content = screen.content
         self.page.update()
-        if hasattr(screen, "show"):
+        if screen.show:
             await screen.show()
             self.page.update()
-
-    def _build(self, dest: routes.Destination) -> Any:
-        return dest.build(self.app)
 
     async def _rail_changed(self, e: ft.ControlEvent) -> None:
         await self.go(self.destinations[self.rail.selected_index].route)
@@ -204,9 +202,6 @@ class Shell:
         self.banner.refresh()
         if self.alerts.banner_alert() is None:
             self._spawn(self.sound.stop)
-        screen = self.screens.get("/alerts")
-        if screen is not None and self.connected:
-            screen.refresh()
 
     # ---------------------------------------------------------------- offline queue
 
@@ -228,7 +223,6 @@ class Shell:
             return
         result = await queue.flush(lambda item: send_action(self.app, item))
         if result.sent or result.failed:
-            screen = self.screens.get("/inbox")
-            if screen is not None and self.connected:
-                await screen.refresh_detail()
+            if self.connected:
+                await self.inbox.queue_flushed()  # the open case shows what was sent
             self._draw()

@@ -188,6 +188,11 @@ class AppCore:
         self._saving.add(future)
         future.add_done_callback(self._saving.discard)
 
+    async def saved(self) -> None:
+        """Until the browser writes under way (`save_later`) are done."""
+        if self._saving:
+            await asyncio.gather(*self._saving)
+
     def say(self, text: str, *, error: bool = False) -> None:
         if self._message_sink is not None:
             self._message_sink(text, error)

@@ -100,4 +100,4 @@ def followed_tile(state: AppState, case: FollowedReportPublic) -> ft.Control:
 def build(state: AppState, params: dict[str, str]) -> Screen:
     view = CasesView(state)
     state.report_listeners.append(view.on_change)
-    return Screen(content=view.root, load=view.load, dispose=lambda: state.report_listeners.remove(view.on_change))
+    return Screen(content=view.root, show=view.load, hide=lambda: state.report_listeners.remove(view.on_change))

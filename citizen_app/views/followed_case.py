@@ -61,4 +61,4 @@ class FollowedCaseView:
 
 def build(state: AppState, params: dict[str, str]) -> Screen:
     view = FollowedCaseView(state, params["id"])
-    return Screen(content=view.root, load=view.load, speak=view.speak)
+    return Screen(content=view.root, show=view.load, speak=view.speak)

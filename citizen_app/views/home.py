@@ -130,5 +130,5 @@ def build(state: AppState, params: dict[str, str]) -> Screen:
     view = HomeView(state)
     listener = lambda _change: state.page.run_task(view.load)  # noqa: E731
     state.report_listeners.append(listener)
-    return Screen(content=view.root, title=state.t("app.title"), load=view.load, speak=view.speak,
-                  dispose=lambda: state.report_listeners.remove(listener))
+    return Screen(content=view.root, title=state.t("app.title"), show=view.load, speak=view.speak,
+                  hide=lambda: state.report_listeners.remove(listener))

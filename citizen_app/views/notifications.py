@@ -57,4 +57,4 @@ def notice_target(notice) -> str | None:
 
 def build(state: AppState, params: dict[str, str]) -> Screen:
     view = NotificationsView(state)
-    return Screen(content=view.root, load=view.load)
+    return Screen(content=view.root, show=view.load)

@@ -199,4 +199,4 @@ def build(state: AppState, params: dict[str, str]) -> Screen:
         if state.page is not None:
             state.page.run_task(pay.close)
 
-    return Screen(content=view.root, title=state.t("pay.title"), load=view.load, dispose=dispose, speak=view.speak)
+    return Screen(content=view.root, title=state.t("pay.title"), show=view.load, hide=dispose, speak=view.speak)

@@ -63,4 +63,4 @@ class ProfileView:
 
 def build(state: AppState, params: dict[str, str]) -> Screen:
     view = ProfileView(state)
-    return Screen(content=view.root, load=view.contacts.load)
+    return Screen(content=view.root, show=view.contacts.load)

@@ -197,4 +197,4 @@ class SosView:
 def build(state: AppState, params: dict[str, str]) -> Screen:
     sos = SosState.of(state, lambda: geolocator_locate(state.page))
     view = SosView(state, sos)
-    return Screen(content=view.root, load=sos.start, dispose=sos.detach, speak=sos.speak)
+    return Screen(content=view.root, show=sos.start, hide=sos.detach, speak=sos.speak)

@@ -10,6 +10,7 @@ import flet as ft
 
 from shared.care import ACTIONS, OUTCOMES, CareAlertPublic
 from shared.care_chart import meter_unit, render_evidence_png, tel_url
+from shared.ui import Screen
 
 from ..app_state import AppState
 from ..care_state import CareState, care_translator
@@ -20,8 +21,9 @@ HOME_TZ = ZoneInfo(os.environ.get("CITYLOOP_CARE_TZ", "Asia/Shanghai"))
 SEVERITY_COLOURS = {1: ft.Colors.AMBER_700, 2: ft.Colors.DEEP_ORANGE_600, 3: SOS}
 
 
-def build(app: AppState) -> "CareAlertsScreen":
-    return CareAlertsScreen(app)
+def build(app: AppState, params: dict[str, str]) -> Screen:
+    screen = CareAlertsScreen(app)
+    return Screen(content=screen.root, show=screen.show)
 
 
 async def open_url(url: str) -> None:

@@ -17,6 +17,7 @@ from shared.inbox import Ownership
 from shared.models import ReportStatus, TaskPublic
 from shared.status import status_label
 from shared.taxonomy import default_taxonomy
+from shared.ui import Screen
 
 from ..app_state import AppState
 from ..components.refresh import update_if_shown
@@ -34,8 +35,9 @@ def category_name(code: str, t) -> str:
     return t.pick(cat.name_zh, cat.name_en) if cat else code
 
 
-def build(app: AppState) -> InboxScreen:
-    return InboxScreen(app, app.inbox, app.page)
+def build(app: AppState, params: dict[str, str]) -> Screen:
+    screen = InboxScreen(app, app.inbox, app.page)
+    return Screen(content=screen.root, show=screen.show, hide=screen.hide)
 
 
 class InboxScreen:
@@ -65,6 +67,7 @@ class InboxScreen:
         self.shown = False
         self._ticker: asyncio.Task | None = None
         state.on_changed = self._changed
+        state.on_flushed = self.refresh_detail
 
     # ---------------------------------------------------------------- lifecycle
 

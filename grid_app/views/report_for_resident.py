@@ -14,6 +14,7 @@ import flet as ft
 
 from shared.i18n import Translator
 from shared.worker import ResidentContact
+from shared.ui import Screen
 
 from ..app_state import AppState, Outcome
 from ..components.refresh import page_of, update_if_shown
@@ -105,5 +106,6 @@ class ReportForResidentScreen:
         await self.show()
 
 
-def build(app: AppState) -> ReportForResidentScreen:
-    return ReportForResidentScreen(app)
+def build(app: AppState, params: dict[str, str]) -> Screen:
+    screen = ReportForResidentScreen(app)
+    return Screen(content=screen.root, show=screen.show)

@@ -6,6 +6,7 @@ import flet as ft
 
 from shared.care import CareSubjectPublic
 from shared.care_chart import tel_url
+from shared.ui import Screen
 
 from ..app_state import AppState
 from ..care_state import ResidentsState, care_translator, days_since
@@ -14,8 +15,9 @@ from ..theme import MUTED
 from .care_alerts import open_url
 
 
-def build(app: AppState) -> "ResidentsScreen":
-    return ResidentsScreen(app)
+def build(app: AppState, params: dict[str, str]) -> Screen:
+    screen = ResidentsScreen(app)
+    return Screen(content=screen.root, show=screen.show)
 
 
 class ResidentsScreen:

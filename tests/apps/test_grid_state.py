@@ -233,7 +233,7 @@ async def test_the_session_is_kept_in_the_browser_and_forgotten_at_sign_out(peop
     assert (await first.sign_in(people.worker_1.email, people.worker_1.password)).ok
     assert prefs.values[SESSION_KEY]
     first.switch_language()
-    await first._pending_save
+    await first.saved()
 
     # A reload (a new session of the app in the same browser) opens signed in, in English.
     again = AppState(config, folder=tmp_path, prefs=prefs)
