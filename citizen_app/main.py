@@ -13,7 +13,7 @@ from shared.media import MAX_BYTES
 from shared.photo_uploads import OwnerUploads, PhotoUploads
 from shared.web_serve import serve
 
-from .app_state import AppState
+from .state.app import AppState
 from .shell import FletShell
 from .theme import apply_theme
 

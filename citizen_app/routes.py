@@ -9,7 +9,7 @@ How to add a screen
 
        def build(state: AppState, params: dict[str, str]) -> Screen | ft.Control: ...
 
-   (`async def` works too). `state` is the session's AppState (citizen_app/app_state.py):
+   (`async def` works too). `state` is the session's AppState (citizen_app/state/app.py):
    `state.t("key")` for text (add keys to citizen_app/strings.py), `state.elderly` for
    sizes (citizen_app/theme.py: `sizes`, `text`, `button`, `big_action_button`),
    `await state.run(lambda c: c.some_call(...))` for backend calls with a progress

@@ -15,7 +15,7 @@ import time
 
 import flet as ft
 
-from .app_state import AppState
+from .state.app import AppState
 from .read_aloud import ReadAloud
 from .routes import HOME, Screen, build_screen, guard, router
 from .speech import default_speech

@@ -14,7 +14,7 @@ from shared.media import MAX_BYTES
 from shared.photo_uploads import OwnerUploads, PhotoUploads
 from shared.web_serve import serve
 
-from .app_state import AppState
+from .state.app import AppState
 from .notifier import PageNotifier
 from .shell import Shell
 from .theme import apply_theme

@@ -17,12 +17,12 @@ import flet as ft
 from shared.ui import Screen
 
 from . import routes
-from .alerts_state import AlertsState
-from .app_state import AppState
-from .case_state import send_action
+from .state.alerts import AlertsState
+from .state.app import AppState
+from .state.case import send_action
 from .components.sound import Sound
 from .components.sos_banner import SosBanner
-from .inbox_state import InboxState, task_what_where
+from .state.inbox import InboxState, task_what_where
 from .theme import MUTED, TARGET
 
 log = logging.getLogger(__name__)

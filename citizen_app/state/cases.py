@@ -16,7 +16,7 @@ from shared.reporting import grids_from_areas
 from shared.status import OPEN_STATUSES, Action, offered_actions
 from shared.timeline import Timeline, build_timeline
 
-from ..app_state import AppState
+from .app import AppState
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from shared.models import FollowedReportPublic
 from shared.status import status_label
 from shared.timeline import format_when
 
-from ..app_state import AppState
+from .app import AppState
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from shared.payments import (BillPublic, BillStatus, PaymentPublic, PaymentStatu
 from shared.receipts import render_receipt_png
 
 from .. import device
-from ..app_state import AppState
+from .app import AppState
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from shared.models import AreaPublic, NearbyReportPublic, ReportPublic, ReportSo
 from shared.reporting import ReportDraft, address_for, message, suggestions
 from shared.taxonomy import Category, default_taxonomy
 
-from ..app_state import AppState
+from .app import AppState
 from .photos import PhotoTray
 
 log = logging.getLogger(__name__)

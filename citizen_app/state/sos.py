@@ -19,7 +19,7 @@ from shared.models import SosEventPublic, SosStatus
 from shared.sos_flow import EMERGENCY_LINKS, EmergencyLink, Locate, SosFlow, SosPhase
 
 from .. import device
-from ..app_state import AppState
+from .app import AppState
 
 log = logging.getLogger(__name__)
 

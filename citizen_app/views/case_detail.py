@@ -13,7 +13,7 @@ from shared.geo import place_text
 from shared.status import Action, status_label
 from shared.taxonomy import default_taxonomy
 
-from ..app_state import AppState
+from ..state.app import AppState
 from ..routes import Screen
 from ..state.cases import CaseDetail
 from ..theme import BRAND, button, field, sizes, text

@@ -8,7 +8,7 @@ import flet as ft
 from shared.models import FollowedReportPublic
 from shared.taxonomy import default_taxonomy
 
-from ..app_state import AppState
+from ..state.app import AppState
 from ..routes import Screen
 from ..state.cases import CaseList, filter_reports
 from ..state.followed import FollowedList

@@ -11,7 +11,7 @@ import flet as ft
 from shared.status import status_label
 from shared.taxonomy import default_taxonomy
 
-from ..app_state import AppState
+from ..state.app import AppState
 from ..routes import Screen
 from ..state.followed import FollowedCase
 from ..theme import BRAND, sizes, text

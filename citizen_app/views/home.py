@@ -13,7 +13,7 @@ from shared.models import ReportPublic
 from shared.status import OPEN_STATUSES, status_label
 from shared.taxonomy import default_taxonomy
 
-from ..app_state import AppState
+from ..state.app import AppState
 from ..routes import Screen
 from ..theme import (DEFAULT_STEP, MUTED_TEXT, TAB_TEXT_MAX, TEXT_STEPS, big_action_button, sizes, switch,
                      tab_style, text)

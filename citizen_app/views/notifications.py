@@ -6,7 +6,7 @@ import flet as ft
 
 from shared.timeline import format_when
 
-from ..app_state import AppState
+from ..state.app import AppState
 from ..routes import Screen
 from ..theme import sizes, text
 from .load_error import load_error

@@ -8,7 +8,7 @@ import flet as ft
 
 from shared.payments import Receipt
 
-from ..app_state import AppState
+from ..state.app import AppState
 from ..routes import Screen
 from ..state.payments import PaymentsState
 from ..theme import button

@@ -5,7 +5,7 @@ from __future__ import annotations
 import flet as ft
 
 
-from ..app_state import AppState
+from ..state.app import AppState
 from ..routes import Screen
 from ..state.profile import ProfileDraft
 from ..theme import button, field, sizes, switch, text

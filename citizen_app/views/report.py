@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..app_state import AppState
+from ..state.app import AppState
 from ..routes import Screen
 from .report_form import ReportForm
 

@@ -15,7 +15,7 @@ import flet as ft
 
 from shared.sos_flow import EMERGENCY_LINKS, Fix, SosPhase
 
-from ..app_state import AppState
+from ..state.app import AppState
 from ..routes import HOME, Screen
 from ..state.sos import SosState
 from ..theme import MAIN_TEXT, sizes, text

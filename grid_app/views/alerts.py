@@ -10,8 +10,8 @@ from shared.models import NotificationPublic
 from shared.status import sos_label
 from shared.ui import Screen
 
-from ..alerts_state import AlertsState
-from ..app_state import AppState
+from ..state.alerts import AlertsState
+from ..state.app import AppState
 from ..components.refresh import page_of, update_if_shown
 from ..components.sos_banner import SosBanner
 from ..notices import CARE

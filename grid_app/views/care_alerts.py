@@ -12,8 +12,8 @@ from shared.care import ACTIONS, OUTCOMES, CareAlertPublic
 from shared.care_chart import meter_unit, render_evidence_png, tel_url
 from shared.ui import Screen
 
-from ..app_state import AppState
-from ..care_state import CareState, care_translator
+from ..state.app import AppState
+from ..state.care import CareState, care_translator
 from ..components.refresh import update_if_shown
 from ..theme import MUTED, SOS
 

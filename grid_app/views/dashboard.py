@@ -9,7 +9,7 @@ from shared.dashboard import Dashboard, summarise
 from shared.taxonomy import default_taxonomy
 from shared.ui import Screen
 
-from ..app_state import AppState
+from ..state.app import AppState
 from ..components.map_view import Point, map_of
 from ..components.refresh import update_if_shown
 from ..theme import MUTED, OVERDUE

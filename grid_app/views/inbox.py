@@ -19,9 +19,9 @@ from shared.status import status_label
 from shared.taxonomy import default_taxonomy
 from shared.ui import Screen
 
-from ..app_state import AppState
+from ..state.app import AppState
 from ..components.refresh import update_if_shown
-from ..inbox_state import InboxState
+from ..state.inbox import InboxState
 from ..theme import MUTED, ON_TIME, OVERDUE, TARGET
 from .case_detail import CaseDetail
 

@@ -16,7 +16,7 @@ from shared.i18n import Translator
 from shared.worker import ResidentContact
 from shared.ui import Screen
 
-from ..app_state import AppState, Outcome
+from ..state.app import AppState, Outcome
 from ..components.refresh import page_of, update_if_shown
 from ..theme import MUTED
 

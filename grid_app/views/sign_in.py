@@ -14,7 +14,7 @@ import flet as ft
 
 from shared.code_flow import CodePhase
 
-from ..app_state import AppState
+from ..state.app import AppState
 from ..theme import MUTED, TARGET, primary_button_style
 
 log = logging.getLogger(__name__)

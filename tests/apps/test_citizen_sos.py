@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Callable
 
 import pytest
 
-from citizen_app.app_state import AppState, RecordingShell
+from citizen_app.state.app import AppState, RecordingShell
 from shared.prefs import MemoryPrefs
 from citizen_app.state.sos import SosState
 from citizen_app.strings import STRINGS

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from citizen_app.app_state import SESSION_KEY, credentials_problem
+from citizen_app.state.app import SESSION_KEY, credentials_problem
 from shared.prefs import MemoryPrefs
 from citizen_app.state.cases import CaseDetail, CaseList
 from citizen_app.state.followed import FollowedCase, FollowedList

@@ -8,8 +8,8 @@ import pytest
 from PIL import Image
 
 from grid_app import routes
-from grid_app.app_state import AppState
-from grid_app.care_state import CareState, ResidentsState, care_translator
+from grid_app.state.app import AppState
+from grid_app.state.care import CareState, ResidentsState, care_translator
 from grid_app.care_strings import CARE_STRINGS
 from grid_app.views.care_alerts import CareAlertsScreen
 from grid_app.views.residents import ResidentsScreen

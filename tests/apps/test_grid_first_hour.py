@@ -12,9 +12,9 @@ import pytest
 from PIL import Image
 
 from backend.jobs.care_watch import run_scan
-from grid_app.alerts_state import AlertsState
-from grid_app.app_state import AppState
-from grid_app.inbox_state import InboxState, task_what_where
+from grid_app.state.alerts import AlertsState
+from grid_app.state.app import AppState
+from grid_app.state.inbox import InboxState, task_what_where
 from grid_app.views.alerts import AlertsScreen
 from grid_app.views.care_alerts import CareAlertsScreen
 from grid_app.views.case_detail import CaseDetail

@@ -7,9 +7,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from grid_app.app_state import AppState
-from grid_app.case_state import CaseState, mask_phone
-from grid_app.inbox_state import InboxState
+from grid_app.state.app import AppState
+from grid_app.state.case import CaseState, mask_phone
+from grid_app.state.inbox import InboxState
 from grid_app.views.case_detail import CaseDetail
 from shared.client import CityClient
 from shared.config import BackendConfig
@@ -119,7 +119,7 @@ async def test_offline_actions_are_queued_on_disk_and_sent_in_order(people, stac
     # Back online (and the app restarted: the queue is read from its file).
     app.client = online
     from shared.action_queue import ActionQueue
-    from grid_app.case_state import send_action
+    from grid_app.state.case import send_action
     app.queue = ActionQueue(app.queue.path)
     result = await app.queue.flush(lambda i: send_action(app, i))
     assert (result.sent, result.failed, result.left) == (3, 0, 0)
@@ -223,7 +223,7 @@ async def test_transfer_to_a_worker_picked_from_the_street(people, stack, tmp_pa
 
 
 async def test_the_session_is_kept_in_the_browser_and_forgotten_at_sign_out(people, stack, tmp_path) -> None:
-    from grid_app.app_state import LOCALE_KEY, SESSION_KEY
+    from grid_app.state.app import LOCALE_KEY, SESSION_KEY
     from shared.prefs import MemoryPrefs
 
     config = BackendConfig(stack.url, stack.anon_key, "environment")
@@ -248,7 +248,7 @@ async def test_the_session_is_kept_in_the_browser_and_forgotten_at_sign_out(peop
 
 
 async def test_a_kept_token_that_no_longer_works_is_dropped(people, stack, tmp_path) -> None:
-    from grid_app.app_state import SESSION_KEY
+    from grid_app.state.app import SESSION_KEY
     from shared.prefs import MemoryPrefs
 
     prefs = MemoryPrefs()
@@ -259,7 +259,7 @@ async def test_a_kept_token_that_no_longer_works_is_dropped(people, stack, tmp_p
 
 
 async def test_a_residents_kept_session_is_refused(people, stack, tmp_path) -> None:
-    from grid_app.app_state import SESSION_KEY
+    from grid_app.state.app import SESSION_KEY
     from shared.prefs import MemoryPrefs
 
     resident = await CityClient.connect(url=stack.url, key=stack.anon_key)

@@ -14,7 +14,7 @@ import pytest
 
 from citizen_app.views.account import AccountForm, CodeForm
 from citizen_app.theme import ELDERLY
-from grid_app.app_state import AppState as GridState
+from grid_app.state.app import AppState as GridState
 from grid_app.views.sign_in import SignInView
 from shared import errors
 from shared.app_core import RecordingNotifier

@@ -29,9 +29,9 @@ from shared.photo_uploads import OwnerUploads
 from shared.prefs import Prefs
 from shared.status import status_label
 
-from . import device
-from .strings import STRINGS
-from .theme import DEFAULT_STEP, Elderly, LargeText, text_step
+from .. import device
+from ..strings import STRINGS
+from ..theme import DEFAULT_STEP, Elderly, LargeText, text_step
 
 log = logging.getLogger(__name__)
 

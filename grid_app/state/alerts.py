@@ -15,8 +15,8 @@ from shared.models import AreaPublic, NotificationPublic, SosAlertPublic, SosSta
 from shared.reporting import address_for, area_path
 from shared.timeline import format_duration
 
-from .app_state import AppState
-from .notices import NoticeContext, NoticeText
+from ..notices import NoticeContext, NoticeText
+from .app import AppState
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from shared.prefs import MemoryPrefs, Prefs
 from shared.reporting import GridArea, grids_from_areas
 from shared.status import HANDLER_ROLES
 
-from .strings import STRINGS
+from ..strings import STRINGS
 
 __all__ = ["AppState", "NotStaff", "Outcome", "SESSION_KEY", "LOCALE_KEY", "STAFF_ROLES"]
 
@@ -63,8 +63,8 @@ class AppState(AppCore):
         self.areas: list[AreaPublic] = []  # every area: area names ("和平区 · … · 第3网格"), English addresses
         # Set by the shell once signed in, for screens built from grid_app/routes.py.
         self.page: Any = None
-        self.inbox: Any = None  # grid_app.inbox_state.InboxState (live tasks)
-        self.alerts: Any = None  # grid_app.alerts_state.AlertsState (SOS, notices)
+        self.inbox: Any = None  # grid_app.state.inbox.InboxState (live tasks)
+        self.alerts: Any = None  # grid_app.state.alerts.AlertsState (SOS, notices)
         self.sos_banner: Any = None
         self.photo_uploads: Any = None  # shared.photo_uploads.OwnerUploads of this session, set by main.py
 

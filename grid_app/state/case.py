@@ -18,7 +18,7 @@ from shared.models import CaseEventPublic, ReportPublic, Role, TaskPublic
 from shared.status import grid_actions, holds_case
 from shared.worker import ReportContact, TransferWorker
 
-from .app_state import AppState, Outcome
+from .app import AppState, Outcome
 
 log = logging.getLogger(__name__)
 

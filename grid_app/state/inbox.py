@@ -12,7 +12,7 @@ from shared.inbox import Counts, InboxFilter
 from shared.models import ReportPublic, TaskPublic
 from shared.taxonomy import default_taxonomy
 
-from .app_state import AppState
+from .app import AppState
 
 
 def task_what_where(app: AppState, task: TaskPublic) -> str:
