@@ -11,7 +11,7 @@ One contract for every app (citizen, grid, and the consoles that follow):
   new tab opens signed in; supabase-py rotates it, and the newest copy is kept.
 - Realtime subscriptions and background loops belong to the state (`Live`), not to a view:
   they are released when the person signs out or the tab closes.
-- One data-folder rule (`app_data_dir`).
+- One data-folder rule (`shared.config.app_data_dir`), read where the app starts and passed in.
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
@@ -37,17 +36,6 @@ T = TypeVar("T")
 # A backend call: an awaitable, or a function of the connected client (connects on first use).
 Call = Awaitable[T] | Callable[[CityClient], Awaitable[T]]
 MessageSink = Callable[[str, bool], None]  # (text, error)
-
-DATA_HOME_ENV = "CITYLOOP_HOME"  # the same setting the local stack keeps its state under
-DEFAULT_DATA_HOME = ".cityloop"  # in the working directory, as the local stack's default
-
-
-def app_data_dir(app: str, environ: Mapping[str, str] | None = None) -> Path:
-    """The folder `app` ("citizen_app", "grid_app") keeps its files in (offline queues):
-    `<CITYLOOP_HOME>/<app>`, CITYLOOP_HOME defaulting to `.cityloop` in the working directory."""
-    env = os.environ if environ is None else environ
-    return Path(env.get(DATA_HOME_ENV, "").strip() or DEFAULT_DATA_HOME).absolute() / app
-
 
 @dataclass
 class Outcome(Generic[T]):

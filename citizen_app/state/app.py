@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from shared import errors
-from shared.app_core import AppCore, Notifier, RecordingNotifier, app_data_dir
+from shared.app_core import AppCore, Notifier, RecordingNotifier
 from shared.client import CityClient
 from shared.code_flow import CodeFlow, CodePurpose
-from shared.config import BackendConfig
+from shared.config import BackendConfig, app_data_dir
 from shared.i18n import normalise_locale
 from shared.models import NotificationPublic, ProfilePublic, ProfileUpdate, ReportPublic
 from shared.outbox import Outbox

@@ -16,10 +16,10 @@ from typing import Any
 
 from shared import errors
 from shared.action_queue import ActionQueue
-from shared.app_core import AppCore, Notifier, Outcome, RecordingNotifier, app_data_dir
+from shared.app_core import AppCore, Notifier, Outcome, RecordingNotifier
 from shared.client import CityClient
 from shared.code_flow import CodeFlow, CodePurpose
-from shared.config import BackendConfig
+from shared.config import BackendConfig, app_data_dir
 from shared.geo import localized_address, place_text
 from shared.models import AreaPublic, DepartmentPublic, ProfilePublic, Role, UserPublic
 from shared.prefs import MemoryPrefs, Prefs

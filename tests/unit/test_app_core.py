@@ -7,7 +7,8 @@ import uuid
 from pathlib import Path
 
 from shared import errors
-from shared.app_core import AppCore, Live, Outcome, RecordingNotifier, app_data_dir
+from shared.app_core import AppCore, Live, Outcome, RecordingNotifier
+from shared.config import app_data_dir
 from shared.models import UserPublic
 from shared.prefs import MemoryPrefs
 
@@ -163,3 +164,6 @@ def test_live_spawn_without_a_loop_runs_nothing() -> None:
 def test_one_data_folder_rule(tmp_path: Path) -> None:
     assert app_data_dir("grid_app", {"CITYLOOP_HOME": str(tmp_path)}) == tmp_path / "grid_app"
     assert app_data_dir("citizen_app", {}) == Path(".cityloop").absolute() / "citizen_app"
+    packaged = {"FLET_APP_STORAGE_DATA": str(tmp_path / "phone")}  # a phone build: the app's own storage
+    assert app_data_dir("citizen_app", packaged) == tmp_path / "phone" / "citizen_app"
+    assert app_data_dir("citizen_app", {**packaged, "CITYLOOP_HOME": str(tmp_path)}) == tmp_path / "citizen_app"
