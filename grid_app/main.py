@@ -14,9 +14,9 @@ from shared.media import MAX_BYTES
 from shared.photo_uploads import OwnerUploads, PhotoUploads
 from shared.web_serve import serve
 
-from .state.app import AppState
 from .notifier import PageNotifier
 from .shell import Shell
+from .state.app import AppState
 from .theme import apply_theme
 from .views.sign_in import SignInView
 

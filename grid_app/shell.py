@@ -17,11 +17,11 @@ import flet as ft
 from shared.ui import Screen
 
 from . import routes
+from .components.sos_banner import SosBanner
+from .components.sound import Sound
 from .state.alerts import AlertsState
 from .state.app import AppState
 from .state.case import send_action
-from .components.sound import Sound
-from .components.sos_banner import SosBanner
 from .state.inbox import InboxState, task_what_where
 from .theme import MUTED, TARGET
 

@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-
 from .screen import Screen
 
 Builder = Callable[..., Any]  # (host, params) -> Screen | ft.Control, or a coroutine of one
