@@ -118,7 +118,9 @@ class FletShell:
             self.show_message(self.state.t("app.no_tts"))
 
     def _page_words(self) -> str:
-        return self.screen.speak() if self.screen and self.screen.speak else (self.screen.title or "")
+        if self.screen is None:  # between two screens
+            return ""
+        return self.screen.speak() if self.screen.speak else (self.screen.title or "")
 
     def _header_button(self, icon: ft.IconData | ft.IconButton, on_click, tooltip: str | None,
                        identifier: str) -> ft.Control:
