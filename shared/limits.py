@@ -26,6 +26,9 @@ LIMITS: dict[str, Limit] = {
     "link_misses_per_account": Limit(10, timedelta(hours=1)),
     "link_misses_per_address": Limit(20, timedelta(minutes=15)),
     "sos_reopen_seconds": Limit(120),
+    "hotspot_radius_m": Limit(150),
+    "hotspot_window_hours": Limit(72),
+    "hotspot_likeness_pct": Limit(35),
 }
 
 NEARBY_MAX_RADIUS_M = LIMITS["nearby_radius_m"].value

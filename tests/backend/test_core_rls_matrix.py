@@ -50,6 +50,16 @@ def _code(n: Names) -> str:
     return "zz_" + n.mark[-8:].translate(str.maketrans("0123456789", "ghijklmnop"))
 
 
+# R1's hotspot: the one gathering put it in, else one made for the matrix.
+R1_HOTSPOT = (
+    "with known as (select hotspot_id, report_id from public.hotspot_members where report_id = %(r1)s and split_at is null),"
+    " made as (insert into public.hotspots (category_code, lat, lon) select category_code, lat, lon from public.reports"
+    "          where id = %(r1)s and not exists (select 1 from known) returning id),"
+    " joined as (insert into public.hotspot_members (hotspot_id, report_id, likeness)"
+    "            select id, %(r1)s, 1 from made returning hotspot_id, report_id),"
+    " hs as (select * from known union all select * from joined)")
+
+
 # One line per table in `public`: Table(name, target row (superuser SQL; the world's names as
 # %(name)s; its columns are the key), select, insert, update, delete, update sent, new row
 # (from the world's names, `me` and a unique `mark`), columns that find the new row, why).
@@ -109,6 +119,16 @@ CORE_TABLES = [
           R1_READERS, SVC, SVC, SVC, {"comment": MARK},
           lambda n: {"report_id": n.r2, "rater_id": n.me, "score": 5, "comment": n.mark}, ("report_id",),
           "whoever reads the report; rating is an RPC"),
+    Table("hotspots", R1_HOTSPOT + " select hotspot_id as id from hs",
+          who("worker_1", "supervisor"), SVC, SVC, SVC, {"lon": 117.19375},
+          lambda n: {"category_code": n.city, "lat": n.lat, "lon": n.lon}, ("category_code", "lat", "lon"),
+          "staff who may read a member; residents see their own case, not the hotspot; written only by the"
+          " database (gathered at filing, merge_hotspot, split_hotspot_member)"),
+    Table("hotspot_members", R1_HOTSPOT + " select hotspot_id, report_id from hs",
+          who("worker_1", "supervisor"), SVC, SVC, SVC, {"likeness": 1},
+          lambda n: {"hotspot_id": n.free_hotspot, "report_id": n.r2, "likeness": 1, "split_at": EPOCH},
+          ("hotspot_id", "report_id"),
+          "as the hotspot, and only members the caller may read; written only by the database"),
     Table("sos_alerts", "select id from public.sos_alerts where id = %(sos)s", SOS_READERS, SVC, SVC, SVC,
           {"note": MARK}, lambda n: {"caller_id": n.me, "lat": n.lat, "lon": n.lon, "note": n.mark}, ("note",),
           "caller, grid's (notified) worker, street's supervisor; every change is an RPC"),
@@ -211,6 +231,8 @@ def world(db, make_user, stack, service) -> World:
     notification = db.execute(
         "insert into public.notifications (user_id, kind, title_zh, title_en, report_id)"
         " values (%s, 'test', '测试', 'test', %s) returning id", (a.id, r1)).fetchone()[0]
+    free_hotspot = db.execute("insert into public.hotspots (category_code, lat, lon) values (%s, %s, %s) returning id",
+                              (city, *GRID_POINTS[4])).fetchone()[0]
     free = db.execute("select c from generate_series(10, 99) c where not exists"
                       " (select 1 from public.categories where code = c::text) order by c desc limit 1").fetchone()[0]
     account = new_account(service)
@@ -226,7 +248,7 @@ def world(db, make_user, stack, service) -> World:
     clients = {"anon": stack.client(), "service": service, **{n: getattr(p, n).client for n in people}}
     ids = {"anon": None, "service": None, **{n: getattr(p, n).id for n in people}}
     names = {**{n: getattr(p, n).id for n in people}, "r1": r1, "r2": r2, "sos": sos, "city": city,
-             "dept": STAFF_DEPARTMENT, "free_category": str(free), "notification": str(notification),
+             "dept": STAFF_DEPARTMENT, "free_category": str(free), "notification": str(notification), "free_hotspot": str(free_hotspot),
              "grid_1": GRIDS[0], "grid_2": GRIDS[1], "street_2": STREETS[1], "lat": lat, "lon": lon,
              "provider": account.provider, "account_no": account.account_no, "bill": account.bill_id,
              "payment": payment, **make_care_world(db, GRIDS[0], a.id)}
