@@ -118,9 +118,7 @@ class FletShell:
             self.show_message(self.state.t("app.no_tts"))
 
     def _page_words(self) -> str:
-        if self.screen is None:  # between two screens
-            return ""
-        return self.screen.speak() if self.screen.speak else (self.screen.title or "")
+        return self.screen.speak() if self.screen and self.screen.speak else (self.screen.title or "")
 
     def _header_button(self, icon: ft.IconData | ft.IconButton, on_click, tooltip: str | None,
                        identifier: str) -> ft.Control:
@@ -132,10 +130,12 @@ class FletShell:
         return ft.Semantics(identifier=identifier, content=button)
 
     def leave(self) -> None:
-        """The screen shown goes (another replaces it, or the tab closed): it lets go of what it holds."""
-        screen, self.screen = self.screen, None
+        """The screen shown goes (another replaces it, or the tab closed): it lets go of what it holds,
+        once. It stays `self.screen` until the next is built (a late call's error still finds it)."""
+        screen = self.screen
         if screen and screen.hide:
-            screen.hide()
+            hide, screen.hide = screen.hide, None
+            hide()
 
     async def render(self) -> None:
         state = self.state
