@@ -13,7 +13,7 @@ from shared.media import MAX_BYTES
 from shared.photo_uploads import OwnerUploads, PhotoUploads
 from shared.web_serve import serve
 
-from .app_state import AppState
+from .state.app import AppState
 from .shell import FletShell
 from .theme import apply_theme
 
@@ -26,7 +26,7 @@ def make_main(config: BackendConfig, uploads: PhotoUploads | None = None):
         page.padding = 0
         apply_theme(page)
         shell = FletShell(page)
-        state = AppState(config, ft.SharedPreferences(), shell)
+        state = AppState(config, ft.SharedPreferences(), shell, client_ip=page.client_ip)
         state.page = page
         state.photo_uploads = OwnerUploads(uploads) if uploads else None
         shell.state = state
@@ -35,18 +35,20 @@ def make_main(config: BackendConfig, uploads: PhotoUploads | None = None):
             await shell.render()
 
         page.on_route_change = on_route_change
-        wire_session(page, state, new_prefs=ft.SharedPreferences)
+        wire_session(page, state, new_prefs=ft.SharedPreferences, leave=shell.leave)
         await state.start()
         await shell.render()
 
     return main
 
 
-def wire_session(page: ft.Page, state: AppState, new_prefs=None) -> None:
+def wire_session(page: ft.Page, state: AppState, new_prefs=None, leave=None) -> None:
     """What the session does when its tab goes, comes back (Flet re-attaches the same session)
     and finally ends (Flet closes it a while after the tab went)."""
 
     async def on_close(_e) -> None:
+        if leave is not None:
+            leave()  # the screen's live listeners and loops go with the session
         if state.photo_uploads:  # photos chosen but never sent: their files go now
             state.photo_uploads.close()
         await state.close()

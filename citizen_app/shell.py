@@ -15,14 +15,13 @@ import time
 
 import flet as ft
 
-from .app_state import AppState
+from .state.app import AppState
 from .read_aloud import ReadAloud
-from .routes import HOME, Screen, build_screen, guard
+from .routes import HOME, Screen, build_screen, guard, router
 from .speech import default_speech
 from .theme import MAIN_TEXT, apply_theme, sizes, text
 
 log = logging.getLogger(__name__)
-BACK_TO = {"/cases/": "/cases", "/pay/": "/pay"}
 
 
 def browser_gone(page: ft.Page) -> bool:
@@ -130,6 +129,14 @@ class FletShell:
         button.width = button.height = s.target
         return ft.Semantics(identifier=identifier, content=button)
 
+    def leave(self) -> None:
+        """The screen shown goes (another replaces it, or the tab closed): it lets go of what it holds,
+        once. It stays `self.screen` until the next is built (a late call's error still finds it)."""
+        screen = self.screen
+        if screen and screen.hide:
+            hide, screen.hide = screen.hide, None
+            hide()
+
     async def render(self) -> None:
         state = self.state
         path = guard(self.page.route or HOME, state.signed_in)
@@ -138,8 +145,7 @@ class FletShell:
             await self.page.push_route(path)
             return
         async with self._rendering:
-            if self.screen and self.screen.dispose:
-                self.screen.dispose()
+            self.leave()
             apply_theme(self.page, state.elderly)
             # A message said just before navigating ("sent") stays; an error belongs to its screen.
             if self._message_error or time.monotonic() - self._message_at > 2:
@@ -160,7 +166,7 @@ class FletShell:
                                                    "read-aloud"))
             back = None
             if screen.show_back and path != HOME and state.signed_in:
-                target = next((to for prefix, to in BACK_TO.items() if path.startswith(prefix)), HOME)
+                target = router().back(path)
                 back = self._header_button(ft.Icons.ARROW_BACK, lambda _e, to=target: self.page.run_task(self.go, to),
                                            state.t("app.back"), "back")
             appbar = heading = None
@@ -181,9 +187,9 @@ class FletShell:
             self.page.views.clear()
             self.page.views.append(view)
             self._update()
-        if screen.load:
+        if screen.show:
             try:
-                await screen.load()
+                await screen.show()
             finally:
                 self._update()
         if state.elderly and self.read_aloud.available and screen is self.screen:

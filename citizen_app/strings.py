@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-STRINGS: dict[str, tuple[str, str]] = {
+from .pay_strings import PAY_STRINGS
+
+_APP_STRINGS: dict[str, tuple[str, str]] = {
     "app.title": ("城市圈 · 市民端", "CityLoop for residents"),
     "app.back": ("返回", "Back"),
     "app.busy": ("请稍候…", "Please wait…"),
@@ -246,7 +248,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sos.notify_title": ("一键求助", "SOS"),
 }
 
-# The Pay screens keep their strings in their own module (citizen_app/pay_strings.py).
-from .pay_strings import PAY_STRINGS  # noqa: E402
-
-STRINGS.update(PAY_STRINGS)
+# The Pay screens keep their strings in their own module (citizen_app/pay_strings.py); a key in
+# both would be one text hidden by another (tests/apps/test_citizen_views.py checks none is).
+STRINGS: dict[str, tuple[str, str]] = {**_APP_STRINGS, **PAY_STRINGS}

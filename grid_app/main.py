@@ -14,31 +14,24 @@ from shared.media import MAX_BYTES
 from shared.photo_uploads import OwnerUploads, PhotoUploads
 from shared.web_serve import serve
 
-from .app_state import AppState
+from .notifier import PageNotifier
 from .shell import Shell
+from .state.app import AppState
 from .theme import apply_theme
 from .views.sign_in import SignInView
 
 
 def make_main(config: BackendConfig, uploads: PhotoUploads | None = None):
     async def main(page: ft.Page) -> None:
-        app = AppState(config, prefs=ft.SharedPreferences(), client_ip=page.client_ip)
+        notifier = PageNotifier(page)
+        app = AppState(config, prefs=ft.SharedPreferences(), client_ip=page.client_ip, notifier=notifier)
         app.photo_uploads = OwnerUploads(uploads) if uploads else None  # "report for a resident" photos
         page.title = app.t("app.title")
         page.padding = 0
         apply_theme(page)
-        progress = ft.ProgressBar(visible=False, height=3)
-
-        def busy(on: bool) -> None:
-            progress.visible = on
-            page.update()
-
-        def message(text: str, error: bool = False) -> None:
-            page.show_dialog(ft.SnackBar(ft.Text(text), bgcolor=ft.Colors.RED_800 if error else None))
-
         async def show_sign_in() -> None:
             view = SignInView(app, on_signed_in=show_shell)
-            app.on_change = lambda: page.run_task(show_sign_in)
+            notifier.rebuild = show_sign_in
             page.controls = [ft.SafeArea(expand=True, content=view.root)]
             page.update()
             view.show_backend(await backend_answers(config))
@@ -54,9 +47,9 @@ def make_main(config: BackendConfig, uploads: PhotoUploads | None = None):
                 await shell.stop()
                 await show_shell()
 
-            app.on_change = lambda: page.run_task(redraw)
+            notifier.rebuild = redraw
             page.controls = [ft.SafeArea(expand=True, content=ft.Column(expand=True, spacing=0,
-                                                                        controls=[progress, shell.root]))]
+                                                                        controls=[notifier.progress, shell.root]))]
             page.update()
             await shell.start()
 
@@ -65,8 +58,7 @@ def make_main(config: BackendConfig, uploads: PhotoUploads | None = None):
                 app.photo_uploads.close()
             for shell in current:
                 await shell.stop()
-            if app.client is not None:
-                await app.client.aclose()
+            await app.close()
 
         async def reconnected(e) -> None:
             # Flet re-attached this session to the same tab, but the browser side lost the services
@@ -75,7 +67,6 @@ def make_main(config: BackendConfig, uploads: PhotoUploads | None = None):
 
         page.on_close = closed  # the session is gone for good (a disconnect may still reconnect)
         page.on_connect = reconnected
-        app.on_busy, app.on_message = busy, message
         if await app.restore():  # the session kept in this browser: straight to the inbox
             page.title = app.t("app.title")
             await show_shell()

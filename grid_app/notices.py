@@ -16,8 +16,8 @@ from shared.geo import GeoPoint, grid_for_point
 from shared.models import NotificationPublic, ReportPublic
 from shared.taxonomy import default_taxonomy
 
-from .app_state import AppState
-from .care_state import care_translator
+from .state.app import AppState
+from .state.care import care_translator
 
 CARE = "care_"
 

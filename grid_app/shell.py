@@ -1,7 +1,9 @@
 """The signed-in frame: navigation rail (routes.DESTINATIONS), top bar with duty switch, SOS banner on top.
 
-It owns the session-wide work: the Realtime subscriptions (tasks, SOS, notifications),
-the sound, and the offline queue's flush. Screens come from grid_app/routes.py.
+It draws the session-wide work: the Realtime events (tasks, SOS, notifications) of the
+channels the state opens and owns (`AppState.start_live`), the sound, and the offline
+queue's flush, whose loops run as the state's (released with it). Screens come from
+grid_app/routes.py.
 """
 
 from __future__ import annotations
@@ -9,21 +11,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
 
 import flet as ft
 
 from shared import errors
 from shared.commands import flush_forever
 from shared.config import command_flush_seconds
+from shared.ui import Screen
 
 from . import routes
-from .alerts_state import AlertsState
-from .app_state import AppState
-from .case_state import send_action
-from .components.sound import Sound
 from .components.sos_banner import SosBanner
-from .inbox_state import InboxState, task_what_where
+from .components.sound import Sound
+from .state.alerts import AlertsState
+from .state.app import AppState
+from .state.case import send_action
+from .state.inbox import InboxState, task_what_where
 from .theme import MUTED, TARGET
 
 log = logging.getLogger(__name__)
@@ -53,8 +55,8 @@ class Shell:
         self.inbox = InboxState(app)
         self.alerts = AlertsState(app)
         self.sound = Sound()
-        self.screens: dict[str, Any] = {}
-        self.current: str | None = None
+        self.screens: dict[str, Screen] = {}  # built once per frame, by route, and kept
+        self.current: Screen | None = None
         self.destinations = routes.destinations_for(app.role)
         self.rail = ft.NavigationRail(
             selected_index=0, label_type=ft.NavigationRailLabelType.ALL, min_width=88, group_alignment=-1.0,
@@ -90,59 +92,42 @@ class Shell:
         self.inbox.on_new_task = self._new_task
         self.alerts.on_new_sos = self._new_sos
         self.alerts.on_new_notice = self._new_notice
-        self.alerts.on_changed = self._alerts_changed
-        self._flusher: asyncio.Task | None = None
-        self._ticker: asyncio.Task | None = None  # keeps the SOS banner's "3分钟前" current
-        self.subscriptions: list = []
+        self.alerts.listeners.append(self._alerts_changed)
         self.stopped = False  # the tab closed or the person signed out: late Realtime events are dropped
 
     # ---------------------------------------------------------------- start
 
     async def start(self) -> None:
         await self.go(self.destinations[0].route)
-        client = self.app.client
-        for subscribe, callback in ((client.subscribe_tasks, self._task_event),
-                                    (client.subscribe_sos, self._sos_event),
-                                    (client.subscribe_notifications, self._notice_event)):
-            try:
-                self.subscriptions.append(await subscribe(callback))
-            except errors.CityError as exc:
-                log.warning("realtime subscription failed: %r", exc)
+        await self.app.start_live(tasks=self._task_event, sos=self._sos_event, notices=self._notice_event)
         await self.alerts.load()
         await self.alerts.learn_callers()
         self._draw()
-        self._flusher = asyncio.create_task(self._flush_forever())
-        self._ticker = asyncio.create_task(self._tick_forever())
+        self.app.live.spawn(self._flush_forever())
+        self.app.live.spawn(self._tick_forever())  # keeps the SOS banner's "3分钟前" current
 
     async def stop(self) -> None:
+        """This frame goes (sign-out, a language switch, the tab closed): its channels and loops too."""
         self.stopped = True
-        for loop in (self._flusher, self._ticker):
-            if loop:
-                loop.cancel()
-        for sub in self.subscriptions:
-            await sub.unsubscribe()
-        self.subscriptions.clear()
+        await self.app.live.release()
         await self.sound.stop()
 
     # ---------------------------------------------------------------- navigation
 
     async def go(self, route: str) -> None:
-        dest = routes.find(route, self.app.role) or self.destinations[0]
-        if self.current and hasattr(self.screens.get(self.current), "hide"):
-            self.screens[self.current].hide()
-        if dest.route not in self.screens:
-            self.screens[dest.route] = self._build(dest)
-        screen = self.screens[dest.route]
-        self.current = dest.route
+        path = routes.ROUTER.resolve(route, signed_in=True, role=self.app.role)
+        dest = routes.find(path, self.app.role)
+        if self.current and self.current.hide:
+            self.current.hide()
+        if path not in self.screens:
+            self.screens[path] = await routes.ROUTER.build(self.app, path, translate=self.app.t)
+        screen = self.current = self.screens[path]
         self.rail.selected_index = self.destinations.index(dest)
-        self.body.content = screen.root if hasattr(screen, "root") else screen
+        self.body.content = screen.content
         self.page.update()
-        if hasattr(screen, "show"):
+        if screen.show:
             await screen.show()
             self.page.update()
-
-    def _build(self, dest: routes.Destination) -> Any:
-        return dest.build(self.app)
 
     async def _rail_changed(self, e: ft.ControlEvent) -> None:
         await self.go(self.destinations[self.rail.selected_index].route)
@@ -219,9 +204,6 @@ class Shell:
         self.banner.refresh()
         if self.alerts.banner_alert() is None:
             self._spawn(self.sound.stop)
-        screen = self.screens.get("/alerts")
-        if screen is not None and self.connected:
-            screen.refresh()
 
     # ---------------------------------------------------------------- offline queue
 
@@ -241,7 +223,6 @@ class Shell:
             return
         result = await queue.flush(lambda command, photos: send_action(self.app, command, photos), self.app.t.locale)
         if result.sent or result.failed:
-            screen = self.screens.get("/inbox")
-            if screen is not None and self.connected:
-                await screen.refresh_detail()
+            if self.connected:
+                await self.inbox.queue_flushed()  # the open case shows what was sent
             self._draw()

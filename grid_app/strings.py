@@ -4,6 +4,7 @@ from __future__ import annotations
 
 STRINGS: dict[str, tuple[str, str]] = {
     "app.title": ("城市圈 · 网格员端", "CityLoop for grid workers"),
+    "app.busy": ("请稍候…", "Please wait…"),
     "lang.switch": ("English", "中文"),
     # sign-in
     "signin.title": ("工作人员登录", "Staff sign-in"),

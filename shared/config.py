@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Mapping
 
 Environ = Mapping[str, str]
@@ -78,6 +79,20 @@ def log_level(environ: Environ | None = None) -> str:
     if level not in logging.getLevelNamesMapping():
         raise ValueError(f"CITYLOOP_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, got {level!r}")
     return level
+
+
+DATA_HOME_ENV = "CITYLOOP_HOME"  # the same setting the local stack keeps its state under
+DEFAULT_DATA_HOME = ".cityloop"  # in the working directory, as the local stack's default
+PACKAGED_DATA_ENV = "FLET_APP_STORAGE_DATA"  # set by Flet in a packaged (phone) app: its private storage
+
+
+def app_data_dir(app: str, environ: Environ | None = None) -> Path:
+    """The folder `app` ("citizen_app", "grid_app") keeps its files in (offline queues):
+    `<CITYLOOP_HOME>/<app>`. CITYLOOP_HOME defaults to `.cityloop` in the working directory, or,
+    in a packaged phone app, to the app's private storage that Flet names."""
+    env = os.environ if environ is None else environ
+    home = env.get(DATA_HOME_ENV, "").strip() or env.get(PACKAGED_DATA_ENV, "").strip() or DEFAULT_DATA_HOME
+    return Path(home).absolute() / app
 
 
 TILE_URL_ENV = "CITYLOOP_TILE_URL"  # map tiles, e.g. https://tiles.example/{z}/{x}/{y}.png; unset: no tiles

@@ -16,7 +16,7 @@ from shared.reporting import grids_from_areas
 from shared.status import OPEN_STATUSES, Action, offered_actions
 from shared.timeline import Timeline, build_timeline
 
-from ..app_state import AppState
+from .app import AppState
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +43,9 @@ class CaseList:
     async def load(self) -> None:
         await self.state.load_areas()  # each case's place, in the person's language
         found = await self.state.run(lambda c: c.my_reports(limit=100), busy="app.busy", quiet=True)
-        self.failed = found is None
-        if found is not None:
-            self.reports = found
+        self.failed = not found.ok
+        if found.ok:
+            self.reports = found.value
 
     @property
     def shown(self) -> list[ReportPublic]:
@@ -92,9 +92,9 @@ class CaseDetail:
 
         areas = await self.state.load_areas()  # the place in the person's language, the grid's outline
         found = await self.state.run(fetch)
-        if found is None:
+        if not found.ok:
             return False
-        self.detail, self.departments, photos = found
+        self.detail, self.departments, photos = found.value
         self.photos.update(photos)
         for grid in grids_from_areas(a for a in areas if a.id == self.detail.report.grid_id):
             self.grid = (self.state.t.pick(grid.name_zh, grid.name_en), list(grid.polygon))
@@ -143,21 +143,21 @@ class CaseDetail:
             return False
         rating = RatingCreate(score=score, comment=comment.strip()[:1000] or None)
         done = await self.state.run(lambda c: c.rate_report(self.report_id, rating))
-        return done is not None and await self.load()
+        return done.ok and await self.load()
 
     async def reopen(self, reason: str) -> bool:
         if not reason.strip():
             self._need("cases.need_reason")
             return False
         done = await self.state.run(lambda c: c.reopen_report(self.report_id, reason.strip()))
-        return done is not None and await self.load()
+        return done.ok and await self.load()
 
     async def answer(self, note: str) -> bool:
         if not note.strip():
             self._need("cases.need_answer")
             return False
         done = await self.state.run(lambda c: c.answer_report_info(self.report_id, note.strip()))
-        return done is not None and await self.load()
+        return done.ok and await self.load()
 
     async def add_info(self, note: str, photos: list[bytes] = ()) -> bool:
         """A note (required) and photos for the handler, while the case is open."""
@@ -165,11 +165,11 @@ class CaseDetail:
             self._need("cases.need_info_note")
             return False
         done = await self.state.run(lambda c: c.add_report_info(self.report_id, note.strip(), list(photos)))
-        return done is not None and await self.load()
+        return done.ok and await self.load()
 
     async def withdraw(self, reason: str) -> bool:
         if not reason.strip():
             self._need("cases.need_reason")
             return False
         done = await self.state.run(lambda c: c.withdraw_report(self.report_id, reason.strip()))
-        return done is not None and await self.load()
+        return done.ok and await self.load()

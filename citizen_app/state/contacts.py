@@ -18,7 +18,7 @@ from shared.contacts import EmergencyContacts
 from shared.models import ContactInvitationPublic, ContactStatus, EmergencyContactPublic
 
 if TYPE_CHECKING:  # pragma: no cover
-    from citizen_app.app_state import AppState
+    from citizen_app.state.app import AppState
 
 T = TypeVar("T")
 _MOBILE = re.compile(r"^1[3-9][0-9]{9}$")

@@ -16,7 +16,7 @@ from shared.reporting import address_for
 from shared.status import status_label
 from shared.timeline import format_when
 
-from ..app_state import AppState
+from .app import AppState
 
 
 @dataclass(frozen=True)
@@ -33,9 +33,9 @@ class FollowedList:
 
     async def load(self) -> None:
         found = await self.state.run(lambda c: c.followed_reports(), busy=None, quiet=True)
-        self.failed = found is None
-        if found is not None:
-            self.cases = found
+        self.failed = not found.ok
+        if found.ok:
+            self.cases = found.value
 
 
 class FollowedCase:
@@ -47,9 +47,9 @@ class FollowedCase:
     async def load(self) -> bool:
         await self.state.load_areas()
         found = await self.state.run(lambda c: c.followed_report_status(self.report_id))
-        if found is None:
+        if not found.ok:
             return False
-        self.case = found
+        self.case = found.value
         return True
 
     def steps(self) -> list[FollowedStepText]:

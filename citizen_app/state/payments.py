@@ -22,7 +22,7 @@ from shared.payments import (BillPublic, BillStatus, PaymentPublic, PaymentStatu
 from shared.receipts import render_receipt_png
 
 from .. import device
-from ..app_state import AppState
+from .app import AppState
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +66,9 @@ class PaymentsState:
 
     async def load(self) -> None:
         loaded = await self.state.run(self._fetch, busy="app.busy", quiet=True)
-        self.failed = loaded is None  # the screen says "can't load, retry" rather than "no bills"
-        if loaded is not None:
-            self.accounts, self.bills, self.payments = loaded
+        self.failed = not loaded.ok  # the screen says "can't load, retry" rather than "no bills"
+        if loaded.ok:
+            self.accounts, self.bills, self.payments = loaded.value
             for payment in self.payments:
                 if payment.is_final:
                     self._settle_if_final(payment, announce=False)
@@ -137,7 +137,7 @@ class PaymentsState:
         kind = UtilityKind(kind)
         linked = await self.state.run(lambda c: c.link_utility_account(kind, UTILITIES[kind], account_no, holder_name),
                                       busy="pay.linking", quiet=True)
-        if linked is None:
+        if not linked.ok:
             # The backend answers the same for an unknown number and a wrong name: say it plainly, once.
             self.state.shell.show_message(self.state.t("pay.link_failed"), error=True)
             return False
@@ -146,7 +146,7 @@ class PaymentsState:
         return True
 
     async def unlink(self, account: UtilityAccountPublic) -> None:
-        if await self.state.run(lambda c: c.unlink_utility_account(account.id)) is not None:
+        if (await self.state.run(lambda c: c.unlink_utility_account(account.id))).ok:
             await self.load()
 
     # ------------------------------------------------------------ paying
@@ -213,14 +213,14 @@ class PaymentsState:
     async def refresh_waiting(self) -> None:
         """Back from the provider's page: ask again for payments still open (the socket may have missed one)."""
         for payment_id in list(self.waiting):
-            payment = await self.state.run(lambda c, pid=payment_id: c.payment(pid), busy=None, quiet=True)
-            if payment is not None:
-                self.on_payment_change(payment)
+            found = await self.state.run(lambda c, pid=payment_id: c.payment(pid), busy=None, quiet=True)
+            if found.ok and found.value is not None:
+                self.on_payment_change(found.value)
 
     # ------------------------------------------------------------ receipts
 
     async def receipt(self, payment_id: str | uuid.UUID) -> Receipt | None:
-        return await self.state.run(lambda c: c.receipt(payment_id), busy="app.busy")
+        return (await self.state.run(lambda c: c.receipt(payment_id), busy="app.busy")).value
 
     @staticmethod
     def receipt_png(receipt: Receipt) -> bytes:

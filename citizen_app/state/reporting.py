@@ -19,7 +19,7 @@ from shared.models import AreaPublic, NearbyReportPublic, ReportPublic, ReportSo
 from shared.reporting import ReportDraft, address_for, message, suggestions
 from shared.taxonomy import Category, default_taxonomy
 
-from ..app_state import AppState
+from .app import AppState
 from .photos import PhotoTray
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,8 @@ class ReportFlow:
 
     async def load_areas(self) -> None:
         load = getattr(self.state, "load_areas", None)  # the session's cache where it has one
-        self.areas = await load() if load else await self.state.run(lambda c: c.areas(), busy=None, quiet=True) or []
+        self.areas = await load() if load else (await self.state.run(lambda c: c.areas(), busy=None,
+                                                                    quiet=True)).value or []
 
     def grid_polygons(self) -> list[tuple[str, list[tuple[float, float]]]]:
         from shared.reporting import grids_from_areas
@@ -159,6 +160,6 @@ class ReportFlow:
 
     async def follow(self, report_id: uuid.UUID | str) -> bool:
         done = await self.state.run(lambda c: c.follow_report(report_id))
-        if done:
+        if done.ok and done.value:
             self.state.shell.show_message(self.state.t("report.followed"))
-        return bool(done)
+        return bool(done.ok and done.value)

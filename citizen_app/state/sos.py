@@ -11,7 +11,6 @@ import asyncio
 import logging
 import re
 import time
-import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +21,7 @@ from shared.models import ContactStatus, SosEventPublic, SosStatus
 from shared.sos_flow import EMERGENCY_LINKS, EmergencyLink, Locate, SosFlow, SosPhase
 
 from .. import device
-from ..app_state import AppState
+from .app import AppState
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +30,6 @@ _SIGNALS: dict[SosPhase, tuple[float, bool]] = {
     SosPhase.COUNTDOWN: (0.3, False), SosPhase.SENT: (1.0, True), SosPhase.ACKNOWLEDGED: (1.0, True),
     SosPhase.ON_THE_WAY: (0.5, True), SosPhase.RESOLVED: (0.5, True), SosPhase.FAILED: (1.0, False),
 }
-
-
-_SESSIONS: weakref.WeakKeyDictionary[AppState, SosState] = weakref.WeakKeyDictionary()
 
 
 # Always on the screen, whatever the SOS's state: police and ambulance, then the family's numbers
@@ -94,10 +90,9 @@ class SosState:
     def of(cls, app: AppState, make_locate: Callable[[], Locate], **options: Any) -> SosState:
         """The session's SOS state: one per AppState, so an open alert keeps sending its location
         while the person looks at other screens, and coming back shows the same alert."""
-        sos = _SESSIONS.get(app)
-        if sos is None:
-            sos = _SESSIONS[app] = cls(app, make_locate(), **options)
-        return sos
+        if app.sos is None:
+            app.sos = cls(app, make_locate(), **options)
+        return app.sos
 
     def detach(self) -> None:
         """The screen is leaving: stop drawing; an open (or sending) alert keeps its updates."""

@@ -13,7 +13,7 @@ import flet as ft
 from shared.code_flow import CodePhase, CodePurpose
 from shared.single_flight import SingleFlight
 
-from ..app_state import AppState
+from ..state.app import AppState
 from ..routes import Screen
 from ..theme import BRAND, button, field, text
 

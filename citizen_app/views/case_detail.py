@@ -12,7 +12,7 @@ from shared.fonts import FONT_FAMILY
 from shared.status import Action, status_label
 from shared.taxonomy import default_taxonomy
 
-from ..app_state import AppState
+from ..state.app import AppState
 from ..routes import Screen
 from ..state.cases import CaseDetail
 from ..theme import BRAND, button, field, sizes, text
@@ -213,5 +213,5 @@ class CaseDetailView:
 def build(state: AppState, params: dict[str, str]) -> Screen:
     view = CaseDetailView(state, params["id"])
     state.report_listeners.append(view.on_change)
-    return Screen(content=view.root, load=view.load, speak=view.speak,
-                  dispose=lambda: state.report_listeners.remove(view.on_change))
+    return Screen(content=view.root, show=view.load, speak=view.speak,
+                  hide=lambda: state.report_listeners.remove(view.on_change))

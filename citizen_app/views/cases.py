@@ -8,7 +8,7 @@ import flet as ft
 from shared.models import FollowedReportPublic
 from shared.taxonomy import default_taxonomy
 
-from ..app_state import AppState
+from ..state.app import AppState
 from ..routes import Screen
 from ..state.cases import CaseList, filter_reports
 from ..state.followed import FollowedList
@@ -101,4 +101,4 @@ def followed_tile(state: AppState, case: FollowedReportPublic) -> ft.Control:
 def build(state: AppState, params: dict[str, str]) -> Screen:
     view = CasesView(state)
     state.report_listeners.append(view.on_change)
-    return Screen(content=view.root, load=view.load, dispose=lambda: state.report_listeners.remove(view.on_change))
+    return Screen(content=view.root, show=view.load, hide=lambda: state.report_listeners.remove(view.on_change))

@@ -7,7 +7,7 @@ import flet as ft
 
 from shared.models import ContactStatus
 
-from ..app_state import AppState
+from ..state.app import AppState
 from ..state.contacts import STATUS_KEYS, ContactForm, ContactsModel
 from ..theme import button, field, text
 

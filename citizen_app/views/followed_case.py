@@ -11,7 +11,7 @@ import flet as ft
 from shared.status import status_label
 from shared.taxonomy import default_taxonomy
 
-from ..app_state import AppState
+from ..state.app import AppState
 from ..routes import Screen
 from ..state.followed import FollowedCase
 from ..theme import BRAND, sizes, text
@@ -62,4 +62,4 @@ class FollowedCaseView:
 
 def build(state: AppState, params: dict[str, str]) -> Screen:
     view = FollowedCaseView(state, params["id"])
-    return Screen(content=view.root, load=view.load, speak=view.speak)
+    return Screen(content=view.root, show=view.load, speak=view.speak)

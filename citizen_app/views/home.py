@@ -14,7 +14,7 @@ from shared.models import ReportPublic
 from shared.status import OPEN_STATUSES, status_label
 from shared.taxonomy import default_taxonomy
 
-from ..app_state import AppState
+from ..state.app import AppState
 from ..routes import Screen
 from ..theme import (DEFAULT_STEP, MUTED_TEXT, TAB_TEXT_MAX, TEXT_STEPS, big_action_button, sizes, switch,
                      tab_style, text)
@@ -124,7 +124,7 @@ class HomeView:
     async def load(self) -> None:
         await self.state.load_areas()
         await self.state.refresh_unread()
-        self.show(await self.state.run(lambda c: c.my_reports(limit=20), busy=None, quiet=True))
+        self.show((await self.state.run(lambda c: c.my_reports(limit=20), busy=None, quiet=True)).value)
 
     async def reload(self) -> None:
         await self.load()
@@ -141,5 +141,5 @@ def build(state: AppState, params: dict[str, str]) -> Screen:
     view = HomeView(state)
     listener = lambda _change: state.page.run_task(view.load)  # noqa: E731
     state.report_listeners.append(listener)
-    return Screen(content=view.root, title=state.t("app.title"), load=view.load, speak=view.speak,
-                  dispose=lambda: state.report_listeners.remove(listener))
+    return Screen(content=view.root, title=state.t("app.title"), show=view.load, speak=view.speak,
+                  hide=lambda: state.report_listeners.remove(listener))

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 
 import flet as ft
 
-from ..app_state import AppState
+from ..state.app import AppState
 from ..theme import button, text
 
 

@@ -6,7 +6,7 @@ import flet as ft
 
 from shared.timeline import format_when
 
-from ..app_state import AppState
+from ..state.app import AppState
 from ..routes import Screen
 from ..theme import sizes, text
 from .load_error import load_error
@@ -22,8 +22,9 @@ class NotificationsView:
 
     async def load(self) -> None:
         state, s = self.state, sizes(self.state.elderly)
-        found = await state.run(lambda c: c.notifications(limit=50), quiet=True)
-        if found is None:
+        done = await state.run(lambda c: c.notifications(limit=50), quiet=True)
+        found = done.value
+        if not done.ok:
             self.list.controls = [load_error(state, self.load, identifier="notifications-load-error")]
             state.shell.updated()
             return
@@ -56,4 +57,4 @@ def notice_target(notice) -> str | None:
 
 def build(state: AppState, params: dict[str, str]) -> Screen:
     view = NotificationsView(state)
-    return Screen(content=view.root, load=view.load)
+    return Screen(content=view.root, show=view.load)

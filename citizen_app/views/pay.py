@@ -13,7 +13,7 @@ from shared.localtime import local_text
 from shared.single_flight import SingleFlight
 from shared.payments import BillPublic, PaymentPublic, PaymentStatus, UtilityAccountPublic, UtilityKind, format_yuan
 
-from ..app_state import AppState
+from ..state.app import AppState
 from ..routes import Screen
 from ..state.payments import PaymentsState, bill_state
 from ..theme import BRAND, MUTED_TEXT, button, field, sizes, tabs, text
@@ -199,4 +199,4 @@ def build(state: AppState, params: dict[str, str]) -> Screen:
         if state.page is not None:
             state.page.run_task(pay.close)
 
-    return Screen(content=view.root, title=state.t("pay.title"), load=view.load, dispose=dispose, speak=view.speak)
+    return Screen(content=view.root, title=state.t("pay.title"), show=view.load, hide=dispose, speak=view.speak)

@@ -8,7 +8,7 @@ import flet as ft
 
 from shared.payments import Receipt
 
-from ..app_state import AppState
+from ..state.app import AppState
 from ..routes import Screen
 from ..state.payments import PaymentsState
 from ..theme import button
@@ -54,4 +54,4 @@ class ReceiptView:
 
 def build(state: AppState, params: dict[str, str]) -> Screen:
     view = ReceiptView(state, params["id"])
-    return Screen(content=view.root, title=state.t("pay.receipt_title"), load=view.load)
+    return Screen(content=view.root, title=state.t("pay.receipt_title"), show=view.load)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import flet as ft
 
 
-from ..app_state import AppState
+from ..state.app import AppState
 from ..routes import Screen
 from ..state.profile import ProfileDraft
 from ..theme import button, field, sizes, switch, text
@@ -63,4 +63,4 @@ class ProfileView:
 
 def build(state: AppState, params: dict[str, str]) -> Screen:
     view = ProfileView(state)
-    return Screen(content=view.root, load=view.contacts.load)
+    return Screen(content=view.root, show=view.contacts.load)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..app_state import AppState
+from ..state.app import AppState
 from ..routes import Screen
 from .report_form import ReportForm
 
@@ -12,4 +12,4 @@ def build(state: AppState, params: dict[str, str]) -> Screen:
         await state.shell.go(f"/cases/{report.id}" if report is not None else "/cases")
 
     form = ReportForm(state, on_done=done)
-    return Screen(content=form.root, load=form.load, speak=lambda: state.t("report.title"))
+    return Screen(content=form.root, show=form.load, speak=lambda: state.t("report.title"))

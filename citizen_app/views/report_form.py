@@ -7,7 +7,7 @@ Embed it (the grid app does, for workers reporting on a resident's behalf):
     page_content.controls.append(form.root)
     await form.load()        # areas for the address and the map, the device location, the category suggester
 
-`state` needs what citizen_app.app_state.AppState offers: `t` (a Translator over a
+`state` needs what citizen_app.state.app.AppState offers: `t` (a Translator over a
 catalogue holding the "report.*" keys of citizen_app/strings.py), `elderly`, `locale`,
 `page`, `shell` (set_busy, show_message), `run`, `ensure_client`, `outbox`, `photo_uploads` (the session's
 shared.photo_uploads.OwnerUploads; the app server must serve shared/web_serve.py's upload endpoint). `on_done(report_or_none, outcome)`

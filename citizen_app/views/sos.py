@@ -15,7 +15,7 @@ import flet as ft
 
 from shared.sos_flow import EMERGENCY_LINKS, Fix, SosPhase
 
-from ..app_state import AppState
+from ..state.app import AppState
 from ..routes import HOME, Screen
 from ..state.sos import ALWAYS_CALLED, SosState
 from ..theme import MAIN_TEXT, sizes, text
@@ -222,4 +222,4 @@ class SosView:
 def build(state: AppState, params: dict[str, str]) -> Screen:
     sos = SosState.of(state, lambda: geolocator_locate(state.page))
     view = SosView(state, sos)
-    return Screen(content=view.root, load=sos.start, dispose=sos.detach, speak=sos.speak)
+    return Screen(content=view.root, show=sos.start, hide=sos.detach, speak=sos.speak)

@@ -17,8 +17,8 @@ import flet as ft
 from shared.models import SosAlertPublic, SosStatus
 from shared.status import sos_label
 
-from ..alerts_state import AlertsState, Caller, navigate_url, since_text, where_text
-from ..app_state import AppState
+from ..state.alerts import AlertsState, Caller, navigate_url, since_text, where_text
+from ..state.app import AppState
 from ..theme import SOS, TARGET
 from .dialog import close_dialog
 from .refresh import update_if_shown

@@ -8,17 +8,19 @@ import flet as ft
 from shared.localtime import local_text
 from shared.models import NotificationPublic
 from shared.status import sos_label
+from shared.ui import Screen
 
-from ..alerts_state import AlertsState
-from ..app_state import AppState
-from ..components.refresh import update_if_shown
+from ..state.alerts import AlertsState
+from ..state.app import AppState
+from ..components.refresh import page_of, update_if_shown
 from ..components.sos_banner import SosBanner
 from ..notices import CARE
 from ..theme import MUTED, SOS
 
 
-def build(app: AppState) -> AlertsScreen:
-    return AlertsScreen(app, app.alerts, app.sos_banner)
+def build(app: AppState, params: dict[str, str]) -> Screen:
+    screen = AlertsScreen(app, app.alerts, app.sos_banner)
+    return Screen(content=screen.root, show=screen.show)
 
 
 class AlertsScreen:
@@ -26,6 +28,13 @@ class AlertsScreen:
         self.app, self.alerts, self.banner = app, alerts, banner
         self.column = ft.Column(expand=True, scroll=ft.ScrollMode.AUTO, spacing=10)
         self.root = ft.Container(expand=True, padding=16, content=self.column)
+        alerts.listeners.append(self._live_change)
+
+    def _live_change(self) -> None:
+        # A live SOS or notice: redrawn now if on a connected page (`show` redraws it otherwise).
+        page = page_of(self.column)
+        if page is not None and getattr(getattr(page, "session", None), "connection", None) is not None:
+            self.refresh()
 
     async def show(self) -> None:
         await self.alerts.load()

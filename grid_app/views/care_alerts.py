@@ -8,18 +8,20 @@ import flet as ft
 from shared.care import ACTIONS, OUTCOMES, CareAlertPublic
 from shared.care_chart import evidence_series, meter_unit, tel_url
 from shared.localtime import city_tz, local_text
+from shared.ui import Screen
 
-from ..app_state import AppState
-from ..care_state import CareState, care_translator
 from ..components.charts import evidence_chart
+from ..state.app import AppState
+from ..state.care import CareState, care_translator
 from ..components.refresh import update_if_shown
 from ..theme import MUTED, SOS
 
 SEVERITY_COLOURS = {1: ft.Colors.AMBER_700, 2: ft.Colors.DEEP_ORANGE_600, 3: SOS}
 
 
-def build(app: AppState) -> "CareAlertsScreen":
-    return CareAlertsScreen(app)
+def build(app: AppState, params: dict[str, str]) -> Screen:
+    screen = CareAlertsScreen(app)
+    return Screen(content=screen.root, show=screen.show)
 
 
 async def open_url(url: str) -> None:

@@ -14,8 +14,8 @@ from shared.status import OPEN_STATUSES, is_overdue, sla_text, status_label
 from shared.taxonomy import default_taxonomy
 from shared.timeline import added_info, build_timeline
 
-from ..app_state import AppState
-from ..case_state import CaseState, mask_phone, missing_text
+from ..state.app import AppState
+from ..state.case import CaseState, mask_phone, missing_text
 from ..components.dialog import close_dialog
 from ..components.map_view import Point, map_of
 from ..components.nav_links import nav_row

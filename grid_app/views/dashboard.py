@@ -7,16 +7,18 @@ import flet as ft
 
 from shared.dashboard import Dashboard, bar_series, summarise
 from shared.taxonomy import default_taxonomy
+from shared.ui import Screen
 
-from ..app_state import AppState
 from ..components.charts import bar_chart
+from ..state.app import AppState
 from ..components.map_view import Point, map_of
 from ..components.refresh import update_if_shown
 from ..theme import MUTED, OVERDUE
 
 
-def build(app: AppState) -> DashboardScreen:
-    return DashboardScreen(app)
+def build(app: AppState, params: dict[str, str]) -> Screen:
+    screen = DashboardScreen(app)
+    return Screen(content=screen.root, show=screen.show)
 
 
 class DashboardScreen:

@@ -18,10 +18,11 @@ from shared.inbox import Ownership
 from shared.models import ReportStatus, TaskPublic
 from shared.status import status_label
 from shared.taxonomy import default_taxonomy
+from shared.ui import Screen
 
-from ..app_state import AppState
+from ..state.app import AppState
 from ..components.refresh import update_if_shown
-from ..inbox_state import InboxState
+from ..state.inbox import InboxState
 from ..theme import MUTED, ON_TIME, OVERDUE, TARGET
 from .case_detail import CaseDetail
 
@@ -35,8 +36,9 @@ def category_name(code: str, t) -> str:
     return t.pick(cat.name_zh, cat.name_en) if cat else code
 
 
-def build(app: AppState) -> InboxScreen:
-    return InboxScreen(app, app.inbox, app.page)
+def build(app: AppState, params: dict[str, str]) -> Screen:
+    screen = InboxScreen(app, app.inbox, app.page)
+    return Screen(content=screen.root, show=screen.show, hide=screen.hide)
 
 
 class InboxScreen:
@@ -66,6 +68,7 @@ class InboxScreen:
         self.shown = False
         self._ticker: asyncio.Task | None = None
         state.on_changed = self._changed
+        state.on_flushed = self.refresh_detail
 
     # ---------------------------------------------------------------- lifecycle
 

@@ -12,11 +12,11 @@ from typing import Any
 
 import flet as ft
 
-from shared import errors
 from shared.i18n import Translator
 from shared.worker import ResidentContact
+from shared.ui import Screen
 
-from ..app_state import AppState
+from ..state.app import AppState, Outcome
 from ..components.refresh import page_of, update_if_shown
 from ..theme import MUTED
 
@@ -26,7 +26,7 @@ class _Shell:
         self.app = app
 
     def set_busy(self, text: str | None) -> None:
-        self.app.on_busy(text is not None)
+        self.app.notifier.set_busy(text)
 
     def show_message(self, text: str, *, error: bool = False) -> None:
         self.app.say(text, error=error)
@@ -67,16 +67,11 @@ class FormHost:
         return OnBehalfClient(self.app.client, lambda: self.form.flow.draft)
 
     async def run(self, call: Callable[[Any], Awaitable[Any]], *, busy: str | None = None,
-                  quiet: bool = False) -> Any:
-        self.app.on_busy(True)
-        try:
+                  quiet: bool = False) -> Outcome[Any]:
+        async def on_behalf(_client: Any) -> Any:
             return await call(await self.ensure_client())
-        except errors.CityError as exc:
-            if not quiet:
-                self.app.say(exc.message(self.locale), error=True)
-            return None
-        finally:
-            self.app.on_busy(False)
+
+        return await self.app.run(on_behalf, busy="app.busy", quiet=quiet)
 
 
 class ReportForResidentScreen:
@@ -111,5 +106,6 @@ class ReportForResidentScreen:
         await self.show()
 
 
-def build(app: AppState) -> ReportForResidentScreen:
-    return ReportForResidentScreen(app)
+def build(app: AppState, params: dict[str, str]) -> Screen:
+    screen = ReportForResidentScreen(app)
+    return Screen(content=screen.root, show=screen.show)

@@ -6,16 +6,18 @@ import flet as ft
 
 from shared.care import CareSubjectPublic
 from shared.care_chart import tel_url
+from shared.ui import Screen
 
-from ..app_state import AppState
-from ..care_state import ResidentsState, care_translator, days_since
+from ..state.app import AppState
+from ..state.care import ResidentsState, care_translator, days_since
 from ..components.refresh import update_if_shown
 from ..theme import MUTED
 from .care_alerts import open_url
 
 
-def build(app: AppState) -> "ResidentsScreen":
-    return ResidentsScreen(app)
+def build(app: AppState, params: dict[str, str]) -> Screen:
+    screen = ResidentsScreen(app)
+    return Screen(content=screen.root, show=screen.show)
 
 
 class ResidentsScreen:

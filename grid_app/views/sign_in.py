@@ -14,7 +14,7 @@ import flet as ft
 
 from shared.code_flow import CodePhase
 
-from ..app_state import AppState
+from ..state.app import AppState
 from ..theme import MUTED, TARGET, primary_button_style
 
 log = logging.getLogger(__name__)
@@ -83,10 +83,9 @@ class SignInView:
         page = e.page if e is not None else None
         if page is not None:
             page.update()
-        previous = self.app.on_message
-        self.app.on_message = lambda text, error=False: setattr(self.error, "value", text)
         try:
-            ok = await call
+            with self.app.messages_to(lambda text, _error: setattr(self.error, "value", text)):
+                ok = await call
             if ok:
                 self.error.value = ""
             return ok
@@ -95,7 +94,6 @@ class SignInView:
             self.error.value = self.app.t("signin.failed")
             return False
         finally:
-            self.app.on_message = previous
             self.running = False
             self._set_busy(False)
             if page is not None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from citizen_app.app_state import AppState, RecordingShell
+from citizen_app.state.app import AppState, RecordingShell
 from shared.prefs import MemoryPrefs
 from shared.client import CityClient
 from shared.config import BackendConfig

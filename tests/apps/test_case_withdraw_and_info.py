@@ -16,9 +16,9 @@ import flet as ft
 import pytest
 
 from citizen_app.views.case_detail import CaseDetailView
-from grid_app.app_state import AppState
+from grid_app.state.app import AppState
 from grid_app.components.map_view import Point, map_of
-from grid_app.inbox_state import InboxState
+from grid_app.state.inbox import InboxState
 from grid_app.views.case_detail import CaseDetail
 from shared.config import BackendConfig
 from shared.geo import GeoPoint, wgs84_to_gcj02
@@ -74,7 +74,6 @@ def identifiers(control) -> list[str]:
 
 async def worker_app(stack, tmp_path, people: People) -> AppState:
     app = AppState(BackendConfig(stack.url, stack.anon_key, "environment"), locale="zh-CN", folder=tmp_path)
-    app.on_message = lambda text, error=False: None
     assert (await app.sign_in(people.worker_1.email, people.worker_1.password)).ok
     return app
 
@@ -147,7 +146,7 @@ def test_the_missing_tile_setting_is_logged(caplog) -> None:
 
 
 def test_the_sos_navigate_link_is_gcj02_for_amap() -> None:
-    from grid_app.alerts_state import navigate_url
+    from grid_app.state.alerts import navigate_url
 
     to = parse_qs(urlsplit(navigate_url(39.125, 117.19375)).query)["to"][0].split(",")
     gcj = wgs84_to_gcj02(GeoPoint(lat=39.125, lon=117.19375))

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from citizen_app.app_state import AppState, RecordingShell
+from citizen_app.state.app import AppState, RecordingShell
 from shared.prefs import MemoryPrefs
 from citizen_app.state.payments import PaymentsState, bill_state, sort_bills
 from citizen_app.strings import STRINGS

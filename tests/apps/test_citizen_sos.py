@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Callable
 
 import pytest
 
-from citizen_app.app_state import AppState, RecordingShell
+from citizen_app.state.app import AppState, RecordingShell
 from shared.prefs import MemoryPrefs
 from citizen_app.state.sos import SosState
 from citizen_app.strings import STRINGS
@@ -234,17 +234,17 @@ async def test_an_open_alert_keeps_sending_its_location_while_other_screens_show
     session_sos = SosState.of(state, lambda: sos.locate, clock=clock, sleep=clock.sleep)
     assert SosState.of(state, lambda: None) is session_sos  # one per session
     screen_one = build(state, {})
-    await screen_one.load()
+    await screen_one.show()
     session_view = SosView(state, session_sos)
     await hold_and_count_down(session_view, clock)
     await until(lambda: session_sos.phase is SosPhase.SENT)
     alert_id = session_sos.flow.alert.id
 
-    screen_one.dispose()  # the person goes back home
+    screen_one.hide()  # the person goes back home
     await clock.advance(30)
     await until(lambda: session_sos.flow.locations_sent == 1)  # still followed
     again = build(state, {})  # ... and opens SOS again: the same alert, live
-    await again.load()
+    await again.show()
     assert session_sos.flow.alert.id == alert_id and "sos-false-alarm" in visible_ids(again.content)
     await session_sos.cancel()
     await session_sos.stop()
@@ -254,10 +254,10 @@ async def test_leaving_during_the_countdown_cancels_it(screen) -> None:
     view, sos, clock, _signals, state = await screen()
     session_sos = SosState.of(state, lambda: sos.locate, clock=clock, sleep=clock.sleep)
     built = build(state, {})
-    await built.load()
+    await built.show()
     session_sos.press()
     await clock.advance(4)
     assert session_sos.phase is SosPhase.COUNTDOWN
-    built.dispose()
+    built.hide()
     await clock.advance(10)
     assert session_sos.phase is SosPhase.IDLE and session_sos.flow.alert is None

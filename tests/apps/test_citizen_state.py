@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from citizen_app.app_state import SESSION_KEY, credentials_problem
+from citizen_app.state.app import SESSION_KEY, credentials_problem
 from shared.prefs import MemoryPrefs
 from citizen_app.state.cases import CaseDetail, CaseList
 from citizen_app.state.followed import FollowedCase, FollowedList
@@ -69,7 +69,7 @@ async def test_sign_up_then_stay_signed_in_across_a_reload_then_sign_out(stack, 
     reloaded = new_state(stack.url, stack.anon_key, tmp_path, prefs)  # the browser reloads the page
     await reloaded.start()
     assert reloaded.signed_in and reloaded.user.email == email
-    assert await reloaded.run(lambda c: c.get_profile()) is not None
+    assert (await reloaded.run(lambda c: c.get_profile())).value is not None
     await reloaded.sign_out()
     assert not reloaded.signed_in and SESSION_KEY not in prefs.values
     assert reloaded.shell.routes[-1] == "/sign-in"
@@ -214,7 +214,7 @@ async def test_unreachable_backend_keeps_the_report_and_sends_it_once_later(stac
     assert await state.flush_outbox() == 1
     assert state.outbox.waiting_reports() == []
     assert await state.flush_outbox() == 0
-    mine = await state.run(lambda c: c.my_reports())
+    mine = (await state.run(lambda c: c.my_reports())).value
     assert [r.id for r in mine] == [flow.draft.id]  # filed once, under the client's id
     assert mine[0].status.value == "dispatched" and len(mine[0].photos) == 1
     await state.close()
@@ -312,7 +312,7 @@ async def test_profile_address_language_and_elderly_mode_are_kept(stack, tmp_pat
     await state.set_elderly(True)
     await state.set_locale("en")
     assert state.shell.changes == 2
-    profile = await state.run(lambda c: c.get_profile())
+    profile = (await state.run(lambda c: c.get_profile())).value
     assert profile.elderly_mode and profile.locale == "en"
     assert state.timeout == 30.0  # generous time for every step
     await state.close()

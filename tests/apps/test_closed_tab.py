@@ -16,7 +16,7 @@ from flet.messaging.connection import Connection
 from flet.messaging.session import Session
 from flet.pubsub.pubsub_hub import PubSubHub
 
-from citizen_app.app_state import AppState
+from citizen_app.state.app import AppState
 from citizen_app.main import wire_session
 from citizen_app.shell import FletShell
 from shared.config import BackendConfig

@@ -10,12 +10,12 @@ import flet as ft
 import pytest
 
 from grid_app import routes
-from grid_app.alerts_state import AlertsState, Caller, navigate_url, since_text
-from grid_app.app_state import AppState
+from grid_app.state.alerts import AlertsState, Caller, navigate_url, since_text
+from grid_app.state.app import AppState
 from grid_app.components.sos_banner import SosBanner
 from grid_app.strings import STRINGS
 from grid_app.theme import TARGET
-from grid_app.inbox_state import InboxState
+from grid_app.state.inbox import InboxState
 from grid_app.views.dashboard import DashboardScreen
 from grid_app.views.inbox import InboxScreen
 from shared.config import BackendConfig

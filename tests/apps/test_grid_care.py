@@ -8,8 +8,8 @@ import pytest
 from PIL import Image
 
 from grid_app import routes
-from grid_app.app_state import AppState
-from grid_app.care_state import CareState, ResidentsState, care_translator
+from grid_app.state.app import AppState
+from grid_app.state.care import CareState, ResidentsState, care_translator
 from grid_app.care_strings import CARE_STRINGS
 from grid_app.views.care_alerts import CareAlertsScreen
 from grid_app.views.residents import ResidentsScreen
@@ -88,8 +88,7 @@ async def test_worker_sees_the_alert_with_evidence_calls_and_records_the_outcome
     assert any("界面测试" in x for x in shown)
     assert any("13800009999" in x for x in shown) and any("13900009999" in x for x in shown)  # person and family
     # Nothing chosen yet: a plain-words refusal, nothing recorded.
-    said = []
-    app.on_message = lambda text, error=False: said.append((text, error))
+    said = app.notifier.messages  # (text, error) as the page would show them
     assert not await screen.state.record("close")
     assert said[-1] == (care_translator(app)("care.pick_outcome"), True)
     screen.state.action, screen.state.outcome, screen.state.note = "called_person", "safe", "电话已接通"

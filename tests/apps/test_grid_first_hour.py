@@ -12,10 +12,10 @@ import pytest
 from PIL import Image
 
 from backend.jobs.care_watch import run_scan
-from grid_app.alerts_state import AlertsState
-from grid_app.app_state import AppState
-from grid_app.care_state import care_translator
-from grid_app.inbox_state import InboxState, task_what_where
+from grid_app.state.alerts import AlertsState
+from grid_app.state.app import AppState
+from grid_app.state.care import care_translator
+from grid_app.state.inbox import InboxState, task_what_where
 from grid_app.views.alerts import AlertsScreen
 from grid_app.views.care_alerts import CareAlertsScreen
 from grid_app.views.case_detail import CaseDetail
@@ -46,8 +46,7 @@ def people(db, make_user) -> People:
 
 async def signed_in(stack, tmp_path, user, locale: str = "zh-CN") -> tuple[AppState, list]:
     app = AppState(BackendConfig(stack.url, stack.anon_key, "environment"), locale=locale, folder=tmp_path)
-    said: list = []
-    app.on_message = lambda text, error=False: said.append((text, error))
+    said: list = app.notifier.messages  # (text, error) as the page would show them
     assert (await app.sign_in(user.email, user.password)).ok
     return app, said
 

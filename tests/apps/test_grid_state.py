@@ -7,9 +7,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from grid_app.app_state import AppState
-from grid_app.case_state import CaseState, mask_phone
-from grid_app.inbox_state import InboxState
+from grid_app.state.app import AppState
+from grid_app.state.case import CaseState, mask_phone
+from grid_app.state.inbox import InboxState
 from grid_app.views.case_detail import CaseDetail
 from shared.client import CityClient
 from shared.config import BackendConfig
@@ -30,8 +30,7 @@ def people(db, make_user) -> People:
 
 def new_app(stack, tmp_path, locale: str = "zh-CN") -> tuple[AppState, list]:
     app = AppState(BackendConfig(stack.url, stack.anon_key, "environment"), locale=locale, folder=tmp_path)
-    said: list = []
-    app.on_message = lambda text, error=False: said.append((text, error))
+    said: list = app.notifier.messages  # (text, error) as the page would show them
     return app, said
 
 
@@ -120,7 +119,7 @@ async def test_offline_actions_are_queued_on_disk_and_sent_in_order(people, stac
     # Back online (and the app restarted: the queue is read from its file).
     app.client = online
     from shared.commands import CommandQueue
-    from grid_app.case_state import send_action
+    from grid_app.state.case import send_action
     app.queue = CommandQueue(app.queue.root)
     result = await app.queue.flush(lambda command, photos: send_action(app, command, photos))
     assert (len(result.sent), len(result.failed), result.left) == (3, 0, 0)
@@ -224,7 +223,7 @@ async def test_transfer_to_a_worker_picked_from_the_street(people, stack, tmp_pa
 
 
 async def test_the_session_is_kept_in_the_browser_and_forgotten_at_sign_out(people, stack, tmp_path) -> None:
-    from grid_app.app_state import LOCALE_KEY, SESSION_KEY
+    from grid_app.state.app import LOCALE_KEY, SESSION_KEY
     from shared.prefs import MemoryPrefs
 
     config = BackendConfig(stack.url, stack.anon_key, "environment")
@@ -234,7 +233,7 @@ async def test_the_session_is_kept_in_the_browser_and_forgotten_at_sign_out(peop
     assert (await first.sign_in(people.worker_1.email, people.worker_1.password)).ok
     assert prefs.values[SESSION_KEY]
     first.switch_language()
-    await first._pending_save
+    await first.saved()
 
     # A reload (a new session of the app in the same browser) opens signed in, in English.
     again = AppState(config, folder=tmp_path, prefs=prefs)
@@ -249,7 +248,7 @@ async def test_the_session_is_kept_in_the_browser_and_forgotten_at_sign_out(peop
 
 
 async def test_a_kept_token_that_no_longer_works_is_dropped(people, stack, tmp_path) -> None:
-    from grid_app.app_state import SESSION_KEY
+    from grid_app.state.app import SESSION_KEY
     from shared.prefs import MemoryPrefs
 
     prefs = MemoryPrefs()
@@ -260,7 +259,7 @@ async def test_a_kept_token_that_no_longer_works_is_dropped(people, stack, tmp_p
 
 
 async def test_a_residents_kept_session_is_refused(people, stack, tmp_path) -> None:
-    from grid_app.app_state import SESSION_KEY
+    from grid_app.state.app import SESSION_KEY
     from shared.prefs import MemoryPrefs
 
     resident = await CityClient.connect(url=stack.url, key=stack.anon_key)

@@ -11,8 +11,8 @@ from citizen_app.views.cases import CasesView
 from citizen_app.views.home import HomeView
 from citizen_app.views.notifications import NotificationsView
 from citizen_app.views.pay import PayView
-from grid_app.app_state import AppState as GridState
-from grid_app.inbox_state import InboxState
+from grid_app.state.app import AppState as GridState
+from grid_app.state.inbox import InboxState
 from grid_app.views.inbox import InboxScreen
 from shared.client import CityClient
 from shared.config import BackendConfig

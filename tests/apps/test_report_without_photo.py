@@ -10,7 +10,7 @@ import pytest
 
 from citizen_app.state.reporting import ReportFlow
 from citizen_app.strings import STRINGS as CITIZEN_STRINGS
-from grid_app.app_state import AppState as GridAppState
+from grid_app.state.app import AppState as GridAppState
 from grid_app.views.report_for_resident import FormHost
 from shared.config import BackendConfig
 from tests.apps.citizen_support import Switch, new_state, sole_worker

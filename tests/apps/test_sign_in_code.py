@@ -14,9 +14,10 @@ import pytest
 
 from citizen_app.views.account import AccountForm, CodeForm
 from citizen_app.theme import ELDERLY
-from grid_app.app_state import AppState as GridState
+from grid_app.state.app import AppState as GridState
 from grid_app.views.sign_in import SignInView
 from shared import errors
+from shared.app_core import RecordingNotifier
 from shared.client import CityClient
 from shared.code_flow import RESEND_WAIT_S, CodeFlow, CodePhase, CodePurpose
 from shared.config import BackendConfig
@@ -155,10 +156,14 @@ def test_the_sign_in_screens_offer_the_code_in_both_languages_and_elderly_sizes(
 # --- grid app -------------------------------------------------------------------------------------
 
 def new_grid(stack, tmp_path, client_ip: str | None = None, url: str | None = None) -> tuple[GridState, list]:
-    app = GridState(BackendConfig(url or stack.url, stack.anon_key, "environment"), folder=tmp_path,
-                    client_ip=client_ip)
     messages: list = []
-    app.on_message = lambda text, error=False: messages.append(text)
+
+    class Page(RecordingNotifier):  # remembers the texts said
+        def show_message(self, text: str, *, error: bool = False) -> None:
+            messages.append(text)
+
+    app = GridState(BackendConfig(url or stack.url, stack.anon_key, "environment"), folder=tmp_path,
+                    client_ip=client_ip, notifier=Page())
     return app, messages
 
 

@@ -12,7 +12,7 @@ import asyncio
 from types import SimpleNamespace
 
 from citizen_app.views.account import AccountForm
-from grid_app.app_state import AppState as GridState
+from grid_app.state.app import AppState as GridState
 from grid_app.views.sign_in import SignInView
 from shared.config import BackendConfig
 from tests.apps.citizen_support import new_state

@@ -34,6 +34,6 @@ def test_the_notice_runs_before_the_flutter_client_opens_its_socket() -> None:
 def test_the_notice_speaks_both_languages_and_reads_the_apps_saved_language() -> None:
     script = SCRIPT.read_text(encoding="utf-8")
     assert "网络已断开，正在重新连接" in script and "No connection. Reconnecting" in script
-    for app_state in ("citizen_app/app_state.py", "grid_app/app_state.py"):
+    for app_state in ("citizen_app/state/app.py", "grid_app/state/app.py"):
         key = re.search(r'LOCALE_KEY = "([^"]+)"', (Path(ASSETS_DIR).parent / app_state).read_text()).group(1)
         assert f'"flutter.{key}"' in script, key  # Flutter's SharedPreferences prefix on the web

@@ -26,7 +26,7 @@ def test_a_resident_withdraws_and_the_worker_s_inbox_loses_the_task(db, make_use
     report = people.citizen_a.client.table("reports").insert(row).execute().data[0]
 
     grid_url = serve_app("grid_app", SUPABASE_URL=stack.url, SUPABASE_ANON_KEY=stack.anon_key,
-                         CITYLOOP_GRID_DATA=str(tmp_path / "grid-data"), CITYLOOP_TILE_URL="")
+                         CITYLOOP_HOME=str(tmp_path / "grid-data"), CITYLOOP_TILE_URL="")
     tablet = open_app(grid_url, *TABLET)
     tablet.set_default_timeout(WAIT)
     sign_in(tablet, people.worker_1.email, people.worker_1.password)
@@ -38,7 +38,7 @@ def test_a_resident_withdraws_and_the_worker_s_inbox_loses_the_task(db, make_use
     expect(tablet.get_by_text("CITYLOOP_TILE_URL")).to_have_count(0)
 
     citizen_url = serve_app("citizen_app", SUPABASE_URL=stack.url, SUPABASE_ANON_KEY=stack.anon_key,
-                            CITYLOOP_APP_DATA=str(tmp_path / "app-data"))
+                            CITYLOOP_HOME=str(tmp_path / "app-data"))
     phone = open_app(citizen_url, *PHONE)
     phone.set_default_timeout(WAIT)
     by_id(phone, "account-submit").wait_for()

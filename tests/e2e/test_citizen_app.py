@@ -80,7 +80,7 @@ def worker(db, make_user):
 def test_report_follow_live_rate_and_elderly_mode(stack, serve_app, open_app, make_user, worker, tmp_path) -> None:
     citizen = make_user(app_metadata={"role": "citizen"}, display_name="陈女士")
     url = serve_app("citizen_app", SUPABASE_URL=stack.url, SUPABASE_ANON_KEY=stack.anon_key,
-                    CITYLOOP_APP_DATA=str(tmp_path / "app-data"))
+                    CITYLOOP_HOME=str(tmp_path / "app-data"))
     page = open_app(url, *PHONE, geolocation={"latitude": POINT[0], "longitude": POINT[1]},
                     permissions=["geolocation"])
     page.set_default_timeout(WAIT)

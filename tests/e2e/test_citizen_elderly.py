@@ -53,7 +53,7 @@ def test_read_aloud_targets_sizes_and_layouts(stack, db, serve_app, open_app, ma
         db.execute("insert into public.notifications (user_id, kind, title_zh, title_en) values (%s, 'note', %s, %s)",
                    (citizen.id, f"消息 {n}", f"Message {n}"))
     url = serve_app("citizen_app", SUPABASE_URL=stack.url, SUPABASE_ANON_KEY=stack.anon_key,
-                    CITYLOOP_APP_DATA=str(tmp_path / "app-data"))
+                    CITYLOOP_HOME=str(tmp_path / "app-data"))
     page = open_app(url, *PHONE)
     page.set_default_timeout(WAIT)
     page.context.add_init_script(AUDIO_HOOK)

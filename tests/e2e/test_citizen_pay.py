@@ -27,7 +27,7 @@ def test_link_pay_in_the_sandbox_and_see_it_paid(stack, service, serve_app, open
     account = new_account(service, amount_fen=4630, holder_name="王丽")
     acct = account.account_no
     url = serve_app("citizen_app", SUPABASE_URL=stack.url, SUPABASE_ANON_KEY=stack.anon_key,
-                    CITYLOOP_APP_DATA=str(tmp_path / "app-data"))
+                    CITYLOOP_HOME=str(tmp_path / "app-data"))
     page = open_app(url, *PHONE, accept_downloads=True)
     page.set_default_timeout(WAIT)
 

@@ -51,7 +51,7 @@ def test_a_pdf_is_refused_by_name_and_a_12_mp_photo_shows_progress_then_its_thum
     db.execute("update public.profiles set locale = %s, elderly_mode = %s where id = %s",
                (locale, elderly, citizen.id))
     url = serve_app("citizen_app", SUPABASE_URL=stack.url, SUPABASE_ANON_KEY=stack.anon_key,
-                    CITYLOOP_APP_DATA=str(tmp_path / "app-data"))
+                    CITYLOOP_HOME=str(tmp_path / "app-data"))
     page = open_app(url, *PHONE, geolocation={"latitude": POINT[0], "longitude": POINT[1]},
                     permissions=["geolocation"])
     page.set_default_timeout(WAIT)

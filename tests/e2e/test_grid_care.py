@@ -37,7 +37,7 @@ def test_care_alert_follow_up_and_residents(people, db, service, stack, serve_ap
     alert_id = db.execute("select id from public.care_alerts where subject_id = %s", (s["id"],)).fetchone()[0]
 
     url = serve_app("grid_app", SUPABASE_URL=stack.url, SUPABASE_ANON_KEY=stack.anon_key,
-                    CITYLOOP_GRID_DATA=str(tmp_path / "grid-data"))
+                    CITYLOOP_HOME=str(tmp_path / "grid-data"))
     page = open_app(url, *TABLET)
     sign_in(page, people.worker_1.email, people.worker_1.password)
     open_destination(page, "关爱预警")

@@ -16,7 +16,7 @@ from .test_grid_flow import jpeg
 def test_resolve_keeps_photo_and_note_when_the_note_is_missing(people, db, stack, serve_app, open_app,
                                                                 tmp_path) -> None:
     url = serve_app("grid_app", SUPABASE_URL=stack.url, SUPABASE_ANON_KEY=stack.anon_key,
-                    CITYLOOP_GRID_DATA=str(tmp_path / "grid-data"))
+                    CITYLOOP_HOME=str(tmp_path / "grid-data"))
     tablet = open_app(url, *TABLET)
     sign_in(tablet, people.worker_1.email, people.worker_1.password)
     report = people.citizen_a.client.table("reports").insert(
@@ -68,7 +68,7 @@ def test_phone_in_english_shows_area_names_and_the_new_status(people, db, stack,
         {"category_code": item(db, "city_mgmt")["code"], "description": "井盖松动 loose manhole cover",
          "lat": GRID_POINTS[0][0], "lon": GRID_POINTS[0][1], "address": "滨西社区5号楼东侧"}).execute().data[0]
     url = serve_app("grid_app", SUPABASE_URL=stack.url, SUPABASE_ANON_KEY=stack.anon_key,
-                    CITYLOOP_GRID_DATA=str(tmp_path / "grid-data"))
+                    CITYLOOP_HOME=str(tmp_path / "grid-data"))
     phone = open_app(url, 390, 844)
     sign_in(phone, people.worker_1.email, people.worker_1.password)
     phone.get_by_role("button", name="English").or_(phone.get_by_label("English")).first.click()

@@ -34,7 +34,7 @@ def _wait_for_row(db, sql: str, params: tuple, timeout_s: float = 30.0) -> tuple
 
 def test_report_to_resolution_and_sos_between_two_tablets(people, db, stack, serve_app, open_app, tmp_path) -> None:
     url = serve_app("grid_app", SUPABASE_URL=stack.url, SUPABASE_ANON_KEY=stack.anon_key,
-                    CITYLOOP_GRID_DATA=str(tmp_path / "grid-data"))
+                    CITYLOOP_HOME=str(tmp_path / "grid-data"))
     mine = open_app(url, *TABLET)
     shot(mine, "grid-signin.png")
     other = open_app(url, *TABLET)
@@ -130,7 +130,7 @@ def test_phone_layout_and_a_report_filed_for_a_resident(people, db, stack, serve
         {"category_code": category, "description": "井盖松动 loose manhole cover", "lat": GRID_POINTS[0][0],
          "lon": GRID_POINTS[0][1], "address": "滨西社区 5 号楼"}).execute().data[0]
     url = serve_app("grid_app", SUPABASE_URL=stack.url, SUPABASE_ANON_KEY=stack.anon_key,
-                    CITYLOOP_GRID_DATA=str(tmp_path / "grid-data"))
+                    CITYLOOP_HOME=str(tmp_path / "grid-data"))
     phone = open_app(url, 390, 844)
     sign_in(phone, people.worker_1.email, people.worker_1.password)
     by_id(phone, f"task-{report['id']}").click()

@@ -83,7 +83,7 @@ def elderly_second_caller(people, db) -> Iterator[None]:
 def test_an_sos_is_resolved_while_the_callers_location_keeps_arriving(people, elderly_second_caller, db, stack,
                                                                      serve_app, open_app, tmp_path) -> None:
     url = serve_app("grid_app", SUPABASE_URL=stack.url, SUPABASE_ANON_KEY=stack.anon_key,
-                    CITYLOOP_GRID_DATA=str(tmp_path / "grid-data"))
+                    CITYLOOP_HOME=str(tmp_path / "grid-data"))
     tablet = open_app(url, *TABLET)
     sign_in(tablet, people.worker_1.email, people.worker_1.password)
     alert = people.citizen_a.client.rpc("raise_sos", {"lat": GRID_POINTS[0][0], "lon": GRID_POINTS[0][1],

@@ -1,42 +1,40 @@
 """One `AppState` per browser session: the backend client, language, elderly mode, the signed-in person.
 
 Views never call the backend themselves: they call methods here (or in citizen_app/state/),
-which call shared/ (CityClient). The page is reached through a small `Shell` (busy
-indicator, messages, navigation), so every method here runs without a browser in the
-tests with a recording shell and in-memory preferences.
+which call shared/ (CityClient). It builds on the app core (shared/app_core.py): the page
+is reached through a `Shell` (the core's `Notifier`, plus navigation), so every method here
+runs without a browser in the tests with a recording shell and in-memory preferences.
 
-    result = await state.run(lambda c: c.my_reports(), busy="app.busy")  # None if it failed (message shown)
+    done = await state.run(lambda c: c.my_reports(), busy="app.busy")  # an Outcome: done.ok, done.value
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import os
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from shared import errors
+from shared.app_core import AppCore, Notifier, RecordingNotifier
 from shared.client import CityClient
 from shared.code_flow import CodeFlow, CodePurpose
 from shared.commands import Command, CommandKind, CommandQueue, flush_forever
-from shared.config import BackendConfig, command_flush_seconds
+from shared.config import BackendConfig, app_data_dir, command_flush_seconds
 from shared.geo import localized_address, place_text
-from shared.i18n import Translator, normalise_locale
+from shared.i18n import normalise_locale
 from shared.limits import is_phone
 from shared.models import AreaPublic, NotificationPublic, ProfilePublic, ProfileUpdate, ReportPublic, UserPublic
 from shared.photo_uploads import OwnerUploads
 from shared.prefs import Prefs
 from shared.status import status_label
 
-from . import device
-from .strings import STRINGS
-from .theme import DEFAULT_STEP, Elderly, LargeText, text_step
+from .. import device
+from ..strings import STRINGS
+from ..theme import DEFAULT_STEP, Elderly, LargeText, text_step
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 SESSION_KEY = "cityloop.citizen.refresh_token"
 ELDERLY_KEY = "cityloop.citizen.elderly"
@@ -46,43 +44,22 @@ MIN_PASSWORD = 6
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class Shell(Protocol):
-    """What the state asks of the page."""
+class Shell(Notifier, Protocol):
+    """What the state asks of the page: the core's notifier, and navigation (the resident's
+    flows move on by themselves: "sent" goes home)."""
 
-    screen: Any  # the screen shown now: a call's error is shown only while its screen still is
-
-    def set_busy(self, text: str | None) -> None: ...
-    def show_message(self, text: str, *, error: bool = False) -> None: ...
     async def go(self, route: str) -> None: ...
-    def changed(self) -> None: ...  # locale/elderly/user changed: rebuild the current screen
-    def updated(self) -> None: ...  # live data changed (badge, a case): redraw without rebuilding
 
 
-class RecordingShell:
-    """A shell for browserless tests: remembers what the page would show."""
+class RecordingShell(RecordingNotifier):
+    """A shell for browserless tests: remembers what the page would show and where it went."""
 
     def __init__(self) -> None:
-        self.screen: Any = None
-        self.busy: list[str | None] = []
-        self.messages: list[tuple[str, bool]] = []
+        super().__init__()
         self.routes: list[str] = []
-        self.changes = 0
-        self.updates = 0
-
-    def set_busy(self, text: str | None) -> None:
-        self.busy.append(text)
-
-    def show_message(self, text: str, *, error: bool = False) -> None:
-        self.messages.append((text, error))
 
     async def go(self, route: str) -> None:
         self.routes.append(route)
-
-    def changed(self) -> None:
-        self.changes += 1
-
-    def updated(self) -> None:
-        self.updates += 1
 
 
 def credentials_problem(identifier: str, password: str) -> str | None:
@@ -97,47 +74,32 @@ def credentials_problem(identifier: str, password: str) -> str | None:
     return None
 
 
-def app_data_dir(environ: dict[str, str] | None = None) -> Path:
-    """Where the app keeps files (the outbox): CITYLOOP_APP_DATA, Flet's app data folder, CITYLOOP_HOME."""
-    env = os.environ if environ is None else environ
-    for name, sub in (("CITYLOOP_APP_DATA", ""), ("FLET_APP_STORAGE_DATA", ""), ("CITYLOOP_HOME", "citizen_app")):
-        if env.get(name):
-            return Path(env[name]) / sub if sub else Path(env[name])
-    return Path.home() / ".cityloop" / "citizen_app"
+class AppState(AppCore):
+    SESSION_KEY = SESSION_KEY
 
-
-class AppState:
     def __init__(self, config: BackendConfig | None, prefs: Prefs, shell: Shell, *, data_dir: Path | None = None,
-                 locale: str | None = None) -> None:
-        self.config = config
-        self.prefs = prefs
-        self.shell = shell
-        self.t = Translator(STRINGS, locale)
+                 locale: str | None = None, client_ip: str | None = None) -> None:
+        super().__init__(config, prefs, shell, STRINGS, locale=locale,
+                         data_dir=data_dir or app_data_dir("citizen_app"), client_ip=client_ip)
         self.elderly: Elderly = False  # or LargeText(step): theme.sizes reads both
         self.text_step = DEFAULT_STEP
-        self.client: CityClient | None = None
-        self.user: UserPublic | None = None
         self.profile: ProfilePublic | None = None
-        self.data_dir = data_dir or app_data_dir()
         self.unread: list[NotificationPublic] = []
         self.report_listeners: list[Callable[[Any], None]] = []  # views showing cases: called on each live change
         self._statuses: dict[str, str] = {}  # report id -> last known status, to announce changes once
-        self._background: list[asyncio.Task] = []
         self.page: Any = None  # the ft.Page, set by main.py; views that need services use it
         self.code_flow: CodeFlow | None = None  # sign-in by SMS code, or a phone sign-up waiting for its code
         self.photo_uploads: OwnerUploads | None = None  # this session's photo uploads, set by main.py
         self.areas: list[AreaPublic] = []  # the city's areas, for addresses in the person's language
         self.browser_here = True  # False while the tab is gone (Flet keeps the session for its return)
+        self.sos: Any = None  # citizen_app.state.sos.SosState of this session, made when first opened
 
     # ------------------------------------------------------------ basics
 
     @property
-    def locale(self) -> str:
-        return self.t.locale
-
-    @property
-    def signed_in(self) -> bool:
-        return self.user is not None
+    def shell(self) -> Shell:
+        """The page: the core's notifier, which in this app also navigates."""
+        return self.notifier
 
     @property
     def timeout(self) -> float:
@@ -152,35 +114,6 @@ class AppState:
             return message(self.locale)
         return errors.CityError().message(self.locale)
 
-    async def ensure_client(self) -> CityClient:
-        if self.client is None:
-            # In Flet web every request leaves from the app server: name the browser's address.
-            self.client = await CityClient.connect(self.config, timeout=self.timeout,
-                                                   client_ip=getattr(self.page, "client_ip", None))
-            self.client.on_tokens_changed(self._tokens_changed)
-        return self.client
-
-    async def run(self, call: Callable[[CityClient], Awaitable[T]], *, busy: str | None = "app.busy",
-                  quiet: bool = False) -> T | None:
-        """Run a backend call with a progress indicator; on failure show the plain message and return None."""
-        if busy:
-            self.shell.set_busy(self.t(busy))
-        asked_on = self.shell.screen
-        try:
-            return await call(await self.ensure_client())
-        except errors.CityError as exc:
-            log.info("backend call failed: %r", exc)
-            if quiet:
-                pass
-            elif self.shell.screen is not asked_on:  # the person has moved on: the error belongs to the old screen
-                log.info("error of a screen no longer shown, not said: %r", exc)
-            else:
-                self.shell.show_message(exc.message(self.locale), error=True)
-            return None
-        finally:
-            if busy:
-                self.shell.set_busy(None)
-
     # ------------------------------------------------------------ start, account
 
     async def start(self) -> None:
@@ -190,11 +123,9 @@ class AppState:
             self.t.locale = locale
         self.text_step = text_step(await self.prefs.get(TEXT_SIZE_KEY))
         self._set_mode(bool(await self.prefs.get(ELDERLY_KEY)))
-        token = await self.prefs.get(SESSION_KEY)
-        if token:
+        self.user = await self.restore_session()
+        if self.user is not None:
             try:
-                client = await self.ensure_client()
-                self.user = await client.restore_session(token)
                 await self._after_sign_in()
             except errors.CityError as exc:
                 log.info("could not restore the session: %r", exc)
@@ -207,10 +138,10 @@ class AppState:
         if problem:
             self.shell.show_message(self.t(problem), error=True)
             return False
-        user = await self.run(lambda c: c.sign_in(identifier, password), busy="app.busy")
-        if user is None:
+        signed = await self.run(lambda c: c.sign_in(identifier, password), busy="app.busy")
+        if not signed.ok:
             return False
-        self.user = user
+        self.user = signed.value
         await self._after_sign_in()
         return True
 
@@ -222,9 +153,10 @@ class AppState:
         if len(password) < MIN_PASSWORD:
             self.shell.show_message(self.t("account.short_password", n=MIN_PASSWORD), error=True)
             return False
-        created = await self.run(lambda c: c.register(identifier, password, display_name=name.strip() or None))
-        if created is None:
+        done = await self.run(lambda c: c.register(identifier, password, display_name=name.strip() or None))
+        if not done.ok:
             return False
+        created = done.value
         if created.needs_code:  # a phone sign-up: the account opens with the code sent by SMS
             self.code_flow = CodeFlow(CodePurpose.SIGN_UP, phone=identifier)
             self.shell.show_message(self.t("code.sent"))
@@ -259,16 +191,14 @@ class AppState:
         async def marked(client: CityClient) -> str:
             return await step(client) or ""
 
-        problem = await self.run(marked, busy="app.busy")  # None: failed, message already shown
-        if problem:
-            self.shell.show_message(self.t(problem, n=flow.seconds_until_resend()), error=True)
-        return problem == ""
+        done = await self.run(marked, busy="app.busy")  # failed: the message is already shown
+        if done.ok and done.value:
+            self.shell.show_message(self.t(done.value, n=flow.seconds_until_resend()), error=True)
+        return done.ok and done.value == ""
 
     async def _after_sign_in(self) -> None:
         client = await self.ensure_client()
-        tokens = await client.session_tokens()
-        if tokens:
-            await self.prefs.set(SESSION_KEY, tokens[1])
+        await self.keep_session()
         log.debug("session kept")
         try:
             self.profile = await client.get_profile()
@@ -282,37 +212,18 @@ class AppState:
         log.debug("watching live changes")
         self._start_outbox_loop()
 
-    def _tokens_changed(self, tokens: tuple[str, str] | None) -> None:
-        # supabase-py refreshes the session by itself; keep the browser's copy current.
-        if tokens and self.user is not None:
-            self._spawn(self.prefs.set(SESSION_KEY, tokens[1]))
-
     async def sign_out(self) -> None:
-        for task in self._background:
-            task.cancel()
-        self._background.clear()
-        if self.client is not None:
-            try:
-                await self.client.sign_out()
-            except errors.CityError as exc:
-                log.info("sign-out: %r", exc)
-        await self.prefs.remove(SESSION_KEY)
-        self.user, self.profile, self.unread = None, None, []
+        await self.end_session()
+        self.profile, self.unread = None, []
         self._statuses.clear()
         await self.shell.go("/sign-in")
-
-    async def close(self) -> None:
-        for task in self._background:
-            task.cancel()
-        if self.client is not None:
-            await self.client.aclose()
 
     # ------------------------------------------------------------ places
 
     async def load_areas(self) -> list[AreaPublic]:
         """The city's areas (names in both languages), loaded once per session; [] while unreachable."""
         if not self.areas:
-            self.areas = await self.run(lambda c: c.areas(), busy=None, quiet=True) or []
+            self.areas = (await self.run(lambda c: c.areas(), busy=None, quiet=True)).value or []
         return self.areas
 
     def place(self, address: str | None, landmark: str | None = None) -> str:
@@ -349,10 +260,10 @@ class AppState:
         self.elderly = LargeText(self.text_step) if elderly else False
 
     async def save_profile(self, change: ProfileUpdate, *, quiet: bool = False) -> bool:
-        profile = await self.run(lambda c: c.update_profile(change), busy=None if quiet else "app.busy")
-        if profile is None:
+        done = await self.run(lambda c: c.update_profile(change), busy=None if quiet else "app.busy")
+        if not done.ok:
             return False
-        self.profile = profile
+        self.profile = done.value
         if not quiet:
             self.shell.show_message(self.t("app.saved"))
         return True
@@ -361,36 +272,36 @@ class AppState:
 
     async def refresh_unread(self) -> None:
         found = await self.run(lambda c: c.notifications(unread_only=True), busy=None, quiet=True)
-        if found is not None:
-            self.unread = found
+        if found.ok:
+            self.unread = found.value
 
     async def mark_all_read(self) -> None:
-        if await self.run(lambda c: c.mark_notifications_read(), busy=None) is not None:
+        if (await self.run(lambda c: c.mark_notifications_read(), busy=None)).ok:
             self.unread = []
 
     async def _watch(self) -> None:
         await self.ensure_client()
         await self.refresh_unread()
-        mine = await self.run(lambda c: c.my_reports(limit=100), busy=None, quiet=True) or []
+        mine = (await self.run(lambda c: c.my_reports(limit=100), busy=None, quiet=True)).value or []
         self._statuses = {str(r.id): r.status.value for r in mine}
         if self.browser_here:
             await self._listen()
 
     async def _listen(self) -> None:
         client = await self.ensure_client()
-        try:
-            await client.subscribe_report_changes(self._on_report_change)
-            await client.subscribe_notifications(self._on_notification)
-        except errors.CityError as exc:  # live updates are a comfort: the screens still load on open
-            log.info("no live updates: %r", exc)
+        # Owned by the session (released on sign-out and when the tab closes); a failure is logged.
+        if await self.live.subscribe(client.subscribe_report_changes(self._on_report_change)) is not None:
+            await self.live.subscribe(client.subscribe_notifications(self._on_notification))
 
     async def browser_left(self) -> None:
         """The tab closed or lost the app server. Flet keeps the session a while in case it comes
         back, but nothing is drawn there: stop the live updates, whose screens would redraw into a
         page with no browser (and the backend need not send them)."""
         self.browser_here = False
-        if self.client is not None:
-            await self.client.unsubscribe_all()
+        # Only the channels: the outbox loop (also in self.live) goes on sending while the tab is away.
+        subscriptions, self.live.subscriptions = self.live.subscriptions, []
+        for sub in subscriptions:
+            await sub.unsubscribe()
 
     async def browser_back(self) -> None:
         """The same tab re-attached: listen again, and let the screens reload what they missed."""
@@ -467,12 +378,4 @@ class AppState:
         return len(result.sent)
 
     def _start_outbox_loop(self, every: float | None = None) -> None:
-        self._spawn(flush_forever(self.flush_outbox, every or command_flush_seconds(), still=lambda: self.signed_in))
-
-    def _spawn(self, coro: Awaitable[Any]) -> None:
-        try:
-            task = asyncio.get_running_loop().create_task(coro)
-        except RuntimeError:
-            return
-        self._background.append(task)
-        task.add_done_callback(lambda t: self._background.remove(t) if t in self._background else None)
+        self.live.spawn(flush_forever(self.flush_outbox, every or command_flush_seconds(), still=lambda: self.signed_in))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +12,7 @@ from shared.inbox import Counts, InboxFilter
 from shared.models import ACTIVE_TASK_STATUSES, ReportPublic, TaskPublic
 from shared.taxonomy import default_taxonomy
 
-from .app_state import AppState
+from .app import AppState
 
 
 def task_what_where(app: AppState, task: TaskPublic) -> str:
@@ -37,6 +37,12 @@ class InboxState:
         # Set by the view: called with the new task when one arrives live.
         self.on_new_task: Callable[[TaskPublic], Any] = lambda task: None
         self.on_changed: Callable[[], Any] = lambda: None
+        self.on_flushed: Callable[[], Awaitable[None]] | None = None  # the view: reload the open case
+
+    async def queue_flushed(self) -> None:
+        """The offline queue sent (or gave up on) actions: the open case shows where it stands."""
+        if self.on_flushed is not None:
+            await self.on_flushed()
 
     @property
     def me(self) -> uuid.UUID | None:

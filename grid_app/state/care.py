@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from shared.care import CareAlertPublic, CareSubjectPublic, FollowupAction, FollowupOutcome, Resolution
+from shared.care import (
+    CareAlertPublic,
+    CareSubjectPublic,
+    FollowupAction,
+    FollowupOutcome,
+    Resolution,
+)
 from shared.i18n import Translator
 
-from .app_state import AppState
-from .care_strings import CARE_STRINGS
-from .strings import STRINGS
+from ..care_strings import CARE_STRINGS
+from ..strings import STRINGS
+from .app import AppState
 
 
 def care_translator(app: AppState) -> Translator:

@@ -19,7 +19,7 @@ from shared.models import ACTIVE_TASK_STATUSES, CaseEventPublic, ReportPublic, R
 from shared.status import grid_actions, holds_case
 from shared.worker import ReportContact, TransferWorker
 
-from .app_state import AppState, Outcome
+from .app import AppState, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -122,10 +122,9 @@ class CaseState:
             self.app.say(missing_text(missing[0], self.app.t), error=True)
             return Outcome(False)
         command = Command(CommandKind.CASE_ACTION, {"action": action, "report_id": self.report_id, "args": args})
-        self.app.busy += 1
-        self.app.on_busy(True)
         try:
-            value = await send_action(self.app, command, list(photos))
+            with self.app.busy():
+                value = await send_action(self.app, command, list(photos))
         except errors.NetworkError:
             # The same command id: if the server did apply it before the answer was lost, the resend is answered.
             self.app.queue.keep(command, photos)
@@ -134,9 +133,6 @@ class CaseState:
         except errors.CityError as exc:
             self.app.say(exc.message(self.app.t.locale), error=True)
             return Outcome(False, error=exc)
-        finally:
-            self.app.busy -= 1
-            self.app.on_busy(self.app.busy > 0)
         self.app.say(self.app.t("act.done", what=self.app.t(case_action(action).label_key)))
         await self.load()
         return Outcome(True, value)

@@ -15,8 +15,8 @@ from shared.models import AreaPublic, NotificationPublic, SosAlertPublic, SosSta
 from shared.reporting import address_for, area_path
 from shared.timeline import format_duration
 
-from .app_state import AppState
-from .notices import NoticeContext, NoticeText
+from ..notices import NoticeContext, NoticeText
+from .app import AppState
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +49,14 @@ class AlertsState:
         # Alerts whose alarm already rang: an SOS raised again soon after its cancel is the same
         # alert reopened (raise_sos), so a raise-cancel flood rings once, not once per event.
         self.rung: set[str] = set()
-        self.on_changed: Callable[[], Any] = lambda: None
+        # Called on every change: the shell (banner, sound) and the alerts screen, once built.
+        self.listeners: list[Callable[[], Any]] = []
         self.on_new_sos: Callable[[SosAlertPublic], Any] = lambda alert: None
         self.on_new_notice: Callable[[NotificationPublic], Any] = lambda notice: None
+
+    def _changed(self) -> None:
+        for listener in list(self.listeners):
+            listener()
 
     def open_alerts(self) -> list[SosAlertPublic]:
         return sorted((a for a in self.alerts.values() if a.is_open), key=lambda a: a.created_at)
@@ -76,7 +81,7 @@ class AlertsState:
         if notices.ok:
             self.notices = [n for n in notices.value if is_notice(n)]
             await self.context.learn(self.notices)
-        self.on_changed()
+        self._changed()
 
     def describe(self, notice: NotificationPublic) -> NoticeText:
         return self.context.describe(notice)
@@ -87,7 +92,7 @@ class AlertsState:
         if key not in self.rung and alert.status is SosStatus.SENT:
             self.rung.add(key)
             self.on_new_sos(alert)
-        self.on_changed()
+        self._changed()
 
     async def learn_callers(self) -> None:
         """Fetch who raised each open alert not known yet; the banner shows them once known."""
@@ -111,20 +116,20 @@ class AlertsState:
                 log.warning("SOS caller unavailable: %r", exc)
                 name = home = None
             self.callers[str(alert.id)] = Caller(name=name, elderly=str(alert.caller_id) in elderly, home=home)
-        self.on_changed()
+        self._changed()
 
     def on_notification(self, notice: NotificationPublic) -> None:
         if not is_notice(notice):
             return
         self.notices.insert(0, notice)
         self.on_new_notice(notice)
-        self.on_changed()
+        self._changed()
 
     async def _step(self, call, success_key: str) -> bool:
         done = await self.app.run(call, success=self.app.t(success_key))
         if done.ok:
             self.alerts[str(done.value.id)] = done.value
-            self.on_changed()
+            self._changed()
         return done.ok
 
     async def acknowledge(self, alert_id: str) -> bool:
@@ -140,7 +145,7 @@ class AlertsState:
         done = await self.app.run(self.app.client.mark_notifications_read())
         if done.ok:
             self.notices = [n.model_copy(update={"read_at": n.read_at or n.created_at}) for n in self.notices]
-            self.on_changed()
+            self._changed()
 
     def unread(self) -> int:
         return sum(1 for n in self.notices if n.read_at is None)

@@ -1,44 +1,42 @@
 """Session state of the grid app: who is signed in, in which language, and how calls are run.
 
-A plain class (no flet), so tests drive it without a browser. The shell (grid_app/shell.py)
-connects its hooks to the screen: `on_busy` to the progress bar, `on_message` to the
-snack bar, `on_change` to a redraw. Every screen, including those other features add
-(see grid_app/routes.py), reaches the backend through `state.client` inside `state.run`.
+A plain class (no flet) on the app core (shared/app_core.py), so tests drive it without a
+browser. The page hands in a `Notifier` (progress bar, snack bar, redraw). Every screen,
+including those other features add (see grid_app/routes.py), reaches the backend through
+`state.client` inside `state.run`, which returns an `Outcome`. The session's live channels
+(tasks, SOS, notifications) are opened by `start_live` and released with the session.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from shared import errors
+from shared.app_core import AppCore, Notifier, Outcome, RecordingNotifier
 from shared.client import CityClient
 from shared.code_flow import CodeFlow, CodePurpose
 from shared.commands import CommandQueue
-from shared.config import BackendConfig
+from shared.config import BackendConfig, app_data_dir
 from shared.geo import localized_address, place_text
-from shared.i18n import Translator
 from shared.models import AreaPublic, DepartmentPublic, ProfilePublic, Role, UserPublic
 from shared.prefs import MemoryPrefs, Prefs
 from shared.reporting import GridArea, grids_from_areas
 from shared.status import HANDLER_ROLES
 
-from .strings import STRINGS
+from ..strings import STRINGS
 
-T = TypeVar("T")
-Hook = Callable[..., Any]
-
+__all__ = ["AppState", "NotStaff", "Outcome", "SESSION_KEY", "LOCALE_KEY", "STAFF_ROLES"]
 
 # Who may use the grid app: the case handlers, and admins (who see everything, handle nothing).
 STAFF_ROLES = HANDLER_ROLES | {Role.ADMIN}
 # Kept in the browser (SharedPreferences), so a reload or a new tab opens signed in.
 SESSION_KEY = "cityloop.grid.session"
 LOCALE_KEY = "cityloop.grid.locale"
+# A live event: what the session's channels deliver to (set by the shell through `start_live`).
+LiveHandler = Callable[[Any], Awaitable[None]]
 
 
 class NotStaff(errors.AuthError):
@@ -46,37 +44,17 @@ class NotStaff(errors.AuthError):
     en = "This is a resident account: please use the citizen app. The grid app is for staff only."
 
 
-@dataclass
-class Outcome(Generic[T]):
-    """What `run` hands back: the value, or the error already shown to the person."""
-
-    ok: bool
-    value: T | None = None
-    error: errors.CityError | None = None
-
-
-def data_dir(environ: dict[str, str] | None = None) -> Path:
-    """The app's data folder (offline queues): CITYLOOP_GRID_DATA, else <CITYLOOP_HOME or .cityloop>/grid_app."""
-    env = os.environ if environ is None else environ
-    if env.get("CITYLOOP_GRID_DATA"):
-        return Path(env["CITYLOOP_GRID_DATA"])
-    return Path(env.get("CITYLOOP_HOME") or ".cityloop") / "grid_app"
-
-
-class AppState:
+class AppState(AppCore):
     """One browser session of the grid app."""
 
+    SESSION_KEY = SESSION_KEY
+
     def __init__(self, config: BackendConfig, *, locale: str = "zh-CN", folder: Path | None = None,
-                 prefs: Prefs | None = None, client_ip: str | None = None) -> None:
-        self.config = config
-        # The browser's address (Flet web: page.client_ip), forwarded on every backend request.
-        self.client_ip = client_ip
+                 prefs: Prefs | None = None, client_ip: str | None = None,
+                 notifier: Notifier | None = None) -> None:
+        super().__init__(config, prefs if prefs is not None else MemoryPrefs(), notifier or RecordingNotifier(),
+                         STRINGS, locale=locale, data_dir=folder or app_data_dir("grid_app"), client_ip=client_ip)
         self.code_flow: CodeFlow | None = None  # "forgot the password": sign-in by SMS code
-        self.t = Translator(STRINGS, locale)
-        self.prefs: Prefs = prefs if prefs is not None else MemoryPrefs()
-        self.folder = folder or data_dir()
-        self.client: CityClient | None = None
-        self.user: UserPublic | None = None
         self.profile: ProfilePublic | None = None
         self.on_duty: bool | None = None
         self.queue: CommandQueue | None = None
@@ -85,26 +63,16 @@ class AppState:
         self.areas: list[AreaPublic] = []  # every area: area names ("和平区 · … · 第3网格"), English addresses
         # Set by the shell once signed in, for screens built from grid_app/routes.py.
         self.page: Any = None
-        self.inbox: Any = None  # grid_app.inbox_state.InboxState (live tasks)
-        self.alerts: Any = None  # grid_app.alerts_state.AlertsState (SOS, notices)
+        self.inbox: Any = None  # grid_app.state.inbox.InboxState (live tasks)
+        self.alerts: Any = None  # grid_app.state.alerts.AlertsState (SOS, notices)
         self.sos_banner: Any = None
         self.photo_uploads: Any = None  # shared.photo_uploads.OwnerUploads of this session, set by main.py
-        self.busy = 0
-        self._pending_save: asyncio.Future | None = None  # the last browser write, kept referenced
-        # Hooks the shell sets; harmless no-ops until then (and in tests).
-        self.on_busy: Hook = lambda busy: None
-        self.on_message: Hook = lambda text, error=False: None
-        self.on_change: Hook = lambda: None
 
     # ---------------------------------------------------------------- who
 
     @property
     def role(self) -> Role | None:
         return self.user.role if self.user else None
-
-    @property
-    def signed_in(self) -> bool:
-        return self.user is not None
 
     @property
     def name(self) -> str:
@@ -121,42 +89,15 @@ class AppState:
     def role_label(self) -> str:
         return self.t(f"role.{self.role.value}") if self.role else ""
 
-    # ---------------------------------------------------------------- running calls
-
-    async def run(self, call: Awaitable[T], *, success: str | None = None) -> Outcome[T]:
-        """Await `call` with the progress indicator on; a CityError becomes a plain-words message."""
-        self.busy += 1
-        self.on_busy(True)
-        try:
-            value = await call
-        except errors.CityError as exc:
-            self.on_message(exc.message(self.t.locale), error=True)
-            return Outcome(False, error=exc)
-        finally:
-            self.busy -= 1
-            self.on_busy(self.busy > 0)
-        if success:
-            self.on_message(success)
-        return Outcome(True, value)
-
-    def say(self, text: str, *, error: bool = False) -> None:
-        self.on_message(text, error=error)
-
     # ---------------------------------------------------------------- session
 
     async def sign_in(self, identifier: str, password: str) -> Outcome[UserPublic]:
         if not identifier.strip() or not password:
             self.say(self.t("signin.missing"), error=True)
             return Outcome(False)
-        return await self.run(self._sign_in(identifier, password))
+        return await self.run(lambda client: self._sign_in(client, identifier, password))
 
-    async def _connect(self) -> CityClient:
-        if self.client is None:
-            self.client = await CityClient.connect(self.config, client_ip=self.client_ip)
-        return self.client
-
-    async def _sign_in(self, identifier: str, password: str) -> UserPublic:
-        client = await self._connect()
+    async def _sign_in(self, client: CityClient, identifier: str, password: str) -> UserPublic:
         return await self._admit(client, await client.sign_in(identifier, password))
 
     def begin_code_sign_in(self) -> CodeFlow:
@@ -168,28 +109,28 @@ class AppState:
         """A sign-in code by SMS to this (existing) account's phone; the resend countdown starts."""
         flow = self.begin_code_sign_in()
 
-        async def step() -> str:
-            return await flow.send(await self._connect(), phone) or ""
+        async def step(client: CityClient) -> str:
+            return await flow.send(client, phone) or ""
 
-        return await self._code_step(step(), flow, success="code.sent")
+        return await self._code_step(step, flow, success="code.sent")
 
     async def sign_in_with_code(self, code: str) -> bool:
         flow = self.begin_code_sign_in()
 
-        async def step() -> str:
-            client = await self._connect()
+        async def step(client: CityClient) -> str:
             problem = await flow.verify(client, code)
             if problem or flow.user is None:
                 return problem or "code.wrong"
             await self._admit(client, flow.user)
             return ""
 
-        ok = await self._code_step(step(), flow)
+        ok = await self._code_step(step, flow)
         if ok:
             self.code_flow = None
         return ok
 
-    async def _code_step(self, step: Awaitable[str], flow: CodeFlow, *, success: str | None = None) -> bool:
+    async def _code_step(self, step: Callable[[CityClient], Awaitable[str]], flow: CodeFlow, *,
+                         success: str | None = None) -> bool:
         done = await self.run(step)
         if done.ok and done.value:
             self.say(self.t(done.value, n=flow.seconds_until_resend()), error=True)
@@ -203,12 +144,11 @@ class AppState:
         locale = await self.prefs.get(LOCALE_KEY)
         if locale:
             self.t.locale = locale
-        token = await self.prefs.get(SESSION_KEY)
-        if not token:
+        user = await self.restore_session()
+        if user is None:
             return False
         try:
-            client = await self._connect()
-            await self._admit(client, await client.restore_session(token))
+            await self._admit(self.client, user)
         except errors.CityError as exc:
             if not isinstance(exc, errors.NetworkError):  # offline: keep the token for the next load
                 await self.prefs.remove(SESSION_KEY)
@@ -224,8 +164,7 @@ class AppState:
             await self.prefs.remove(SESSION_KEY)
             raise NotStaff(f"role {user.role}")
         self.user = user
-        await self._keep_session(client)
-        client.on_tokens_changed(self._tokens_changed)
+        await self.keep_session()
         try:
             self.profile = await client.get_profile()
         except errors.CityError:
@@ -235,29 +174,23 @@ class AppState:
         self.areas = await client.areas()
         self.grids = grids_from_areas(self.areas)
         # The file of the older action queue is taken in on first start (shared.commands.migrate_legacy).
-        self.queue = CommandQueue.for_person(self.folder, user.id,
-                                             legacy=[self.folder / f"actions-{uuid.UUID(str(user.id))}.json"])
+        self.queue = CommandQueue.for_person(self.data_dir, user.id,
+                                             legacy=[self.data_dir / f"actions-{uuid.UUID(str(user.id))}.json"])
         return user
 
-    async def _keep_session(self, client: CityClient) -> None:
-        tokens = await client.session_tokens()
-        if tokens:
-            await self.prefs.set(SESSION_KEY, tokens[1])
-
-    def _tokens_changed(self, tokens: tuple[str, str] | None) -> None:
-        # supabase-py refreshes the session by itself (the refresh token rotates): keep the newest.
-        if tokens and self.user is not None:
-            self._pending_save = asyncio.ensure_future(self.prefs.set(SESSION_KEY, tokens[1]))
+    async def start_live(self, *, tasks: LiveHandler, sos: LiveHandler, notices: LiveHandler) -> None:
+        """Open the session's live channels (owned here, released by `sign_out` and `close`)."""
+        client = await self.ensure_client()
+        for subscribe, handler in ((client.subscribe_tasks, tasks), (client.subscribe_sos, sos),
+                                   (client.subscribe_notifications, notices)):
+            await self.live.subscribe(subscribe(handler))
 
     async def sign_out(self) -> None:
-        if self.client is not None:
-            await self.run(self.client.sign_out())
-        await self.prefs.remove(SESSION_KEY)
-        self.user = self.profile = self.on_duty = self.queue = None
+        await self.end_session(say_errors=True)
+        self.profile = self.on_duty = self.queue = None
 
     async def set_duty(self, on_duty: bool) -> Outcome[Any]:
-        assert self.client is not None
-        done = await self.run(self.client.set_my_duty(on_duty),
+        done = await self.run(lambda client: client.set_my_duty(on_duty),
                               success=self.t("duty.changed_on" if on_duty else "duty.changed_off"))
         if done.ok:
             self.on_duty = done.value.on_duty
@@ -265,5 +198,5 @@ class AppState:
 
     def switch_language(self) -> None:
         self.t.locale = "zh-CN" if self.t.is_english else "en"
-        self._pending_save = asyncio.ensure_future(self.prefs.set(LOCALE_KEY, self.t.locale))
-        self.on_change()
+        self.save_later(LOCALE_KEY, self.t.locale)
+        self.notifier.changed()
