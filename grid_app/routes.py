@@ -66,6 +66,8 @@ DESTINATIONS: tuple[Destination, ...] = (
                 frozenset({Role.GRID_WORKER, Role.SUPERVISOR})),
     Destination("/residents", ft.Icons.PEOPLE_OUTLINE, ft.Icons.PEOPLE, "nav.residents",
                 "grid_app.views.residents:build", frozenset({Role.GRID_WORKER, Role.SUPERVISOR})),
+    Destination("/brain", ft.Icons.HUB_OUTLINED, ft.Icons.HUB, "nav.brain", "grid_app.views.brain:build",
+                frozenset({Role.SUPERVISOR, Role.ADMIN})),
 )
 HOME = DESTINATIONS[0].route
 ROUTER = Router([d.as_route() for d in DESTINATIONS], home=HOME)

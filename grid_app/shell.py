@@ -64,8 +64,9 @@ class Shell:
                           for d in self.destinations],
             on_change=self._rail_changed)
         self.body = ft.Container(expand=True)
-        self.duty = ft.Switch(label=t("duty.switch"), value=bool(app.on_duty), on_change=self._duty_changed,
-                              visible=app.on_duty is not None)
+        # Only grid workers have a duty state; for others the switch (and its Semantics, which Flet
+        # refuses to wrap around an invisible control) is left out of the bar.
+        self.duty = ft.Switch(label=t("duty.switch"), value=bool(app.on_duty), on_change=self._duty_changed)
         phone = bool(page.width) and page.width < 600  # a phone: the top bar keeps only what must be there
         language = (ft.IconButton(ft.Icons.TRANSLATE, tooltip=t("lang.switch"), on_click=self._switch_language)
                     if phone else ft.TextButton(t("lang.switch"), on_click=self._switch_language, height=TARGET))
@@ -78,7 +79,7 @@ class Shell:
                                                                      weight=ft.FontWeight.BOLD)),
                 ft.Container(expand=True),
                 self.who,
-                ft.Semantics(identifier="duty-switch", content=self.duty),
+                ft.Semantics(identifier="duty-switch", content=self.duty, visible=app.on_duty is not None),
                 language,
                 ft.IconButton(ft.Icons.LOGOUT, tooltip=t("signout"), on_click=self._sign_out),
             ], vertical_alignment=ft.CrossAxisAlignment.CENTER))

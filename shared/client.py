@@ -26,6 +26,7 @@ from shared.models import (ACTIVE_TASK_STATUSES, AreaLevel, AreaPublic, CaseEven
                            ProfilePublic, ProfileUpdate, RatingCreate, RatingPublic, ReportCreate, ReportDetail,
                            ReportPublic, Role, SosAlertPublic, SosEventPublic, SosStatus, TaskPublic, TaskQueue,
                            TaskStatus, UserPublic, WorkerDutyPublic)
+from shared.brain_api import BrainFacade
 from shared.realtime import Binding, Callback, Subscription, subscribe
 from shared.care import CareClientMixin
 from shared.payments import PaymentsClientMixin
@@ -49,6 +50,7 @@ class CityClient(WorkerClientMixin, PaymentsClientMixin, CareClientMixin):
     def __init__(self, supabase: AsyncClient) -> None:
         self.supabase = supabase
         self._subscriptions: list[Subscription] = []
+        self.brain = BrainFacade(self)  # the city brain's reads and live channel (shared/brain_api.py)
 
     @classmethod
     async def connect(cls, config: BackendConfig | None = None, *, url: str | None = None, key: str | None = None,

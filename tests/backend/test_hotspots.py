@@ -184,3 +184,11 @@ def test_a_newcomer_bridges_two_wordings_of_one_problem(db, people, city) -> Non
     assert hotspot_of(db, a) is None or hotspot_of(db, a) != hotspot_of(db, b)
     c = file_report(people.citizen_a, city, near(spot, 15), description="11号楼后门化粪池冒了，污水横流")["id"]
     assert hotspot_of(db, c) is not None and hotspot_of(db, a) == hotspot_of(db, b) == hotspot_of(db, c)
+
+
+def test_the_city_summary_counts_the_open_hotspots_in_scope(db, people, city) -> None:
+    _cluster(people, city, (39.1195, 117.1990), "13号楼前面的井盖松动了一踩就响")
+    for who in ("worker_1", "supervisor"):
+        user = getattr(people, who)
+        assert call(user, "city_summary")["hotspots_open"] == len(call(user, "hotspots")) > 0
+    assert call(people.worker_2, "city_summary")["hotspots_open"] == len(call(people.worker_2, "hotspots"))

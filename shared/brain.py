@@ -1,0 +1,280 @@
+"""The city brain's figures and live board (flet-free): what /brain in the grid app shows.
+
+Counters come from rpc/city_summary, the table from rpc/performance (worst first), the trend from
+rpc/city_trend, the ticker from rpc/city_ticker and then live case steps, hotspots from
+rpc/hotspots. `BrainBoard` owns the screen's Realtime channel while the screen is shown: a new
+case step adds a ticker row at once and refreshes the counters (coalesced: a burst of twenty
+reports costs one reload, not twenty); an SOS or a hotspot change refreshes them too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import deque
+from collections.abc import Callable
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Protocol
+
+from pydantic import BaseModel, Field
+
+from shared import errors
+from shared.localtime import to_local
+from shared.models import CaseEventPublic, ReportPublic, SosAlertPublic
+
+log = logging.getLogger(__name__)
+
+GROUPS = ("street", "department", "grid", "worker", "category")
+TICKER_ROWS = 30
+REFRESH_DELAY_S = 0.15  # live changes within this wait share one reload of the counters
+
+
+class GridLoad(BaseModel):
+    grid_id: uuid.UUID
+    grid_code: str | None = None
+    open: int = 0
+    overdue: int = 0
+
+
+class CitySummary(BaseModel):
+    open: int = 0
+    overdue: int = 0
+    received_today: int = 0
+    resolved_today: int = 0
+    received_today_by_source: dict[str, int] = Field(default_factory=dict)
+    sos_open: int = 0
+    care_alerts_open: int = 0
+    hotspots_open: int | None = None
+    grids: list[GridLoad] = Field(default_factory=list)
+
+
+class PerformanceRow(BaseModel):
+    group_code: str | None = None
+    group_name: str | None = None
+    received: int = 0
+    resolved: int = 0
+    on_time_rate: float | None = None
+    first_response_minutes_p50: float | None = None
+    one_time_rate: float | None = None
+    reopen_rate: float | None = None
+    satisfaction_rate: float | None = None
+    rated: int = 0
+    transfers: int = 0
+    overdue_open: int = 0
+    older_events: int = 0
+
+
+class TrendDay(BaseModel):
+    day: date
+    received: int = 0
+    resolved: int = 0
+
+
+class TickerEvent(BaseModel):
+    id: int
+    report_id: uuid.UUID
+    case_number: str | None = None
+    category_code: str | None = None
+    from_status: str | None = None
+    to_status: str
+    kind: str | None = None
+    actor_role: str | None = None
+    created_at: datetime
+
+
+class HotspotPublic(BaseModel):
+    id: uuid.UUID
+    category_code: str
+    grid_id: uuid.UUID | None = None
+    street_id: uuid.UUID | None = None
+    lat: float
+    lon: float
+    member_count: int
+    open_count: int
+    report_ids: list[uuid.UUID] = Field(default_factory=list)
+    parent_report_id: uuid.UUID | None = None
+    merged_at: datetime | None = None
+    first_at: datetime | None = None
+    last_at: datetime | None = None
+
+
+def city_today() -> date:
+    return to_local(datetime.now(timezone.utc)).date()
+
+
+class HotspotRow(BaseModel):
+    """A row of public.hotspots as Realtime sends it (the screen reloads rpc/hotspots on any)."""
+
+    id: uuid.UUID
+
+
+def worst_first(rows: list[PerformanceRow]) -> list[PerformanceRow]:
+    """The rows that need attention first: lowest on-time rate (no figure last), then most overdue,
+    then least satisfied."""
+    def key(r: PerformanceRow) -> tuple:
+        return (r.on_time_rate is None, r.on_time_rate if r.on_time_rate is not None else 0.0, -r.overdue_open,
+                r.satisfaction_rate if r.satisfaction_rate is not None else 2.0, r.group_name or "")
+    return sorted(rows, key=key)
+
+
+def load_level(open_cases: int, busiest: int) -> int:
+    """0 (none) to 4 (the busiest grids): the map's colour step for a grid's open cases."""
+    if open_cases <= 0 or busiest <= 0:
+        return 0
+    return min(4, 1 + (4 * open_cases - 1) // busiest)
+
+
+def month_start(today: date) -> date:
+    return today.replace(day=1)
+
+
+class BrainApi(Protocol):
+    async def city_summary(self) -> CitySummary: ...
+    async def performance(self, from_date: date, to_date: date, group_by: str) -> list[PerformanceRow]: ...
+    async def city_trend(self, days: int = 14) -> list[TrendDay]: ...
+    async def city_ticker(self, max_rows: int = TICKER_ROWS) -> list[TickerEvent]: ...
+    async def ticker_event(self, event: CaseEventPublic) -> TickerEvent: ...
+    async def hotspots(self) -> list[HotspotPublic]: ...
+    async def merge_hotspot(self, hotspot: uuid.UUID | str) -> HotspotPublic | dict: ...
+    async def subscribe_city(self, on_step: Callable[[Any], Any], on_sos: Callable[[Any], Any],
+                             on_hotspot: Callable[[Any], Any], on_report: Callable[[Any], Any]) -> Any: ...
+
+
+class BrainBoard:
+    """One /brain screen's data; `changed(parts)` says which parts changed: a set of "summary",
+    "ticker", "hotspots", "performance", "trend" (a screen redraws only those)."""
+
+    ALL = frozenset({"summary", "ticker", "hotspots", "performance", "trend"})
+
+    def __init__(self, api: BrainApi, changed: Callable[[frozenset[str]], None], *, group_by: str = "street",
+                 today: Callable[[], date] = city_today) -> None:
+        self.api = api
+        self.changed = changed
+        self.group_by = group_by
+        self.today = today
+        self.from_date = month_start(today())
+        self.to_date = today()
+        self.summary = CitySummary()
+        self.performance: list[PerformanceRow] = []
+        self.trend: list[TrendDay] = []
+        self.ticker: deque[TickerEvent] = deque(maxlen=TICKER_ROWS)
+        self.hotspots: list[HotspotPublic] = []
+        self.subscription: Any = None
+        self.live_since: datetime | None = None
+        self._refresh: asyncio.Task | None = None
+        self._sos_seen: set[uuid.UUID] = set()
+        self._numbers: dict[uuid.UUID, tuple[str | None, str | None]] = {}  # case -> (number, category)
+        self._tasks: set[asyncio.Task] = set()
+
+    async def load(self) -> None:
+        """Everything at once (one round of calls in parallel)."""
+        summary, perf, trend, ticker, spots = await asyncio.gather(
+            self.api.city_summary(), self.api.performance(self.from_date, self.to_date, self.group_by),
+            self.api.city_trend(14), self.api.city_ticker(TICKER_ROWS), self.api.hotspots())
+        self.summary, self.performance, self.trend, self.hotspots = summary, worst_first(perf), trend, spots
+        self.ticker.clear()
+        self.ticker.extend(ticker)
+        self.changed(self.ALL)
+
+    async def set_grouping(self, group_by: str) -> None:
+        if group_by not in GROUPS:
+            raise ValueError(group_by)
+        self.group_by = group_by
+        self.performance = worst_first(await self.api.performance(self.from_date, self.to_date, group_by))
+        self.changed(frozenset({"performance"}))
+
+    async def start_live(self) -> None:
+        self.subscription = await self.api.subscribe_city(self._on_step, self._on_sos, self._on_hotspot,
+                                                          self._on_report)
+        self.live_since = datetime.now().astimezone()
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        self._tasks.clear()
+        sub, self.subscription = self.subscription, None
+        if sub is not None:
+            await sub.unsubscribe()
+
+    # ------------------------------------------------------------ live
+
+    def _spawn(self, job) -> None:
+        try:
+            task = asyncio.get_running_loop().create_task(job)
+        except RuntimeError:
+            job.close()
+            return
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("city brain live update failed", exc_info=task.exception())
+
+    def _on_step(self, event: CaseEventPublic) -> None:
+        if event.from_status is None:  # a case filed just now: counted at once, the reload confirms
+            self.summary.received_today += 1
+            self.summary.open += 1
+            self.changed(frozenset({"summary"}))
+        self._spawn(self._add_step(event))
+        self._refresh_soon()
+
+    def _on_sos(self, alert: SosAlertPublic) -> None:
+        if alert.id not in self._sos_seen and alert.is_open:  # a new call for help: red at once
+            self.summary.sos_open += 1
+            self.changed(frozenset({"summary"}))
+        self._sos_seen.add(alert.id)
+        self._refresh_soon(now=True)
+
+    def _on_hotspot(self, _: Any) -> None:
+        self._refresh_soon(hotspots=True)
+
+    def _on_report(self, report: ReportPublic) -> None:
+        """A case filed just now: its number, for the steps that follow it in the same transaction."""
+        self._numbers[report.id] = (report.case_number, report.category_code)
+
+    async def _add_step(self, event: CaseEventPublic) -> None:
+        if any(r.id == event.id for r in self.ticker):
+            return
+        known = self._numbers.get(event.report_id)
+        if known is None:  # a case filed before the screen opened: read its number (as the person, RLS)
+            try:
+                row = await self.api.ticker_event(event)
+            except errors.CityError as exc:  # the report is out of reach now: the step is not shown
+                log.info("ticker row skipped: %r", exc)
+                return
+            self._numbers[event.report_id] = (row.case_number, row.category_code)
+        else:
+            row = TickerEvent(id=event.id, report_id=event.report_id, case_number=known[0],
+                              category_code=event.category_code or known[1], from_status=event.from_status,
+                              to_status=event.to_status, kind=event.kind, actor_role=event.actor_role,
+                              created_at=event.created_at)
+        if len(self._numbers) > 5000:  # a screen left open for weeks: forget the oldest cases
+            for key in list(self._numbers)[:1000]:
+                del self._numbers[key]
+        self.ticker.appendleft(row)
+        self.changed(frozenset({"ticker"}))
+
+    def _refresh_soon(self, *, now: bool = False, hotspots: bool = False) -> None:
+        if self._refresh is not None and not self._refresh.done():
+            return  # one reload is due already; it reads whatever arrived meanwhile
+        self._refresh = asyncio.get_running_loop().create_task(self._reload(0 if now else REFRESH_DELAY_S, hotspots))
+        self._tasks.add(self._refresh)
+        self._refresh.add_done_callback(self._done)
+
+    async def _reload(self, delay: float, hotspots: bool) -> None:
+        await asyncio.sleep(delay)
+        try:
+            self.summary = await self.api.city_summary()
+            if hotspots:
+                self.hotspots = await self.api.hotspots()
+        except errors.CityError as exc:
+            log.info("city summary refresh failed: %r", exc)
+            return
+        self.changed(frozenset({"summary", "hotspots"} if hotspots else {"summary"}))
+
+
+def trend_window(today: date, days: int = 14) -> list[date]:
+    return [today - timedelta(days=days - 1 - i) for i in range(days)]

@@ -1,0 +1,93 @@
+"""The city brain's board (shared/brain.py) against the real stack: it loads every figure in one round,
+a report filed through the API adds a ticker row and moves the counters, an SOS moves them at once,
+and a burst of reports costs one reload of the counters."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from shared.brain import BrainBoard, PerformanceRow, load_level, worst_first
+from tests.apps.test_grid_alerts import signed_in, wait_for
+from tests.backend.core_support import GRID_POINTS, GRIDS, People, file_report, item, make_people, only_workers
+
+
+@pytest.fixture(scope="module")
+def people(db, make_user) -> People:
+    p = make_people(db, make_user)
+    only_workers(db, GRIDS[0], (p.worker_1.id, True))
+    return p
+
+
+class Counting:
+    """Counts the board's reloads of rpc/city_summary."""
+
+    def __init__(self, api) -> None:
+        self.api, self.summaries = api, 0
+
+    def __getattr__(self, name):
+        return getattr(self.api, name)
+
+    async def city_summary(self):
+        self.summaries += 1
+        return await self.api.city_summary()
+
+
+async def test_the_board_loads_and_moves_live(people, db, stack, tmp_path) -> None:
+    app = await signed_in(stack, tmp_path, people.supervisor)
+    api = Counting(app.client.brain)
+    changes = []
+    board = BrainBoard(api, changes.append)
+    await board.load()
+    await board.start_live()
+    try:
+        before = board.summary.received_today
+        assert [g.grid_id for g in board.summary.grids if str(g.grid_id) == GRIDS[4]] == []  # another street's grid
+        rid = file_report(people.citizen_a, item(db, "city_mgmt")["code"], GRID_POINTS[0])["id"]
+        await wait_for(lambda: board.summary.received_today == before + 1 and any(
+            str(e.report_id) == rid for e in board.ticker))
+        row = next(e for e in board.ticker if str(e.report_id) == rid)
+        assert row.case_number and row.case_number == db.execute(
+            "select case_number from public.reports where id = %s", (rid,)).fetchone()[0]
+
+        sos_before = board.summary.sos_open
+        people.citizen_b.client.rpc("raise_sos", {"lat": GRID_POINTS[0][0], "lon": GRID_POINTS[0][1]}).execute()
+        await wait_for(lambda: board.summary.sos_open == sos_before + 1)
+
+        # A burst of ten reports: ten ticker rows, a couple of counter reloads, not ten.
+        await asyncio.sleep(0.5)
+        reloads = api.summaries
+        ids = [file_report(people.citizen_a, item(db, "city_mgmt")["code"], GRID_POINTS[0])["id"] for _ in range(10)]
+        await wait_for(lambda: {str(e.report_id) for e in board.ticker} >= set(ids))
+        await wait_for(lambda: board.summary.received_today == before + 11)
+        assert api.summaries - reloads <= 5
+    finally:
+        await board.stop()
+        await app.close()
+
+
+async def test_a_resident_cannot_read_the_figures(people, db, stack, tmp_path) -> None:
+    from shared import errors
+    from shared.client import CityClient
+
+    client = await CityClient.connect(url=stack.url, key=stack.anon_key)
+    await client.sign_in(people.citizen_a.email, people.citizen_a.password)
+    with pytest.raises(errors.CityError):
+        await client.brain.city_summary()
+    with pytest.raises(errors.CityError):
+        await client.brain.city_trend(14)
+    file_report(people.citizen_a, item(db, "city_mgmt")["code"], GRID_POINTS[0])
+    own = {r for (r,) in db.execute("select id::text from public.reports where reporter_id = %s", (people.citizen_a.id,))}
+    steps = await client.brain.city_ticker(100)
+    assert steps and {str(e.report_id) for e in steps} <= own  # the steps of their own cases only (RLS)
+    await client.aclose()
+
+
+def test_worst_first_and_load_levels() -> None:
+    rows = [PerformanceRow(group_code="a", on_time_rate=0.9, overdue_open=1),
+            PerformanceRow(group_code="b", on_time_rate=None),
+            PerformanceRow(group_code="c", on_time_rate=0.5),
+            PerformanceRow(group_code="d", on_time_rate=0.9, overdue_open=4)]
+    assert [r.group_code for r in worst_first(rows)] == ["c", "d", "a", "b"]
+    assert [load_level(n, 8) for n in (0, 1, 2, 4, 8)] == [0, 1, 1, 2, 4]
