@@ -302,6 +302,8 @@ class AppState(AppCore):
         subscriptions, self.live.subscriptions = self.live.subscriptions, []
         for sub in subscriptions:
             await sub.unsubscribe()
+        if self.client is not None:
+            await self.client.unsubscribe_all()
 
     async def browser_back(self) -> None:
         """The same tab re-attached: listen again, and let the screens reload what they missed."""

@@ -113,8 +113,8 @@ class SosState:
         self._last_phase = self.flow.phase
         self._redraw()
         found = await self.app.run(lambda c: EmergencyContacts(c).mine(), busy=None, quiet=True)
-        if found is not None:
-            self._invitations = found
+        if found.ok:
+            self._invitations = found.value
             self._redraw()
 
     async def stop(self) -> None:

@@ -174,8 +174,8 @@ async def test_a_citizen_over_the_hourly_quota_is_told_in_plain_words(stack, tmp
     lat, lon = point(6)
     with db.transaction():  # reach the quota cheaply: closed rows straight into the table, no dispatch
         db.execute("set local session_replication_role = replica")
-        db.execute("insert into public.reports (reporter_id, category_code, description, lat, lon, status)"
-                   " select %s, %s, 'earlier', %s, %s, 'closed' from generate_series(1, %s)",
+        db.execute("insert into public.reports (reporter_id, category_code, description, lat, lon, status, case_number)"
+                   " select %s, %s, 'earlier', %s, %s, 'closed', 'TEST-' || gen_random_uuid() from generate_series(1, %s)",
                    (str(state.user.id), LAMP, lat, lon, REPORTS_PER_HOUR))
     flow = ReportFlow(state)
     await flow.load_areas()

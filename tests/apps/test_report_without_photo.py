@@ -69,10 +69,10 @@ async def test_the_outbox_keeps_and_sends_a_report_with_no_photo(stack, tmp_path
     fill(flow, 1, "楼下垃圾站臭味很大")
     await switch.off()
     assert await flow.submit() == "queued"
-    [waiting] = state.outbox.entries()
-    assert waiting.photo_count == 0 and state.outbox.photos(waiting.report.id) == []
+    [waiting] = state.outbox.waiting_reports()
+    assert waiting.photo_count == 0 and state.outbox.photos(waiting.id) == []
     await switch.on()
-    assert await state.flush_outbox() == 1 and state.outbox.entries() == []
+    assert await state.flush_outbox() == 1 and state.outbox.waiting_reports() == []
     assert stored_photos(db, flow.draft.id) == []
     await state.close()
     await switch.off()

@@ -36,9 +36,11 @@ def backfill(db, user_id: str, category: str, n: int, age: str, source: str = "c
     lat, lon = GRID_POINTS[0]
     with db.transaction():
         db.execute("set local session_replication_role = replica")  # no triggers: neither dispatch nor the quota
+        # Filing gives each case its number; without the trigger the test gives one nobody else uses.
         db.execute("insert into public.reports (reporter_id, category_code, description, lat, lon, source, status,"
-                   " created_at) select %s, %s, 'backfill', %s, %s, %s::public.report_source, 'closed',"
-                   " now() - %s::interval from generate_series(1, %s)", (user_id, category, lat, lon, source, age, n))
+                   " created_at, case_number) select %s, %s, 'backfill', %s, %s, %s::public.report_source, 'closed',"
+                   " now() - %s::interval, 'TEST-' || gen_random_uuid() from generate_series(1, %s)",
+                   (user_id, category, lat, lon, source, age, n))
 
 
 def filed(db, user_id: str) -> int:
