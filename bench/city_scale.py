@@ -81,7 +81,7 @@ with base as (
          random() as fate, random() as fate2, random() as fate3,
          (%(residents)s::uuid[])[1 + i %% cardinality(%(residents)s::uuid[])] as reporter_id
   from generate_series(1, %(n)s) i
-  join bench_grid g on g.g = (i * 7919) %% 1000
+  join bench_grid g on g.g = ((i::bigint * 7919) %% 1000)::int
   join bench_cat c on c.k = (i * 31) %% (select count(*) from bench_cat)
 ), steps as (
   select b.*, b.created_at + interval '5 days' as due_at,
