@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import statistics
 import sys
@@ -28,9 +29,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _stack import lift_report_quotas, temporary_stack  # noqa: E402
-
-import psycopg  # noqa: E402
+import psycopg
+from _stack import lift_report_quotas, temporary_stack
 
 STREETS, GRIDS_PER_STREET = 50, 20
 COLS, ROWS = 40, 25  # 1,000 grids of CELL degrees; a street is a 4 x 5 block of them
@@ -285,7 +285,7 @@ def explain(conn: psycopg.Connection, supervisor_id: str, month: tuple[dt.date, 
                             ("auto_explain.log_nested_statements", "on"), ("client_min_messages", "log"),
                             ("statement_timeout", "0")):
             conn.execute("select set_config(%s, %s, true)", (name, value))
-        claims = ('{"sub": "%s", "role": "authenticated", "app_metadata": {"role": "supervisor"}}' % supervisor_id)
+        claims = json.dumps({"sub": supervisor_id, "role": "authenticated", "app_metadata": {"role": "supervisor"}})
         conn.execute("select set_config('request.jwt.claims', %s, true)", (claims,))
         conn.execute("set local role authenticated")
         t = time.perf_counter()
@@ -314,8 +314,8 @@ def main() -> int:
     with temporary_stack("public") as stack:
         env = stack.env()
         url, anon = env["SUPABASE_URL"], env["SUPABASE_ANON_KEY"]
-        opts = lambda: ClientOptions(auto_refresh_token=False, persist_session=False,  # noqa: E731
-                                     postgrest_client_timeout=900)
+        def opts() -> ClientOptions:
+            return ClientOptions(auto_refresh_token=False, persist_session=False, postgrest_client_timeout=900)
         service = create_client(url, env["SUPABASE_SERVICE_ROLE_KEY"], options=opts())
 
         def account(name: str, role: str) -> str:
@@ -374,10 +374,10 @@ def main() -> int:
                   f"{'ratio':>8}  aim")
             slowest = (0.0, "")
             for name, aim, rpc, base in figures:
-                base_times = timed(lambda: base(None), max(3, args.calls // 4), args.budget)
+                base_times = timed(lambda base=base: base(None), max(3, args.calls // 4), args.budget)
                 b50 = statistics.median(base_times)
                 for caller, client in clients.items():
-                    times = timed(rpc_call(lambda: rpc(client)), args.calls, args.budget)
+                    times = timed(rpc_call(lambda rpc=rpc, client=client: rpc(client)), args.calls, args.budget)
                     if times is None:
                         print(f"{name:32}{caller:12}{'-':>4}{'timeout':>10}{'> 8000':>10}{b50 * 1e3:>15.0f}"
                               f"{'> ' + format(8 / b50, '.0f'):>8}  ABOVE (statement_timeout 8 s)", flush=True)
