@@ -50,8 +50,8 @@ def case_tile(state: AppState, report: ReportPublic, *, identifier: str | None =
 def place_line(state: AppState, report: ReportPublic) -> list[ft.Control]:
     """The case's place in the person's language, whole (wrapped, never cut); nothing when it has none."""
     place = state.place(report.address, report.landmark)
-    return [ft.Semantics(identifier=f"case-place-{report.id}", content=ft.Text(
-        place, size=sizes(state.elderly).small, color=MUTED_TEXT))] if place else []
+    # Plain text: a Semantics of its own inside the tile would take the tile's id off the case button.
+    return [ft.Text(place, size=sizes(state.elderly).small, color=MUTED_TEXT)] if place else []
 
 
 class HomeView:

@@ -144,7 +144,7 @@ class SosView:
             on_click=self._launcher(url), data=url, width=float("inf"),
             style=ft.ButtonStyle(bgcolor=ft.Colors.RED_900, color=ft.Colors.WHITE,
                                  shape=ft.RoundedRectangleBorder(radius=14),
-                                 padding=ft.Padding.symmetric(horizontal=12, vertical=(s.target - s.body * 1.2) / 2 + 2)))
+                                 padding=ft.Padding.symmetric(horizontal=12, vertical=(s.target - s.body * 1.2) / 2 + 4)))
         return ft.Semantics(identifier=identifier, content=tile, expand=expand)
 
     def _draw_numbers(self) -> None:

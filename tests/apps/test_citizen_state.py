@@ -263,6 +263,7 @@ async def test_resident_answers_a_request_for_information(stack, tmp_path, make_
     flow.add_photo(jpeg())
     flow.set_location(*point(6))
     flow.describe("路灯不亮")
+    flow.nearby_dismissed = True  # other tests' open cases nearby would be offered to follow first
     assert await flow.submit() == "sent"
     await worker.accept_report(flow.filed.id)
     await worker.request_report_info(flow.filed.id, "是哪一根灯杆？")
