@@ -14,7 +14,7 @@ import logging
 import uuid
 from collections import deque
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
@@ -274,7 +274,3 @@ class BrainBoard:
             log.info("city summary refresh failed: %r", exc)
             return
         self.changed(frozenset({"summary", "hotspots"} if hotspots else {"summary"}))
-
-
-def trend_window(today: date, days: int = 14) -> list[date]:
-    return [today - timedelta(days=days - 1 - i) for i in range(days)]
