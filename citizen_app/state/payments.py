@@ -85,7 +85,7 @@ class PaymentsState:
             await asyncio.shield(self._subscribing)
 
     async def _fetch(self, client) -> tuple[list, list, list]:
-        return await client.utility_accounts(), await client.bills(), await client.payments()
+        return await client.utility_accounts(), await client.bills(), await client.payments.payments()
 
     async def _subscribe(self) -> None:
         client = await self.state.ensure_client()

@@ -67,7 +67,7 @@ async def test_a_payment_in_the_sandbox_marks_the_bill_paid_live_with_a_receipt(
     receipt = await client.receipt(payment.id)
     assert receipt.bill.id == bill.id and receipt.address == "测试路 1 号"
     assert [(e.kind, e.amount_fen) for e in await client.ledger(payment.id)] == [("charge", 12850)]
-    assert [p.id for p in await client.payments()] == [payment.id]
+    assert [p.id for p in await client.payments.payments()] == [payment.id]
     kinds = [n.kind for n in await client.notifications()]
     assert "payment_succeeded" in kinds
     again = await client.pay_bill(account.bill_id, payment.idempotency_key)  # a late double tap: the result
