@@ -26,7 +26,6 @@ from shared.reporting import grids_from_areas
 from shared.twin import reference
 
 ACTIVE_TASK = (TaskStatus.OPEN, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS)
-OPEN_REPORT = frozenset(s for s in ReportStatus) - {ReportStatus.RESOLVED, ReportStatus.CLOSED, ReportStatus.REJECTED}
 
 
 def now() -> datetime:
@@ -74,6 +73,7 @@ class TwinCity:
     staff_departments: dict[uuid.UUID, set[str]] = field(default_factory=dict)
     supervised_streets: dict[uuid.UUID, set[uuid.UUID]] = field(default_factory=dict)
     nearby_lookups: dict[uuid.UUID, list[datetime]] = field(default_factory=dict)
+    residents: dict[uuid.UUID, tuple[str | None, str | None]] = field(default_factory=dict)  # report -> name, phone
     listeners: list[Listener] = field(default_factory=list)
     offline: bool = False  # True: every call fails as the network would (NetworkError)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
@@ -102,6 +102,16 @@ class TwinCity:
         wid = uuid.UUID(str(worker_id))
         self.worker_grids.setdefault(wid, set()).add(uuid.UUID(str(grid_id)))
         self.set_duty(wid, on_duty)
+
+    def add_staff(self, user_id: uuid.UUID | str, department: str) -> None:
+        self.staff_departments.setdefault(uuid.UUID(str(user_id)), set()).add(department)
+
+    def supervise(self, user_id: uuid.UUID | str, street_id: uuid.UUID | str) -> None:
+        self.supervised_streets.setdefault(uuid.UUID(str(user_id)), set()).add(uuid.UUID(str(street_id)))
+
+    def street_of(self, grid_id: uuid.UUID) -> uuid.UUID | None:
+        community = self.area_by_id[grid_id].parent_id
+        return self.area_by_id[community].parent_id if community else None
 
     def set_duty(self, worker_id: uuid.UUID, on_duty: bool) -> None:
         before = self.duty.get(worker_id)
@@ -167,7 +177,7 @@ class TwinCity:
                                          " or does not exist", code="23514")
         grid = grid_for_point(GeoPoint(lat=row["lat"], lon=row["lon"]), self.grids)
         grid_id = uuid.UUID(str(grid.id)) if grid else None
-        street_id = self.area_by_id[self.area_by_id[grid_id].parent_id].parent_id if grid_id else None
+        street_id = self.street_of(grid_id) if grid_id else None
         at = now()
         report = ReportPublic.model_validate(row | {
             "id": rid, "reporter_id": uid, "grid_id": grid_id, "street_id": street_id,
@@ -175,19 +185,20 @@ class TwinCity:
             "due_at": at + timedelta(hours=item.sla_hours) if item.sla_hours else None,
             "status": ReportStatus.DISPATCHED, "created_at": at, "updated_at": at})
         self.reports[rid] = report
-        queue, worker, street = self._dispatch_target(report)
-        task = self._new_task(report, queue, worker, report.department_code if queue == TaskQueue.DEPARTMENT else None,
-                              street)
-        self._event(report, uid, self._actor_role(uid), None, ReportStatus.SUBMITTED, None)
+        if source == "grid_app":
+            self.residents[rid] = (row.get("resident_name"), row.get("resident_phone"))
+        task = self.route(report)
+        queue = task.queue
+        self.event(report, uid, self._actor_role(uid), None, ReportStatus.SUBMITTED, None)
         note = {TaskQueue.WORKER: "grid worker", TaskQueue.DEPARTMENT: f"department {report.department_code}"}
-        self._event(report, None, "system", ReportStatus.SUBMITTED, ReportStatus.DISPATCHED,
+        self.event(report, None, "system", ReportStatus.SUBMITTED, ReportStatus.DISPATCHED,
                     note.get(queue, "supervisor queue"))
         self.notify(uid, "report_dispatched", "您的上报已受理并派发", "Your report was received and dispatched", rid,
                     {"status": "dispatched", "queue": queue.value})
         for recipient in self._holders(task):
             self.notify(recipient, "task_assigned", "新的待办事件", "New case to handle", rid,
                         {"queue": queue.value, "category_code": report.category_code})
-        self._changed("reports", report)
+        self.publish("reports", report)
         return report
 
     def _check_quota(self, uid: uuid.UUID) -> None:
@@ -199,6 +210,11 @@ class TwinCity:
         if sum(1 for c in mine if c > at - timedelta(days=1)) >= REPORTS_PER_DAY:
             raise errors.DailyReportQuota(f"too many reports: at most {REPORTS_PER_DAY} a day", code="PT429",
                                           status=429)
+
+    def route(self, r: ReportPublic) -> TaskPublic:
+        """A new task for the report, as dispatch (and private.route_again) choose it."""
+        queue, worker, street = self._dispatch_target(r)
+        return self.new_task(r, queue, worker, r.department_code if queue == TaskQueue.DEPARTMENT else None, street)
 
     def _dispatch_target(self, r: ReportPublic) -> tuple[TaskQueue, uuid.UUID | None, uuid.UUID | None]:
         if r.grid_id is None:
@@ -212,20 +228,20 @@ class TwinCity:
                 for w in on_duty}
         return TaskQueue.WORKER, min(on_duty, key=lambda w: (load[w], self.duty[w][1], str(w))), None
 
-    def _new_task(self, r: ReportPublic, queue: TaskQueue, assignee: uuid.UUID | None, department: str | None,
+    def new_task(self, r: ReportPublic, queue: TaskQueue, assignee: uuid.UUID | None, department: str | None,
                   street: uuid.UUID | None) -> TaskPublic:
         at = now()
         task = TaskPublic(id=uuid.uuid4(), report_id=r.id, queue=queue, assignee_id=assignee,
                           department_code=department, street_id=street, status=TaskStatus.OPEN,
                           created_at=at, updated_at=at)
         self.tasks[task.id] = task
-        self._changed("tasks", task)
+        self.publish("tasks", task)
         return task
 
     def update_task(self, task: TaskPublic, **changes: Any) -> TaskPublic:
         task = task.model_copy(update=changes | {"updated_at": now()})
         self.tasks[task.id] = task
-        self._changed("tasks", task)
+        self.publish("tasks", task)
         return task
 
     def _holders(self, t: TaskPublic) -> set[uuid.UUID]:
@@ -245,20 +261,20 @@ class TwinCity:
                       **columns: Any) -> ReportPublic:
         changed = r.model_copy(update=columns | {"status": to, "updated_at": now()})
         self.reports[r.id] = changed
-        self._event(r, by, self._actor_role(by), r.status, to, note)
+        self.event(r, by, self._actor_role(by), r.status, to, note)
         if to != r.status:
             for follower in ({r.reporter_id} | set(self.followers.get(r.id, {}))) - {None, by}:
                 self.notify(follower, "report_status", "您关注的事件状态已更新", "A case you follow has changed", r.id,
                             {"from": r.status.value, "to": to.value})
-        self._changed("reports", changed)
+        self.publish("reports", changed)
         return changed
 
-    def _event(self, r: ReportPublic, by: uuid.UUID | None, role: str, before: ReportStatus | None,
+    def event(self, r: ReportPublic, by: uuid.UUID | None, role: str, before: ReportStatus | None,
                to: ReportStatus, note: str | None, **extra: Any) -> CaseEventPublic:
         event = CaseEventPublic(id=next(self._ids), report_id=r.id, actor_id=by, actor_role=role, from_status=before,
                                 to_status=to, note=note, created_at=now(), **extra)
         self.events.append(event)
-        self._changed("case_events", event)
+        self.publish("case_events", event)
         return event
 
     def _actor_role(self, uid: uuid.UUID | None) -> str:
@@ -270,11 +286,11 @@ class TwinCity:
         n = NotificationPublic(id=uuid.uuid4(), user_id=recipient, kind=kind, title_zh=zh, title_en=en,
                                payload=payload or {}, report_id=report_id, created_at=now())
         self.notifications.append(n)
-        self._changed("notifications", n)
+        self.publish("notifications", n)
 
     # ------------------------------------------------------------ realtime
 
-    def _changed(self, table: str, row: Any) -> None:
+    def publish(self, table: str, row: Any) -> None:
         """Deliver a change to each channel of that table whose holder may see the row (as Realtime checks RLS)."""
         for listener in list(self.listeners):
             if listener.table == table and self._may_see(listener.uid, table, row):

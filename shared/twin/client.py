@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any
 
 from shared import errors
@@ -21,10 +22,12 @@ from shared.media import MediaError, PhotoInput, PreparedPhoto, prepare_photo
 from shared.models import (ACTIVE_TASK_STATUSES, AreaLevel, AreaPublic, CaseEventPublic, CategoryPublic,
                            DepartmentPublic, FollowedReportPublic, FollowedStep, NearbyReportPublic, NotificationPublic,
                            ProfilePublic, ProfileUpdate, RatingCreate, RatingPublic, ReportCreate, ReportDetail,
-                           ReportPublic, ReportStatus, Role, TaskPublic, TaskQueue, TaskStatus, UserPublic,
-                           WorkerDutyPublic)
+                           ReportPublic, ReportSource, ReportStatus, Role, TaskPublic, TaskQueue, TaskStatus,
+                           UserPublic, WorkerDutyPublic)
+from shared.worker import ReportContact, ResidentContact, TransferWorker
 from shared.twin import reference
-from shared.twin.city import OPEN_REPORT, Listener, Session, TwinCity, _uuid, now
+from shared.status import OPEN_STATUSES
+from shared.twin.city import Listener, Session, TwinCity, _uuid, now
 
 ID = uuid.UUID | str
 MAX_PHOTOS = 9  # private.limits: photos per report
@@ -225,7 +228,8 @@ def _refuse(message: str) -> errors.CityError:
 
 
 S = ReportStatus
-_HANDLED = {S.DISPATCHED, S.ACCEPTED, S.IN_PROGRESS, S.NEEDS_INFO, S.TRANSFERRED, S.REOPENED}
+STAFF = {Role.GRID_WORKER, Role.DEPT_STAFF, Role.SUPERVISOR, Role.ADMIN}
+_HANDLED = OPEN_STATUSES - {S.SUBMITTED}  # the states a handler (or the reporter) still acts on
 
 
 class TwinReports:
@@ -269,11 +273,16 @@ class TwinReports:
     # ------------------------------------------------------------ filing and reading
 
     async def submit_report(self, report: ReportCreate, photos: Iterable[PhotoInput] = ()) -> ReportPublic:
+        return await self.file(report, photos)
+
+    async def file(self, report: ReportCreate, photos: Iterable[PhotoInput], extra: dict[str, Any] | None = None
+                   ) -> ReportPublic:
+        """Photos first, then the row; a retry under the same id answers the filed report (as the facade does)."""
         photos = self._at_most(photos)
         paths = [await self.upload_photo(report.id, p) for p in photos]
         uid = self._me.need_uid()
         try:
-            return self._city.file(uid, report.model_dump() | {"photos": paths})
+            return self._city.file(uid, report.model_dump() | {"photos": paths} | (extra or {}))
         except errors.Conflict:
             existing = self._city.reports[report.id]
             if not self._city.can_read(uid, existing):
@@ -362,7 +371,25 @@ class TwinReports:
 
     async def transfer_report(self, report_id: ID, reason: str, *, to_department: str | None = None,
                               to_worker: ID | None = None) -> ReportPublic:
-        raise NotImplementedError("transfer_report is not in the twin")
+        uid, r, t = self._case(report_id)
+        _require(r, _HANDLED, "transfer")
+        self._handler(uid, r, t, "transfer it")
+        why = _text(reason, "the reason")
+        if (to_department is None) == (to_worker is None):
+            raise errors.ValidationError("transfer to either a department or a grid worker", code="PT400")
+        if to_department is not None and to_department not in {d.code for d in reference.departments()}:
+            raise errors.ValidationError(f"no department {to_department}", code="PT400")
+        worker = _uuid(to_worker) if to_worker is not None else None
+        if worker is not None and not (self._city.role_of(worker) == Role.GRID_WORKER
+                                       and self._city.worker_grids.get(worker)):
+            raise errors.ValidationError(f"no grid worker {to_worker}", code="PT400")
+        if t is not None:
+            self._city.update_task(t, status=TaskStatus.CANCELLED)
+        fresh = self._city.new_task(r, TaskQueue.WORKER if worker else TaskQueue.DEPARTMENT, worker, to_department,
+                                    None)
+        r = self._city.reports[r.id] = r.model_copy(update={"department_code": to_department or "city_mgmt"})
+        self._city.notify_holders(fresh, uid, "task_assigned", "转派给您的事件", "A case was transferred to you")
+        return self._city.record_change(uid, r, S.TRANSFERRED, why)
 
     async def resolve_report(self, report_id: ID, note: str, photos: Iterable[str] = ()) -> ReportPublic:
         uid, r, t = self._case(report_id)
@@ -399,7 +426,7 @@ class TwinReports:
         done = sorted((t for t in self._city.tasks.values() if t.report_id == r.id and t.status == TaskStatus.DONE),
                       key=lambda t: (t.updated_at, t.created_at))
         previous = done[-1] if done else None
-        fresh = self._city._new_task(r, previous.queue if previous else TaskQueue.SUPERVISOR,
+        fresh = self._city.new_task(r, previous.queue if previous else TaskQueue.SUPERVISOR,
                                      previous.assignee_id if previous else None,
                                      previous.department_code if previous else None,
                                      previous.street_id if previous else r.street_id)
@@ -434,20 +461,45 @@ class TwinReports:
         uid, r, _ = self._case(report_id)
         return self._city.record_change(uid, r, r.status, _text(note, "the comment"))
 
+    def _reporter(self, uid: uuid.UUID, r: ReportPublic, action: str) -> None:
+        """private.require_reporter."""
+        if r.reporter_id != uid:
+            raise _refuse(f"only the reporter may {action}")
+
     async def withdraw_report(self, report_id: ID, reason: str) -> ReportPublic:
-        raise NotImplementedError("withdraw_report is not in the twin")
+        uid, r, t = self._case(report_id)
+        _require(r, _HANDLED, "withdraw")
+        self._reporter(uid, r, "withdraw a case")
+        why = _text(reason, "the reason")
+        if t is not None:
+            self._city.update_task(t, status=TaskStatus.CANCELLED)
+            self._city.notify_holders(t, uid, "report_withdrawn", "上报人已撤回事件", "The reporter withdrew a case")
+        return self._city.record_change(uid, r, S.WITHDRAWN, why)
 
     async def add_report_info(self, report_id: ID, note: str, photos: Iterable[PhotoInput] = ()) -> ReportPublic:
-        raise NotImplementedError("add_report_info is not in the twin")
+        photos = self._at_most(photos)
+        paths = [await self.upload_photo(report_id, p) for p in photos]
+        uid, r, t = self._case(report_id)
+        _require(r, _HANDLED, "add information to")
+        self._reporter(uid, r, "add information")
+        what = _text(note, "the note")
+        self._city.event(r, uid, self._city.role_of(uid).value, r.status, r.status, what, kind="info_added",
+                         photos=list(dict.fromkeys(paths)))
+        if t is not None:
+            self._city.notify_holders(t, uid, "info_added", "上报人补充了信息", "The reporter added information")
+        changed = self._city.reports[r.id] = r.model_copy(update={"updated_at": now()})
+        self._city.publish("reports", changed)
+        return changed
 
     # ------------------------------------------------------------ following, nearby
 
     async def follow_report(self, report_id: ID) -> bool:
         uid = self._me.need_uid()
         r = self._city.reports.get(_uuid(report_id))
-        if r is None or r.status in (S.CLOSED, S.REJECTED):
+        if r is None or not (r.status in OPEN_STATUSES or r.status is S.RESOLVED):
             raise errors.NotFound(f"no open report {report_id}", code="PT404", status=404)
-        self._city.followers.setdefault(r.id, {}).setdefault(uid, now())
+        if r.reporter_id != uid:  # one's own case is one's own, never "a case you follow"
+            self._city.followers.setdefault(r.id, {}).setdefault(uid, now())
         return True
 
     async def nearby_open_reports(self, lat: float, lon: float, *, category: str | None = None,
@@ -464,12 +516,13 @@ class TwinReports:
         here = GeoPoint(lat=lat, lon=lon)
         found = []
         for r in self._city.reports.values():
-            if r.status in OPEN_REPORT and (category is None or r.category_code == category):
+            if r.status in OPEN_STATUSES and (category is None or r.category_code == category):
                 d = distance_m(here, GeoPoint(lat=r.lat, lon=r.lon))
                 if d <= radius_m:
-                    found.append(NearbyReportPublic(id=r.id, category_code=r.category_code, status=r.status,
-                                                    distance_m=round(d / 10) * 10, mine=r.reporter_id == uid, created_at=r.created_at))
-        return sorted(found, key=lambda n: (n.distance_m, -n.created_at.timestamp()))[:20]
+                    found.append((d, NearbyReportPublic(id=r.id, category_code=r.category_code, status=r.status,
+                                                    distance_m=round(d / 10) * 10, mine=r.reporter_id == uid, created_at=r.created_at)))
+        found.sort(key=lambda pair: (pair[0], -pair[1].created_at.timestamp()))  # the newest among equally near
+        return [n for _, n in found[:20]]
 
     def _followed(self, uid: uuid.UUID, r: ReportPublic, steps: bool) -> FollowedReportPublic:
         since = self._city.followers[r.id][uid]
@@ -546,8 +599,86 @@ class TwinWorker:
     async def my_departments(self) -> list[str]:
         return sorted(self._me.city.staff_departments.get(self._me.need_uid(), set()))
 
-    def __getattr__(self, name: str) -> Any:
-        raise NotImplementedError(f"worker.{name} is not in the twin")
+    def _staff(self, action: str) -> uuid.UUID:
+        uid = self._me.need_uid()
+        if self._me.city.role_of(uid) not in STAFF:
+            raise _refuse(f"only staff handling cases may {action}")
+        return uid
+
+    async def report_contact(self, report_id: ID) -> ReportContact:
+        uid = self._staff("see who reported them")
+        r = self._me.city.visible(uid, report_id)
+        name, phone = self._me.city.residents.get(r.id, (None, None))
+        profile = self._me.city.accounts[r.reporter_id].profile if r.reporter_id in self._me.city.accounts else None
+        return ReportContact(display_name=name or (profile.display_name if profile else None),
+                             phone=phone or (profile.phone if profile else None),
+                             on_behalf=name is not None or phone is not None)
+
+    async def transfer_workers(self, report_id: ID) -> list[TransferWorker]:
+        uid = self._staff("list grid workers")
+        city = self._me.city
+        r = city.visible(uid, report_id)
+        found = []
+        for worker, grids in city.worker_grids.items():
+            mine = sorted(city.area_by_id[g].code for g in grids if r.street_id is None or city.street_of(g) == r.street_id)
+            if worker != uid and mine and city.role_of(worker) == Role.GRID_WORKER:
+                found.append(TransferWorker(id=worker, display_name=city.accounts[worker].profile.display_name,
+                                            grid_codes=mine, on_duty=city.duty.get(worker, (False,))[0]))
+        return sorted(found, key=lambda w: (not w.on_duty, w.grid_codes[0], w.display_name or ""))
+
+    async def change_report_category(self, report_id: ID, category_code: str, reason: str) -> ReportPublic:
+        reports, city = self._me_reports(), self._me.city
+        uid, r, t = reports._case(report_id)
+        _require(r, _HANDLED, "change the category of")
+        reports._handler(uid, r, t, "change its category")
+        why = _text(reason, "the reason")
+        item = city.categories.get(category_code)
+        if item is None or item.level != 3:
+            raise errors.ValidationError(f"category {category_code} is not an item (level 3) of the taxonomy",
+                                         code="PT400")
+        if item.code == r.category_code:
+            raise errors.ValidationError(f"the case already has category {category_code}", code="PT400")
+        if t is not None:
+            city.update_task(t, status=TaskStatus.CANCELLED)
+        changed = city.reports[r.id] = r.model_copy(update={
+            "category_code": item.code, "department_code": item.department_code or "city_mgmt",
+            "priority": item.priority,
+            "due_at": r.created_at + timedelta(hours=item.sla_hours) if item.sla_hours else None})
+        fresh = city.route(changed)
+        city.notify_holders(fresh, uid, "task_assigned", "改派给您的事件", "A case was re-dispatched to you")
+        return city.record_change(uid, changed, S.TRANSFERRED, f"category {r.category_code} -> {item.code}: {why}")
+
+    async def escalate_report(self, report_id: ID, reason: str) -> ReportPublic:
+        reports, city = self._me_reports(), self._me.city
+        uid, r, t = reports._case(report_id)
+        _require(r, _HANDLED, "escalate")
+        reports._handler(uid, r, t, "escalate it")
+        why = _text(reason, "the reason")
+        for sup, streets in city.supervised_streets.items():
+            if sup != uid and (r.street_id is None or r.street_id in streets):
+                city.notify(sup, "case_escalated", "网格员请求督办", "A handler asks a supervisor to step in", r.id,
+                            {"reason": why})
+        if t is not None:
+            city.update_task(t, escalated_at=t.escalated_at or now())
+        return city.record_change(uid, r, r.status, "escalated to the supervisor: " + why)
+
+    async def visible_reports(self, days: int = 30, *, limit: int = 2000) -> list[ReportPublic]:
+        uid = self._me.need_uid()
+        since = now() - timedelta(days=days)
+        return [r for r in self._me.city.reports.values() if self._me.city.can_read(uid, r)
+                and (r.created_at >= since or r.status not in (S.RESOLVED, S.CLOSED, S.REJECTED))][:limit]
+
+    async def report_for_resident(self, report: ReportCreate, resident: ResidentContact,
+                                  photos: Iterable[PhotoInput] = ()) -> ReportPublic:
+        extra = {"source": ReportSource.GRID_APP.value, "resident_name": resident.name.strip(),
+                 "resident_phone": resident.phone}
+        return await self._me_reports().file(report, photos, extra)
+
+    async def subscribe_tasks(self, callback: Callable[[Any], Any]) -> _Subscription:
+        return self._me.listen("tasks", lambda task: callback(self._with_report(task)))
+
+    def _me_reports(self) -> TwinReports:
+        return TwinReports(self._me)
 
 
 class _NotInTwin:

@@ -50,9 +50,22 @@ class TwinWorld:
         return Person(str(account.user.id), account.user.email, account.password, api)
 
     async def sole_worker(self, grid_id: str) -> Person:
-        worker = await self.person(Role.GRID_WORKER)
-        self.city.assign_worker(worker.id, grid_id, on_duty=True)
+        return await self.colleague(grid_id, on_duty=True)
+
+    async def colleague(self, grid_id: str, *, on_duty: bool, display_name: str | None = None) -> Person:
+        worker = await self.person(Role.GRID_WORKER, display_name)
+        self.city.assign_worker(worker.id, grid_id, on_duty=on_duty)
         return worker
+
+    async def staff(self, department: str) -> Person:
+        staff = await self.person(Role.DEPT_STAFF)
+        self.city.add_staff(staff.id, department)
+        return staff
+
+    async def supervisor(self, street_id: str) -> Person:
+        boss = await self.person(Role.SUPERVISOR)
+        self.city.supervise(boss.id, street_id)
+        return boss
 
     async def close(self) -> None:
         for c in self._clients:
@@ -86,6 +99,28 @@ class StackWorld:
         worker = await self.person(Role.GRID_WORKER)
         self._restore.enter_context(sole_worker(self.db, grid_id, worker.id))
         return worker
+
+    async def colleague(self, grid_id: str, *, on_duty: bool, display_name: str | None = None) -> Person:
+        """One more worker of the grid (taken out again at the end, for later tests)."""
+        from tests.backend.core_support import assign_worker
+
+        worker = await self.person(Role.GRID_WORKER, display_name)
+        assign_worker(self.db, worker.id, grid_id, on_duty)
+        self._restore.callback(self.db.execute, "delete from public.worker_grids where worker_id = %s", (worker.id,))
+        return worker
+
+    async def staff(self, department: str) -> Person:
+        staff = await self.person(Role.DEPT_STAFF)
+        self.db.execute("insert into public.department_staff (user_id, department_code) values (%s, %s)",
+                        (staff.id, department))
+        return staff
+
+    async def supervisor(self, street_id: str) -> Person:
+        boss = await self.person(Role.SUPERVISOR)
+        self.db.execute("insert into public.supervisor_streets (user_id, street_id) values (%s, %s)",
+                        (boss.id, street_id))
+        self._restore.callback(self.db.execute, "delete from public.supervisor_streets where user_id = %s", (boss.id,))
+        return boss
 
     async def close(self) -> None:
         for c in self._clients:
