@@ -10,7 +10,10 @@ each change sends. Everything runs in one event loop; no locks needed.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import itertools
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +28,7 @@ from shared.models import (AreaLevel, CaseEventPublic, NotificationPublic, Profi
 from shared.reporting import grids_from_areas
 from shared.twin import reference
 
+log = logging.getLogger(__name__)
 ACTIVE_TASK = (TaskStatus.OPEN, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS)
 
 
@@ -77,6 +81,7 @@ class TwinCity:
     listeners: list[Listener] = field(default_factory=list)
     offline: bool = False  # True: every call fails as the network would (NetworkError)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
+    _pending: set[asyncio.Future] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.areas = reference.areas()
@@ -295,9 +300,13 @@ class TwinCity:
         for listener in list(self.listeners):
             if listener.table == table and self._may_see(listener.uid, table, row):
                 try:
-                    listener.callback(row)
+                    result = listener.callback(row)
+                    if inspect.isawaitable(result):  # coroutine callbacks run as tasks, as shared.realtime runs them
+                        future = asyncio.ensure_future(result)
+                        self._pending.add(future)
+                        future.add_done_callback(self._pending.discard)
                 except Exception:  # noqa: BLE001 - like the real socket: a faulty callback stops nothing
-                    pass
+                    log.exception("twin realtime callback failed")
 
     def _may_see(self, uid: uuid.UUID, table: str, row: Any) -> bool:
         if table == "notifications":

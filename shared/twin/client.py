@@ -675,7 +675,7 @@ class TwinWorker:
         return await self._me_reports().file(report, photos, extra)
 
     async def subscribe_tasks(self, callback: Callable[[Any], Any]) -> _Subscription:
-        return self._me.listen("tasks", lambda task: callback(self._with_report(task)))
+        return self._me.listen("tasks", callback)  # the row alone, as Realtime sends it (no embedded report)
 
     def _me_reports(self) -> TwinReports:
         return TwinReports(self._me)
