@@ -31,6 +31,8 @@ LIMITS: dict[str, Limit] = {
 NEARBY_MAX_RADIUS_M = LIMITS["nearby_radius_m"].value
 REPORTS_PER_HOUR = LIMITS["reports_per_hour"].value
 REPORTS_PER_DAY = LIMITS["reports_per_day"].value
+# reports.photos' check (cardinality <= 9) and the case RPCs' "at most 9 photos".
+PHOTOS_PER_REPORT = 9
 
 
 def minutes(name: str) -> int:

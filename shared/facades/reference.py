@@ -11,7 +11,8 @@ class ReferenceFacade:
         self._t = transport
 
     async def departments(self) -> list[DepartmentPublic]:
-        return self._t.models(DepartmentPublic, await self._t.rows(self._t.table("departments").select("*").order("code")))
+        query = self._t.table("departments").select("*").order("code")
+        return self._t.models(DepartmentPublic, await self._t.rows(query))
 
     async def areas(self, level: AreaLevel | None = None, parent_id: ID | None = None) -> list[AreaPublic]:
         query = self._t.table("areas").select("*")

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from shared import errors
+from shared.limits import PHOTOS_PER_REPORT as MAX_PHOTOS
 from shared.media import MediaError, PhotoInput, PreparedPhoto, prepare_photo
 from shared.models import (CaseEventPublic, FollowedReportPublic, NearbyReportPublic, RatingCreate, RatingPublic,
                            ReportCreate, ReportDetail, ReportPublic, TaskPublic)
@@ -14,7 +15,6 @@ from shared.realtime import Callback, Subscription
 from shared.transport import ID, Transport, jsonable
 
 PHOTO_BUCKET = "report-photos"
-MAX_PHOTOS = 9  # private.limits: photos per report
 
 
 class ReportsFacade:

@@ -20,7 +20,8 @@ DEPARTMENTS_SQL = ROOT / "backend" / "supabase" / "migrations" / "20261121000100
 SEED_SQL = ROOT / "backend" / "supabase" / "seed.sql"
 
 _DEPARTMENT = re.compile(r"\('([a-z_]+)', '([^']*)', '([^']*)', (null|'[^']*')\)")
-_AREA = re.compile(r"\('([0-9a-f-]{36})', (null|'[0-9a-f-]{36}'), '([a-z]+)', '([^']*)', '([^']*)', '([^']*)', '([^']*)'\)")
+_AREA = re.compile(r"\('([0-9a-f-]{36})', (null|'[0-9a-f-]{36}'), '([a-z]+)', "  # id, parent, level
+                   r"'([^']*)', '([^']*)', '([^']*)', '([^']*)'\)")  # code, name_zh, name_en, polygon
 
 
 @lru_cache(maxsize=1)

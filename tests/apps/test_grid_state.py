@@ -47,7 +47,8 @@ def people(twin_city) -> SimpleNamespace:
 
 def item(city: TwinCity, department: str) -> dict:
     """A taxonomy item (level 3) with an SLA of `department`."""
-    found = next(c for c in city.categories.values() if c.level == 3 and c.sla_hours and c.department_code == department)
+    found = next(c for c in city.categories.values()
+                 if c.level == 3 and c.sla_hours and c.department_code == department)
     return {"code": found.code}
 
 
