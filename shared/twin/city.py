@@ -23,13 +23,12 @@ from typing import Any
 from shared import errors
 from shared.geo import GeoPoint, grid_for_point
 from shared.limits import REPORTS_PER_DAY, REPORTS_PER_HOUR
-from shared.models import (AreaLevel, CaseEventPublic, NotificationPublic, ProfilePublic, ReportPublic, ReportStatus,
-                           Role, TaskPublic, TaskQueue, TaskStatus, UserPublic)
+from shared.models import (ACTIVE_TASK_STATUSES, AreaLevel, CaseEventPublic, NotificationPublic, ProfilePublic,
+                           ReportPublic, ReportStatus, Role, TaskPublic, TaskQueue, TaskStatus, UserPublic)
 from shared.reporting import grids_from_areas
 from shared.twin import reference
 
 log = logging.getLogger(__name__)
-ACTIVE_TASK = (TaskStatus.OPEN, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS)
 
 
 def now() -> datetime:
@@ -149,7 +148,8 @@ class TwinCity:
         return r
 
     def active_task(self, report_id: uuid.UUID) -> TaskPublic | None:
-        return next((t for t in self.tasks.values() if t.report_id == report_id and t.status in ACTIVE_TASK), None)
+        active = (t for t in self.tasks.values() if t.report_id == report_id and t.status in ACTIVE_TASK_STATUSES)
+        return next(active, None)
 
     def may_handle(self, uid: uuid.UUID, r: ReportPublic, t: TaskPublic | None) -> bool:
         """private.may_handle."""
@@ -229,7 +229,7 @@ class TwinCity:
         on_duty = [w for w, grids in self.worker_grids.items() if r.grid_id in grids and self.duty.get(w, (False,))[0]]
         if not on_duty:
             return TaskQueue.SUPERVISOR, None, r.street_id
-        load = {w: sum(1 for t in self.tasks.values() if t.assignee_id == w and t.status in ACTIVE_TASK)
+        load = {w: sum(1 for t in self.tasks.values() if t.assignee_id == w and t.status in ACTIVE_TASK_STATUSES)
                 for w in on_duty}
         return TaskQueue.WORKER, min(on_duty, key=lambda w: (load[w], self.duty[w][1], str(w))), None
 
