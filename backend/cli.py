@@ -8,9 +8,18 @@ import sys
 
 
 def _stack():
-    from backend.local_supabase.stack import Stack
+    """The local stack, with the application's functions and jobs composed beside it."""
+    from backend.functions.local import local_stack
 
-    return Stack.from_environ()
+    return local_stack()
+
+
+def _service_api() -> tuple[str, str]:
+    """SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY from the environment, else the local stack's."""
+    from backend.functions.config import command_environ
+
+    env = command_environ()
+    return env["SUPABASE_URL"], env["SUPABASE_SERVICE_ROLE_KEY"]
 
 
 def cmd_backend(args: argparse.Namespace) -> int:
@@ -57,18 +66,13 @@ def cmd_db(args: argparse.Namespace) -> int:
 def cmd_jobs(args: argparse.Namespace) -> int:
     """One pass of a scheduled job through the API with the service-role key (SUPABASE_URL and
     SUPABASE_SERVICE_ROLE_KEY from the environment, else the local stack's)."""
-    import os
-
     import httpx
     from postgrest.exceptions import APIError
     from supabase import create_client
 
     from backend.jobs.escalations import run_escalations
 
-    url, key = os.environ.get("SUPABASE_URL"), os.environ.get("SUPABASE_SERVICE_ROLE_KEY")
-    if not (url and key):
-        env = _stack().env()
-        url, key = env["SUPABASE_URL"], env["SUPABASE_SERVICE_ROLE_KEY"]
+    url, key = _service_api()
     try:
         if args.job == "escalate":
             print(json.dumps(run_escalations(create_client(url, key))))
@@ -82,15 +86,11 @@ def cmd_payments(args: argparse.Namespace) -> int:
     """`cityloop bills import FILE.csv` and `cityloop payments reconcile`, with the service-role key
     (SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY from the environment, else the local stack's)."""
     import asyncio
-    import os
     from pathlib import Path
 
     from backend.payments import cli_actions
 
-    url, key = os.environ.get("SUPABASE_URL"), os.environ.get("SUPABASE_SERVICE_ROLE_KEY")
-    if not (url and key):
-        env = _stack().env()
-        url, key = env["SUPABASE_URL"], env["SUPABASE_SERVICE_ROLE_KEY"]
+    url, key = _service_api()
     home = _stack().settings.home
     try:
         if args.command == "bills":
@@ -114,6 +114,20 @@ def cmd_sms(args: argparse.Namespace) -> int:
         print(json.dumps([m.__dict__ for m in messages], ensure_ascii=False, indent=2))
     for m in [] if args.json else messages:
         print(f"{m.created_at}  {m.phone}  {m.sender or '-'}  {m.body}")
+    return 0
+
+
+def cmd_functions(args: argparse.Namespace) -> int:
+    """`cityloop functions serve`: the application's functions and jobs against SUPABASE_URL (docs/production.md)."""
+    from backend.functions.config import FunctionsSettings
+    from backend.functions.serve import serve
+
+    try:
+        settings = FunctionsSettings.from_environ()
+    except ValueError as exc:
+        print(f"cityloop functions: {exc}", file=sys.stderr)
+        return 2
+    serve(settings)
     return 0
 
 
@@ -166,6 +180,11 @@ def build_parser() -> argparse.ArgumentParser:
     sms.add_argument("--phone", help="only this number's (any spelling: +86 138..., 86138...)")
     sms.add_argument("--json", action="store_true")
     sms.set_defaults(func=cmd_sms)
+
+    functions = sub.add_parser("functions", help="the application's HTTP functions and jobs beside any Supabase")
+    functions.add_argument("action", choices=["serve"],
+                           help="serve: payment functions and jobs against SUPABASE_URL with SUPABASE_SERVICE_ROLE_KEY")
+    functions.set_defaults(func=cmd_functions)
 
     run = sub.add_parser("run", help="start the backend and serve both apps (Ctrl-C stops everything)")
     run.set_defaults(func=cmd_run)

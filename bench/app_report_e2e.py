@@ -7,8 +7,8 @@ in a fresh tab on /report with the browser's location at a new point of grid 1 (
 than 50 m from every earlier one, so the "same problem nearby" offer stays away):
 
   choose -> thumbnail   the file handed to the file chooser -> the photo's tile is ready
-                        (`photo-0-ready`): upload with progress, server-side preparation,
-                        the 320 px thumbnail drawn
+                        (`photo-0-preview`, or `photo-0-ready` if that came first): upload
+                        with progress, the 320 px thumbnail made on the server and drawn
   submit -> case        the submit tap -> the case page shows the dispatched step
 
 Photos (bench/media.py, seeded): 4000x3000 phone-like JPEG at quality 96 (~6.4 MB, EXIF
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -91,8 +92,9 @@ def one_round(context, url: str, photo: Path, at: tuple[float, float]) -> tuple[
             by_id(page, "add-photo").click()
         start = time.perf_counter()
         chooser.value.set_files(str(photo))
-        by_id(page, "photo-0-ready").wait_for()
+        by_id(page, "photo-0-preview").or_(by_id(page, "photo-0-ready")).first.wait_for()  # the thumbnail shows
         thumbnail = time.perf_counter() - start
+        by_id(page, "photo-0-ready").wait_for()  # then the photo is ready to send
         type_into(page, "问题描述", "路灯不亮")
         by_id(page, "report-category").filter(has_text="路灯不亮").wait_for()
         start = time.perf_counter()
@@ -105,10 +107,11 @@ def one_round(context, url: str, photo: Path, at: tuple[float, float]) -> tuple[
         page.close()
 
 
-def serve(env: dict[str, str], port: int) -> subprocess.Popen:
+def serve(env: dict[str, str], port: int, log_file) -> subprocess.Popen:
+    # INFO: the app logs where each photo's time went ("photo ready (...): upload wait ..., upload ...").
     proc = subprocess.Popen([sys.executable, "-m", "citizen_app"], cwd=ROOT,
-                            env=dict(os.environ, **env, CITYLOOP_CITIZEN_PORT=str(port)),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+                            env=dict(os.environ, **env, CITYLOOP_CITIZEN_PORT=str(port), CITYLOOP_LOG_LEVEL="INFO"),
+                            stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while not url_answers(f"http://127.0.0.1:{port}"):
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -146,8 +149,9 @@ def main() -> int:
         service.auth.admin.create_user({"email": email, "password": password, "email_confirm": True,
                                         "app_metadata": {"role": "citizen"}})
         port = free_port()
+        app_log = open(Path(tmp) / "app.log", "w+b")
         app = serve({"SUPABASE_URL": env["SUPABASE_URL"], "SUPABASE_ANON_KEY": env["SUPABASE_ANON_KEY"],
-                     "CITYLOOP_APP_DATA": str(Path(tmp) / "app-data")}, port)
+                     "CITYLOOP_APP_DATA": str(Path(tmp) / "app-data")}, port, app_log)
         url = f"http://127.0.0.1:{port}"
         times: dict[str, list[tuple[float, float]]] = {name: [] for name in photos}
         try:
@@ -172,6 +176,9 @@ def main() -> int:
                 browser.close()
         finally:
             stop(app)
+            app_log.seek(0)
+            steps = photo_steps(app_log.read().decode("utf-8", "replace"), sizes)
+            app_log.close()
     load_after = os.getloadavg()
 
     print(f"Resident app in headless Chromium ({CHROMIUM}), 390x844, loopback, local stack; "
@@ -187,7 +194,32 @@ def main() -> int:
         print(f"{label:28}{percentile(thumbs, .5):>10.2f}{percentile(thumbs, .95):>8.2f}"
               f"{statistics.fmean(thumbs):>8.2f}{percentile(cases, .5):>8.2f}{percentile(cases, .95):>8.2f}"
               f"{statistics.fmean(cases):>8.2f}")
+    print("\nWhere choose -> thumbnail goes, p50 per step (app log; the rest is the browser: file read, "
+          "drawing the thumbnail)")
+    for name, found in steps.items():
+        print(f"{name:10}" + ", ".join(f"{step} {statistics.median(v):.2f} s" for step, v in found.items()))
+    thumbs = {name: statistics.median([t for t, _ in times[name]]) for name in times}
+    if thumbs.get("100 kB"):
+        print(f"ratio 12 MP / 100 kB (p50 choose -> thumbnail): {thumbs['12 MP'] / thumbs['100 kB']:.1f}")
     return 0
+
+
+STEP = re.compile(r"photo ready \((\d+) bytes, [^)]*\): (.*); total ([\d.]+) s")
+
+
+def photo_steps(log: str, sizes: dict[str, int]) -> dict[str, dict[str, list[float]]]:
+    """The app's "photo ready" lines, by photo (told apart by size): step -> seconds, warm-up left out."""
+    by_size = {size: name for name, size in sizes.items()}
+    found: dict[str, dict[str, list[float]]] = {name: {} for name in sizes}
+    lines = [m for m in STEP.finditer(log)][1:]
+    for m in lines:
+        name = by_size.get(int(m.group(1)))
+        if name is None:
+            continue
+        for part in m.group(2).split(", ") + [f"total {m.group(3)} s"]:
+            step, seconds = part.rsplit(" ", 2)[0], float(part.rsplit(" ", 2)[1])
+            found[name].setdefault(step, []).append(seconds)
+    return found
 
 
 if __name__ == "__main__":

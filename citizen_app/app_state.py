@@ -21,10 +21,12 @@ from typing import Any, Protocol, TypeVar
 from shared import errors
 from shared.client import CityClient
 from shared.code_flow import CodeFlow, CodePurpose
-from shared.config import BackendConfig
+from shared.commands import Command, CommandKind, CommandQueue, flush_forever
+from shared.config import BackendConfig, command_flush_seconds
+from shared.geo import localized_address, place_text
 from shared.i18n import Translator, normalise_locale
-from shared.models import NotificationPublic, ProfilePublic, ProfileUpdate, ReportPublic, UserPublic
-from shared.outbox import Outbox
+from shared.limits import is_phone
+from shared.models import AreaPublic, NotificationPublic, ProfilePublic, ProfileUpdate, ReportPublic, UserPublic
 from shared.photo_uploads import OwnerUploads
 from shared.prefs import Prefs
 from shared.status import status_label
@@ -41,7 +43,6 @@ ELDERLY_KEY = "cityloop.citizen.elderly"
 LOCALE_KEY = "cityloop.citizen.locale"
 TEXT_SIZE_KEY = "cityloop.citizen.text_size"
 MIN_PASSWORD = 6
-_PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,30}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -89,7 +90,7 @@ def credentials_problem(identifier: str, password: str) -> str | None:
     value = identifier.strip()
     if not value:
         return "account.need_identifier"
-    if not (_EMAIL.match(value) or _PHONE.match(value)):
+    if not (_EMAIL.match(value) or is_phone(value)):
         return "account.bad_identifier"
     if not password:
         return "account.need_password"
@@ -125,6 +126,8 @@ class AppState:
         self.page: Any = None  # the ft.Page, set by main.py; views that need services use it
         self.code_flow: CodeFlow | None = None  # sign-in by SMS code, or a phone sign-up waiting for its code
         self.photo_uploads: OwnerUploads | None = None  # this session's photo uploads, set by main.py
+        self.areas: list[AreaPublic] = []  # the city's areas, for addresses in the person's language
+        self.browser_here = True  # False while the tab is gone (Flet keeps the session for its return)
 
     # ------------------------------------------------------------ basics
 
@@ -304,6 +307,19 @@ class AppState:
         if self.client is not None:
             await self.client.aclose()
 
+    # ------------------------------------------------------------ places
+
+    async def load_areas(self) -> list[AreaPublic]:
+        """The city's areas (names in both languages), loaded once per session; [] while unreachable."""
+        if not self.areas:
+            self.areas = await self.run(lambda c: c.areas(), busy=None, quiet=True) or []
+        return self.areas
+
+    def place(self, address: str | None, landmark: str | None = None) -> str:
+        """A case's place as the person reads it: area names in English when the language is English
+        (the stored address is in Chinese), then the reporter's landmark as written; "" if none."""
+        return place_text(localized_address(address, self.areas, self.locale), landmark, self.locale)
+
     # ------------------------------------------------------------ settings
 
     async def set_locale(self, locale: str) -> None:
@@ -353,17 +369,53 @@ class AppState:
             self.unread = []
 
     async def _watch(self) -> None:
-        client = await self.ensure_client()
+        await self.ensure_client()
         await self.refresh_unread()
         mine = await self.run(lambda c: c.my_reports(limit=100), busy=None, quiet=True) or []
         self._statuses = {str(r.id): r.status.value for r in mine}
+        if self.browser_here:
+            await self._listen()
+
+    async def _listen(self) -> None:
+        client = await self.ensure_client()
         try:
             await client.subscribe_report_changes(self._on_report_change)
             await client.subscribe_notifications(self._on_notification)
         except errors.CityError as exc:  # live updates are a comfort: the screens still load on open
             log.info("no live updates: %r", exc)
 
+    async def browser_left(self) -> None:
+        """The tab closed or lost the app server. Flet keeps the session a while in case it comes
+        back, but nothing is drawn there: stop the live updates, whose screens would redraw into a
+        page with no browser (and the backend need not send them)."""
+        self.browser_here = False
+        if self.client is not None:
+            await self.client.unsubscribe_all()
+
+    async def browser_back(self) -> None:
+        """The same tab re-attached: listen again, and let the screens reload what they missed."""
+        if self.browser_here:
+            return
+        self.browser_here = True
+        if not self.signed_in:
+            return
+        await self._listen()
+        await self.refresh_unread()
+        self._tell_listeners(None)
+        self.shell.updated()
+
+    def _tell_listeners(self, change: Any) -> None:
+        if not self.browser_here:  # no page to redraw: the screens reload when the tab is back
+            return
+        for listener in list(self.report_listeners):
+            try:
+                listener(change)
+            except Exception:  # one broken screen must not stop the others' updates
+                log.exception("report listener failed")
+
     def _on_report_change(self, change: Any) -> None:
+        if not self.browser_here:  # a change already on its way when the tab went
+            return
         if isinstance(change, ReportPublic) and self.user and change.reporter_id == self.user.id:
             before = self._statuses.get(str(change.id))
             self._statuses[str(change.id)] = change.status.value
@@ -372,14 +424,12 @@ class AppState:
                 self.shell.show_message(words)
                 if not self.elderly:  # a system notification too where the device has them (none in elderly mode)
                     device.notify(self.t("app.title"), words)
-        for listener in list(self.report_listeners):
-            try:
-                listener(change)
-            except Exception:  # one broken screen must not stop the others' updates
-                log.exception("report listener failed")
+        self._tell_listeners(change)
         self.shell.updated()
 
     def _on_notification(self, notification: Any) -> None:
+        if not self.browser_here:
+            return
         if isinstance(notification, NotificationPublic) and notification.read_at is None:
             self.unread = [notification] + [n for n in self.unread if n.id != notification.id]
             self.shell.updated()
@@ -387,36 +437,37 @@ class AppState:
     # ------------------------------------------------------------ outbox
 
     @property
-    def outbox(self) -> Outbox | None:
-        """The signed-in person's waiting reports (one folder per account)."""
-        return Outbox(self.data_dir / "outbox" / str(self.user.id)) if self.user else None
+    def outbox(self) -> CommandQueue | None:
+        """The signed-in person's command queue (reports waiting to be sent); the folder of the older
+        outbox is taken in on first start."""
+        if not self.user:
+            return None
+        return CommandQueue.for_person(self.data_dir, self.user.id,
+                                       legacy=[self.data_dir / "outbox" / str(self.user.id)])
 
     async def flush_outbox(self) -> int:
         """Send what waits; how many were sent."""
         box = self.outbox
-        if box is None or not box.entries():
+        if box is None or not box.pending():
             return 0
         client = await self.ensure_client()
-        result = await box.flush(client.submit_report, self.locale)
+
+        async def send(command: Command, photos: list[bytes]) -> Any:
+            if command.kind is not CommandKind.REPORT:  # the resident app queues reports only
+                raise errors.ValidationError(f"not a resident's command: {command.kind}", code="command")
+            return await client.submit_report(command.report, photos)
+
+        result = await box.flush(send, self.locale)
         for report in result.sent:
             self._statuses[str(report.id)] = report.status.value
         if result.sent:
             self.shell.show_message(self.t("report.sent"))
-            for listener in list(self.report_listeners):
-                listener(None)
+            self._tell_listeners(None)
             self.shell.updated()
         return len(result.sent)
 
-    def _start_outbox_loop(self, every: float = 20.0) -> None:
-        async def loop() -> None:
-            while self.signed_in:
-                try:
-                    await self.flush_outbox()
-                except Exception:
-                    log.exception("outbox round failed")
-                await asyncio.sleep(every)
-
-        self._spawn(loop())
+    def _start_outbox_loop(self, every: float | None = None) -> None:
+        self._spawn(flush_forever(self.flush_outbox, every or command_flush_seconds(), still=lambda: self.signed_in))
 
     def _spawn(self, coro: Awaitable[Any]) -> None:
         try:

@@ -34,24 +34,37 @@ def make_main(config: BackendConfig, uploads: PhotoUploads | None = None):
         async def on_route_change(_e) -> None:
             await shell.render()
 
-        async def on_close(_e) -> None:
-            if state.photo_uploads:  # photos chosen but never sent: their files go now
-                state.photo_uploads.close()
-            await state.close()
-
-        async def on_connect(_e) -> None:
-            # The same tab came back (Flet re-attached this session, the form as it was), but the
-            # browser side lost the services made before: a call to the old SharedPreferences
-            # would wait 10 s and fail. A new one registers with the reconnected client.
-            state.prefs = ft.SharedPreferences()
-
         page.on_route_change = on_route_change
-        page.on_close = on_close
-        page.on_connect = on_connect
+        wire_session(page, state, new_prefs=ft.SharedPreferences)
         await state.start()
         await shell.render()
 
     return main
+
+
+def wire_session(page: ft.Page, state: AppState, new_prefs=None) -> None:
+    """What the session does when its tab goes, comes back (Flet re-attaches the same session)
+    and finally ends (Flet closes it a while after the tab went)."""
+
+    async def on_close(_e) -> None:
+        if state.photo_uploads:  # photos chosen but never sent: their files go now
+            state.photo_uploads.close()
+        await state.close()
+
+    async def on_connect(_e) -> None:
+        # The same tab came back (the form as it was), but the browser side lost the services
+        # made before: a call to the old SharedPreferences would wait 10 s and fail. A new one
+        # registers with the reconnected client.
+        if new_prefs is not None:
+            state.prefs = new_prefs()
+        await state.browser_back()
+
+    async def on_disconnect(_e) -> None:
+        await state.browser_left()
+
+    page.on_close = on_close
+    page.on_connect = on_connect
+    page.on_disconnect = on_disconnect
 
 
 def run() -> None:

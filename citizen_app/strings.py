@@ -119,7 +119,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "contacts.i_follow": ("我是以下居民的紧急联系人", "I am the emergency contact of"),
     # report
     "report.title": ("随手拍", "Report a problem"),
-    "report.photos": ("照片（最多 {n} 张）", "Photos (up to {n})"),
+    "report.photos": ("照片（选填，最多 {n} 张）", "Photos (optional, up to {n})"),
     "report.add_photo": ("拍照/选图", "Take or choose photo"),
     "report.remove_photo": ("删除照片", "Remove photo"),
     "report.photo_processing": ("处理中", "Processing"),
@@ -130,6 +130,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "report.no_location": ("无法获取位置，请在地图上点选", "Location not available: tap the map to place the pin"),
     "report.map_hint": ("点按地图可调整位置", "Tap the map to move the pin"),
     "report.address": ("地址", "Address"),
+    "map.zoom_in": ("放大地图", "Zoom in"),
+    "map.zoom_out": ("缩小地图", "Zoom out"),
     "report.outside": ("不在任何网格内", "Outside every grid"),
     "report.description": ("问题描述", "What is the problem?"),
     "report.category": ("问题类别", "Category"),
@@ -158,7 +160,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "followed.badge": ("您关注的案件", "A case you follow"),
     "followed.note": ("只显示办理进度；照片、描述和地址只有上报人和办理人员可见。",
                       "Only its progress is shown: photos, description and address are for the reporter and the handlers."),
-    "followed.where": ("大致位置：{lat}, {lon}（约 100 米范围）", "Roughly at {lat}, {lon} (within about 100 m)"),
+    "followed.where": ("大致位置：{place}（约 100 米范围）", "Roughly at {place} (within about 100 m)"),
     # my cases
     "cases.title": ("我的上报", "My cases"),
     "cases.filter_open": ("办理中", "Open"),

@@ -31,11 +31,12 @@ def is_notice(notice: NotificationPublic) -> bool:
 
 @dataclass(frozen=True)
 class Caller:
-    """Who raised an SOS, as far as a responder may know: the name (sos_contact), and whether they are
-    an elderly resident of the care watch (care_subjects, readable by their grid's workers)."""
+    """Who raised an SOS, as far as a responder may know: the name and home address (sos_contact), and
+    whether they are an elderly resident of the care watch (care_subjects, readable by their grid's workers)."""
 
     name: str | None = None
     elderly: bool = False
+    home: str | None = None  # the caller's own words ("3号楼2单元501"): where to knock
 
 
 class AlertsState:
@@ -101,14 +102,15 @@ class AlertsState:
             elderly = set()
         for alert in unknown:
             try:
-                name = (await client.sos_contact(str(alert.id))).display_name
+                contact = await client.sos_contact(str(alert.id))
+                name, home = contact.display_name, (contact.home_address or "").strip() or None
             except errors.NetworkError as exc:  # asked again with the next event
                 log.warning("SOS caller not known yet: %r", exc)
                 continue
             except errors.CityError as exc:  # not mine any more (cancelled, another street): no name
                 log.warning("SOS caller unavailable: %r", exc)
-                name = None
-            self.callers[str(alert.id)] = Caller(name=name, elderly=str(alert.caller_id) in elderly)
+                name = home = None
+            self.callers[str(alert.id)] = Caller(name=name, elderly=str(alert.caller_id) in elderly, home=home)
         self.on_changed()
 
     def on_notification(self, notice: NotificationPublic) -> None:

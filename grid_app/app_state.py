@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from shared import errors
-from shared.action_queue import ActionQueue
 from shared.client import CityClient
 from shared.code_flow import CodeFlow, CodePurpose
+from shared.commands import CommandQueue
 from shared.config import BackendConfig
 from shared.geo import localized_address, place_text
 from shared.i18n import Translator
@@ -79,7 +79,7 @@ class AppState:
         self.user: UserPublic | None = None
         self.profile: ProfilePublic | None = None
         self.on_duty: bool | None = None
-        self.queue: ActionQueue | None = None
+        self.queue: CommandQueue | None = None
         self.departments: list[DepartmentPublic] = []  # for the transfer dialog, loaded at sign-in
         self.grids: list[GridArea] = []  # grid outlines for the maps, loaded at sign-in
         self.areas: list[AreaPublic] = []  # every area: area names ("和平区 · … · 第3网格"), English addresses
@@ -234,7 +234,9 @@ class AppState:
         self.departments = await client.departments()
         self.areas = await client.areas()
         self.grids = grids_from_areas(self.areas)
-        self.queue = ActionQueue(self.folder / f"actions-{uuid.UUID(str(user.id))}.json")
+        # The file of the older action queue is taken in on first start (shared.commands.migrate_legacy).
+        self.queue = CommandQueue.for_person(self.folder, user.id,
+                                             legacy=[self.folder / f"actions-{uuid.UUID(str(user.id))}.json"])
         return user
 
     async def _keep_session(self, client: CityClient) -> None:

@@ -1,20 +1,21 @@
 """One case on the worker's screen: what it shows, which actions it offers, and how they are sent.
 
-An action is called directly; when the backend cannot be reached it goes into the person's
-offline queue (shared.action_queue) and is sent in order later. A refusal by the server is
-shown in plain words (error.message(locale)) and changes nothing.
+An action (shared/case_actions.py says what each needs) is sent at once under a client-chosen
+command id; when the backend cannot be reached the same command goes into the person's queue
+(shared.commands) and is sent in order later; the id makes a resend harmless. A refusal by the
+server is shown in plain words (error.message(locale)) and changes nothing.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from pathlib import Path
 from typing import Any
 
 from shared import errors
-from shared.action_queue import QueuedAction
-from shared.models import CaseEventPublic, ReportPublic, Role, TaskPublic
+from shared.case_actions import CASE_ACTIONS, case_action, missing_fields, rpc_args
+from shared.commands import Command, CommandKind
+from shared.models import ACTIVE_TASK_STATUSES, CaseEventPublic, ReportPublic, Role, TaskPublic
 from shared.status import grid_actions, holds_case
 from shared.worker import ReportContact, TransferWorker
 
@@ -22,27 +23,8 @@ from .app_state import AppState, Outcome
 
 log = logging.getLogger(__name__)
 
-# Action name -> the fields it needs before it can be sent.
-NEEDS_TEXT = {
-    "request_report_info": "question", "transfer_report": "reason", "resolve_report": "note",
-    "reject_report": "reason", "comment_report": "note", "escalate_report": "reason",
-    "change_report_category": "reason",
-}
-NEEDS_CHOICE = {"change_report_category": "category"}
 # Field -> the catalogue key of its name, for "please fill in ..." (grid_app/strings.py).
-FIELD_LABELS = {"question": "act.question", "note": "note", "reason": "reason", "category": "case.new_category"}
-
-
-def missing_fields(action: str, args: dict[str, Any]) -> list[str]:
-    """The fields `action` still needs, in the dialog's order; a transfer needs exactly one target."""
-    missing = []
-    if action == "transfer_report" and bool(str(args.get("to_department") or "").strip()) == bool(
-            str(args.get("to_worker") or "").strip()):
-        missing.append("to_department")
-    for field in (NEEDS_CHOICE.get(action), NEEDS_TEXT.get(action)):
-        if field and not str(args.get(field) or "").strip():
-            missing.append(field)
-    return missing
+FIELD_LABELS = {f.name: f.label_key for a in CASE_ACTIONS.values() for f in a.fields}
 
 
 def missing_text(field: str, t) -> str:
@@ -84,7 +66,7 @@ class CaseState:
             return False
         detail = done.value
         self.report, self.events = detail.report, detail.events
-        active = [t for t in detail.tasks if t.status.value in ("open", "accepted", "in_progress")]
+        active = [t for t in detail.tasks if t.status in ACTIVE_TASK_STATUSES]
         self.task = active[-1] if active else None
         try:
             self.contact = await client.report_contact(self.report_id)
@@ -130,7 +112,7 @@ class CaseState:
             return []
         return grid_actions(self.report.status, self.app.role, holds=self.holds)
 
-    def queued(self) -> list[QueuedAction]:
+    def queued(self) -> list[Command]:
         return self.app.queue.for_report(self.report_id) if self.app.queue else []
 
     async def perform(self, action: str, *, photos: list[bytes] = (), **args: Any) -> Outcome[Any]:
@@ -139,15 +121,14 @@ class CaseState:
         if missing:  # the dialog shows this inline first; this guards every other caller
             self.app.say(missing_text(missing[0], self.app.t), error=True)
             return Outcome(False)
-        item = QueuedAction(action, self.report_id, dict(args))
-        if photos:
-            item.args["photo_files"] = self._keep_photos(item.id, photos)
+        command = Command(CommandKind.CASE_ACTION, {"action": action, "report_id": self.report_id, "args": args})
         self.app.busy += 1
         self.app.on_busy(True)
         try:
-            value = await send_action(self.app, item)
+            value = await send_action(self.app, command, list(photos))
         except errors.NetworkError:
-            self.app.queue.enqueue(item)
+            # The same command id: if the server did apply it before the answer was lost, the resend is answered.
+            self.app.queue.keep(command, photos)
             self.app.say(self.app.t("offline"))
             return Outcome(False)
         except errors.CityError as exc:
@@ -156,51 +137,13 @@ class CaseState:
         finally:
             self.app.busy -= 1
             self.app.on_busy(self.app.busy > 0)
-        self.app.say(self.app.t("act.done", what=self.app.t(ACTION_KEYS[action])))
+        self.app.say(self.app.t("act.done", what=self.app.t(case_action(action).label_key)))
         await self.load()
         return Outcome(True, value)
 
-    def _keep_photos(self, item_id: str, photos: list[bytes]) -> list[str]:
-        """After-photos are kept as files until sent, so an offline resolve survives a restart."""
-        folder = self.app.folder / "photos" / item_id
-        folder.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for n, data in enumerate(photos):
-            path = folder / f"{n}.img"
-            path.write_bytes(data)
-            paths.append(str(path))
-        return paths
 
-
-ACTION_KEYS = {
-    "accept_report": "act.accept", "start_report": "act.start", "comment_report": "act.note",
-    "request_report_info": "act.request_info", "transfer_report": "act.transfer", "resolve_report": "act.resolve",
-    "reject_report": "act.reject", "escalate_report": "act.escalate", "change_report_category": "case.change_category",
-}
-
-
-async def send_action(app: AppState, item: QueuedAction) -> Any:
-    """One action through its CityClient method (also what the offline queue's flush calls)."""
-    c, rid, a = app.client, item.report_id, item.args
-    match item.action:
-        case "accept_report":
-            return await c.accept_report(rid)
-        case "start_report":
-            return await c.start_report(rid)
-        case "comment_report":
-            return await c.comment_report(rid, a["note"])
-        case "request_report_info":
-            return await c.request_report_info(rid, a["question"])
-        case "transfer_report":
-            return await c.transfer_report(rid, a["reason"], to_department=a.get("to_department") or None,
-                                           to_worker=a.get("to_worker") or None)
-        case "resolve_report":
-            paths = [await c.upload_photo(rid, Path(p).read_bytes()) for p in a.get("photo_files", [])]
-            return await c.resolve_report(rid, a["note"], paths)
-        case "reject_report":
-            return await c.reject_report(rid, a["reason"])
-        case "escalate_report":
-            return await c.escalate_report(rid, a["reason"])
-        case "change_report_category":
-            return await c.change_report_category(rid, a["category"], a["reason"])
-    raise errors.ValidationError(f"unknown action {item.action}", code="action")
+async def send_action(app: AppState, command: Command, photos: list[bytes]) -> ReportPublic:
+    """One case action under its command id (also what the queue's flush calls): photos first, then the RPC."""
+    c, rid, action = app.client, command.report_id, command.action
+    paths = [await c.upload_photo(rid, data) for data in photos] if case_action(action).photos else []
+    return await c.run_case_command(command.id, action, rid, rpc_args(action, command.args, paths))

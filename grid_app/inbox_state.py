@@ -9,7 +9,7 @@ from typing import Any
 
 from shared import errors, inbox
 from shared.inbox import Counts, InboxFilter
-from shared.models import ReportPublic, TaskPublic
+from shared.models import ACTIVE_TASK_STATUSES, ReportPublic, TaskPublic
 from shared.taxonomy import default_taxonomy
 
 from .app_state import AppState
@@ -70,7 +70,7 @@ class InboxState:
         a known one whose status moved (an accept on another device) too, so its row shows the report's
         new status rather than the one it was listed with."""
         known = next((t for t in self.tasks if str(t.id) == str(task.id)), None)
-        active = task.status.value in ("open", "accepted", "in_progress")
+        active = task.status in ACTIVE_TASK_STATUSES
         if task.report is None and active and (known is None or known.status != task.status):
             try:
                 fetched = await self.app.client.task_for(task.report_id)

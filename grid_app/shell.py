@@ -14,6 +14,8 @@ from typing import Any
 import flet as ft
 
 from shared import errors
+from shared.commands import flush_forever
+from shared.config import command_flush_seconds
 
 from . import routes
 from .alerts_state import AlertsState
@@ -25,7 +27,6 @@ from .inbox_state import InboxState, task_what_where
 from .theme import MUTED, TARGET
 
 log = logging.getLogger(__name__)
-FLUSH_EVERY_S = 10
 TICK_EVERY_S = 20  # the banner says minutes: a few updates a minute keep it right
 
 
@@ -225,9 +226,7 @@ class Shell:
     # ---------------------------------------------------------------- offline queue
 
     async def _flush_forever(self) -> None:
-        while True:
-            await asyncio.sleep(FLUSH_EVERY_S)
-            await self.flush()
+        await flush_forever(self.flush, command_flush_seconds(), still=lambda: not self.stopped)
 
     async def _tick_forever(self) -> None:
         while True:
@@ -240,7 +239,7 @@ class Shell:
         queue = self.app.queue
         if queue is None or not queue.pending():
             return
-        result = await queue.flush(lambda item: send_action(self.app, item))
+        result = await queue.flush(lambda command, photos: send_action(self.app, command, photos), self.app.t.locale)
         if result.sent or result.failed:
             screen = self.screens.get("/inbox")
             if screen is not None and self.connected:

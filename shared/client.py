@@ -73,4 +73,8 @@ class CityClient:
 
     async def aclose(self) -> None:
         """Release the person's Realtime subscriptions (the HTTP clients need no closing)."""
-        await self.transport.aclose()
+        await self.unsubscribe_all()
+
+    async def unsubscribe_all(self) -> None:
+        """Stop every live subscription (the client itself stays usable, and may subscribe again)."""
+        await self.transport.unsubscribe_all()

@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from shared import errors
+from shared.limits import is_phone
 from shared.models import UserPublic
 
 # Seconds between two codes to one number: mirrors [auth.sms] max_frequency of
@@ -28,7 +29,6 @@ from shared.models import UserPublic
 # answer (429 over_sms_send_rate_limit) still decides.
 RESEND_WAIT_S = 60
 CODE_LENGTH = 6
-_PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,30}$")
 _CODE = re.compile(r"^[0-9]{%d}$" % CODE_LENGTH)
 
 
@@ -92,7 +92,7 @@ class CodeFlow:
         value = phone.strip()
         if not value:
             return "code.need_phone"
-        if not _PHONE.match(value) or "@" in value:
+        if not is_phone(value) or "@" in value:
             return "code.bad_phone"
         return None
 

@@ -60,6 +60,26 @@ def local_stack_values(environ: Environ) -> tuple[str, str] | None:
     return settings.api_url, secrets.anon_key
 
 
+DEFAULT_TZ = "Asia/Shanghai"
+
+
+def city_tz_name(environ: Environ | None = None) -> str:
+    """The city's time zone (an IANA name): `CITYLOOP_TZ`, for every clock people read and for the care
+    watch's hours. `CITYLOOP_CARE_TZ`, the care watch's own setting before the two were merged, is still
+    read when `CITYLOOP_TZ` is unset."""
+    env = os.environ if environ is None else environ
+    return env.get("CITYLOOP_TZ", "").strip() or env.get("CITYLOOP_CARE_TZ", "").strip() or DEFAULT_TZ
+
+
+def log_level(environ: Environ | None = None) -> str:
+    """The apps' log level: CITYLOOP_LOG_LEVEL, default WARNING; anything else is refused at start."""
+    env = os.environ if environ is None else environ
+    level = env.get("CITYLOOP_LOG_LEVEL", "").strip().upper() or "WARNING"
+    if level not in logging.getLevelNamesMapping():
+        raise ValueError(f"CITYLOOP_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, got {level!r}")
+    return level
+
+
 TILE_URL_ENV = "CITYLOOP_TILE_URL"  # map tiles, e.g. https://tiles.example/{z}/{x}/{y}.png; unset: no tiles
 
 
@@ -89,3 +109,22 @@ def app_port(app: str, environ: Environ | None = None) -> int:
     if not 0 < port < 65536:
         raise ValueError(f"{var} must be between 1 and 65535, got {port}")
     return port
+
+
+COMMAND_FLUSH_ENV = "CITYLOOP_COMMAND_FLUSH_SECONDS"
+COMMAND_FLUSH_DEFAULT_S = 10.0
+
+
+def command_flush_seconds(environ: Environ | None = None) -> float:
+    """How often both apps send what waits in the command queue (shared.commands), in seconds."""
+    env = os.environ if environ is None else environ
+    value = env.get(COMMAND_FLUSH_ENV, "").strip()
+    if not value:
+        return COMMAND_FLUSH_DEFAULT_S
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"{COMMAND_FLUSH_ENV} must be a number of seconds, got {value!r}") from None
+    if not 1 <= seconds <= 3600:
+        raise ValueError(f"{COMMAND_FLUSH_ENV} must be between 1 and 3600 seconds, got {seconds:g}")
+    return seconds

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 
-from shared.localtime import CITY_TZ
+from shared.localtime import city_tz
 from shared.models import ReportPublic, ReportStatus
 from shared.status import OPEN_STATUSES, is_overdue
 
@@ -40,8 +40,9 @@ class Dashboard:
 
 
 def summarise(reports: list[ReportPublic], days: int, now: datetime | None = None,
-              tz: tzinfo = CITY_TZ) -> Dashboard:
+              tz: tzinfo | None = None) -> Dashboard:
     # "today" is the city's day, not UTC's.
+    tz = tz or city_tz()
     now = now or datetime.now(timezone.utc)
     since = now - timedelta(days=days)
     today = now.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)

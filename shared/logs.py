@@ -4,15 +4,12 @@ log can tell an ERROR from the rest; the level from CITYLOOP_LOG_LEVEL (default 
 from __future__ import annotations
 
 import logging
-import os
 from typing import Mapping
+
+from shared.config import log_level
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def configure_logging(environ: Mapping[str, str] | None = None) -> None:
-    env = os.environ if environ is None else environ
-    level = env.get("CITYLOOP_LOG_LEVEL", "").strip().upper() or "WARNING"
-    if level not in logging.getLevelNamesMapping():
-        raise ValueError(f"CITYLOOP_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, got {level!r}")
-    logging.basicConfig(level=level, format=FORMAT)
+    logging.basicConfig(level=log_level(environ), format=FORMAT)

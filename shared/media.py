@@ -171,6 +171,29 @@ def prepare_photo(data: bytes, *, draft: bool = True) -> PreparedPhoto:
                          source_format=source_format)
 
 
+def quick_thumbnail(data: bytes) -> bytes:
+    """The 320 px thumbnail alone, in a fraction of `prepare_photo`'s time (a 12 MP JPEG: libjpeg
+    decodes it at 1/8 scale, 500x375): the form shows it while the full photo is prepared.
+    Refuses what `prepare_photo` refuses (a MediaError)."""
+    if len(data) > MAX_BYTES:
+        raise TooLarge(len(data))
+    image = _open(data)
+    target = _fit(image.size, THUMB_LONG_EDGE)
+    try:
+        if image.getexif().get(_ORIENTATION) in (5, 6, 7, 8):
+            target = target[::-1]
+        if (image.format or "") in _JPEG_FAMILY:
+            image.draft("RGB", _fit(image.size, THUMB_LONG_EDGE))
+        image.load()
+        upright = _resizable(ImageOps.exif_transpose(image))
+        thumb = upright.resize(target, Image.Resampling.LANCZOS, reducing_gap=3.0)
+        return _jpeg(_to_srgb(thumb, image.info.get("icc_profile")))
+    except Image.DecompressionBombError as exc:
+        raise DecompressionBomb() from exc
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError) as exc:
+        raise BrokenImage() from exc
+
+
 def prepare_photo_file(path: str | os.PathLike[str]) -> PreparedPhoto:
     """Like `prepare_photo`, refusing an oversized file before reading it."""
     size = os.stat(path).st_size

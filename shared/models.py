@@ -15,6 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.limits import LANDMARK_MAX_LENGTH, MAX_DESCRIPTION
+
 # ---------------------------------------------------------------- enums
 
 
@@ -90,6 +92,9 @@ class SosStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+# The one Python list of a task still being worked on: the SQL's `status in ('open', 'accepted',
+# 'in_progress')` (tasks_one_active_per_report and the functions); tests/backend/test_limits_mirror.py
+# compares the two.
 ACTIVE_TASK_STATUSES = frozenset({TaskStatus.OPEN, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS})
 
 
@@ -256,13 +261,11 @@ class UserPublic(_Row):
 
 # ---------------------------------------------------------------- reports and cases
 
-# reports.landmark's check (reports_landmark_length, migration 20261201000800) is the authority.
-LANDMARK_MAX_LENGTH = 100
 
 
 class ReportBase(_Input):
     category_code: str = Field(pattern=r"^[0-9]{2}\.[0-9]{2}\.[0-9]{3}$")
-    description: str = Field(min_length=1, max_length=2000)
+    description: str = Field(min_length=1, max_length=MAX_DESCRIPTION)
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     address: str | None = Field(default=None, max_length=300)
@@ -293,6 +296,8 @@ class ReportPublic(_Row):
     status: ReportStatus
     priority: int | None = None
     due_at: datetime | None = None
+    paused_at: datetime | None = None  # the clock stands still while waiting for the resident (migration 1130)
+    case_number: str | None = None  # e.g. HP-20261201-0042, given at filing (migration 1130)
     duplicate_of: uuid.UUID | None = None
     resolution_note: str | None = None
     resolution_photos: list[str] = Field(default_factory=list)
@@ -324,8 +329,15 @@ class CaseEventPublic(_Row):
     from_status: ReportStatus | None = None
     to_status: ReportStatus
     note: str | None = None
-    kind: str | None = None  # 'info_added': information the reporter added (migration 20261201000800)
+    kind: str | None = None  # what the step is (migration 1140; older rows: null, or 'info_added')
     photos: list[str] = Field(default_factory=list)
+    # The state after the step (migration 1140; null on older rows: typed false)
+    department_code: str | None = None
+    assignee_id: uuid.UUID | None = None
+    category_code: str | None = None
+    due_at: datetime | None = None
+    rating: int | None = None
+    typed: bool = False
     created_at: datetime
 
 

@@ -14,17 +14,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from shared.geo import GeoPoint, GridArea, address_text, grid_for_point
+from shared.limits import LANDMARK_MAX_LENGTH, MAX_DESCRIPTION, MAX_PHOTOS, is_phone
 from shared.media import PhotoInput
-from shared.models import LANDMARK_MAX_LENGTH, AreaPublic, ReportCreate, ReportSource
+from shared.models import AreaPublic, ReportCreate, ReportSource
 from shared.taxonomy import Category, Taxonomy, default_taxonomy
 
-MAX_PHOTOS = 3
-MAX_DESCRIPTION = 2000
 MAX_ADDRESS = 300
-_PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,30}$")
 
 MESSAGES: dict[str, tuple[str, str]] = {
-    "photos": ("请至少拍一张照片", "Please add at least one photo."),
     "too_many_photos": (f"最多 {MAX_PHOTOS} 张照片", f"At most {MAX_PHOTOS} photos."),
     "photos_pending": ("照片还在上传，请稍候再提交", "A photo is still uploading. Please wait a moment, then submit."),
     "description": ("请简单描述问题", "Please describe the problem."),
@@ -60,7 +57,6 @@ class ReportDraft:
     source: ReportSource = ReportSource.CITIZEN_APP
     resident_name: str = ""  # only when a worker reports on a resident's behalf
     resident_phone: str = ""
-    require_photo: bool = True
 
     @property
     def on_behalf(self) -> bool:
@@ -77,10 +73,8 @@ class ReportDraft:
         """Codes of MESSAGES, in the order of the form; empty when the draft can be sent."""
         taxonomy = taxonomy or default_taxonomy()
         found = []
-        if self.photos_pending:
+        if self.photos_pending:  # photos are optional (noise, smells), but a chosen one is waited for
             found.append("photos_pending")
-        elif self.require_photo and not self.photos:
-            found.append("photos")
         if len(self.photos) > MAX_PHOTOS:
             found.append("too_many_photos")
         if self.lat is None or self.lon is None or not (-90 <= self.lat <= 90 and -180 <= self.lon <= 180):
@@ -98,7 +92,7 @@ class ReportDraft:
         if self.on_behalf:
             if not self.resident_name.strip():
                 found.append("resident_name")
-            if not _PHONE.match(self.resident_phone.strip()):
+            if not is_phone(self.resident_phone):
                 found.append("resident_phone")
         return found
 

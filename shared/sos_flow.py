@@ -137,6 +137,7 @@ class SosFlow:
         self.error: errors.CityError | None = None
         self.connection_lost = False  # an open alert could not be refreshed: show the numbers too
         self.live = False  # Realtime subscription joined
+        self._stops = 0  # how many times the subscription was dropped: a join that outlasts one is undone
         self.busy = False  # a cancel is on its way
         self.locations_sent = 0
         self._task: asyncio.Task | None = None  # hold / countdown / send
@@ -345,14 +346,21 @@ class SosFlow:
     async def _subscribe(self) -> None:
         if self._subscription is not None:
             return
+        asked = self._stops
         try:
-            self._subscription = await self.client.subscribe_sos(self._on_realtime)
-            self.live = True
+            subscription = await self.client.subscribe_sos(self._on_realtime)
         except errors.CityError as exc:
             self.live = False
             log.info("SOS live updates unavailable, polling instead: %r", exc)
+            return
+        if asked != self._stops or self._subscription is not None:
+            # stop() came while the channel was joining (a slow join): it must not outlive the stop.
+            await subscription.unsubscribe()
+            return
+        self._subscription, self.live = subscription, True
 
     async def _unsubscribe(self) -> None:
+        self._stops += 1
         subscription, self._subscription, self.live = self._subscription, None, False
         if subscription is not None:
             await subscription.unsubscribe()

@@ -208,10 +208,6 @@ def sla_text(due_at: datetime | None, status: S | str, locale: str = "zh-CN", no
 
 # ---------------------------------------------------------------- grid app: handler's menu
 
-# Handler actions the grid app adds to the RPCs of 0600 (migration 1100); same rule: open cases, handler only.
-GRID_EXTRA_ACTIONS = ("change_report_category", "escalate_report")
-
-
 def holds_case(task_queue: str | None, assignee_id: object, task_department: str | None, role: Role,
                me: object, my_departments: frozenset[str] = frozenset()) -> bool:
     """Whether the person holds a (visible) case, as private.may_handle decides it in SQL."""
@@ -226,7 +222,9 @@ def holds_case(task_queue: str | None, assignee_id: object, task_department: str
 
 
 def grid_actions(status: S, role: Role, *, holds: bool) -> list[str]:
-    """What the grid app offers on a case: the handler RPCs the state allows, a note always, and the extras."""
+    """What the grid app offers on a case: the handler RPCs the state allows, a note always, and the
+    extras of migration 1100 (re-categorise, escalate; open cases, handler only). How each is asked
+    for and sent: shared/case_actions.py."""
     offered = [a.value for a in offered_actions(status, role, holds_case=holds)
                if RULES[a].actor is Actor.HANDLER]
     offered.append(Action.COMMENT.value)

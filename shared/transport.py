@@ -2,7 +2,7 @@
 
 It holds the async supabase-py client and does the plumbing each call needs: mapping any
 failure to a `shared.errors.CityError`, calling an RPC, turning rows into models, the signed-in
-person's id, and the Realtime subscriptions (owned here so `aclose` releases them all).
+person's id, and the Realtime subscriptions (owned here so `unsubscribe_all` releases them all).
 Facades (`shared/facades/`) get a `Transport` and nothing else; none knows another.
 """
 
@@ -81,7 +81,7 @@ class Transport:
         return str(user.id)
 
     async def subscribe(self, name: str, bindings: list[Binding], callback: Callback) -> Subscription:
-        """A Realtime channel as the signed-in person, released by `aclose`."""
+        """A Realtime channel as the signed-in person, released by `unsubscribe_all`."""
         session = await self.call(self.supabase.auth.get_session())
         if session is None:
             raise errors.AuthError("not signed in")
@@ -89,11 +89,11 @@ class Transport:
         self.subscriptions.append(sub)
         return sub
 
-    async def aclose(self) -> None:
-        """Close every subscription this person opened."""
-        for sub in list(self.subscriptions):
+    async def unsubscribe_all(self) -> None:
+        """Close every subscription this person opened (the transport stays usable, and may subscribe again)."""
+        subscriptions, self.subscriptions = list(self.subscriptions), []
+        for sub in subscriptions:
             await sub.unsubscribe()
-        self.subscriptions.clear()
 
 
 def user_public(user: Any) -> UserPublic:

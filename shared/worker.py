@@ -9,6 +9,7 @@ import uuid
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.limits import PHONE_MAX_LENGTH, PHONE_PATTERN
 
 class ReportContact(BaseModel):
     """report_contact(): who to call about a case (the resident, for a report filed on their behalf)."""
@@ -17,6 +18,7 @@ class ReportContact(BaseModel):
     display_name: str | None = None
     phone: str | None = None
     on_behalf: bool = False
+    home_address: str | None = None  # sos_contact only: the caller's home, for the responders
 
 
 class TransferWorker(BaseModel):
@@ -34,7 +36,7 @@ class ResidentContact(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=100)
-    phone: str | None = Field(default=None, max_length=32, pattern=r"^\+?[0-9 -]{3,32}$")
+    phone: str | None = Field(default=None, max_length=PHONE_MAX_LENGTH, pattern=PHONE_PATTERN)
 
 
 DASHBOARD_COLUMNS = "id,category_code,status,grid_id,street_id,lat,lon,address,due_at,resolved_at,created_at,updated_at," \

@@ -49,7 +49,7 @@ class StackInfo:
 
 @pytest.fixture(scope="session")
 def stack() -> StackInfo:
-    from backend.local_supabase.stack import Stack
+    from backend.functions.local import local_stack
 
     # Not pytest's tmp_path: pytest keeps its base folder at mode 0700, which the
     # database's own system user (when tests run as root) could not enter.
@@ -75,7 +75,7 @@ def stack() -> StackInfo:
         os.environ["DATABASE_URL"] = os.environ["CITYLOOP_TEST_DATABASE_URL"]
     else:
         os.environ.pop("DATABASE_URL", None)
-    s = Stack.from_environ()
+    s = local_stack()  # the stack with the application's functions and jobs, as `cityloop` starts it
     s.start()
     env = s.env()
     with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:

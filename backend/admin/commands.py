@@ -1,5 +1,6 @@
-"""`cityloop worker add` and `cityloop user delete`: the subcommands' arguments and what they print
-(logic in backend/admin/workers.py and backend/admin/accounts.py).
+"""`cityloop worker add`, `cityloop user delete`, `cityloop calendar seed|load` and `cityloop report export`:
+the subcommands' arguments and what they print (logic in backend/admin/workers.py, accounts.py,
+calendar.py and report_export.py).
 
 Uses SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY from the environment, else the local stack's.
 """
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 
 
@@ -36,17 +36,38 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     delete.add_argument("user_id", help="the account's id (uuid)")
     delete.set_defaults(func=cmd_user_delete)
 
+    calendar = sub.add_parser("calendar", help="China's official working-day calendar (holidays, 调休)")
+    calendar_actions = calendar.add_subparsers(dest="calendar_action", required=True)
+    seed = calendar_actions.add_parser("seed", help="write the seed migration from the chinese-calendar package")
+    seed.set_defaults(func=cmd_calendar_seed)
+    load = calendar_actions.add_parser("load", help="load one year's official list (the year stops being provisional)")
+    load.add_argument("--year", type=int, required=True)
+    load.add_argument("--file", help="CSV day,is_working_day,name (holidays and adjusted working days); "
+                                     "without it, the installed chinese-calendar package's list")
+    load.add_argument("--source", help="where the list comes from (default: the file or the package)")
+    load.set_defaults(func=cmd_calendar_load)
+
+    from backend.admin.report_export import FORMATS, GROUPS
+
+    report = sub.add_parser("report", help="performance reports (考核)")
+    report_actions = report.add_subparsers(dest="report_action", required=True)
+    export = report_actions.add_parser("export", help="the rows of rpc/performance for the city, as CSV or XLSX")
+    export.add_argument("--by", required=True, choices=GROUPS)
+    export.add_argument("--from", dest="from_date", required=True, help="first city date, YYYY-MM-DD")
+    export.add_argument("--to", dest="to_date", required=True, help="last city date (included), YYYY-MM-DD")
+    export.add_argument("--format", default="csv", choices=FORMATS)
+    export.add_argument("--out", help="file to write (default: CSV to standard output, XLSX to "
+                                      "performance-<by>-<from>-<to>.xlsx)")
+    export.set_defaults(func=cmd_report_export)
+
 
 def _service_client():
     from supabase import ClientOptions, create_client
 
-    url, key = os.environ.get("SUPABASE_URL"), os.environ.get("SUPABASE_SERVICE_ROLE_KEY")
-    if not (url and key):
-        from backend.local_supabase.stack import Stack
+    from backend.functions.config import command_environ
 
-        env = Stack.from_environ().env()
-        url, key = env["SUPABASE_URL"], env["SUPABASE_SERVICE_ROLE_KEY"]
-    return create_client(url, key, options=ClientOptions(auto_refresh_token=False, persist_session=False))
+    env = command_environ()
+    return create_client(env["SUPABASE_URL"], env["SUPABASE_SERVICE_ROLE_KEY"], options=ClientOptions(auto_refresh_token=False, persist_session=False))
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -93,4 +114,70 @@ def cmd_user_delete(args: argparse.Namespace) -> int:
         print(f"cityloop: user delete: the backend did not answer: {exc}", file=sys.stderr)
         return 1
     print(f"deleted {deleted.user_id} ({deleted.objects_removed} files removed)")
+    return 0
+
+
+def cmd_calendar_seed(args: argparse.Namespace) -> int:
+    from backend.admin.calendar import write_seed
+
+    print(f"wrote {write_seed()}")
+    return 0
+
+
+def cmd_calendar_load(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import httpx
+    from postgrest.exceptions import APIError
+
+    from backend.admin.calendar import CalendarError, load_year, package_days, package_source, read_days_file
+
+    try:
+        if args.file:
+            days, source = read_days_file(Path(args.file), args.year), args.source or Path(args.file).name
+        else:
+            days, source = package_days(args.year), args.source or package_source()
+        loaded = load_year(_service_client(), args.year, days, source)
+    except CalendarError as exc:
+        print(f"cityloop: calendar load: {exc}", file=sys.stderr)
+        return 2
+    except APIError as exc:
+        print(f"cityloop: calendar load: {exc.message}", file=sys.stderr)
+        return 2
+    except httpx.HTTPError as exc:
+        print(f"cityloop: calendar load: the backend did not answer: {exc}", file=sys.stderr)
+        return 1
+    print(f"loaded {loaded['days']} days of {loaded['year']} from {source}")
+    return 0
+
+
+def cmd_report_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import httpx
+    from postgrest.exceptions import APIError
+
+    from backend.admin.report_export import fetch_rows, to_csv, write_xlsx
+
+    try:
+        rows = fetch_rows(_service_client(), args.by, args.from_date, args.to_date)
+    except APIError as exc:
+        print(f"cityloop: report export: {exc.message}", file=sys.stderr)
+        return 2
+    except httpx.HTTPError as exc:
+        print(f"cityloop: report export: the backend did not answer: {exc}", file=sys.stderr)
+        return 1
+    if args.format == "csv" and not args.out:
+        sys.stdout.write(to_csv(rows))
+        return 0
+    out = Path(args.out or f"performance-{args.by}-{args.from_date}-{args.to_date}.{args.format}")
+    try:
+        if args.format == "csv":
+            out.write_text(to_csv(rows), encoding="utf-8-sig")  # with a BOM: spreadsheets then read UTF-8
+        else:
+            write_xlsx(rows, out, f"{args.by} {args.from_date}..{args.to_date}")
+    except OSError as exc:
+        print(f"cityloop: report export: cannot write {out}: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {len(rows)} rows to {out}")
     return 0

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 
 
 def _env() -> dict[str, str]:
     """SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY and DATABASE_URL from the environment, else the local stack's."""
-    keys = ("SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY", "DATABASE_URL")
-    if all(os.environ.get(k) for k in keys):
-        return {k: os.environ[k] for k in keys}
-    from backend.local_supabase.stack import Stack
+    from backend.functions.config import command_environ
 
-    env = Stack.from_environ().env()
-    return {k: os.environ.get(k) or env[k] for k in keys}
+    return command_environ(("SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY", "DATABASE_URL"))
 
 
 def cmd_import(args: argparse.Namespace) -> int:

@@ -7,17 +7,17 @@ the I/O around it, through the API with the service-role key:
   absences), `rpc/record_care_alerts` (one open alert per subject and kind, routed to the
   grid's on-duty worker with a notification), `rpc/run_care_escalations` (30 min without a
   follow-up -> supervisors).
-`cityloop care scan` runs one pass; inside the local stack `CareWatchService` runs one every
+`cityloop care scan` runs one pass; the application's composition (backend/functions/host.py:
+beside the local stack, or `cityloop functions serve`) runs `CareWatchService`: a scan every
 `CITYLOOP_CARE_SCAN_INTERVAL` seconds (default 900; 0 disables) and the escalation step every
-`CITYLOOP_CARE_ESCALATION_INTERVAL` seconds (default 60). Hours are local to `CITYLOOP_CARE_TZ`
-(default Asia/Shanghai): routines follow the clock on the wall.
+`CITYLOOP_CARE_ESCALATION_INTERVAL` seconds (default 60). Hours are local to the city's time zone
+(`CITYLOOP_TZ`, shared/config.py; default Asia/Shanghai): routines follow the clock on the wall.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Iterable
 from zoneinfo import ZoneInfo
@@ -26,11 +26,10 @@ import numpy as np
 
 from backend.care.detector import KINDS, Alert, Params, Usage, data_gaps, score
 from backend.jobs.schedule import Periodic
+from shared.config import city_tz_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from supabase import Client
-
-    from backend.local_supabase.gateway.state import GatewayState
 
 log = logging.getLogger("cityloop.jobs.care_watch")
 EVAL_HOURS = 24
@@ -82,7 +81,7 @@ def alert_rows(subjects: list[str], alerts: list[Alert], start: datetime) -> lis
 def run_scan(client: "Client", now: datetime | None = None, params: Params = Params(),
              tz: str | None = None) -> dict[str, Any]:
     """One scan through the API (`client` carries the service-role key); returns counts."""
-    zone = ZoneInfo(tz or os.environ.get("CITYLOOP_CARE_TZ", "Asia/Shanghai"))
+    zone = ZoneInfo(tz or city_tz_name())
     now = now or datetime.now(timezone.utc)
     end = now.astimezone(zone).replace(minute=0, second=0, microsecond=0)  # the last complete hour ends here
     hours = params.train_days * 24 + EVAL_HOURS
@@ -105,6 +104,7 @@ def run_scan(client: "Client", now: datetime | None = None, params: Params = Par
                                                          "at": now.isoformat()}).execute().data
             summary.update(recorded)
     summary.update(run_care_escalations(client, now))
+    client.rpc("record_job_run", {"job": "care_scan"}).execute()  # job health (migration 1170)
     return summary
 
 
@@ -115,35 +115,31 @@ def run_care_escalations(client: "Client", now: datetime | None = None) -> dict[
 
 
 class CareWatchService(Periodic):
-    """The local scheduler inside the gateway: scans and escalation passes; failures are logged, never fatal."""
+    """The scheduler: scans and escalation passes through a service-role client; failures are logged, never fatal."""
 
-    def __init__(self, scan_interval_s: float, escalation_interval_s: float):
+    def __init__(self, scan_interval_s: float, escalation_interval_s: float, tz: str | None = None):
         super().__init__(log)
         self.scan_interval_s = scan_interval_s
         self.escalation_interval_s = escalation_interval_s
+        self.tz = tz
         self.scans = 0
 
-    @classmethod
-    def from_environ(cls, environ: dict[str, str] | None = None) -> "CareWatchService":
-        env = os.environ if environ is None else environ
-        return cls(max(0.0, float(env.get("CITYLOOP_CARE_SCAN_INTERVAL", 900))),
-                   max(0.0, float(env.get("CITYLOOP_CARE_ESCALATION_INTERVAL", 60))))
-
-    async def start(self, state: "GatewayState") -> None:
-        from supabase import create_client
-
-        if self.scan_interval_s <= 0 and self.escalation_interval_s <= 0:
-            return
-        client = create_client(f"http://127.0.0.1:{state.settings.api_port}", state.secrets.service_role_key)
+    async def start(self, client: "Client") -> None:
+        """`client`: a supabase-py client with the service-role key (its calls run in a thread)."""
         if self.scan_interval_s > 0:
-            self.every(self.scan_interval_s, lambda: self._pass(run_scan, client), "cityloop-care-scan")
+            self.every(self.scan_interval_s, lambda: self.scan_once(client), "cityloop-care-scan")
         if self.escalation_interval_s > 0:
-            self.every(self.escalation_interval_s, lambda: self._pass(run_care_escalations, client),
-                       "cityloop-care-escalations")
+            self.every(self.escalation_interval_s, lambda: self._pass("run_care_escalations", run_care_escalations,
+                                                                      client), "cityloop-care-escalations")
 
-    async def _pass(self, job, client) -> None:
-        summary = await self.guarded(f"care watch {job.__name__}", asyncio.to_thread(job, client))
-        if summary is not None and job is run_scan:
+    async def scan_once(self, client: "Client") -> dict[str, Any] | None:
+        summary = await self._pass("run_scan", lambda c: run_scan(c, tz=self.tz), client)
+        if summary is not None:
             self.scans += 1
+        return summary
+
+    async def _pass(self, label: str, job, client) -> dict[str, Any] | None:
+        summary = await self.guarded(f"care watch {label}", asyncio.to_thread(job, client))
         if summary and any(v for k, v in summary.items() if k not in ("households",)):
             log.info("care watch: %s", summary)
+        return summary

@@ -9,26 +9,23 @@ One pass:
   3. refunds still owed (a bill paid twice) are asked of the provider again;
   4. people get a notification for each unpaid bill due within `reminder_days` days, once.
 Everything goes through the service-role RPCs, so a pass is idempotent and may run beside the
-notification handler. Locally the gateway runs it every CITYLOOP_PAYMENTS_INTERVAL seconds
+notification handler. The application's composition (backend/functions/host.py: beside the local
+stack, or `cityloop functions serve` in production) runs it every CITYLOOP_PAYMENTS_INTERVAL seconds
 (default 30, 0 disables; CITYLOOP_PAYMENTS_GRACE sets grace_s); `cityloop payments reconcile` runs
-one pass; in production any scheduler runs the CLI with SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY.
+one pass.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from backend.jobs.schedule import Periodic
 from backend.payments.provider import PaymentProvider
 from backend.payments.settlement import PaymentError, Rpc, refund_payment
-
-if TYPE_CHECKING:  # pragma: no cover
-    from backend.local_supabase.gateway.state import GatewayState
 
 log = logging.getLogger("cityloop.jobs.payments")
 
@@ -61,6 +58,7 @@ async def reconcile(rpc: Rpc, providers: Mapping[str, PaymentProvider],
             summary["errors"] += 1
             log.warning("reconcile %s: %s %s", payment["id"], exc.code, exc.message)
     summary["reminders"] = int(await rpc("send_bill_reminders", {"days_ahead": options.reminder_days}))
+    await rpc("record_job_run", {"job": "payment_reconciliation"})  # job health (migration 1170)
     return summary
 
 
@@ -87,27 +85,19 @@ async def _settle_pending(rpc: Rpc, provider: PaymentProvider, payment: dict[str
 
 
 class PaymentsJobService(Periodic):
-    """The local scheduler inside the gateway: a pass every `interval_s` seconds; failures logged, never fatal."""
+    """A pass every `interval_s` seconds through the service-role `rpc`; failures logged, never fatal."""
 
-    def __init__(self, interval_s: float | None = None, options: ReconcileOptions = ReconcileOptions()):
-        if interval_s is None:
-            interval_s = max(0.0, float(os.environ.get("CITYLOOP_PAYMENTS_INTERVAL", 30)))
-        if "CITYLOOP_PAYMENTS_GRACE" in os.environ:  # seconds a notification may take before we ask
-            options = ReconcileOptions(**{**options.__dict__, "grace_s": int(os.environ["CITYLOOP_PAYMENTS_GRACE"])})
+    def __init__(self, interval_s: float, options: ReconcileOptions = ReconcileOptions()):
         super().__init__(log)
         self.interval_s = interval_s
         self.options = options
 
-    async def start(self, state: "GatewayState") -> None:
-        if self.interval_s > 0 and state.rest_pool is not None:
-            self.every(self.interval_s, lambda: self.run_once(state), "cityloop-payments")
+    async def start(self, rpc: Rpc, providers: Mapping[str, PaymentProvider]) -> None:
+        if self.interval_s > 0:
+            self.every(self.interval_s, lambda: self.run_once(rpc, providers), "cityloop-payments")
 
-    async def run_once(self, state: "GatewayState") -> dict[str, int] | None:
-        from backend.payments.routes import gateway_providers
-        from backend.payments.settlement import pool_rpc
-
-        return await self.guarded("payments pass",
-                                  reconcile(pool_rpc(state.rest_pool), gateway_providers(state), self.options))
+    async def run_once(self, rpc: Rpc, providers: Mapping[str, PaymentProvider]) -> dict[str, int] | None:
+        return await self.guarded("payments pass", reconcile(rpc, providers, self.options))
 
 
 async def run_once(url: str, service_key: str, home: Any, options: ReconcileOptions = ReconcileOptions()) -> dict[str, int]:

@@ -1,8 +1,9 @@
-"""The local scheduler the gateway runs its jobs with (hosted Supabase uses pg_cron or any scheduler).
+"""The scheduler the application's jobs run with (backend/functions/host.py: beside the local stack,
+or `cityloop functions serve` beside hosted Supabase, where pg_cron may take the SQL-only ones).
 
-A job's pass runs every few seconds inside the gateway. A failing pass (the migration not
+A job's pass runs every few seconds. A failing pass (the migration not
 applied yet, the database restarting) is counted and logged once per distinct error, never
-every few seconds, and the next pass runs on time: a job never stops the gateway.
+every few seconds, and the next pass runs on time: a job never stops the server it runs in.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ log = logging.getLogger("cityloop.jobs")
 
 
 class Periodic:
-    """Base of the gateway's job services: `guarded` runs one pass, `every` repeats one, `stop` ends them all."""
+    """Base of the job services: `guarded` runs one pass, `every` repeats one, `stop` ends them all."""
 
     def __init__(self, logger: logging.Logger = log) -> None:
         self.runs = 0  # passes that succeeded

@@ -4,23 +4,19 @@ One pass claims the texts that are due (`claim_sms_batch`: leased for 60 s, so a
 running beside this one skips them), sends each, and marks it (`finish_sms`): sent with the
 provider's reference, or failed and retried later with backoff (30 s, 1, 2, 4 min..., five
 attempts at most). A crash between sending and marking sends that text once more after the
-lease: at least once, never in a loop. Locally the gateway runs a pass every
-CITYLOOP_SMS_INTERVAL seconds (default 10, 0 disables) towards the stack's SMS sink; in
-production any scheduler calls `run_once` with SUPABASE_URL, the service-role key and the
-city's provider (backend/notify/sms.py).
+lease: at least once, never in a loop. The application's composition (backend/functions/host.py)
+runs a pass every CITYLOOP_SMS_INTERVAL seconds (default 10, 0 disables), towards the local
+stack's SMS sink unless it is handed the city's provider (backend/notify/sms.py).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from backend.jobs.schedule import Periodic
-from backend.notify import LocalSinkSms, SmsError, SmsProvider
+from backend.notify import SmsError, SmsProvider
 from backend.payments.settlement import Rpc
-
-if TYPE_CHECKING:  # pragma: no cover
-    from backend.local_supabase.gateway.state import GatewayState
 
 log = logging.getLogger("cityloop.jobs.sms")
 
@@ -44,24 +40,19 @@ async def send_due_sms(rpc: Rpc, provider: SmsProvider, batch_size: int = BATCH_
 
 
 class SmsJobService(Periodic):
-    """The local scheduler inside the gateway: a pass every `interval_s` seconds through the stack's SMS sink."""
+    """The scheduler: a pass every `interval_s` seconds through the service-role `rpc` and `provider`."""
 
-    def __init__(self, interval_s: float, provider: SmsProvider | None = None):
+    def __init__(self, interval_s: float, provider: SmsProvider):
         super().__init__(log)
         self.interval_s = interval_s
         self.provider = provider
 
-    async def start(self, state: "GatewayState") -> None:
-        if self.provider is None:
-            self.provider = LocalSinkSms(state.settings.api_url, state.secrets.service_role_key)
-        if self.interval_s > 0 and state.rest_pool is not None:
-            self.every(self.interval_s, lambda: self.run_once(state), "cityloop-sms")
+    async def start(self, rpc: Rpc) -> None:
+        if self.interval_s > 0:
+            self.every(self.interval_s, lambda: self.run_once(rpc), "cityloop-sms")
 
-    async def run_once(self, state: "GatewayState") -> dict[str, int] | None:
-        from backend.payments.settlement import pool_rpc
-
-        assert self.provider is not None
-        summary = await self.guarded("SMS pass", send_due_sms(pool_rpc(state.rest_pool), self.provider))
+    async def run_once(self, rpc: Rpc) -> dict[str, int] | None:
+        summary = await self.guarded("SMS pass", send_due_sms(rpc, self.provider))
         if summary and any(summary.values()):
             log.info("sms: %s", summary)
         return summary

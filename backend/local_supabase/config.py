@@ -70,10 +70,8 @@ class Settings:
     db_requests_per_address: int = 8
     # Largest object `/storage/v1` accepts (a bucket's file_size_limit can only lower it).
     storage_max_bytes: int = DEFAULT_STORAGE_MAX_BYTES
-    # Seconds between two escalation passes run by the gateway (the local pg_cron); 0 disables.
-    escalation_interval_s: float = 5.0
-    # Seconds between two passes of the SMS job (backend/jobs/send_sms.py); 0 disables.
-    sms_interval_s: float = 10.0
+    # Gateway processes on the API port (CITYLOOP_WORKERS); each has its own pools and schema cache.
+    workers: int = 1
     # Peers whose X-Forwarded-For is believed (the app servers); see client_address.py.
     trusted_proxies: tuple[str, ...] = ()
     # Per-socket limits of /realtime/v1 (realtime/limits.py has the defaults and what happens over them).
@@ -124,8 +122,7 @@ class Settings:
             anon_db_wait_s=_positive_float(env, "CITYLOOP_ANON_DB_WAIT", 5.0),
             db_requests_per_address=_positive_int(env, "CITYLOOP_DB_REQUESTS_PER_ADDRESS", 8),
             storage_max_bytes=int(env.get("CITYLOOP_STORAGE_MAX_BYTES", DEFAULT_STORAGE_MAX_BYTES)),
-            escalation_interval_s=max(0.0, float(env.get("CITYLOOP_ESCALATION_INTERVAL", 5))),
-            sms_interval_s=max(0.0, float(env.get("CITYLOOP_SMS_INTERVAL", 10))),
+            workers=max(1, int(env.get("CITYLOOP_WORKERS", "1"))),
             trusted_proxies=tuple(str(n) for n in parse_proxies(env.get("CITYLOOP_TRUSTED_PROXIES", ""))),
             realtime=RealtimeLimits.from_environ(env),
             max_body_bytes=_positive_int(env, "CITYLOOP_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),

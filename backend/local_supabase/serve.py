@@ -1,13 +1,15 @@
-"""Run the gateway in the foreground: `python -m backend.local_supabase.serve`.
+"""Run the gateway in the foreground: `python -m backend.local_supabase.serve [--app module:factory]`.
 
-`CITYLOOP_WORKERS` (default 1) starts several gateway processes on the same port;
-each has its own pools, schema cache and change listener.
+`--app` names the factory of the Starlette app to serve (default: this module's `app_factory`, the
+bare stack); the `cityloop` command passes the one that composes the application's functions and
+jobs beside the stack. `CITYLOOP_WORKERS` (default 1) starts several gateway processes on the same
+port; each has its own pools, schema cache and change listener.
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
-import os
 
 import uvicorn
 from starlette.applications import Starlette
@@ -15,17 +17,21 @@ from starlette.applications import Starlette
 from .config import Settings, load_secrets
 from .gateway import create_app
 
+DEFAULT_APP = "backend.local_supabase.serve:app_factory"
+
 
 def app_factory() -> Starlette:
     settings = Settings.from_environ()
     return create_app(settings, load_secrets(settings, create=False))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    args = argparse.ArgumentParser(prog="backend.local_supabase.serve")
+    args.add_argument("--app", default=DEFAULT_APP, help="module:factory of the app to serve")
+    app = args.parse_args(argv).app
     settings = Settings.from_environ()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    workers = max(1, int(os.environ.get("CITYLOOP_WORKERS", "1")))
-    uvicorn.run("backend.local_supabase.serve:app_factory", factory=True, workers=workers,
+    uvicorn.run(app, factory=True, workers=settings.workers,
                 host=settings.api_host, port=settings.api_port, log_level="warning",
                 access_log=False, loop="uvloop", lifespan="on",
                 # httptools with the gateway's header deadline and connection caps (gateway/connections.py).

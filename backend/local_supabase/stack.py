@@ -17,17 +17,21 @@ import psycopg
 from . import demo, migrate
 from .config import Secrets, Settings, load_secrets
 from .postgres import EmbeddedPostgres, superuser_url
+from .serve import DEFAULT_APP
 
 
 @dataclass
 class Stack:
     settings: Settings
     secrets: Secrets
+    # The gateway's app factory (`module:factory`): the bare stack, or one that composes a
+    # deployment's functions and jobs beside it (what the `cityloop` command passes).
+    gateway_app: str = DEFAULT_APP
 
     @classmethod
-    def from_environ(cls) -> "Stack":
+    def from_environ(cls, gateway_app: str = DEFAULT_APP) -> "Stack":
         settings = Settings.from_environ()
-        return cls(settings, load_secrets(settings))
+        return cls(settings, load_secrets(settings), gateway_app)
 
     @property
     def embedded(self) -> EmbeddedPostgres | None:
@@ -116,7 +120,8 @@ class Stack:
         self.settings.logs.mkdir(exist_ok=True)
         log = open(self.settings.logs / "gateway.log", "ab")
         environ = dict(os.environ, **(env or {}), CITYLOOP_HOME=str(self.settings.home))
-        proc = subprocess.Popen([sys.executable, "-m", "backend.local_supabase.serve"], stdout=log, stderr=log,
+        proc = subprocess.Popen([sys.executable, "-m", "backend.local_supabase.serve", "--app", self.gateway_app],
+                                stdout=log, stderr=log,
                                 stdin=subprocess.DEVNULL, env=environ, start_new_session=True)
         self.settings.gateway_pid_file.write_text(str(proc.pid))
         deadline = time.monotonic() + wait_s

@@ -3,27 +3,21 @@
 Money facts reach the database only through the service-role RPCs of migration
 `20261121001200_payments.sql` (start_checkout, settle_payment, record_refund), which hold
 the guarantees (idempotent, amount checked, nonce stored once, one live payment per bill).
-`Rpc` is how this code calls them: on the gateway's pool as the service role (through the
-non-superuser `authenticator`, like any REST request), or through supabase-py with the
-service-role key (the CLI and jobs running elsewhere).
+`Rpc` is how this code calls them: through supabase-py with the service-role key, over the
+HTTP API (beside the local stack and beside hosted Supabase alike).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .provider import CheckoutRequest, InvalidNotification, PaymentProvider
-
-if TYPE_CHECKING:  # pragma: no cover
-    from psycopg_pool import AsyncConnectionPool
 
 log = logging.getLogger("cityloop.payments")
 
 Rpc = Callable[[str, dict[str, Any]], Awaitable[Any]]
-_NAME = re.compile(r"^[a-z_]{3,40}$")
 KIND_LABEL = {"water": "水费 Water", "electricity": "电费 Electricity", "gas": "燃气费 Gas"}
 
 
@@ -41,35 +35,8 @@ class PaymentError(Exception):
         return cls(status, code, message)
 
 
-def pool_rpc(pool: "AsyncConnectionPool") -> Rpc:
-    """Call `public.<name>(...)` on the gateway's pool as the service role; answer as JSON."""
-    import psycopg
-    from psycopg.types.json import Jsonb
-
-    from backend.local_supabase.gateway.db import fetch_one_as_caller
-    from backend.local_supabase.gateway.keys import Caller
-
-    caller = Caller(role="service_role", claims={"role": "service_role"}, token="")
-
-    async def call(name: str, args: dict[str, Any]) -> Any:
-        if not _NAME.match(name) or not all(_NAME.match(k) for k in args):
-            raise ValueError(f"not an RPC name: {name!r}")  # names come from this package, never from requests
-        params = {k: Jsonb(v) if isinstance(v, (dict, list)) else v for k, v in args.items()}
-        named = ", ".join(f"{k} => %({k})s" for k in args)
-        try:
-            row = await fetch_one_as_caller(pool, caller, f"select to_jsonb(public.{name}({named}))", params,
-                                            method="POST", path=f"/rest/v1/rpc/{name}", headers={})
-        except psycopg.Error as exc:
-            diag = getattr(exc, "diag", None)
-            raise PaymentError.from_code(getattr(exc, "sqlstate", None),
-                                         (diag.message_primary if diag else None) or str(exc)) from exc
-        return row[0]
-
-    return call
-
-
 def client_rpc(client: Any) -> Rpc:
-    """The same over /rest/v1/rpc with an async supabase-py client holding the service-role key."""
+    """`public.<name>(...)` over /rest/v1/rpc with an async supabase-py client holding the service-role key."""
     from postgrest.exceptions import APIError
 
     async def call(name: str, args: dict[str, Any]) -> Any:

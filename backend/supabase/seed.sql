@@ -10,6 +10,8 @@
 insert into public.areas (id, parent_id, level, code, name_zh, name_en, polygon) values
   ('00000000-0000-4000-a000-000000000001', null, 'district', '120101', '和平区', 'Heping District', '((117.19,39.11),(117.22,39.11),(117.22,39.13),(117.19,39.13))')
 on conflict (id) do nothing;
+-- Case numbers of the district open with HP (HP-20261201-0042).
+update public.areas set case_prefix = 'HP' where id = '00000000-0000-4000-a000-000000000001' and case_prefix is null;
 
 insert into public.areas (id, parent_id, level, code, name_zh, name_en, polygon) values
   ('00000000-0000-4000-a000-000000000011', '00000000-0000-4000-a000-000000000001', 'street', '120101001', '劝业场街道', 'Quanyechang Street', '((117.19,39.11),(117.205,39.11),(117.205,39.13),(117.19,39.13))'),

@@ -9,9 +9,9 @@ from datetime import datetime, timezone
 from typing import Literal, TypeVar
 
 from shared import errors
-from shared.models import (AreaLevel, CaseEventPublic, DepartmentPublic, FollowedReportPublic, RatingCreate,
+from shared.models import (CaseEventPublic, DepartmentPublic, FollowedReportPublic, RatingCreate,
                            ReportDetail, ReportPublic, ReportStatus, Role)
-from shared.outbox import OutboxEntry
+from shared.commands import Command
 from shared.reporting import grids_from_areas
 from shared.status import OPEN_STATUSES, Action, offered_actions
 from shared.timeline import Timeline, build_timeline
@@ -41,6 +41,7 @@ class CaseList:
         self.failed = False  # the last load got no answer: the list says so instead of "no cases"
 
     async def load(self) -> None:
+        await self.state.load_areas()  # each case's place, in the person's language
         found = await self.state.run(lambda c: c.my_reports(limit=100), busy="app.busy", quiet=True)
         self.failed = found is None
         if found is not None:
@@ -51,9 +52,9 @@ class CaseList:
         return filter_reports(self.reports, self.filter)
 
     @property
-    def waiting(self) -> list[OutboxEntry]:
+    def waiting(self) -> list[Command]:
         box = self.state.outbox
-        return box.entries() if box else []
+        return box.waiting_reports() if box else []
 
     def apply(self, change: object) -> bool:
         """A live change: update the list in place; True when something shown changed."""
@@ -79,7 +80,6 @@ class CaseDetail:
         async def fetch(c):
             detail = await c.report_detail(self.report_id)
             departments = {d.code: d for d in await c.departments()}
-            grids = await c.areas(level=AreaLevel.GRID) if detail.report.grid_id and self.grid is None else []
             added = [p for e in detail.events for p in e.photos]  # photos the resident added later
             paths = [p for p in detail.report.photos + detail.report.resolution_photos + added if p not in self.photos]
             data = await asyncio.gather(*(c.download_photo(p) for p in paths), return_exceptions=True)
@@ -88,14 +88,15 @@ class CaseDetail:
                     log.warning("photo %s not shown: %r", path, failed)
                 elif isinstance(failed, BaseException):
                     log.error("photo %s failed", path, exc_info=failed)
-            return detail, departments, {p: d for p, d in zip(paths, data) if isinstance(d, bytes)}, grids
+            return detail, departments, {p: d for p, d in zip(paths, data) if isinstance(d, bytes)}
 
+        areas = await self.state.load_areas()  # the place in the person's language, the grid's outline
         found = await self.state.run(fetch)
         if found is None:
             return False
-        self.detail, self.departments, photos, grids = found
+        self.detail, self.departments, photos = found
         self.photos.update(photos)
-        for grid in grids_from_areas(a for a in grids if a.id == self.detail.report.grid_id):
+        for grid in grids_from_areas(a for a in areas if a.id == self.detail.report.grid_id):
             self.grid = (self.state.t.pick(grid.name_zh, grid.name_en), list(grid.polygon))
         return True
 

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 
 from shared.models import FollowedReportPublic
+from shared.reporting import address_for
 from shared.status import status_label
 from shared.timeline import format_when
 
@@ -44,6 +45,7 @@ class FollowedCase:
         self.case: FollowedReportPublic | None = None
 
     async def load(self) -> bool:
+        await self.state.load_areas()
         found = await self.state.run(lambda c: c.followed_report_status(self.report_id))
         if found is None:
             return False
@@ -58,3 +60,8 @@ class FollowedCase:
     def place(self) -> tuple[float, float]:
         assert self.case is not None
         return self.case.approx_lat, self.case.approx_lon
+
+    def area(self) -> str | None:
+        """The area names around the rounded place, in the person's language; None outside every grid."""
+        assert self.case is not None
+        return address_for(self.case.approx_lat, self.case.approx_lon, self.state.areas, self.state.locale)

@@ -16,10 +16,10 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
-from shared.media import MediaError, PreparedPhoto, named, prepare_photo, refusal_for_file
+from shared.media import MediaError, PreparedPhoto, named, prepare_photo, quick_thumbnail, refusal_for_file
 from shared.photo_uploads import OwnerUploads, UploadRefused
 from shared.reporting import MAX_PHOTOS, MESSAGES, ReportDraft
 
@@ -49,6 +49,23 @@ class PhotoSlot:
     stage: Stage = "uploading"
     progress: float = 0.0  # 0..1 while uploading
     photo: PreparedPhoto | None = None
+    preview: bytes | None = None  # the 320 px thumbnail, shown while the full photo is prepared
+    # perf_counter marks of the photo step, logged once it is ready (where the time goes):
+    # chosen -> first bytes (the browser starts the upload) -> received -> read -> preview -> prepared -> drawn
+    marks: dict[str, float] = field(default_factory=dict)
+
+    def mark(self, what: str) -> None:
+        self.marks.setdefault(what, time.perf_counter())
+
+    def timing(self) -> str:
+        """"upload wait 0.21 s, upload 0.80 s, to thread 0.01 s, read 0.02 s, prepare 0.55 s, draw 0.04 s"."""
+        order = ["chosen", "first_bytes", "received", "thread", "read", "preview", "prepared", "drawn"]
+        names = ["upload wait", "upload", "to thread", "read", "thumbnail", "prepare", "draw"]
+        marks = [(w, self.marks[w]) for w in order if w in self.marks]
+        steps = {b: t2 - t1 for (a, t1), (b, t2) in zip(marks, marks[1:])}
+        parts = [f"{n} {steps[w]:.2f} s" for n, w in zip(names, order[1:]) if w in steps]
+        total = marks[-1][1] - marks[0][1] if len(marks) > 1 else 0.0
+        return f"{', '.join(parts)}; total {total:.2f} s"
 
     @property
     def percent(self) -> int:
@@ -57,10 +74,12 @@ class PhotoSlot:
 
 class PhotoTray:
     def __init__(self, draft: ReportDraft, uploads: OwnerUploads | None = None,
-                 prepare: Callable[[bytes], PreparedPhoto] = prepare_photo) -> None:
+                 prepare: Callable[[bytes], PreparedPhoto] = prepare_photo,
+                 preview: Callable[[bytes], bytes] | None = quick_thumbnail) -> None:
         self.draft = draft
         self.uploads = uploads
         self.prepare = prepare
+        self.preview = preview
         self.slots: list[PhotoSlot] = []
         self.refusals: list[MediaError] = []  # what the last choice refused, named; shown until the next one
 
@@ -95,6 +114,7 @@ class PhotoTray:
                 accepted.append(None)
                 continue
             slot = PhotoSlot(name=name, size=size)
+            slot.mark("chosen")
             slot.token, slot.upload_url = self.uploads.expect(self._received_hook(slot, on_received),
                                                               self._progress_hook(slot, on_progress))
             self.slots.append(slot)
@@ -104,6 +124,7 @@ class PhotoTray:
 
     def _received_hook(self, slot: PhotoSlot, then: Callable[[PhotoSlot], None] | None) -> Callable[[], None]:
         def received() -> None:
+            slot.mark("received")
             if slot in self.slots and slot.stage == "uploading":
                 slot.progress, slot.stage = 1.0, "processing"
                 if then is not None:
@@ -113,6 +134,7 @@ class PhotoTray:
 
     def _progress_hook(self, slot: PhotoSlot, then: Callable[[PhotoSlot], None] | None) -> Callable[[int], None]:
         def moved(received: int) -> None:
+            slot.mark("first_bytes")
             if slot in self.slots and slot.stage == "uploading" and slot.size > 0:
                 slot.progress = max(slot.progress, min(0.99, received / slot.size))
                 if then is not None:
@@ -135,16 +157,25 @@ class PhotoTray:
         if value is not None and value >= 1.0:
             slot.progress, slot.stage = 1.0, "processing"
 
-    async def finish(self, slot: PhotoSlot) -> bool:
-        """Take the uploaded bytes and prepare the photo; False (refusal named) when it is not one."""
+    async def finish(self, slot: PhotoSlot, on_preview: Callable[[PhotoSlot], None] | None = None) -> bool:
+        """Take the uploaded bytes and prepare the photo; False (refusal named) when it is not one.
+
+        The small thumbnail comes first (`on_preview(slot)`: draw it), the full photo after: a 12 MP
+        photo's face appears in a fraction of the time its preparation takes."""
         if slot not in self.slots or slot.token is None or self.uploads is None:
             return False
         slot.stage = "processing"
         token, slot.token = slot.token, None
-        started = time.perf_counter()
         try:
             # Reading 6 MB and decoding: off the event loop, so every session stays live meanwhile.
-            photo = await asyncio.to_thread(self._take_and_prepare, token)
+            data = await asyncio.to_thread(self._take, token, slot)
+            if self.preview is not None:
+                slot.preview = await asyncio.to_thread(self.preview, data)
+                slot.mark("preview")
+                if on_preview is not None and slot in self.slots:
+                    on_preview(slot)
+            photo = await asyncio.to_thread(self.prepare, data)
+            slot.mark("prepared")
         except MediaError as exc:
             self._refuse(slot, named(exc, slot.name))
             return False
@@ -156,12 +187,21 @@ class PhotoTray:
             return False
         slot.photo, slot.stage, slot.progress = photo, "ready", 1.0
         self._sync()
-        log.debug("photo prepared in %.3f s (%s)", time.perf_counter() - started, photo.source_format)
         return True
 
-    def _take_and_prepare(self, token: str) -> PreparedPhoto:
+    def _take(self, token: str, slot: PhotoSlot) -> bytes:
         assert self.uploads is not None
-        return self.prepare(self.uploads.take(token))
+        slot.mark("thread")
+        data = self.uploads.take(token)
+        slot.mark("read")
+        return data
+
+    @staticmethod
+    def drawn(slot: PhotoSlot) -> None:
+        """The form sent the ready photo's tile to the browser: log where the photo step's time went."""
+        if "drawn" not in slot.marks and slot.photo is not None:
+            slot.mark("drawn")
+            log.info("photo ready (%d bytes, %s): %s", slot.size, slot.photo.source_format, slot.timing())
 
     # ------------------------------------------------------------ ready photos
 

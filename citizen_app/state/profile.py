@@ -4,12 +4,10 @@ Emergency contacts are not part of it: they are invitations (citizen_app/state/c
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from shared.limits import is_phone
 from shared.models import ProfileUpdate
-
-_PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,30}$")
 
 
 @dataclass
@@ -20,7 +18,7 @@ class ProfileDraft:
 
     def problem(self) -> str | None:
         """The catalogue key of the first problem, or None."""
-        if self.phone.strip() and not _PHONE.match(self.phone.strip()):
+        if self.phone.strip() and not is_phone(self.phone):
             return "profile.bad_phone"
         if len(self.display_name) > 100 or len(self.home_address) > 300:
             return "profile.too_long"

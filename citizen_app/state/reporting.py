@@ -13,6 +13,7 @@ import uuid
 from typing import Literal
 
 from shared import errors
+from shared.geo import localized_address
 from shared.media import MediaError, prepare_photo
 from shared.models import AreaPublic, NearbyReportPublic, ReportPublic, ReportSource
 from shared.reporting import ReportDraft, address_for, message, suggestions
@@ -45,7 +46,8 @@ class ReportFlow:
         await asyncio.to_thread(self.taxonomy.prepare_suggestions)
 
     async def load_areas(self) -> None:
-        self.areas = await self.state.run(lambda c: c.areas(), busy=None, quiet=True) or []
+        load = getattr(self.state, "load_areas", None)  # the session's cache where it has one
+        self.areas = await load() if load else await self.state.run(lambda c: c.areas(), busy=None, quiet=True) or []
 
     def grid_polygons(self) -> list[tuple[str, list[tuple[float, float]]]]:
         from shared.reporting import grids_from_areas
@@ -64,8 +66,13 @@ class ReportFlow:
 
     def set_location(self, lat: float, lon: float) -> None:
         self.draft.lat, self.draft.lon = lat, lon
-        self.draft.address = address_for(lat, lon, self.areas, self.state.locale) if self.areas else None
+        # Filed in Chinese (what every handler reads, whatever their language); shown in the person's.
+        self.draft.address = address_for(lat, lon, self.areas) if self.areas else None
         self.nearby, self.nearby_dismissed = [], False
+
+    def address_shown(self) -> str | None:
+        """The draft's address in the person's language (English area names in English)."""
+        return localized_address(self.draft.address, self.areas, self.state.locale)
 
     def describe(self, text: str) -> list[Category]:
         """Keep the description and suggest categories; the best one is chosen unless one was picked by hand."""
@@ -134,7 +141,7 @@ class ReportFlow:
             if box is None:
                 self.state.shell.show_message(errors.NetworkError().message(self.state.locale), error=True)
                 return "failed"
-            box.add(report, self.draft.photos)
+            box.add_report(report, self.draft.photos)
             self.state.shell.show_message(self.state.t("report.queued"))
             return "queued"
         except errors.CityError as exc:

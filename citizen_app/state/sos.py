@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from shared.contacts import EmergencyContacts
 from shared.localtime import local_text
-from shared.models import SosEventPublic, SosStatus
+from shared.models import ContactStatus, SosEventPublic, SosStatus
 from shared.sos_flow import EMERGENCY_LINKS, EmergencyLink, Locate, SosFlow, SosPhase
 
 from .. import device
@@ -32,6 +34,38 @@ _SIGNALS: dict[SosPhase, tuple[float, bool]] = {
 
 
 _SESSIONS: weakref.WeakKeyDictionary[AppState, SosState] = weakref.WeakKeyDictionary()
+
+
+# Always on the screen, whatever the SOS's state: police and ambulance, then the family's numbers
+# (at most MAX_FAMILY_SHOWN, so all of them fit a 390x844 phone without scrolling, elderly mode too).
+ALWAYS_CALLED = tuple(link for link in EMERGENCY_LINKS if link.number in ("110", "120"))
+MAX_FAMILY_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class FamilyNumber:
+    """One of the resident's emergency contacts, to call from the SOS screen."""
+
+    name: str
+    phone: str
+    relation: str | None = None
+
+    @property
+    def url(self) -> str:
+        return "tel:" + re.sub(r"[^0-9+]", "", self.phone)
+
+
+def family_numbers(profile_contacts, invitations) -> list[FamilyNumber]:
+    """The contacts kept on the profile, then the invitations not declined or ended; one per number."""
+    found: dict[str, FamilyNumber] = {}
+    for c in profile_contacts:
+        found.setdefault(FamilyNumber(c.name, c.phone).url, FamilyNumber(c.name.strip(), c.phone.strip(),
+                                                                          (c.relation or "").strip() or None))
+    for c in invitations:
+        if c.status in (ContactStatus.PENDING, ContactStatus.ACCEPTED):
+            found.setdefault(FamilyNumber(c.name, c.phone).url, FamilyNumber(c.name.strip(), c.phone.strip(),
+                                                                              (c.relation or "").strip() or None))
+    return [n for n in found.values() if len(n.url) > len("tel:")][:MAX_FAMILY_SHOWN]
 
 
 @dataclass(frozen=True)
@@ -54,6 +88,7 @@ class SosState:
         self.on_redraw: Callable[[], None] | None = None
         self._last_phase = SosPhase.IDLE
         self._tasks: set[asyncio.Task] = set()
+        self._invitations: list = []  # the last known emergency-contact invitations (kept when offline)
 
     @classmethod
     def of(cls, app: AppState, make_locate: Callable[[], Locate], **options: Any) -> SosState:
@@ -82,6 +117,10 @@ class SosState:
         await self.flow.resume()
         self._last_phase = self.flow.phase
         self._redraw()
+        found = await self.app.run(lambda c: EmergencyContacts(c).mine(), busy=None, quiet=True)
+        if found is not None:
+            self._invitations = found
+            self._redraw()
 
     async def stop(self) -> None:
         if self.flow is not None:
@@ -138,6 +177,15 @@ class SosState:
 
     def link_label(self, link: EmergencyLink) -> str:
         return self.app.t(f"sos.{link.key}")
+
+    def family(self) -> list[FamilyNumber]:
+        """The family's numbers, shown in every state of the SOS (the profile's are known offline too)."""
+        profile = self.app.profile
+        return family_numbers(profile.emergency_contacts if profile else [], self._invitations)
+
+    @staticmethod
+    def family_label(number: FamilyNumber) -> str:
+        return " ".join(x for x in (number.relation, number.name, number.phone) if x)
 
     def responder(self) -> str:
         name = self.flow.responder_name if self.flow else None

@@ -9,7 +9,6 @@ import flet_map as fm
 
 from shared.config import tile_url
 from shared.fonts import FONT_FAMILY
-from shared.geo import place_text
 from shared.status import Action, status_label
 from shared.taxonomy import default_taxonomy
 
@@ -18,6 +17,7 @@ from ..routes import Screen
 from ..state.cases import CaseDetail
 from ..theme import BRAND, button, field, sizes, text
 from .home import status_chip
+from .map_controls import page_map, with_zoom_buttons
 
 
 class CaseDetailView:
@@ -61,9 +61,9 @@ class CaseDetailView:
         layers.append(fm.MarkerLayer(markers=[fm.Marker(
             content=ft.Icon(ft.Icons.LOCATION_PIN, color=ft.Colors.RED_700, size=36), coordinates=point,
             width=36, height=36, alignment=ft.Alignment.TOP_CENTER)]))
-        return ft.Container(fm.Map(layers=layers, initial_center=point, initial_zoom=16, height=160,
-                                   bgcolor=ft.Colors.GREY_100), border_radius=12,
-                            clip_behavior=ft.ClipBehavior.HARD_EDGE)
+        t = self.state.t
+        return ft.Container(with_zoom_buttons(page_map(layers, point, 16, 160), t("map.zoom_in"), t("map.zoom_out")),
+                            border_radius=12, clip_behavior=ft.ClipBehavior.HARD_EDGE)
 
     def show(self) -> None:
         t, elderly, s = self.state.t, self.state.elderly, sizes(self.state.elderly)
@@ -75,7 +75,7 @@ class CaseDetailView:
                     ft.Semantics(identifier="case-status", content=status_chip(self.state, report.status))]),
             text(report.description, elderly),
         ]
-        place = place_text(report.address, report.landmark, self.state.locale)
+        place = self.state.place(report.address, report.landmark)
         if place:
             controls.append(ft.Semantics(identifier="case-place", content=text(place, elderly, small=True, muted=True)))
         if report.photos:
@@ -98,8 +98,8 @@ class CaseDetailView:
                 ft.Row([ft.Text(step.what, size=s.body, weight=ft.FontWeight.BOLD, expand=True),
                         ft.Text(step.when, size=s.small, color=ft.Colors.GREY_800)]),
                 ft.Text(step.who, size=s.small, color=ft.Colors.GREY_800)]
-            if step.note:
-                lines.append(ft.Text(step.note, size=s.small))
+            if step.note:  # area names in it (a transfer's "to 第3网格") in the person's language
+                lines.append(ft.Text(self.state.place(step.note), size=s.small))
             if step.photos:
                 lines.append(self._photos(list(step.photos)))
             if step.since_previous:

@@ -42,7 +42,8 @@ class CasesView:
         for entry in self.cases.waiting:
             category = taxonomy.get(entry.report.category_code)
             name = t.pick(category.name_zh, category.name_en) if category else entry.report.category_code
-            status = t("cases.failed", why=entry.last_error) if entry.last_error else t("cases.waiting")
+            why = entry.error(self.state.locale)
+            status = t("cases.failed", why=why) if why else t("cases.waiting")
             rows.append(ft.Semantics(identifier=f"waiting-{entry.report.id}", content=ft.Container(
                 padding=12, border=ft.Border.all(2, ft.Colors.ORANGE_800), border_radius=12,
                 content=ft.Column([text(name, elderly, weight=ft.FontWeight.BOLD),

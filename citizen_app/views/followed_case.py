@@ -45,7 +45,8 @@ class FollowedCaseView:
             ft.Row([text(name, elderly, title=True, expand=True),
                     ft.Semantics(identifier="case-status", content=status_chip(self.state, case.status))]),
             text(t("followed.note"), elderly, small=True, muted=True),
-            text(t("followed.where", lat=f"{lat:.3f}", lon=f"{lon:.3f}"), elderly, small=True),
+            ft.Semantics(identifier="followed-place", content=text(
+                t("followed.where", place=self.followed.area() or f"{lat:.3f}, {lon:.3f}"), elderly, small=True)),
             text(t("cases.timeline"), elderly, title=True),
             ft.Semantics(identifier="followed-steps", content=ft.Column(steps, spacing=4)),
         ]

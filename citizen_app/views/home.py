@@ -9,6 +9,7 @@ from __future__ import annotations
 import flet as ft
 
 
+from shared.case_number import case_label
 from shared.models import ReportPublic
 from shared.status import OPEN_STATUSES, status_label
 from shared.taxonomy import default_taxonomy
@@ -40,8 +41,17 @@ def case_tile(state: AppState, report: ReportPublic, *, identifier: str | None =
         content=ft.Column(spacing=4, controls=[
             ft.Row([ft.Text(name, size=s.body, weight=ft.FontWeight.BOLD, expand=True), status_chip(state, report.status)]),
             ft.Text(report.description.splitlines()[0][:60], size=s.small, color=MUTED_TEXT),
+            ft.Text(case_label(report), size=s.small, color=MUTED_TEXT),
+            *place_line(state, report),
         ]))
     return ft.Semantics(identifier=identifier or f"case-{report.id}", content=tile, button=True)
+
+
+def place_line(state: AppState, report: ReportPublic) -> list[ft.Control]:
+    """The case's place in the person's language, whole (wrapped, never cut); nothing when it has none."""
+    place = state.place(report.address, report.landmark)
+    return [ft.Semantics(identifier=f"case-place-{report.id}", content=ft.Text(
+        place, size=sizes(state.elderly).small, color=MUTED_TEXT))] if place else []
 
 
 class HomeView:
@@ -107,11 +117,12 @@ class HomeView:
         self.unread.content = t("home.unread", n=count)
         self.unread.visible = bool(count) and not self.state.elderly
         box = self.state.outbox
-        waiting = len(box.entries()) if box else 0
+        waiting = len(box.waiting_reports()) if box else 0
         self.outbox_note.value = t("home.outbox", n=waiting)
         self.outbox_note.visible = bool(waiting)
 
     async def load(self) -> None:
+        await self.state.load_areas()
         await self.state.refresh_unread()
         self.show(await self.state.run(lambda c: c.my_reports(limit=20), busy=None, quiet=True))
 

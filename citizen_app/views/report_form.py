@@ -21,26 +21,25 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import flet as ft
 
+from shared.config import tile_url
 from shared.fonts import FONT_FAMILY
 import flet_geolocator as fg
 import flet_map as fm
 
-from shared.models import LANDMARK_MAX_LENGTH
-from shared.reporting import MAX_PHOTOS
+from shared.limits import LANDMARK_MAX_LENGTH, MAX_DESCRIPTION, MAX_PHOTOS
 from shared.single_flight import SingleFlight
 
 from ..state.photos import PhotoSlot
 from ..state.reporting import ReportFlow
 from ..theme import BRAND, button, field, sizes, text
+from .map_controls import move_map, page_map, with_zoom_buttons
 
 log = logging.getLogger(__name__)
-TILE_URL_ENV = "CITYLOOP_TILE_URL"
 MAP_HEIGHT = 220
 
 
@@ -80,15 +79,15 @@ class ReportForm:
                              alignment=ft.Alignment.TOP_CENTER, visible=False)
         self.grid_layer = fm.PolygonLayer(polygons=[])
         layers: list[fm.MapLayer] = []
-        tile_url = os.environ.get(TILE_URL_ENV)
-        if tile_url:
-            layers.append(fm.TileLayer(url_template=tile_url))
+        tiles = tile_url()  # CITYLOOP_TILE_URL (shared/config.py)
+        if tiles:
+            layers.append(fm.TileLayer(url_template=tiles))
         layers += [self.grid_layer, fm.MarkerLayer(markers=[self.pin])]
-        self.map = fm.Map(layers=layers, initial_zoom=15, height=MAP_HEIGHT, on_tap=self.on_map_tap,
-                          bgcolor=ft.Colors.GREY_100)
+        # load() moves it to the city's grids, then to the pin; a reload redraws it where it last was.
+        self.map = page_map(layers, None, 15, MAP_HEIGHT, on_tap=self.on_map_tap)
         self.landmark = field(t("report.landmark"), elderly, max_length=LANDMARK_MAX_LENGTH)
         self.description = field(t("report.description"), elderly, multiline=True, on_change=self.on_describe,
-                                 max_length=500)
+                                 max_length=MAX_DESCRIPTION)
         self.suggestions = ft.Row(wrap=True, spacing=6)
         self.category = text("", elderly)
         self.category_search = field(t("report.category_search"), elderly, on_change=self.on_search,
@@ -107,8 +106,9 @@ class ReportForm:
               if on_behalf else []),
             heading("report.photos", n=MAX_PHOTOS), self.photos, self.photo_notes, self.add_photo_button,
             heading("report.location"),
-            ft.Semantics(identifier="report-map", content=ft.Container(self.map, border_radius=12,
-                                                                        clip_behavior=ft.ClipBehavior.HARD_EDGE)),
+            ft.Semantics(identifier="report-map", content=ft.Container(
+                with_zoom_buttons(self.map, t("map.zoom_in"), t("map.zoom_out")), border_radius=12,
+                clip_behavior=ft.ClipBehavior.HARD_EDGE)),
             ft.Row([self.location_text, ft.TextButton(t("report.locate"), icon=ft.Icons.MY_LOCATION,
                                                       on_click=self.locate)], wrap=True),
             ft.Semantics(identifier="report-address", content=self.address),
@@ -158,16 +158,12 @@ class ReportForm:
         self.pin.coordinates = fm.MapLatitudeLongitude(lat, lon)
         self.pin.visible = True
         self.location_text.value = self.state.t("report.map_hint")
-        self.address.value = self.flow.draft.address or self.state.t("report.outside")
+        self.address.value = self.flow.address_shown() or self.state.t("report.outside")
         await self._move_map(lat, lon)
         self._update()
 
     async def _move_map(self, lat: float, lon: float) -> None:
-        try:
-            await _maybe_await(self.map.move_to(destination=fm.MapLatitudeLongitude(lat, lon)))
-        except Exception:  # noqa: BLE001 - the pin is right even where the map did not move
-            if _on_page(self.map):
-                log.exception("the map did not move to the pin")
+        await move_map(self.map, lat, lon)  # the pin is right even where the map did not move
 
     async def on_map_tap(self, e: fm.MapTapEvent) -> None:
         await self.set_location(e.coordinates.latitude, e.coordinates.longitude)
@@ -224,7 +220,7 @@ class ReportForm:
 
     async def finish_photo(self, slot: PhotoSlot) -> None:
         try:
-            await self.flow.photos.finish(slot)
+            await self.flow.photos.finish(slot, on_preview=lambda _slot: self.show_photos())
         finally:
             self._finishing_slots.discard(slot)
         self.show_photos()
@@ -238,13 +234,24 @@ class ReportForm:
             for m in tray.messages(self.state.locale)]
         self.add_photo_button.visible = tray.room > 0
         self._update([self.photos, self.photo_notes, self.add_photo_button])
+        for slot in tray.slots:
+            if slot.stage == "ready":
+                tray.drawn(slot)
 
     def _photo_tile(self, index: int, slot: PhotoSlot) -> ft.Control:
         t, elderly = self.state.t, self.state.elderly
         edge = 128 if elderly else 96
+        stage = slot.stage
         if slot.stage == "ready" and slot.photo is not None:
             face: ft.Control = ft.Image(src=slot.photo.thumbnail, width=edge, height=edge, fit=ft.BoxFit.COVER,
                                         border_radius=8)
+        elif slot.preview is not None:  # the thumbnail while the full photo is prepared: a small ring on it
+            stage = "preview"
+            face = ft.Stack(width=edge, height=edge, controls=[
+                ft.Image(src=slot.preview, width=edge, height=edge, fit=ft.BoxFit.COVER, border_radius=8),
+                ft.Container(ft.ProgressRing(width=18, height=18, stroke_width=3, color=ft.Colors.WHITE),
+                             left=6, bottom=6, padding=3, border_radius=12,
+                             bgcolor=ft.Colors.with_opacity(0.55, ft.Colors.BLACK))])
         else:
             # The percent while the file travels, then "processing" while the server makes the thumbnail.
             uploading = slot.stage == "uploading"
@@ -257,7 +264,7 @@ class ReportForm:
                                     height=edge // 3, stroke_width=4 if elderly else 3, color=BRAND,
                                     bgcolor=ft.Colors.GREY_400),  # the track: a ring even at 0%
                     text(label, elderly, small=not uploading, weight=ft.FontWeight.BOLD)]))
-        return ft.Semantics(identifier=f"photo-{index}-{slot.stage}", content=ft.Stack(
+        return ft.Semantics(identifier=f"photo-{index}-{stage}", content=ft.Stack(
             width=edge, height=edge, controls=[
                 face,
                 ft.IconButton(ft.Icons.CANCEL, icon_color=ft.Colors.RED_700, right=-6, top=-6,
@@ -315,6 +322,8 @@ class ReportForm:
         self.submit_button.disabled = True
         self._update()
         try:
+            if self._finishing:  # a photo between its thumbnail and ready: a moment's wait, not a refusal
+                await asyncio.wait(set(self._finishing), timeout=30)
             outcome = await self.flow.submit()
         finally:
             self.submit_button.disabled = False

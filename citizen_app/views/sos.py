@@ -17,7 +17,7 @@ from shared.sos_flow import EMERGENCY_LINKS, Fix, SosPhase
 
 from ..app_state import AppState
 from ..routes import HOME, Screen
-from ..state.sos import SosState
+from ..state.sos import ALWAYS_CALLED, SosState
 from ..theme import MAIN_TEXT, sizes, text
 
 log = logging.getLogger(__name__)
@@ -101,18 +101,21 @@ class SosView:
         self.done_button = self._button(t("sos.done"), self.on_done, "sos-done", height=big, filled=True,
                                         color=ft.Colors.TEAL_800)
         self.call_title = text(t("sos.call"), elderly, title=True)
+        # 110 / 120 and the family's numbers are on top in every state; the others when it failed.
         self.calls = ft.Column(spacing=10, controls=[
             self._button(sos.link_label(link), self._launcher(link.url), f"sos-call-{link.number}", height=big,
                          filled=True, color=ft.Colors.RED_900, icon=ft.Icons.SMS if link.url.startswith("sms:")
                          else ft.Icons.PHONE, data=link.url)
-            for link in EMERGENCY_LINKS])
+            for link in EMERGENCY_LINKS if link not in ALWAYS_CALLED])
+        self.numbers = ft.Column(spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+        self.numbers_box = ft.Semantics(identifier="sos-numbers", content=self.numbers)
         self.steps_title = text(t("sos.steps"), elderly, title=True)
         self.steps = ft.Column(spacing=6)
         self.detail_box = ft.Semantics(identifier="sos-detail", content=self.detail)
         self.steps_box = ft.Semantics(identifier="sos-steps", content=self.steps)
         self.root = ft.Column(
             spacing=16, horizontal_alignment=ft.CrossAxisAlignment.CENTER,
-            controls=[self.hold_box, self.phase_icon, ft.Semantics(identifier="sos-status", content=self.status),
+            controls=[self.numbers_box, self.hold_box, self.phase_icon, ft.Semantics(identifier="sos-status", content=self.status),
                       self.detail_box, self.progress,
                       self.cancel_button, self.retry_button, self.call_title, self.calls, self.false_alarm,
                       self.done_button, self.steps_title, self.steps_box])
@@ -130,6 +133,27 @@ class SosView:
         control = cls(content=words, icon=icon, on_click=on_click, height=height, width=float("inf"), style=style,
                       data=data)
         return ft.Semantics(identifier=identifier, content=control)
+
+    def _call(self, label: str, url: str, identifier: str, *, expand: bool = False) -> ft.Control:
+        """A tel: link as a large tile; its words wrap at spaces, never inside a word or a number."""
+        s = sizes(self.state.elderly)
+        tile = ft.FilledButton(
+            content=ft.Row([ft.Icon(ft.Icons.PHONE, color=ft.Colors.WHITE, size=s.body + 4),
+                            ft.Text(label, size=s.body, weight=ft.FontWeight.BOLD, color=ft.Colors.WHITE,
+                                    expand=True)], spacing=8, tight=True),
+            on_click=self._launcher(url), data=url, width=float("inf"),
+            style=ft.ButtonStyle(bgcolor=ft.Colors.RED_900, color=ft.Colors.WHITE,
+                                 shape=ft.RoundedRectangleBorder(radius=14),
+                                 padding=ft.Padding.symmetric(horizontal=12, vertical=(s.target - s.body * 1.2) / 2 + 2)))
+        return ft.Semantics(identifier=identifier, content=tile, expand=expand)
+
+    def _draw_numbers(self) -> None:
+        always = ft.Row(spacing=8, controls=[self._call(self.sos.link_label(link), link.url,
+                                                        f"sos-call-{link.number}", expand=True)
+                                             for link in ALWAYS_CALLED])
+        family = [self._call(self.sos.family_label(n), n.url, f"sos-family-{i}")
+                  for i, n in enumerate(self.sos.family())]
+        self.numbers.controls = [always, *family]
 
     def _launcher(self, url: str):
         async def launch(_e=None) -> None:
@@ -178,7 +202,8 @@ class SosView:
         self.progress.visible = sos.busy
         self.cancel_button.visible = phase is SosPhase.COUNTDOWN
         self.retry_button.visible = phase is SosPhase.FAILED
-        links = {link.url for link in sos.emergency_links}
+        self._draw_numbers()
+        links = {link.url for link in sos.emergency_links if link not in ALWAYS_CALLED}
         self.call_title.visible = bool(links)
         for button in self.calls.controls:
             button.visible = button.content.data in links

@@ -88,7 +88,7 @@ class SosBanner:
             tight=True, horizontal_alignment=ft.CrossAxisAlignment.CENTER, spacing=18, controls=[
                 ft.Icon(ft.Icons.SOS, size=96, color=ft.Colors.WHITE),
                 ft.Text(t("sos.banner"), size=48, weight=ft.FontWeight.BOLD, color=ft.Colors.WHITE),
-                who, where,
+                who, where, *self._home(alert, size=22, color=ft.Colors.WHITE),
                 ft.Text(alert.note or "", size=20, color=ft.Colors.WHITE),
                 ft.Row(alignment=ft.MainAxisAlignment.CENTER, wrap=True, spacing=16, controls=[
                     ft.Semantics(identifier="sos-ack", content=ft.Button(
@@ -112,6 +112,14 @@ class SosBanner:
         return ft.Semantics(identifier="sos-caller", content=ft.Row(
             parts, tight=True, spacing=10, wrap=True, vertical_alignment=ft.CrossAxisAlignment.CENTER)), since
 
+    def _home(self, alert: SosAlertPublic, *, size: int, color: str) -> list[ft.Control]:
+        """The caller's home address, when they gave one (sos_contact shows it to the responders only)."""
+        home = self.alerts.callers.get(str(alert.id), Caller()).home
+        if not home:
+            return []
+        return [ft.Semantics(identifier="sos-home", content=ft.Text(
+            self.app.t("sos.home", home=home), size=size, color=color, text_align=ft.TextAlign.CENTER))]
+
     def _reach(self, alert: SosAlertPublic, *, height: int) -> list[ft.Control]:
         t = self.app.t
         call = ft.OutlinedButton(t("sos.call"), icon=ft.Icons.CALL, height=height, on_click=self._call(alert),
@@ -130,7 +138,8 @@ class SosBanner:
             ft.Row([ft.Text(t("sos.status", status=sos_label(alert.status, t.locale)), color=SOS,
                             weight=ft.FontWeight.BOLD), who],
                    wrap=True, spacing=12, vertical_alignment=ft.CrossAxisAlignment.CENTER),
-            ft.Semantics(identifier="sos-where", content=where)])
+            ft.Semantics(identifier="sos-where", content=where),
+            *self._home(alert, size=14, color=ft.Colors.BLACK)])
         steps: list[ft.Control] = self._reach(alert, height=TARGET)
         if alert.status is SosStatus.ACKNOWLEDGED:
             steps.append(ft.Semantics(identifier="sos-on-the-way", content=ft.Button(

@@ -3,20 +3,17 @@ one-tap calls (tel:) to the resident and the family, and the follow-up form."""
 
 from __future__ import annotations
 
-import os
-from zoneinfo import ZoneInfo
-
 import flet as ft
 
 from shared.care import ACTIONS, OUTCOMES, CareAlertPublic
 from shared.care_chart import meter_unit, render_evidence_png, tel_url
+from shared.localtime import local_text
 
 from ..app_state import AppState
 from ..care_state import CareState, care_translator
 from ..components.refresh import update_if_shown
 from ..theme import MUTED, SOS
 
-HOME_TZ = ZoneInfo(os.environ.get("CITYLOOP_CARE_TZ", "Asia/Shanghai"))
 SEVERITY_COLOURS = {1: ft.Colors.AMBER_700, 2: ft.Colors.DEEP_ORANGE_600, 3: SOS}
 
 
@@ -47,8 +44,8 @@ class CareAlertsScreen:
         return care_translator(self.app)
 
     def _when(self, dt) -> str:
-        # The clock of the homes watched (as the chart's hours), whatever the server's zone.
-        return dt.astimezone(HOME_TZ).strftime("%m-%d %H:%M")
+        # The city's clock (as the chart's hours), whatever the server's zone.
+        return local_text(dt)
 
     def draw(self) -> None:
         t = self._t()

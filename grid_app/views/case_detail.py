@@ -7,21 +7,20 @@ from collections.abc import Awaitable, Callable
 
 import flet as ft
 
-from shared.action_queue import QueueState
+from shared.case_actions import FieldKind, case_action, missing_fields
+from shared.commands import CommandState
 from shared.models import ReportPublic
 from shared.status import OPEN_STATUSES, is_overdue, sla_text, status_label
 from shared.taxonomy import default_taxonomy
 from shared.timeline import added_info, build_timeline
 
 from ..app_state import AppState
-from ..case_state import ACTION_KEYS, CaseState, mask_phone, missing_fields, missing_text
+from ..case_state import CaseState, mask_phone, missing_text
 from ..components.dialog import close_dialog
 from ..components.map_view import Point, map_of
 from ..components.nav_links import nav_row
 from ..components.refresh import update_if_shown
 from ..theme import MUTED, OVERDUE, TARGET
-
-PRIMARY = ("accept_report", "start_report", "resolve_report")
 
 
 def _set_error(field: ft.Control, text: str | None) -> None:
@@ -160,18 +159,19 @@ class CaseDetail:
         t, items = self.app.t, self.state.queued()
         if not items:
             return []
-        labels = {QueueState.PENDING: "queue.pending", QueueState.SENT: "queue.sent", QueueState.FAILED: "queue.failed"}
+        labels = {CommandState.PENDING: "queue.pending", CommandState.SENT: "queue.sent",
+                  CommandState.FAILED: "queue.failed"}
         return [ft.Text(t("case.queued"), weight=ft.FontWeight.BOLD)] + [
-            ft.Text(f"{t(ACTION_KEYS.get(i.action, 'act.note'))} · {t(labels[i.state])}"
+            ft.Text(f"{t(case_action(i.action).label_key)} · {t(labels[i.state])}"
                     + (f" · {i.error(t.locale)}" if i.error(t.locale) else ""),
-                    color=OVERDUE if i.state is QueueState.FAILED else MUTED) for i in items]
+                    color=OVERDUE if i.state is CommandState.FAILED else MUTED) for i in items]
 
     def _actions(self) -> ft.Control:
         t = self.app.t
         buttons = []
         for action in self.state.actions():
-            label = t(ACTION_KEYS[action])
-            make = ft.Button if action in PRIMARY else ft.OutlinedButton
+            label = t(case_action(action).label_key)
+            make = ft.Button if case_action(action).primary else ft.OutlinedButton
             buttons.append(ft.Semantics(identifier=f"act-{action}", content=make(
                 label, height=TARGET, on_click=self._ask(action))))
         return ft.Row(buttons, wrap=True, spacing=8)
@@ -184,33 +184,14 @@ class CaseDetail:
         return handler
 
     def open_dialog(self, page: ft.Page, action: str) -> ft.AlertDialog:
-        t = self.app.t
-        label = t(ACTION_KEYS[action])
-        fields: dict[str, ft.Control] = {}
-        body: list[ft.Control] = [ft.Text(t("act.confirm", what=label))]
-        if action == "transfer_report":
-            fields["to_department"] = ft.Dropdown(label=t("transfer.department"), width=320, options=[
-                ft.DropdownOption(key=code, text=name) for code, name in self._departments()])
-            fields["to_worker"] = ft.Dropdown(label=t("transfer.worker"), width=320, options=[
-                ft.DropdownOption(key=str(w.id), text=f"{w.display_name or '—'} · {', '.join(w.grid_codes)}"
-                                  + ("" if w.on_duty else f" ({t('duty.off')})"))
-                for w in self.state.transfer_workers])
-        if action == "change_report_category":
-            # Type to filter the 239 items by code or name.
-            fields["category"] = ft.Dropdown(
-                label=t("case.new_category"), width=420, editable=True, enable_filter=True, menu_height=320,
-                options=[ft.DropdownOption(key=c.code, text=f"{c.code} {t.pick(c.name_zh, c.name_en)}")
-                         for c in default_taxonomy().items() if c.code != self.state.report.category_code])
-        text_field = {"request_report_info": ("question", "act.question"), "resolve_report": ("note", "note"),
-                      "comment_report": ("note", "note")}.get(action)
-        if action in ("transfer_report", "reject_report", "escalate_report", "change_report_category"):
-            text_field = ("reason", "reason")
-        if text_field:
-            fields[text_field[0]] = ft.TextField(label=t(text_field[1]), multiline=True, min_lines=2, width=420)
+        t, spec = self.app.t, case_action(action)
+        label = t(spec.label_key)
+        fields = {f.name: self._field(f.kind, t(f.label_key)) for f in spec.fields}
+        body: list[ft.Control] = [ft.Text(t("act.confirm", what=label))] if spec.confirm else []
         body += list(fields.values())
         self.picked_photos = []
         photo_count = ft.Text("")
-        if action == "resolve_report":
+        if spec.photos:
             body.append(ft.Row([ft.Semantics(identifier="add-photo", content=ft.OutlinedButton(
                 t("act.add_photo"), icon=ft.Icons.ADD_A_PHOTO, on_click=self._pick(photo_count))), photo_count]))
 
@@ -239,6 +220,25 @@ class CaseDetail:
         self.dialog_confirm = confirm
         page.show_dialog(dialog)
         return dialog
+
+    def _field(self, kind: FieldKind, label: str) -> ft.Control:
+        """One dialog field of the registry's kind."""
+        t = self.app.t
+        if kind is FieldKind.DEPARTMENT:
+            return ft.Dropdown(label=label, width=320, options=[
+                ft.DropdownOption(key=code, text=name) for code, name in self._departments()])
+        if kind is FieldKind.WORKER:
+            return ft.Dropdown(label=label, width=320, options=[
+                ft.DropdownOption(key=str(w.id), text=f"{w.display_name or '—'} · {', '.join(w.grid_codes)}"
+                                  + ("" if w.on_duty else f" ({t('duty.off')})"))
+                for w in self.state.transfer_workers])
+        if kind is FieldKind.CATEGORY:
+            # Type to filter the 239 items by code or name.
+            return ft.Dropdown(
+                label=label, width=420, editable=True, enable_filter=True, menu_height=320,
+                options=[ft.DropdownOption(key=c.code, text=f"{c.code} {t.pick(c.name_zh, c.name_en)}")
+                         for c in default_taxonomy().items() if c.code != self.state.report.category_code])
+        return ft.TextField(label=label, multiline=True, min_lines=2, width=420)
 
     def _pick(self, count: ft.Text):
         async def handler(e: ft.ControlEvent) -> None:

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 import flet as ft
 
 from shared import inbox
+from shared.case_number import case_label
 from shared.inbox import Ownership
 from shared.models import ReportStatus, TaskPublic
 from shared.status import status_label
@@ -169,7 +170,8 @@ class InboxScreen:
                         overflow=ft.TextOverflow.ELLIPSIS),
                 ft.Row([ft.Text(status_label(report.status, t.locale), color=MUTED),
                         ft.Text(t(f"age.{unit}", n=amount), color=MUTED),
-                        ft.Text(f"P{report.priority}" if report.priority else "", color=MUTED)], spacing=12),
+                        ft.Text(f"P{report.priority}" if report.priority else "", color=MUTED),
+                        ft.Text(case_label(report), color=MUTED)], spacing=12),
             ])))
 
     # ---------------------------------------------------------------- handlers

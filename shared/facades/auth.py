@@ -73,7 +73,7 @@ class AuthFacade:
         return user_public(response.user)
 
     async def sign_out(self) -> None:
-        await self._t.aclose()
+        await self._t.unsubscribe_all()
         await self._t.call(self._auth.sign_out())
 
     async def session_tokens(self) -> tuple[str, str] | None:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from shared import errors
-from shared.limits import PHOTOS_PER_REPORT as MAX_PHOTOS
+from shared.limits import MAX_PHOTOS
 from shared.media import MediaError, PhotoInput, PreparedPhoto, prepare_photo
 from shared.models import (CaseEventPublic, FollowedReportPublic, NearbyReportPublic, RatingCreate, RatingPublic,
                            ReportCreate, ReportDetail, ReportPublic, TaskPublic)

@@ -51,7 +51,8 @@ class SosFacade:
         return await self._sos_rpc("cancel_sos", alert_id=alert_id, reason=reason)
 
     async def sos_contact(self, alert_id: ID) -> ReportContact:
-        """The SOS caller's name and phone, for the responders who can see the alert; PT403/PT404 otherwise."""
+        """The SOS caller's name, phone and home address, for the responders who can see the alert;
+        PT403/PT404 otherwise."""
         return self._t.model(ReportContact, await self._t.rpc("sos_contact", {"alert": str(alert_id)}))
 
     async def subscribe_sos(self, callback: Callback) -> Subscription:

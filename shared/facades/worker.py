@@ -85,6 +85,13 @@ class WorkerFacade:
         """Ask the street's supervisors to step in; recorded on the timeline, status unchanged."""
         return await self._report_rpc("escalate_report", report=report_id, reason=reason)
 
+    async def run_case_command(self, command_id: ID, action: str, report_id: ID,
+                               args: dict[str, Any] | None = None) -> ReportPublic:
+        """A case action under a client-chosen id (shared/case_actions.py names them): applied once;
+        sending the same id again answers the first result (migration 20261201001060)."""
+        return await self._report_rpc("run_case_command", command_id=command_id, action=action, report=report_id,
+                                      args=args or {})
+
     async def visible_reports(self, days: int = 30, *, limit: int = 2000) -> list[ReportPublic]:
         """Reports created in the last `days` days, plus every older one still open, that the person may see."""
         since = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat()

@@ -77,6 +77,7 @@ class TwinCity:
     supervised_streets: dict[uuid.UUID, set[uuid.UUID]] = field(default_factory=dict)
     nearby_lookups: dict[uuid.UUID, list[datetime]] = field(default_factory=dict)
     residents: dict[uuid.UUID, tuple[str | None, str | None]] = field(default_factory=dict)  # report -> name, phone
+    commands: dict[uuid.UUID, tuple[uuid.UUID, str, uuid.UUID]] = field(default_factory=dict)  # id -> who, what, report
     listeners: list[Listener] = field(default_factory=list)
     offline: bool = False  # True: every call fails as the network would (NetworkError)
     _ids: Any = field(default_factory=lambda: itertools.count(1))

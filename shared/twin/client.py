@@ -43,3 +43,6 @@ class TwinClient:
 
     async def aclose(self) -> None:
         self._me.close()
+
+    async def unsubscribe_all(self) -> None:
+        self._me.close()

@@ -13,7 +13,7 @@ from typing import Any
 from shared import errors
 from shared.geo import GeoPoint, distance_m
 from shared.limits import LIMITS, NEARBY_MAX_RADIUS_M
-from shared.limits import PHOTOS_PER_REPORT as MAX_PHOTOS
+from shared.limits import MAX_PHOTOS
 from shared.media import MediaError, PhotoInput, PreparedPhoto, prepare_photo
 from shared.models import (CaseEventPublic, FollowedReportPublic, FollowedStep, NearbyReportPublic, RatingCreate,
                            RatingPublic, ReportCreate, ReportDetail, ReportPublic, Role, TaskPublic, TaskQueue,

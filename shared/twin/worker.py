@@ -123,6 +123,43 @@ class TwinWorker:
             city.update_task(t, escalated_at=t.escalated_at or now())
         return city.record_change(uid, r, r.status, "escalated to the supervisor: " + why)
 
+    async def run_case_command(self, command_id: ID, action: str, report_id: ID,
+                               args: dict[str, Any] | None = None) -> ReportPublic:
+        """public.run_case_command: a static dispatch over the case RPCs, applied once per command id.
+        A refused action records nothing (the SQL's transaction rolls back), so it can be sent again."""
+        uid = self._me.need_uid()
+        if command_id is None or report_id is None or action is None:
+            raise errors.ValidationError("command_id, action and report are required", code="PT400")
+        cid, rid, a = _uuid(command_id), _uuid(report_id), args or {}
+        seen = self._me.city.commands.get(cid)
+        if seen is not None:
+            if seen[0] != uid:
+                raise errors.PermissionDenied("this command id is not yours", code="42501")
+            if seen[1:] != (action, rid):
+                raise errors.InvalidTransition("this command id was used for another action", code="PT409")
+            return self._me.city.visible(uid, rid)
+        reports = self._me_reports()
+        photos = list(a.get("photos") or [])
+        send = {
+            "accept_report": lambda: reports.accept_report(rid),
+            "start_report": lambda: reports.start_report(rid),
+            "comment_report": lambda: reports.comment_report(rid, a.get("note")),
+            "request_report_info": lambda: reports.request_report_info(rid, a.get("note")),
+            "transfer_report": lambda: reports.transfer_report(rid, a.get("reason"),
+                                                               to_department=a.get("to_department") or None,
+                                                               to_worker=a.get("to_worker") or None),
+            "resolve_report": lambda: reports.resolve_report(rid, a.get("note"), photos),
+            "reject_report": lambda: reports.reject_report(rid, a.get("reason"),
+                                                           duplicate_of=a.get("duplicate_of") or None),
+            "escalate_report": lambda: self.escalate_report(rid, a.get("reason")),
+            "change_report_category": lambda: self.change_report_category(rid, a.get("category"), a.get("reason")),
+        }.get(action)
+        if send is None:
+            raise errors.ValidationError(f"unknown action {action}", code="PT400")
+        done = await send()
+        self._me.city.commands[cid] = (uid, action, rid)
+        return done
+
     async def visible_reports(self, days: int = 30, *, limit: int = 2000) -> list[ReportPublic]:
         uid = self._me.need_uid()
         since = now() - timedelta(days=days)

@@ -52,13 +52,13 @@ async def test_unreachable_backend_keeps_the_report_and_sends_it_once_later(stac
     flow.nearby_dismissed = True
     assert await flow.submit() == "queued"
     assert state.shell.messages[-1] == ("网络不通，已保存，将自动发送", False)
-    [waiting] = state.outbox.entries()
+    [waiting] = state.outbox.waiting_reports()
     assert waiting.report.id == flow.draft.id and waiting.photo_count == 1
-    assert await state.flush_outbox() == 0 and len(state.outbox.entries()) == 1  # still down: kept
+    assert await state.flush_outbox() == 0 and len(state.outbox.waiting_reports()) == 1  # still down: kept
 
     await switch.on()  # back (same port)
     assert await state.flush_outbox() == 1
-    assert state.outbox.entries() == []
+    assert state.outbox.waiting_reports() == []
     assert await state.flush_outbox() == 0
     mine = await state.run(lambda c: c.my_reports())
     assert [r.id for r in mine] == [flow.draft.id]  # filed once, under the client's id

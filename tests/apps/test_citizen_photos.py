@@ -104,7 +104,7 @@ async def test_a_renamed_non_image_is_refused_after_upload_named_and_its_file_re
     assert flow.photos.slots == [] and flow.draft.photos == [] and flow.draft.photos_pending == 0
     assert flow.photos.messages("zh") == ["「scan.jpg」不是照片，请选择 JPG、PNG 或 HEIC 图片"]
     assert leftovers(uploads) == []
-    assert flow.draft.problems(flow.taxonomy)[0] == "photos"  # back to "add a photo", not "wait"
+    assert "photos_pending" not in flow.draft.problems(flow.taxonomy)  # nothing left to wait for
 
 
 async def test_too_large_and_too_many_are_refused_by_name_before_any_upload(flow, uploads) -> None:
@@ -183,3 +183,45 @@ async def test_the_form_shows_percent_then_processing_then_the_thumbnail_and_nam
     assert tile.identifier == "photo-0-ready"
     image = tile.content.controls[0]
     assert image.src == slot.photo.thumbnail and image.width == (128 if elderly else 96)
+
+
+async def test_the_thumbnail_shows_before_the_full_photo_is_prepared(tmp_path, uploads) -> None:
+    """A 12 MP photo's face comes from a 1/8-scale decode; its full preparation follows. The form draws
+    the thumbnail as soon as it exists (photo-0-preview), and a submit tapped meanwhile waits for it."""
+    import asyncio
+    import threading
+
+    from citizen_app.views.report_form import ReportForm
+    from shared.media import prepare_photo
+
+    state = new_state("http://127.0.0.1:9", "anon", tmp_path)
+    state.photo_uploads = OwnerUploads(uploads)
+    form = ReportForm(state)
+    go_on = threading.Event()
+
+    def slow_prepare(data: bytes) -> PreparedPhoto:
+        go_on.wait(10)  # the full preparation, held until the thumbnail has been looked at
+        return prepare_photo(data)
+
+    form.flow.photos.prepare = slow_prepare
+    data = grainy_jpeg()
+    [slot] = form.flow.photos.choose([("IMG_2.jpg", len(data))], on_received=form._start_finish)
+    await arrive(uploads, slot, data)
+    for _ in range(200):
+        if slot.preview is not None:
+            break
+        await asyncio.sleep(0.05)
+    tile = form.photos.controls[0]
+    assert tile.identifier == "photo-0-preview" and slot.photo is None
+    assert max(Image.open(io.BytesIO(slot.preview)).size) == 320
+    assert tile.content.controls[0].controls[0].src == slot.preview
+    assert form.flow.draft.photos_pending == 1  # not sent before it is ready
+    form.flow.draft.lat = None  # the submit below is refused for the place, not for the photo
+    submitting = asyncio.get_running_loop().create_task(form._submit())
+    await asyncio.sleep(0.2)
+    assert not submitting.done()  # waiting for the photo, not refusing it
+    go_on.set()
+    await asyncio.wait_for(submitting, 20)
+    assert "photos_pending" not in form.flow.problems and slot.stage == "ready"
+    assert form.photos.controls[0].identifier == "photo-0-ready"
+    assert "thumbnail" in slot.timing() and "prepare" in slot.timing()

@@ -124,7 +124,7 @@ async def hold_and_count_down(view: SosView, clock: VirtualClock) -> None:
 async def test_idle_screen_offers_only_the_hold_control(screen) -> None:
     view, sos, _clock, _signals, state = await screen()
     assert sos.phase is SosPhase.IDLE
-    assert visible_ids(view.root) == ["sos-hold", "sos-status"]
+    assert visible_ids(view.root) == ["sos-numbers", "sos-call-110", "sos-call-120", "sos-hold", "sos-status"]
     assert view.status.value == STRINGS["sos.hold_hint"][0]
     assert view.face_text.value == "按住 3 秒求助"
 
@@ -156,7 +156,8 @@ async def test_sent_then_acknowledged_by_name_live_then_false_alarm(screen, resp
     assert view.status.value == "求助已发出，正在通知网格员"
     assert view.detail.value == "正在每 30 秒发送您的位置"
     assert {"sos-status", "sos-false-alarm"} <= set(visible_ids(view.root))
-    assert "sos-hold" not in visible_ids(view.root) and "sos-call-110" not in visible_ids(view.root)
+    assert "sos-hold" not in visible_ids(view.root) and "sos-call-119" not in visible_ids(view.root)
+    assert {"sos-call-110", "sos-call-120"} <= set(visible_ids(view.root))  # in every state
     await until(lambda: [c.controls[0].value for c in view.steps.controls] == ["已发出"])
 
     worker = await CityClient.connect(url=stack.url, key=stack.anon_key)
@@ -206,13 +207,13 @@ async def test_unreachable_backend_offers_the_emergency_numbers(screen) -> None:
     assert {"sos-call-110", "sos-call-120", "sos-call-119", "sos-call-12110", "sos-retry", "sos-done"} <= set(shown)
     assert view.status.value == "求助未能发出" and "网络" in view.detail.value
     assert view.done_button.content.content.value == "关闭"
-    urls = [b.content.data for b in view.calls.controls if b.visible]
-    assert urls == [link.url for link in EMERGENCY_LINKS] == ["tel:110", "tel:120", "tel:119", "sms:12110"]
+    urls = [b.content.data for b in view.calls.controls if b.visible]  # beside 110 / 120, always on top
+    assert urls == [link.url for link in EMERGENCY_LINKS][2:] == ["tel:119", "sms:12110"]
     labels = [b.content.content.value for b in view.calls.controls]
-    assert labels == ["报警 110", "急救 120", "火警 119", "短信报警 12110"]
+    assert labels == ["火警 119", "短信报警 12110"]
     routes = list(state.shell.routes)
     await view.on_done()
-    assert sos.phase is SosPhase.IDLE and "sos-call-110" not in visible_ids(view.root)
+    assert sos.phase is SosPhase.IDLE and "sos-call-119" not in visible_ids(view.root)
     assert state.shell.routes == routes  # a failed SOS stays on its screen, to try again
 
 

@@ -114,7 +114,7 @@ async def test_report_is_checked_then_sent_dispatched_and_shown_with_its_timelin
     flow = ReportFlow(state)
     await flow.load_areas()
     assert await flow.submit() == "invalid"
-    assert flow.messages() == ["请至少拍一张照片", "请确定问题的位置", "请选择问题类别", "请简单描述问题"]
+    assert flow.messages() == ["请确定问题的位置", "请选择问题类别", "请简单描述问题"]
 
     flow.add_photo(jpeg())
     flow.set_location(*point(1))

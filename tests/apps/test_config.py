@@ -80,3 +80,13 @@ def test_app_port_rejects_bad_values_with_the_variable_name(value):
 def test_shared_does_not_import_flet():
     code = "import sys, shared.config, shared.health, shared.fonts; assert 'flet' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_command_flush_seconds_has_a_default_and_refuses_nonsense():
+    from shared.config import COMMAND_FLUSH_DEFAULT_S, command_flush_seconds
+
+    assert command_flush_seconds({}) == COMMAND_FLUSH_DEFAULT_S == 10
+    assert command_flush_seconds({"CITYLOOP_COMMAND_FLUSH_SECONDS": " 30 "}) == 30
+    for value in ("soon", "0", "86400"):
+        with pytest.raises(ValueError, match="CITYLOOP_COMMAND_FLUSH_SECONDS"):
+            command_flush_seconds({"CITYLOOP_COMMAND_FLUSH_SECONDS": value})

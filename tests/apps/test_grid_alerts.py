@@ -239,3 +239,30 @@ async def test_a_stranger_learns_nothing_about_a_caller(people, stack, tmp_path)
     finally:
         people.citizen_a.client.rpc("cancel_sos", {"alert_id": alert["id"], "reason": "test over"}).execute()
         await other.client.aclose()
+
+
+async def test_the_sos_banner_says_where_the_caller_lives(people, stack, tmp_path, db) -> None:
+    home = "滨西社区3号楼2单元501"
+    db.execute("update public.profiles set home_address = %s where id = %s", (home, people.citizen_a.id))
+    point = {"lat": GRID_POINTS[0][0], "lon": GRID_POINTS[0][1]}
+    raised = people.citizen_a.client.rpc("raise_sos", point).execute().data
+    alert_id = (raised[0] if isinstance(raised, list) else raised)["id"]
+    app = await signed_in(stack, tmp_path, people.worker_1)
+    try:
+        alerts = AlertsState(app)
+        await alerts.load()
+        await alerts.learn_callers()
+        assert alerts.callers[alert_id].home == home
+        banner = SosBanner(app, alerts)
+        banner.refresh()
+        assert f"家庭住址：{home}" in texts(banner.full)
+        assert await alerts.acknowledge(alert_id)
+        banner.refresh()
+        assert f"家庭住址：{home}" in texts(banner.compact)
+        app.t.locale = "en"
+        banner.refresh()
+        assert f"Home: {home}" in texts(banner.compact)  # the caller's own words, as written
+    finally:
+        people.citizen_a.client.rpc("cancel_sos", {"alert_id": alert_id, "reason": "test over"}).execute()
+        db.execute("update public.profiles set home_address = null where id = %s", (people.citizen_a.id,))
+        await app.client.aclose()

@@ -156,11 +156,11 @@ async def test_offline_actions_are_queued_on_disk_and_sent_in_order(people, twin
 
     # Back online (and the app restarted: the queue is read from its file).
     app.client = online
-    from shared.action_queue import ActionQueue
+    from shared.commands import CommandQueue
     from grid_app.case_state import send_action
-    app.queue = ActionQueue(app.queue.path)
-    result = await app.queue.flush(lambda i: send_action(app, i))
-    assert (result.sent, result.failed, result.left) == (3, 0, 0)
+    app.queue = CommandQueue(app.queue.root)
+    result = await app.queue.flush(lambda command, photos: send_action(app, command, photos))
+    assert (len(result.sent), len(result.failed), result.left) == (3, 0, 0)
     events = [(e.to_status.value, e.note) for e in twin_city.events if str(e.report_id) == rid]
     assert [e[0] for e in events[-3:]] == ["accepted", "in_progress", "in_progress"] and events[-1][1] == "到现场了"
 

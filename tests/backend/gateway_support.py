@@ -18,6 +18,7 @@ from typing import Iterator
 import httpx
 import pytest
 
+from backend.functions.local import GATEWAY_APP
 from tests.conftest import StackInfo, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,25 +32,36 @@ def extra_gateway(stack: StackInfo, **env: str) -> Iterator[str]:
                    **env)
     log = stack.home / "logs" / f"gateway-extra-{port}.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "backend.local_supabase.serve"], cwd=ROOT, env=environ,
+        proc = subprocess.Popen([sys.executable, "-m", "backend.local_supabase.serve", "--app", GATEWAY_APP],
+                                cwd=ROOT, env=environ,
                                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/auth/v1/health", headers={"apikey": stack.anon_key}).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"second gateway did not start:\n{log.read_text(errors='replace')[-2000:]}")
-            time.sleep(0.1)
+        wait_until_healthy(proc, f"{url}/auth/v1/health", log, "second gateway", headers={"apikey": stack.anon_key})
         yield url
     finally:
-        proc.terminate()
+        stop_process(proc)
+
+
+def wait_until_healthy(proc: subprocess.Popen, health_url: str, log: Path, what: str, timeout: float = 30,
+                       headers: dict[str, str] | None = None) -> None:
+    """Until `health_url` answers 200; the test fails with the log's tail if `proc` exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            if httpx.get(health_url, headers=headers, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"{what} did not start:\n{log.read_text(errors='replace')[-2000:]}")
+        time.sleep(0.1)
+
+
+def stop_process(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -18,6 +18,7 @@ import jwt
 from supabase import AsyncClient, AsyncClientOptions, acreate_client
 from websockets.asyncio.client import ClientConnection
 
+from backend.functions.local import GATEWAY_APP
 from tests.conftest import StackInfo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,8 +127,9 @@ class Gateway:
     def start(self, timeout: float = 30) -> None:
         env = dict(os.environ, CITYLOOP_HOME=str(self.stack.home), CITYLOOP_API_PORT=str(self.port), CITYLOOP_WORKERS="1")
         with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen([sys.executable, "-m", "backend.local_supabase.serve"], cwd=ROOT, env=env,
-                                         stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            self.proc = subprocess.Popen([sys.executable, "-m", "backend.local_supabase.serve", "--app", GATEWAY_APP],
+                                         cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while True:
             try:

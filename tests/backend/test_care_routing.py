@@ -135,11 +135,16 @@ def test_cli_scan_prints_its_summary(stack, monkeypatch, capsys, db, people, fal
 
 
 def test_the_local_scheduler_reads_its_intervals():
-    from backend.jobs.care_watch import CareWatchService
+    from backend.functions.config import FunctionsSettings
+    from backend.functions.host import Functions
 
-    service = CareWatchService.from_environ({"CITYLOOP_CARE_SCAN_INTERVAL": "0", "CITYLOOP_CARE_ESCALATION_INTERVAL": "7"})
+    def watch(**env: str):
+        return Functions(FunctionsSettings.from_environ({"SUPABASE_URL": "http://x", "SUPABASE_SERVICE_ROLE_KEY": "k",
+                                                         "CITYLOOP_HOME": "/nonexistent", **env})).care_watch
+
+    service = watch(CITYLOOP_CARE_SCAN_INTERVAL="0", CITYLOOP_CARE_ESCALATION_INTERVAL="7")
     assert (service.scan_interval_s, service.escalation_interval_s) == (0.0, 7.0)
-    assert CareWatchService.from_environ({}).scan_interval_s == 900.0
+    assert watch().scan_interval_s == 900.0
 
 
 def test_bad_alerts_are_refused_whole(service):

@@ -1,6 +1,6 @@
 """Escalations: an SOS unanswered for 60 s goes to the next worker, then the supervisor; overdue cases once.
 
-The gateway's scheduler runs the same pass every 5 s beside these tests: every assertion
+The local stack's composed scheduler (backend/functions/host.py) runs the same pass every 5 s beside these tests: every assertion
 holds whoever ran the pass, and a pass run twice changes nothing.
 """
 
@@ -9,16 +9,16 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import pytest
 from postgrest.exceptions import APIError
 
 from backend.cli import main as cityloop
+from backend.functions.config import FunctionsSettings
+from backend.functions.local import functions_for
 from backend.jobs.escalations import EscalationService, run_escalations
 from backend.local_supabase.config import Settings, load_secrets
-from backend.local_supabase.gateway import create_app
 from tests.backend.core_support import GRID_POINTS, GRIDS, People, file_report, item, make_people, only_workers
 
 if TYPE_CHECKING:  # not at run time: pytest would try to collect the class
@@ -72,7 +72,7 @@ def test_an_unanswered_sos_goes_to_the_next_worker_then_the_supervisor(people, n
     alert = raise_sos(caller)
     assert told(db, alert, "sos_raised") == {people.worker_1.id}
     summary = run_escalations(service)
-    assert set(summary) == {"sos_escalated", "tasks_escalated"}
+    assert set(summary) == {"sos_escalated", "tasks_escalated", "orders_escalated"}
     assert state(db, alert) == (0, None, 1)  # not yet 60 s old
     with pytest.raises(APIError) as err:  # not theirs until it escalates
         next_worker.client.rpc("acknowledge_sos", {"alert_id": alert}).execute()
@@ -157,7 +157,7 @@ def test_the_cli_runs_one_pass(stack, monkeypatch, capsys) -> None:
     monkeypatch.setenv("SUPABASE_URL", stack.url)
     monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", stack.service_key)
     assert cityloop(["jobs", "escalate"]) == 0
-    assert set(json.loads(capsys.readouterr().out)) == {"sos_escalated", "tasks_escalated"}
+    assert set(json.loads(capsys.readouterr().out)) == {"sos_escalated", "tasks_escalated", "orders_escalated"}
     monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", stack.anon_key)
     assert cityloop(["jobs", "escalate"]) == 1
     assert "escalate failed" in capsys.readouterr().err
@@ -165,9 +165,10 @@ def test_the_cli_runs_one_pass(stack, monkeypatch, capsys) -> None:
 
 def test_the_gateway_runs_escalations_on_its_own(people, next_worker, caller, db) -> None:
     settings = Settings.from_environ()
-    service = create_app(settings, load_secrets(settings, create=False)).state.gateway.services["escalations"]
+    service = functions_for(settings, load_secrets(settings, create=False)).escalations
     assert isinstance(service, EscalationService) and service.interval_s == 5
-    assert Settings.from_environ({"CITYLOOP_ESCALATION_INTERVAL": "0"}).escalation_interval_s == 0
+    assert FunctionsSettings.from_environ({"SUPABASE_URL": "http://x", "SUPABASE_SERVICE_ROLE_KEY": "k",
+                                           "CITYLOOP_ESCALATION_INTERVAL": "0"}).escalation_interval_s == 0
     alert = raise_sos(caller)
     backdate(db, alert)
     deadline = time.monotonic() + 15
@@ -176,18 +177,17 @@ def test_the_gateway_runs_escalations_on_its_own(people, next_worker, caller, db
     assert state(db, alert)[:2] == (1, next_worker.id)
 
 
-class _BrokenPool:
-    def connection(self):
-        raise RuntimeError("database down")
+async def _broken_rpc(name: str, args: dict) -> dict:
+    raise RuntimeError("database down")
 
 
 async def test_a_failed_pass_is_logged_and_the_scheduler_goes_on(caplog) -> None:
     scheduler = EscalationService(0.01)
-    assert await scheduler.run_once(_BrokenPool()) is None
-    assert await scheduler.run_once(_BrokenPool()) is None
+    assert await scheduler.run_once(_broken_rpc) is None
+    assert await scheduler.run_once(_broken_rpc) is None
     assert (scheduler.runs, scheduler.failures) == (0, 2)
     assert [r.getMessage() for r in caplog.records] == ["escalation pass failed: RuntimeError: database down"]
-    await scheduler.start(SimpleNamespace(rest_pool=_BrokenPool()))  # the loop outlives its failures
+    await scheduler.start(_broken_rpc)  # the loop outlives its failures
     await asyncio.sleep(0.1)
     assert scheduler.failures > 4
     await scheduler.stop()

@@ -22,10 +22,12 @@ change, new row, ident, why)`. `test_every_table_in_public_is_in_the_matrix` fai
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import pytest
+from postgrest.exceptions import APIError
 from storage3.exceptions import StorageApiError
 from supabase_auth.errors import AuthApiError
 
@@ -50,6 +52,16 @@ def _code(n: Names) -> str:
     return "zz_" + n.mark[-8:].translate(str.maketrans("0123456789", "ghijklmnop"))
 
 
+# R1's hotspot: the one gathering put it in, else one made for the matrix.
+R1_HOTSPOT = (
+    "with known as (select hotspot_id, report_id from public.hotspot_members where report_id = %(r1)s and split_at is null),"
+    " made as (insert into public.hotspots (category_code, lat, lon) select category_code, lat, lon from public.reports"
+    "          where id = %(r1)s and not exists (select 1 from known) returning id),"
+    " joined as (insert into public.hotspot_members (hotspot_id, report_id, likeness)"
+    "            select id, %(r1)s, 1 from made returning hotspot_id, report_id),"
+    " hs as (select * from known union all select * from joined)")
+
+
 # One line per table in `public`: Table(name, target row (superuser SQL; the world's names as
 # %(name)s; its columns are the key), select, insert, update, delete, update sent, new row
 # (from the world's names, `me` and a unique `mark`), columns that find the new row, why).
@@ -60,6 +72,12 @@ CORE_TABLES = [
     Table("categories", "select code from public.categories where code = %(city)s", ALL, SVC, SVC, SVC,
           {"name_en": MARK}, lambda n: {"code": n.free_category, "level": 1, "name_zh": "测试", "name_en": n.mark},
           ("code",), "reference data"),
+    Table("calendar_years", "select year from public.calendar_years where year = 2026", ALL, SVC, SVC, SVC,
+          {"source": MARK}, lambda n: {"year": 2199, "source": n.mark}, ("year",),
+          "reference data: the official years; loading one is load_calendar_year (service role)"),
+    Table("calendar_days", "select day from public.calendar_days where day = '2026-10-01'", ALL, SVC, SVC, SVC,
+          {"name": MARK}, lambda n: {"day": "2026-03-11", "is_working_day": False, "name": n.mark}, ("day",),
+          "reference data: holidays and adjusted working days"),
     Table("areas", "select id from public.areas where id = %(grid_1)s", ALL, SVC, SVC, SVC, {"name_en": MARK},
           lambda n: {"level": "district", "code": n.mark, "name_zh": "测试", "name_en": n.mark}, ("code",),
           "reference data"),
@@ -97,6 +115,17 @@ CORE_TABLES = [
           lambda n: {"report_id": n.r1, "actor_id": n.me, "actor_role": "system", "to_status": "closed",
                      "note": n.mark}, ("note",),
           "timeline of readable reports; nobody forges one; append-only even for the service role"),
+    Table("supervision_orders",
+          "insert into public.supervision_orders (report_id, supervisor_id, note, due_at)"
+          " values (%(r1)s, %(supervisor)s, 'matrix', now() + interval '1 day') returning id",
+          who("worker_1", "supervisor"), SVC, SVC, SVC, {"note": MARK},
+          lambda n: {"report_id": n.r1, "supervisor_id": n.supervisor, "note": n.mark,
+                     "due_at": "2030-01-01T00:00:00+00:00"}, ("note",),
+          "the staff who read the case (not its reporter); opened by supervise_report, escalated by the pass"),
+    Table("job_runs", "select job from public.job_runs where job = 'care_scan'", who("supervisor"), SVC, SVC, SVC,
+          {"max_silence_seconds": 99999},
+          lambda n: {"job": "care_scan", "max_silence_seconds": 1}, ("job",),
+          "the jobs' health: supervisors read it (and admins); written by record_job_run and the service role"),
     Table("notifications", "select id from public.notifications where id = %(notification)s",
           A_ONLY, SVC, A_ONLY, SVC, {"read_at": "2026-11-21T09:00:00+00:00"},
           lambda n: {"user_id": n.me, "kind": "test", "title_zh": "测试", "title_en": n.mark}, ("title_en",),
@@ -109,6 +138,16 @@ CORE_TABLES = [
           R1_READERS, SVC, SVC, SVC, {"comment": MARK},
           lambda n: {"report_id": n.r2, "rater_id": n.me, "score": 5, "comment": n.mark}, ("report_id",),
           "whoever reads the report; rating is an RPC"),
+    Table("hotspots", R1_HOTSPOT + " select hotspot_id as id from hs",
+          who("worker_1", "supervisor"), SVC, SVC, SVC, {"lon": 117.19375},
+          lambda n: {"category_code": n.city, "lat": n.lat, "lon": n.lon}, ("category_code", "lat", "lon"),
+          "staff who may read a member; residents see their own case, not the hotspot; written only by the"
+          " database (gathered at filing, merge_hotspot, split_hotspot_member)"),
+    Table("hotspot_members", R1_HOTSPOT + " select hotspot_id, report_id from hs",
+          who("worker_1", "supervisor"), SVC, SVC, SVC, {"likeness": 1},
+          lambda n: {"hotspot_id": n.free_hotspot, "report_id": n.r2, "likeness": 1, "split_at": EPOCH},
+          ("hotspot_id", "report_id"),
+          "as the hotspot, and only members the caller may read; written only by the database"),
     Table("sos_alerts", "select id from public.sos_alerts where id = %(sos)s", SOS_READERS, SVC, SVC, SVC,
           {"note": MARK}, lambda n: {"caller_id": n.me, "lat": n.lat, "lon": n.lon, "note": n.mark}, ("note",),
           "caller, grid's (notified) worker, street's supervisor; every change is an RPC"),
@@ -129,6 +168,13 @@ CORE_TABLES = [
           "insert into public.sms_outbox (phone, body, kind) values ('13800003333', 'matrix', 'test') returning id",
           SVC, SVC, SVC, SVC, {"body": MARK}, lambda n: {"phone": "13800004444", "body": n.mark, "kind": "test"},
           ("body",), "phone numbers and who needed help: the SMS job (service role) only"),
+    Table("client_commands",
+          "insert into public.client_commands (id, user_id, action, report_id)"
+          " values (gen_random_uuid(), %(citizen_a)s, 'comment_report', %(r1)s) returning id",
+          SVC, SVC, SVC, SVC, {"created_at": EPOCH},
+          lambda n: {"id": str(uuid.uuid4()), "user_id": n.me, "action": n.mark, "report_id": n.r1},
+          ("action",), "which case actions a device sent: reached only through run_case_command, which"
+          " answers a person's own ids and refuses another's"),
 ]
 
 PAYMENT_TABLES = [
@@ -211,6 +257,8 @@ def world(db, make_user, stack, service) -> World:
     notification = db.execute(
         "insert into public.notifications (user_id, kind, title_zh, title_en, report_id)"
         " values (%s, 'test', '测试', 'test', %s) returning id", (a.id, r1)).fetchone()[0]
+    free_hotspot = db.execute("insert into public.hotspots (category_code, lat, lon) values (%s, %s, %s) returning id",
+                              (city, *GRID_POINTS[4])).fetchone()[0]
     free = db.execute("select c from generate_series(10, 99) c where not exists"
                       " (select 1 from public.categories where code = c::text) order by c desc limit 1").fetchone()[0]
     account = new_account(service)
@@ -226,7 +274,7 @@ def world(db, make_user, stack, service) -> World:
     clients = {"anon": stack.client(), "service": service, **{n: getattr(p, n).client for n in people}}
     ids = {"anon": None, "service": None, **{n: getattr(p, n).id for n in people}}
     names = {**{n: getattr(p, n).id for n in people}, "r1": r1, "r2": r2, "sos": sos, "city": city,
-             "dept": STAFF_DEPARTMENT, "free_category": str(free), "notification": str(notification),
+             "dept": STAFF_DEPARTMENT, "free_category": str(free), "notification": str(notification), "free_hotspot": str(free_hotspot),
              "grid_1": GRIDS[0], "grid_2": GRIDS[1], "street_2": STREETS[1], "lat": lat, "lon": lon,
              "provider": account.provider, "account_no": account.account_no, "bill": account.bill_id,
              "payment": payment, **make_care_world(db, GRIDS[0], a.id)}
@@ -349,3 +397,60 @@ def test_nobody_raises_their_own_role(world: World, db, actor: str) -> None:
     role = db.execute("select raw_app_meta_data->>'role' from auth.users where id = %s", (me,)).fetchone()[0]
     assert role != "admin"
 
+
+
+# -- the figures (rpc/performance, rpc/city_summary, migration 1150): each scope allowed and denied --------
+
+FIGURE_ROLES = {"worker_1": "grid_worker", "worker_2": "grid_worker", "staff": "dept_staff",
+                "supervisor": "supervisor", "service": "service"}
+# Whose figures count R1 (A's city case held by worker 1, street 1) and R2 (B's environment case in its queue).
+R1_COUNTED, R2_COUNTED = who("worker_1", "supervisor", "service"), who("staff", "service")
+
+SCOPED_CASES = """
+with c as (
+  select r.id, r.grid_id, r.street_id, first.created_at as received_at, latest.to_status,
+         case when fr.id is not null then fr.department_code else latest.department_code end as dept,
+         case when fr.id is not null then fr.assignee_id else latest.assignee_id end as worker
+  from public.reports r
+  join lateral (select * from public.case_events e where e.report_id = r.id order by e.id limit 1) first on true
+  join lateral (select * from public.case_events e where e.report_id = r.id order by e.id desc limit 1) latest on true
+  left join lateral (select * from public.case_events e where e.report_id = r.id and e.kind = 'resolved'
+                     order by e.id limit 1) fr on true
+)
+select a.code, count(*) filter (where c.received_at >= (now() at time zone 'Asia/Shanghai')::date::timestamp
+                                                      at time zone 'Asia/Shanghai'),
+       count(*) filter (where c.to_status not in ('resolved', 'closed', 'rejected', 'withdrawn'))
+from c join public.areas a on a.id = c.grid_id
+where %(role)s = 'service'
+   or (%(role)s = 'supervisor' and (c.street_id is null or c.street_id in
+         (select s.street_id from public.supervisor_streets s where s.user_id = %(me)s::uuid)))
+   or (%(role)s = 'dept_staff' and c.dept in (select d.department_code from public.department_staff d
+                                             where d.user_id = %(me)s::uuid))
+   or (%(role)s = 'grid_worker' and c.worker = %(me)s::uuid)
+group by a.code
+"""
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_figures_matrix(world: World, db, actor: str) -> None:
+    client = world.clients[actor]
+    today = db.execute("select (now() at time zone 'Asia/Shanghai')::date::text").fetchone()[0]
+    args = {"from_date": today, "to_date": today, "group_by": "grid"}
+    if actor not in FIGURE_ROLES:  # anon may not call; residents are refused
+        for name, call_args in (("performance", args), ("city_summary", {})):
+            with pytest.raises(APIError) as err:
+                client.rpc(name, call_args).execute()
+            assert err.value.code == ("42501" if actor == "anon" else "PT403"), f"{actor} read {name}"
+        return
+    expected = db.execute(SCOPED_CASES, {"role": FIGURE_ROLES[actor], "me": world.ids[actor]}).fetchall()
+    rows = client.rpc("performance", args).execute().data
+    got = {r["group_code"]: r["received"] for r in rows if r["group_code"] and r["received"]}
+    assert got == {code: received for code, received, _ in expected if received}, actor
+    summary = client.rpc("city_summary", {}).execute().data
+    assert {g["grid_code"]: g["open"] for g in summary["grids"]} == {code: n for code, _, n in expected if n}, actor
+    grid_codes = dict(db.execute("select id::text, code from public.areas where id in (%s, %s)",
+                                 (GRIDS[0], GRIDS[4])).fetchall())
+    if actor in R1_COUNTED:
+        assert grid_codes[GRIDS[0]] in got, f"{actor} does not count R1"
+    if actor in R2_COUNTED:
+        assert grid_codes[GRIDS[4]] in got, f"{actor} does not count R2"

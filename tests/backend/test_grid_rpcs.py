@@ -127,7 +127,7 @@ def test_sos_contact_goes_to_the_responders_only(people, db) -> None:
     alert = a.client.rpc("raise_sos", {"lat": GRID_POINTS[0][0], "lon": GRID_POINTS[0][1], "note": "跌倒"}).execute().data
     alert_id = alert["id"] if isinstance(alert, dict) else alert[0]["id"]
     got = people.worker_1.client.rpc("sos_contact", {"alert": alert_id}).execute().data[0]
-    assert got == {"display_name": "王丽", "phone": "13800001234"}
+    assert got == {"display_name": "王丽", "phone": "13800001234", "home_address": None}  # none given
     assert people.supervisor.client.rpc("sos_contact", {"alert": alert_id}).execute().data[0]["phone"] == "13800001234"
     for outsider, code in ((people.worker_2, "PT404"), (people.citizen_b, "PT403"), (a, "PT403")):
         with pytest.raises(APIError) as err:

@@ -121,12 +121,15 @@ async def test_an_unreachable_sink_is_an_sms_error() -> None:
 
 
 def test_the_gateway_runs_the_job_every_sms_interval() -> None:
+    from backend.functions.config import FunctionsSettings
+    from backend.functions.local import functions_for
     from backend.local_supabase.config import Secrets
-    from backend.local_supabase.gateway.app import create_app
 
-    settings = Settings.from_environ({"CITYLOOP_HOME": "/nonexistent", "CITYLOOP_SMS_INTERVAL": "3"})
-    assert settings.sms_interval_s == 3 and Settings.from_environ({"CITYLOOP_HOME": "/x"}).sms_interval_s == 10
-    assert Settings.from_environ({"CITYLOOP_HOME": "/x", "CITYLOOP_SMS_INTERVAL": "-1"}).sms_interval_s == 0
-    app = create_app(settings, Secrets("s" * 48, "p", "a", "b", "c"))
-    job = app.state.gateway.services["sms"]
+    def settings_of(**env: str) -> FunctionsSettings:
+        return FunctionsSettings.from_environ({"SUPABASE_URL": "http://x", "SUPABASE_SERVICE_ROLE_KEY": "k", **env})
+
+    assert settings_of(CITYLOOP_SMS_INTERVAL="3").sms_interval_s == 3 and settings_of().sms_interval_s == 10
+    assert settings_of(CITYLOOP_SMS_INTERVAL="-1").sms_interval_s == 0
+    environ = {"CITYLOOP_HOME": "/nonexistent", "CITYLOOP_SMS_INTERVAL": "3"}
+    job = functions_for(Settings.from_environ(environ), Secrets("s" * 48, "p", "a", "b", "c"), environ).sms
     assert isinstance(job, SmsJobService) and job.interval_s == 3

@@ -8,6 +8,7 @@ anon; a denied one must fail and change nothing: no row, no file.
 from __future__ import annotations
 
 import hashlib
+import urllib.parse
 
 import httpx
 import pytest
@@ -240,6 +241,21 @@ def test_download_headers_ranges_and_html(user_a, folder_a, stack) -> None:
     assert saved.headers["content-disposition"].startswith("attachment; filename=my%20page.html")
     head = raw(stack, "HEAD", path, token=user_a.access_token)
     assert head.status_code == 200 and head.headers["content-length"] == "25" and head.content == b""
+
+
+@pytest.mark.parametrize(("download", "header"), [
+    # As storage-api names a download: encodeURIComponent in both parameters, no trailing ";".
+    ("报告 2026.pdf", "attachment; filename=%E6%8A%A5%E5%91%8A%202026.pdf; "
+                      "filename*=UTF-8''%E6%8A%A5%E5%91%8A%202026.pdf"),
+    ("my page (1)!.txt", "attachment; filename=my%20page%20(1)!.txt; filename*=UTF-8''my%20page%20(1)!.txt"),
+    ("", "attachment;"),
+])
+def test_a_download_is_named_as_storage_api_names_it(user_a, a_file, stack, download, header) -> None:
+    r = raw(stack, "GET", f"/object/authenticated/{BUCKET}/{a_file}", token=user_a.access_token,
+            params={"download": download})
+    assert r.status_code == 200 and r.headers["content-disposition"] == header
+    decoded = urllib.parse.unquote(header.partition("filename*=UTF-8''")[2]) if download else ""
+    assert decoded == download
 
 
 def test_empty_files_and_folder_placeholders(user_a, folder_a, stack, db) -> None:

@@ -122,6 +122,7 @@ def test_hold_count_down_send_and_see_who_answered(serve_app, open_app, stack, d
 
     expect(by_id(page, "sos-status")).to_contain_text("求助已发出", timeout=30_000)
     expect(by_id(page, "sos-false-alarm")).to_be_visible()
+    numbers_in_view(page, ("sos-call-110", "sos-call-120"))  # while the SOS is open, too
     alert = db.execute("select id::text, grid_id::text, lat, lon from public.sos_alerts"
                        " where caller_id = %s and status = 'sent'", (citizen.id,)).fetchone()
     assert alert is not None and alert[1] == GRID  # raised from the browser's location
@@ -144,9 +145,19 @@ def test_hold_count_down_send_and_see_who_answered(serve_app, open_app, stack, d
     leave(page)
 
 
+def numbers_in_view(page, identifiers=("sos-call-110", "sos-call-120", "sos-family-0")) -> None:
+    """110, 120 and the family's number are on the phone's screen as it is, without scrolling."""
+    for identifier in identifiers:
+        box = by_id(page, identifier).bounding_box()
+        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= PHONE[1], (identifier, box)
+        assert box["height"] >= 48 and box["width"] >= 140, (identifier, box)
+
+
 def test_elderly_mode_sos_is_large_and_a_cancelled_countdown_sends_nothing(serve_app, open_app, stack, db,
                                                                             make_user) -> None:
     citizen = make_user(app_metadata={"role": "citizen"}, display_name="冯大爷")
+    db.execute("insert into public.emergency_contact_invitations (inviter_id, phone, name, relation)"
+               " values (%s, '13900006666', '冯小丽', '女儿')", (citizen.id,))
     url = serve_app("citizen_app", SUPABASE_URL=stack.url, SUPABASE_ANON_KEY=stack.anon_key)
     page = open_app(url, *PHONE, geolocation={"latitude": POINT[0], "longitude": POINT[1]},
                     permissions=["geolocation"])
@@ -157,11 +168,15 @@ def test_elderly_mode_sos_is_large_and_a_cancelled_countdown_sends_nothing(serve
     tap(page, "action-sos")
 
     hold = by_id(page, "sos-hold")
-    expect(hold).to_be_visible()
+    expect(hold).to_be_visible(timeout=30_000)
     box = hold.bounding_box()
     assert box["width"] >= 240 and box["height"] >= 240, box
     status = by_id(page, "sos-status").bounding_box()
     assert status["height"] >= 2 * 22 * 1.3, status  # the hint: two lines of >= 22 px text at line height >= 1.3
+    expect(by_id(page, "sos-family-0")).to_contain_text("女儿 冯小丽 13900006666")
+    numbers_in_view(page)
+    assert box["y"] + box["height"] <= PHONE[1], box  # the hold control too
+    shoot(page, "elderly-idle")
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.down()
     page.wait_for_timeout(3_600)
@@ -169,6 +184,7 @@ def test_elderly_mode_sos_is_large_and_a_cancelled_countdown_sends_nothing(serve
     expect(by_id(page, "sos-cancel")).to_be_visible()
     cancel = by_id(page, "sos-cancel").bounding_box()
     assert cancel["height"] >= 60 and cancel["width"] >= 60, cancel
+    numbers_in_view(page)
     shoot(page, "elderly-countdown")
     tap(page, "sos-cancel")
     expect(by_id(page, "sos-status")).to_contain_text("按住红色按钮 3 秒")
@@ -240,7 +256,7 @@ def test_without_a_network_the_emergency_numbers_are_offered(serve_app, open_app
         sign_in(page, citizen)
         tap(page, "action-sos")
         hold = by_id(page, "sos-hold")
-        expect(hold).to_be_visible()
+        expect(hold).to_be_visible(timeout=30_000)
         link.cut()  # the network goes away
 
         box = hold.bounding_box()
@@ -253,7 +269,8 @@ def test_without_a_network_the_emergency_numbers_are_offered(serve_app, open_app
         for number, words in (("110", "报警 110"), ("120", "急救 120"), ("119", "火警 119"), ("12110", "短信报警 12110")):
             expect(by_id(page, f"sos-call-{number}")).to_contain_text(words)
             target = by_id(page, f"sos-call-{number}").bounding_box()
-            assert target["height"] >= 48 and target["width"] >= 300, (number, target)
+            assert target["height"] >= 48 and target["width"] >= (140 if number in ("110", "120") else 300), (
+                number, target)
         expect(by_id(page, "sos-retry")).to_be_visible()
         shoot(page, "offline")
     finally:

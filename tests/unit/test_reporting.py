@@ -33,7 +33,7 @@ def test_a_complete_draft_has_no_problems_and_keeps_its_id() -> None:
 
 
 def test_an_empty_draft_lists_every_problem_in_form_order() -> None:
-    assert ReportDraft().problems() == ["photos", "location", "category", "description"]
+    assert ReportDraft().problems() == ["location", "category", "description"]  # a photo is optional
     with pytest.raises(ValueError):
         ReportDraft().to_create()
 
@@ -41,7 +41,7 @@ def test_an_empty_draft_lists_every_problem_in_form_order() -> None:
 @pytest.mark.parametrize("change, problem", [
     ({"description": "   "}, "description"), ({"description": "x" * 2001}, "description_long"),
     ({"category_code": "02.03"}, "category"), ({"category_code": "99.99.999"}, "category"),
-    ({"lat": None}, "location"), ({"lat": 95.0}, "location"), ({"photos": []}, "photos"),
+    ({"lat": None}, "location"), ({"lat": 95.0}, "location"), ({"photos_pending": 1}, "photos_pending"),
 ])
 def test_each_missing_part_is_named(change, problem) -> None:
     draft = complete()
@@ -68,7 +68,7 @@ def test_on_behalf_of_a_resident_needs_their_name_and_phone() -> None:
 
 
 def test_messages_are_in_both_languages() -> None:
-    assert message("photos") == "请至少拍一张照片" and message("photos", "en") == "Please add at least one photo."
+    assert message("location") == "请确定问题的位置" and message("location", "en") == "Please set where the problem is."
 
 
 def test_address_from_area_names_inside_a_grid_and_none_outside() -> None:

@@ -189,7 +189,8 @@ async def test_sent_acknowledged_by_name_on_the_way_resolved_live(clients, citiz
     clock = VirtualClock()
     flow = await sent_flow(await clients(citizen), Device(Fix(*HOME)), clock)
     assert flow.alert.status is SosStatus.SENT and str(flow.alert.grid_id) == SOS_GRID
-    assert flow.live and flow.responder_name is None and not flow.shows_emergency_numbers
+    await until(lambda: flow.live)  # the channel joins beside the send; under load it may come after
+    assert flow.responder_name is None and not flow.shows_emergency_numbers
     await until(lambda: [e.to_status for e in flow.timeline] == [SosStatus.SENT])
 
     worker = await clients(responder)

@@ -40,7 +40,7 @@ class AuthLimits:
 def limits(request: Request) -> AuthLimits:
     """Created on first use and kept for the life of the gateway process."""
     state = request.app.state.gateway
-    found = state.services.get("auth.limits")
+    found = state.auth_limits
     if found is None:
         cfg = state.settings
         found = AuthLimits(
@@ -51,7 +51,7 @@ def limits(request: Request) -> AuthLimits:
             sms_phone=SlidingWindow(cfg.sms_phone_hourly, HOUR_S),
             verify_address=SlidingWindow(cfg.verify_address_attempts, cfg.signin_window_s),
         )
-        state.services["auth.limits"] = found
+        state.auth_limits = found
     return found
 
 

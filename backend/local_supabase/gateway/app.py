@@ -1,10 +1,13 @@
-"""Starlette application: wires the services under their Supabase paths."""
+"""Starlette application: wires the services under their Supabase paths.
+
+Generic: the application's functions and jobs come in as `extensions` (gateway/extensions.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 
 import psycopg
 from starlette.applications import Starlette
@@ -14,12 +17,6 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
-
-from backend.jobs.care_watch import CareWatchService
-from backend.jobs.escalations import EscalationService
-from backend.jobs.reconcile_payments import PaymentsJobService
-from backend.jobs.send_sms import SmsJobService
-from backend.payments.routes import payment_routes
 
 from .. import postgres
 from ..auth.routes import auth_routes
@@ -33,6 +30,7 @@ from ..storage.routes import storage_routes
 from ..storage.sweep import sweep
 from ..rest.schema_cache import load_schema_cache
 from .db import open_pool
+from .extensions import Extension
 from .keys import KeyVerifier
 from .limits import BodyLimit
 from .proxied import ProxiedClientCap
@@ -127,20 +125,13 @@ CORS = Middleware(
     max_age=3600)
 
 
-def create_app(settings: Settings | None = None, secrets: Secrets | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, secrets: Secrets | None = None,
+               extensions: Sequence[Extension] = ()) -> Starlette:
+    """The gateway; `extensions` are what the deployment serves and runs beside it (its functions and jobs)."""
     settings = settings or Settings.from_environ()
     secrets = secrets or load_secrets(settings, create=False)
     state = GatewayState(settings=settings, secrets=secrets, verifier=KeyVerifier(secrets.jwt_secret))
-    realtime = RealtimeService()
-    state.services["realtime"] = realtime
-    # The local pg_cron: escalation passes every CITYLOOP_ESCALATION_INTERVAL seconds (0: off).
-    state.services["escalations"] = EscalationService(settings.escalation_interval_s)
-    # Payment reconciliation and bill reminders every CITYLOOP_PAYMENTS_INTERVAL seconds (0: off).
-    state.services["payments"] = PaymentsJobService()
-    # Care watch scans (CITYLOOP_CARE_SCAN_INTERVAL) and care-alert escalations (CITYLOOP_CARE_ESCALATION_INTERVAL).
-    state.services["care_watch"] = CareWatchService.from_environ()
-    # Texts to emergency contacts without the app, through the stack's SMS sink (CITYLOOP_SMS_INTERVAL, 0: off).
-    state.services["sms"] = SmsJobService(settings.sms_interval_s)
+    realtime = state.realtime = RealtimeService()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
@@ -153,16 +144,17 @@ def create_app(settings: Settings | None = None, secrets: Secrets | None = None)
         await _reload(state)
         await _sweep_storage(state)
         listener = asyncio.create_task(_listen_for_reload(state, rest_url))
-        for service in state.services.values():
-            await service.start(state)
+        await realtime.start(state)
+        started: list[Extension] = []
         try:
+            for extension in extensions:
+                await extension.start()
+                started.append(extension)
             yield
         finally:
-            for service in reversed(list(state.services.values())):
-                # Not everything kept in `services` is a long-running part (auth keeps its sign-in counters there).
-                stop = getattr(service, "stop", None)
-                if stop is not None:
-                    await stop()
+            for extension in reversed(started):
+                await extension.stop()
+            await realtime.stop()
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
@@ -179,7 +171,7 @@ def create_app(settings: Settings | None = None, secrets: Secrets | None = None)
             Mount("/storage/v1", routes=storage_routes()),
             Mount("/sink/sms", routes=sink_routes()),
             *realtime.routes(),
-            *payment_routes(),
+            *(route for extension in extensions for route in extension.routes()),
         ],
         # CORS outermost, so a browser can read the limits' refusals too.
         middleware=[CORS, Middleware(ProxiedClientCap, state=state), Middleware(BodyLimit, settings=settings)],

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
@@ -15,7 +15,10 @@ from .db_share import DatabaseShare
 from .keys import KeyVerifier
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..auth.throttle import AuthLimits
+    from ..realtime.service import RealtimeService
     from ..rest.schema_cache import SchemaCache
+    from ..sms_sink.store import Outbox
 
 
 @dataclass
@@ -29,8 +32,12 @@ class GatewayState:
     # internal reads such as a bucket's limits, never a caller's request.
     storage_pool: AsyncConnectionPool | None = None
     schema_cache: "SchemaCache | None" = None
-    # Long-running parts with `async start(state)` / `async stop()` (the realtime server).
-    services: dict[str, Any] = field(default_factory=dict)
+    # The realtime server (started and stopped with the gateway's lifespan).
+    realtime: "RealtimeService | None" = None
+    # The auth routes' sign-in and code counters, made on first use (auth/throttle.py).
+    auth_limits: "AuthLimits | None" = None
+    # The local SMS sink's message file, opened on first use (sms_sink/routes.py).
+    sms_outbox: "Outbox | None" = None
     # Open connections by client address (gateway/connections.py counts them).
     connections: ConnectionBook | None = None
     # Fair shares of the REST pool for anonymous callers and per client address (gateway/db_share.py).

@@ -27,6 +27,17 @@ def parse_error(message: str, details: str | None = None) -> ApiError:
     return ApiError(400, "PGRST100", message, details)
 
 
+def refuse_nul(value) -> None:
+    """PostgreSQL text cannot hold NUL: refuse it here, as the server would, instead of failing in the driver."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ApiError(400, "22021", 'invalid byte sequence for encoding "UTF8": 0x00',
+                           "Text values cannot contain the NUL character.")
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            refuse_nul(item)
+
+
 def column_error(table: str, column: str) -> ApiError:
     return ApiError(400, "42703", f"column {table}.{column} does not exist")
 

@@ -1,15 +1,17 @@
 """Parse PostgREST's query language: select lists, filters, logic trees, ordering.
 
-The result is a small syntax tree of names and strings. Nothing here knows SQL;
-`builder.py` checks every name against the schema cache before using it.
+The result is a small syntax tree of names and strings, read off the tokens of
+`tokens.py`. Nothing here knows the schema or SQL: `plan.py` checks every name
+against the schema cache, `builder.py` renders the plan.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Sequence, Union
 
 from .errors import ApiError, parse_error
+from .tokens import QUOTED, WORD, Token, find, name_of, raw, split, tokenize
 
 OPERATORS = {
     "eq", "neq", "gt", "gte", "lt", "lte", "like", "ilike", "match", "imatch", "is", "isdistinct",
@@ -91,73 +93,7 @@ class OrderTerm:
     relation: str | None = None  # order by a to-one embed's column: rel(col)
 
 
-# ---------------------------------------------------------------- helpers
-
-def split_top(text: str, sep: str = ",", *, braces: bool = False) -> list[str]:
-    """Split on `sep` outside parentheses and double quotes (and `{...}` arrays when `braces`)."""
-    parts: list[str] = []
-    depth = 0
-    brace_depth = 0
-    quoted = False
-    buf: list[str] = []
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if quoted:
-            buf.append(ch)
-            if ch == "\\" and i + 1 < len(text):
-                buf.append(text[i + 1])
-                i += 1
-            elif ch == '"':
-                quoted = False
-        elif ch == '"':
-            quoted = True
-            buf.append(ch)
-        elif ch == "(":
-            depth += 1
-            buf.append(ch)
-        elif ch == ")":
-            depth -= 1
-            if depth < 0:
-                raise parse_error(f'"failed to parse": unexpected ")" in {text!r}')
-            buf.append(ch)
-        elif braces and ch in "{}":
-            brace_depth += 1 if ch == "{" else -1
-            if brace_depth < 0:
-                raise parse_error(f'"failed to parse": unexpected "}}" in {text!r}')
-            buf.append(ch)
-        elif ch == sep and depth == 0 and brace_depth == 0:
-            parts.append("".join(buf))
-            buf = []
-        else:
-            buf.append(ch)
-        i += 1
-    if quoted:
-        raise parse_error(f"unterminated double quote in {text!r}")
-    if depth != 0:
-        raise parse_error(f"unbalanced parentheses in {text!r}")
-    if brace_depth != 0:
-        raise parse_error(f"unbalanced braces in {text!r}")
-    parts.append("".join(buf))
-    return parts
-
-
-def unquote(token: str) -> str:
-    """`"a \\"b\\""` -> `a "b"`; bare tokens are returned unchanged."""
-    if len(token) >= 2 and token[0] == '"' and token[-1] == '"':
-        body = token[1:-1]
-        out = []
-        i = 0
-        while i < len(body):
-            if body[i] == "\\" and i + 1 < len(body):
-                out.append(body[i + 1])
-                i += 2
-            else:
-                out.append(body[i])
-                i += 1
-        return "".join(out)
-    return token
-
+# ---------------------------------------------------------------- fields
 
 def _check_name(name: str, what: str = "name") -> str:
     if not name or "\x00" in name:
@@ -167,149 +103,115 @@ def _check_name(name: str, what: str = "name") -> str:
 
 def parse_field(text: str) -> Field:
     """`col`, `"quoted col"`, `data->key->>0`."""
-    text = text.strip()
-    if text.startswith('"'):
-        end = _closing_quote(text, 0)
-        name = unquote(text[: end + 1])
-        rest = text[end + 1:]
-    else:
-        idx = text.find("->")
-        name, rest = (text, "") if idx < 0 else (text[:idx], text[idx:])
+    return _field(text, tokenize(text))
+
+
+def _field(text: str, toks: Sequence[Token]) -> Field:
+    if len(toks) == 1 and toks[0].kind == WORD:  # a plain column name, the usual case
+        return Field(_check_name(toks[0].text, "column name"))
+    pieces: list[list[Token]] = [[]]
+    arrows: list[str] = []
+    for tok in toks:
+        if tok.kind in ("->", "->>"):
+            arrows.append(tok.kind)
+            pieces.append([])
+        else:
+            pieces[-1].append(tok)
     path = []
-    while rest:
-        if rest.startswith("->>"):
-            op, rest = "->>", rest[3:]
-        elif rest.startswith("->"):
-            op, rest = "->", rest[2:]
-        else:
-            raise parse_error(f"failed to parse JSON path in {text!r}")
-        if rest.startswith('"'):
-            end = _closing_quote(rest, 0)
-            key, rest = unquote(rest[: end + 1]), rest[end + 1:]
-        else:
-            idx = rest.find("->")
-            key, rest = (rest, "") if idx < 0 else (rest[:idx], rest[idx:])
+    for arrow, piece in zip(arrows, pieces[1:]):
+        key = _path_part(text, piece)
         if key == "":
             raise parse_error(f"empty JSON key in {text!r}")
-        path.append((op, key))
-    return Field(_check_name(name, "column name"), tuple(path))
+        path.append((arrow, key))
+    return Field(_check_name(_path_part(text, pieces[0]), "column name"), tuple(path))
 
 
-def _closing_quote(text: str, start: int) -> int:
-    i = start + 1
-    while i < len(text):
-        if text[i] == "\\":
-            i += 2
-            continue
-        if text[i] == '"':
-            return i
-        i += 1
-    raise parse_error(f"unterminated double quote in {text!r}")
+def _path_part(text: str, piece: Sequence[Token]) -> str:
+    if piece and piece[0].kind == QUOTED:
+        if len(piece) > 1:
+            raise parse_error(f"failed to parse JSON path in {text!r}")
+        return piece[0].value
+    return raw(text, piece)
 
 
 # ---------------------------------------------------------------- select
 
-def parse_select(text: str | None, depth: int = 0) -> list[SelectItem]:
+def parse_select(text: str | None) -> list[SelectItem]:
+    if text is None or text == "*" or text.strip() == "":
+        return [SelectStar()]
+    return _select_list(text, tokenize(text), 0)
+
+
+def _select_list(text: str, toks: Sequence[Token], depth: int) -> list[SelectItem]:
     if depth > MAX_DEPTH:
         raise parse_error(f"embedded resources are nested more than {MAX_DEPTH} levels deep")
-    if text is None or text.strip() == "":
-        return [SelectStar()]
+    parts = split(text, toks)
+    _check_list_length("select", len(parts))
     items: list[SelectItem] = []
-    raws = split_top(text)
-    _check_list_length("select", len(raws))
-    for raw in raws:
-        raw = raw.strip()
-        if raw == "":
+    for part in parts:
+        if not part:
             raise parse_error(f'"failed to parse select parameter ({text})"', "empty item in select")
-        items.append(_parse_select_item(raw, depth))
+        items.append(_select_item(text, part, depth))
     return items
 
 
-def _parse_select_item(raw: str, depth: int) -> SelectItem:
-    if raw == "*":
+def _select_item(text: str, toks: Sequence[Token], depth: int) -> SelectItem:
+    if len(toks) == 1 and toks[0].text == "*":
         return SelectStar()
-    if raw.startswith("..."):
+    if toks[0].kind == "...":
         raise parse_error("spread embedding (...) is not supported by the local stack")
     alias = None
-    # alias:rest — the colon must be outside quotes and not part of "::".
-    colon = _alias_colon(raw[:_first_unquoted(raw, "(")])
-    if colon is not None:
-        alias, raw = unquote(raw[:colon].strip()), raw[colon + 1:].strip()
-        _check_name(alias, "alias")
-    if raw.endswith(")") and "(" in raw and not raw.startswith('"'):
-        open_idx = raw.index("(")
-        head, inner = raw[:open_idx], raw[open_idx + 1: -1]
-        parts = head.split("!")
-        name = unquote(parts[0].strip())
-        hint = None
-        inner_join = False
-        for p in parts[1:]:
-            p = p.strip()
-            if p == "inner":
-                inner_join = True
-            elif p == "left":
-                inner_join = False
-            elif p:
-                hint = unquote(p)
-        if name.endswith(")") or name == "":
-            raise parse_error(f"failed to parse select item {raw!r}")
-        if name in ("count", "sum", "avg", "min", "max"):
-            raise ApiError(400, "PGRST123", "Use of aggregate functions is not allowed")
-        items = parse_select(inner, depth + 1) if inner.strip() else [SelectStar()]
-        return SelectEmbed(_check_name(name, "relation"), alias, hint, inner_join, items)
+    # alias:rest - the first `:` before any `(`; a `::` first means a cast, not an alias.
+    mark = find(toks, "(", ":", "::")
+    if mark >= 0 and toks[mark].kind == ":":
+        alias = _check_name(name_of(text, toks[:mark]), "alias")
+        toks = toks[mark + 1:]
+        if not toks:
+            raise parse_error("empty or invalid column name")
+    if toks[-1].kind == ")" and toks[0].kind != QUOTED and find(toks, "(") >= 0:
+        return _embed(text, toks, alias, depth)
     cast = None
-    at = _last_unquoted_cast(raw)
-    if at is not None:
-        raw, cast = raw[:at], raw[at + 2:].strip()
+    casts = [i for i, tok in enumerate(toks) if tok.kind == "::"]
+    if casts:
+        cast = raw(text, toks[casts[-1] + 1:])
         if not cast:
             raise parse_error("empty cast in select")
-    return SelectColumn(parse_field(raw), alias, cast)
+        toks = toks[:casts[-1]]
+    return SelectColumn(_field(text, toks), alias, cast)
 
 
-def _last_unquoted_cast(text: str) -> int | None:
-    """Index of the last `::` outside double quotes (`"a::b"::text` casts the column `a::b`)."""
-    quoted, found, i = False, None, 0
-    while i < len(text):
-        if text[i] == "\\" and quoted:
-            i += 2
-            continue
-        if text[i] == '"':
-            quoted = not quoted
-        elif text.startswith("::", i) and not quoted:
-            found = i
-            i += 1
-        i += 1
-    return found
-
-
-def _first_unquoted(text: str, ch: str) -> int:
-    """Index of the first `ch` outside double quotes, or len(text)."""
-    quoted = False
-    for i, c in enumerate(text):
-        if c == '"':
-            quoted = not quoted
-        elif c == ch and not quoted:
-            return i
-    return len(text)
-
-
-def _alias_colon(text: str) -> int | None:
-    quoted = False
-    for i, ch in enumerate(text):
-        if ch == '"':
-            quoted = not quoted
-        elif ch == ":" and not quoted:
-            if text[i + 1: i + 2] == ":" or text[i - 1: i] == ":":
-                return None
-            return i
-    return None
+def _embed(text: str, toks: Sequence[Token], alias: str | None, depth: int) -> SelectEmbed:
+    """`name!hint!inner(items)`."""
+    open_at = find(toks, "(")
+    head, inner = toks[:open_at], toks[open_at + 1:-1]
+    parts = split(text, head, "!")
+    name = name_of(text, parts[0])
+    hint = None
+    inner_join = False
+    for part in parts[1:]:
+        word = name_of(text, part)
+        if word == "inner":
+            inner_join = True
+        elif word == "left":
+            inner_join = False
+        elif word:
+            hint = word
+    if name.endswith(")") or name == "":
+        raise parse_error(f"failed to parse select item {raw(text, toks)!r}")
+    if name in ("count", "sum", "avg", "min", "max"):
+        raise ApiError(400, "PGRST123", "Use of aggregate functions is not allowed")
+    items = _select_list(text, inner, depth + 1) if inner else [SelectStar()]
+    return SelectEmbed(_check_name(name, "relation"), alias, hint, inner_join, items)
 
 
 # ---------------------------------------------------------------- filters
 
 def parse_condition(field_text: str, value: str) -> Condition:
-    """`col` + `not.in.(1,2)`."""
-    f = parse_field(field_text)
+    """`col` + `not.in.(1,2)`: the value after the operator is free text, taken as written."""
+    return _condition(parse_field(field_text), value)
+
+
+def _condition(f: Field, value: str) -> Condition:
     negated = False
     if value.startswith("not."):
         negated, value = True, value[4:]
@@ -317,8 +219,9 @@ def parse_condition(field_text: str, value: str) -> Condition:
     if not dot:
         raise parse_error(f'"failed to parse filter ({value})"', f"unexpected end of input in {value!r}")
     modifier = None
-    if "(" in op and op.endswith(")"):
-        op, modifier = op[: op.index("(")], op[op.index("(") + 1: -1]
+    toks = tokenize(op) if "(" in op else ()
+    if len(toks) >= 3 and toks[0].kind == WORD and toks[1].kind == "(" and toks[-1].kind == ")":
+        op, modifier = toks[0].text, raw(op, toks[2:-1])
         if op not in QUANTIFIABLE and op not in FTS:
             raise parse_error(f"operator {op} takes no modifier")
         if op in QUANTIFIABLE and modifier not in ("any", "all"):
@@ -337,75 +240,91 @@ def parse_logic(key: str, value: str) -> Logic:
         negated, key = True, key[4:]
     if key not in ("and", "or"):
         raise parse_error(f"unknown logic operator {key!r}")
-    if not (value.startswith("(") and value.endswith(")")):
+    toks = tokenize(value)
+    if not (value.startswith("(") and value.endswith(")") and toks[-1].kind == ")"):
         raise parse_error(f'"failed to parse logic tree ({value})"', "expected a parenthesised list")
-    return Logic(key, _parse_logic_items(value[1:-1]), negated)
+    return Logic(key, _logic_items(value, toks[1:-1]), negated)
 
 
-def _parse_logic_items(body: str, depth: int = 0) -> list[Union[Logic, Condition]]:
+def _logic_items(text: str, toks: Sequence[Token], depth: int = 0) -> list[Union[Logic, Condition]]:
     if depth > MAX_DEPTH:
         raise parse_error(f"logic tree nested more than {MAX_DEPTH} levels deep")
     children: list[Union[Logic, Condition]] = []
     # Values may be PostgreSQL arrays with commas inside: `or=(tags.cs.{a,b},id.eq.1)`.
-    for raw in split_top(body, braces=True):
-        raw = raw.strip()
-        if not raw:
+    for part in split(text, toks, braces=True):
+        if not part:
             raise parse_error("empty condition in logic tree")
-        neg = False
-        probe = raw
-        if probe.startswith("not."):
-            neg, probe = True, probe[4:]
-        for op in ("and", "or"):
-            if probe.startswith(op + "(") and probe.endswith(")"):
-                children.append(Logic(op, _parse_logic_items(probe[len(op) + 1: -1], depth + 1), neg))
-                break
+        probe = part
+        negated = _is_not(text, probe)
+        if negated:
+            probe = probe[2:]
+        if (len(probe) >= 3 and probe[0].kind == WORD and probe[0].text in ("and", "or")
+                and probe[1].kind == "(" and probe[1].start == probe[0].end and probe[-1].kind == ")"):
+            children.append(Logic(probe[0].text, _logic_items(text, probe[2:-1], depth + 1), negated))
         else:
-            children.append(_parse_logic_condition(raw))
+            children.append(_logic_condition(text, part))
     return children
 
 
-def _parse_logic_condition(raw: str) -> Condition:
-    # field.op.value, where field may be quoted and may carry a JSON path.
-    if raw.startswith('"'):
-        end = _closing_quote(raw, 0)
-        j = raw.find(".", end)
-        if j < 0:
-            raise parse_error(f"failed to parse condition {raw!r}")
-        field_text, value = raw[:j], raw[j + 1:]
-    else:
-        field_text, dot, value = raw.partition(".")
-        if not dot:
-            raise parse_error(f"failed to parse condition {raw!r}")
-    value = _unquote_value(value)
-    return parse_condition(field_text, value)
+def _is_not(text: str, toks: Sequence[Token]) -> bool:
+    """The tokens start with `not.` (written together)."""
+    return (len(toks) >= 2 and toks[0].kind == WORD and toks[0].text == "not"
+            and toks[1].kind == "." and toks[1].start == toks[0].end)
 
 
-def _unquote_value(value: str) -> str:
-    """In logic trees the value may be double-quoted to hold commas or parentheses."""
-    if value.startswith("not."):  # one negation at most; `parse_condition` refuses a second
-        return "not." + _unquote_operand(value[4:])
-    return _unquote_operand(value)
+def _logic_condition(text: str, toks: Sequence[Token]) -> Condition:
+    # field.op.value, where the field may be quoted and may carry a JSON path.
+    dot = _first_dot(toks, 0)
+    if dot < 0:
+        raise parse_error(f"failed to parse condition {raw(text, toks)!r}")
+    return _condition(_field(text, toks[:dot]), _logic_value(text, toks[dot + 1:]))
 
 
-def _unquote_operand(value: str) -> str:
-    op, dot, rest = value.partition(".")
-    if dot and rest.startswith('"') and rest.endswith('"') and len(rest) >= 2:
-        return f"{op}.{unquote(rest)}"
-    return value
+def _first_dot(toks: Sequence[Token], start: int) -> int:
+    for i in range(start, len(toks)):
+        if toks[i][0] == ".":
+            return i
+    return -1
+
+
+def _logic_value(text: str, toks: Sequence[Token]) -> str:
+    """`[not.]op.operand`, the operand unquoted when it is one quoted value (to hold commas or parentheses)."""
+    start = 2 if _is_not(text, toks) else 0  # one negation at most; `_condition` refuses a second
+    dot = _first_dot(toks, start)
+    operand = toks[dot + 1:] if dot >= 0 else []
+    if len(operand) == 1 and operand[0].kind == QUOTED:
+        return text[toks[0].start:toks[dot].end] + operand[0].value
+    return raw(text, toks)
 
 
 def parse_list(value: str) -> list[str | None]:
     """`(a,"b,c",null)` for the `in` operator."""
     if not (value.startswith("(") and value.endswith(")")):
         raise parse_error(f'"failed to parse filter (in.{value})"', "in expects a parenthesised list")
-    body = value[1:-1]
-    if body.strip() == "":
+    toks = tokenize(value)
+    if toks[-1].kind != ")":
+        raise parse_error(f'"failed to parse filter (in.{value})"', "in expects a parenthesised list")
+    body = toks[1:-1]
+    if not body:
         return []
-    out: list[str | None] = []
-    for item in split_top(body):
-        item = item.strip()
-        out.append(unquote(item) if item.startswith('"') else item)
-    return out
+    return [name_of(value, item) for item in split(value, body)]
+
+
+def parse_array(value: str) -> list[str | None]:
+    """`{a,"b c",NULL}` (PostgreSQL array literal, as supabase-py sends `like(any)`) or `(a,b)`."""
+    if not ((value.startswith("{") and value.endswith("}")) or (value.startswith("(") and value.endswith(")"))):
+        raise parse_error(f"expected a list like {{a,b}}, got {value!r}")
+    toks = tokenize(value)
+    if toks[-1].kind not in ("}", ")"):
+        raise parse_error(f"expected a list like {{a,b}}, got {value!r}")
+    body = toks[1:-1]
+    if not body:
+        return []
+    items: list[str | None] = []
+    for item in split(value, body):
+        text = name_of(value, item)
+        items.append(None if text.upper() == "NULL" and not (len(item) == 1 and item[0].kind == QUOTED) else text)
+    return items
 
 
 # ---------------------------------------------------------------- order
@@ -417,23 +336,23 @@ def _check_list_length(name: str, count: int) -> None:
 
 def parse_order(text: str) -> list[OrderTerm]:
     terms = []
-    raws = split_top(text)
-    _check_list_length("order", len(raws))
-    for raw in raws:
-        raw = raw.strip()
-        if not raw:
+    parts = split(text, tokenize(text))
+    _check_list_length("order", len(parts))
+    for toks in parts:
+        if not toks:
             raise parse_error(f'"failed to parse order ({text})"')
         relation = None
-        if "(" in raw and not raw.startswith('"'):
-            rel, _, rest = raw.partition("(")
-            col, close, suffix = rest.partition(")")
-            if not close:
-                raise parse_error(f"failed to parse order term {raw!r}")
-            relation, raw = rel, col + suffix
-        parts = _split_order_modifiers(raw)
-        f = parse_field(parts[0])
+        open_at = find(toks, "(")
+        if open_at >= 0 and toks[0].kind != QUOTED:  # rel(col).desc
+            close = next(i for i in range(open_at, len(toks)) if toks[i].kind == ")")
+            relation, toks = raw(text, toks[:open_at]), toks[open_at + 1:close] + toks[close + 1:]
+        if any(tok.kind == "..." for tok in toks):
+            raise parse_error(f'"failed to parse order ({text})"', "unexpected ...")
+        pieces = split(text, toks, ".")
+        f = _field(text, pieces[0])
         desc, nulls = False, None
-        for mod in parts[1:]:
+        for piece in pieces[1:]:
+            mod = raw(text, piece)
             if mod == "asc":
                 desc = False
             elif mod == "desc":
@@ -446,19 +365,6 @@ def parse_order(text: str) -> list[OrderTerm]:
                 raise parse_error(f'"failed to parse order ({text})"', f"unknown modifier {mod!r}")
         terms.append(OrderTerm(f, desc, nulls, relation))
     return terms
-
-
-def _split_order_modifiers(raw: str) -> list[str]:
-    if raw.startswith('"'):
-        end = _closing_quote(raw, 0)
-        head, tail = raw[: end + 1], raw[end + 1:]
-        # a JSON path may follow the quoted name
-        j = tail.find(".")
-        if j < 0:
-            return [head + tail]
-        return [head + tail[:j]] + [m for m in tail[j + 1:].split(".")]
-    parts = raw.split(".")
-    return parts
 
 
 def parse_int(name: str, value: str) -> int:
@@ -474,4 +380,5 @@ def parse_int(name: str, value: str) -> int:
 
 
 def parse_columns(text: str) -> list[str]:
-    return [unquote(c.strip()) for c in split_top(text) if c.strip()]
+    """`?columns=a,"b c"` and `?on_conflict=`."""
+    return [name_of(text, part) for part in split(text, tokenize(text)) if part]

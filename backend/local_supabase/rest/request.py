@@ -1,4 +1,6 @@
-"""From an HTTP request to a plan: query string, Prefer, Range and Accept headers."""
+"""From an HTTP request to what it asks: query string, Prefer, Range and Accept headers.
+
+Only syntax here (`QueryParams` is names and strings); `plan.py` resolves it against the schema cache."""
 
 from __future__ import annotations
 
@@ -8,11 +10,35 @@ from dataclasses import dataclass, field
 from starlette.requests import Request
 
 from . import parser as p
-from .builder import EmbedOptions, ReadPlan
 from .errors import ApiError, parse_error
 
 OBJECT_MEDIA = "application/vnd.pgrst.object+json"
 _RANGE_RE = re.compile(r"^\s*(?:items\s*=\s*)?(\d+)-(\d*)\s*$")
+
+Filter = p.Condition | p.Logic
+
+
+@dataclass
+class EmbedParams:
+    """Filters, order and paging that apply inside one embedded resource (`rel.col=...`)."""
+
+    filters: list[Filter] = field(default_factory=list)
+    order: list[p.OrderTerm] = field(default_factory=list)
+    limit: int | None = None
+    offset: int | None = None
+    existence: list[bool] = field(default_factory=list)  # rel=is.null -> False, rel=not.is.null -> True
+
+
+@dataclass
+class QueryParams:
+    """The query string (and Range header) parsed, names not yet checked."""
+
+    select: list[p.SelectItem]
+    filters: list[Filter] = field(default_factory=list)
+    order: list[p.OrderTerm] = field(default_factory=list)
+    limit: int | None = None
+    offset: int = 0
+    embeds: dict[str, EmbedParams] = field(default_factory=dict)
 
 
 @dataclass
@@ -78,10 +104,10 @@ class Accept:
         raise ApiError(406, "PGRST107", f"None of these media types are available: {header}")
 
 
-def read_plan(request: Request, *, skip: set[str] = frozenset()) -> ReadPlan:
-    """Query string -> ReadPlan. `skip` holds keys consumed elsewhere (RPC arguments)."""
+def query_params(request: Request, *, skip: set[str] = frozenset()) -> QueryParams:
+    """Query string -> QueryParams. `skip` holds keys consumed elsewhere (RPC arguments)."""
     q = request.query_params
-    plan = ReadPlan(select=p.parse_select(q.get("select")))
+    plan = QueryParams(select=p.parse_select(q.get("select")))
     embed_names = _embed_keys(plan.select)
     for key, value in q.multi_items():
         if key in skip or key in ("select", "columns", "on_conflict", "apikey"):
@@ -97,10 +123,10 @@ def read_plan(request: Request, *, skip: set[str] = frozenset()) -> ReadPlan:
         else:
             prefix, rest = _split_embed_key(key, embed_names)
             if prefix is not None:
-                opts = plan.embeds.setdefault(prefix, EmbedOptions())
+                opts = plan.embeds.setdefault(prefix, EmbedParams())
                 _embed_param(opts, rest, value)
             elif key in embed_names:
-                opts = plan.embeds.setdefault(key, EmbedOptions())
+                opts = plan.embeds.setdefault(key, EmbedParams())
                 if value == "is.null":
                     opts.existence.append(False)
                 elif value == "not.is.null":
@@ -113,7 +139,7 @@ def read_plan(request: Request, *, skip: set[str] = frozenset()) -> ReadPlan:
     return plan
 
 
-def _embed_param(opts: EmbedOptions, rest: str, value: str) -> None:
+def _embed_param(opts: EmbedParams, rest: str, value: str) -> None:
     if rest == "order":
         opts.order = p.parse_order(value)
     elif rest == "limit":
@@ -153,7 +179,7 @@ def _min(a: int | None, b: int) -> int:
     return b if a is None else min(a, b)
 
 
-def _apply_range_header(request: Request, plan: ReadPlan) -> None:
+def _apply_range_header(request: Request, plan: QueryParams) -> None:
     header = request.headers.get("range")
     if not header or request.method not in ("GET", "HEAD"):
         return

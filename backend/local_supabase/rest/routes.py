@@ -1,4 +1,9 @@
-"""`/rest/v1`: tables, views and functions of the exposed schemas, with PostgREST's semantics."""
+"""`/rest/v1`: tables, views and functions of the exposed schemas, with PostgREST's semantics.
+
+Every handler is parse -> plan -> render -> run: `RestContext` (the prologue: caller,
+schema cache, schema, Accept and Prefer), `request.py` + `parser.py` (the query string),
+`plan.py` (names resolved, every 4xx about them), `builder.py` / `mutations.py` / `rpc.py`
+(SQL), `RestContext.run` (as the caller). `rest_endpoint` is the one error handler."""
 
 from __future__ import annotations
 
@@ -22,11 +27,13 @@ from ..gateway.json_body import JsonBodyError, parse_json
 from ..gateway.keys import Caller, KeyError_
 from ..gateway.state import GatewayState, gateway_state
 from . import parser as p
-from .builder import Builder, Source
+from .builder import Builder
 from .errors import ApiError, from_pg
 from .mutations import Mutations
-from .request import OBJECT_MEDIA, Accept, Prefer, read_plan
-from .rpc import find_function, rpc_statement
+from .plan import Planner
+from .plan_tree import ReadPlan, Representation
+from .request import OBJECT_MEDIA, Accept, Prefer, QueryParams, query_params
+from .rpc import rpc_statement
 from .schema_cache import SchemaCache, Table
 
 log = logging.getLogger("cityloop.rest")
@@ -62,6 +69,9 @@ def _request_path(scope) -> str:
 class RestContext:
     """What every REST request needs once it is authenticated."""
 
+    accept: Accept
+    prefer: Prefer
+
     def __init__(self, request: Request):
         self.request = request
         self.state: GatewayState = gateway_state(request)
@@ -77,6 +87,22 @@ class RestContext:
             raise ApiError(401, "PGRST301", f'JWT role "{self.caller.role}" is not allowed',
                            hint="Tokens may only name the anon, authenticated or service_role roles.")
         self.schema = self._schema()
+        self.planner = Planner(cache)
+
+    def negotiate(self, default_return: str) -> None:
+        """Accept, then Prefer: after the resource is known, so a missing one answers 404 first."""
+        self.accept = Accept.parse(self.request)
+        self.prefer = Prefer.parse(self.request, default_return)
+
+    @property
+    def count(self) -> bool:
+        return self.prefer.count is not None
+
+    def representation(self, q: QueryParams) -> Representation | None:
+        """What a write answers with: its rows through the select list, or nothing (`return=minimal`)."""
+        if not self.prefer.representation:
+            return None
+        return Representation(q, self.count, self.accept.single, self.accept.strip_nulls)
 
     def _schema(self) -> str:
         method = self.request.method
@@ -134,11 +160,8 @@ class RestContext:
         scope = self.request.scope
         return headers_json(scope["headers"], self.state.client_address(scope))
 
-    def table(self, name: str) -> Table:
-        table = self.cache.table(self.schema, name)
-        if table is None:
-            raise ApiError(404, "PGRST205", f"Could not find the table '{self.schema}.{name}' in the schema cache")
-        return table
+    def table(self) -> Table:
+        return self.planner.table(self.schema, self.request.path_params["table"])
 
 
 # ------------------------------------------------------------------ responses
@@ -197,51 +220,56 @@ async def _json_body(request: Request, *, empty: Any = None) -> Any:
 
 # ------------------------------------------------------------------ handlers
 
+def rest_endpoint(handler):
+    """The one error handler: PostgREST's shape for every refusal, never a stack trace."""
+    @functools.wraps(handler)
+    async def endpoint(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except ApiError as exc:
+            return exc.response()
+        except ClientDisconnect:  # gone, or its body cut off at the cap (gateway/limits.py answers that)
+            return Response(status_code=400)
+        except Exception:  # never a stack trace to the client
+            log.exception("REST request failed")
+            return ApiError(500, "PGRST000", "Internal error in the REST gateway").response()
+    return endpoint
+
+
+@rest_endpoint
 async def table_endpoint(request: Request) -> Response:
-    try:
-        ctx = RestContext(request)
-        table = ctx.table(request.path_params["table"])
-        if request.method in ("GET", "HEAD"):
-            return await _read(ctx, table)
-        if request.method == "POST":
-            return await _insert(ctx, table)
-        if request.method == "PATCH":
-            return await _update(ctx, table)
-        if request.method == "DELETE":
-            return await _delete(ctx, table)
-        raise ApiError(405, "PGRST117", f"Unsupported HTTP method: {request.method}")
-    except ApiError as exc:
-        return exc.response()
-    except ClientDisconnect:  # gone, or its body cut off at the cap (gateway/limits.py answers that)
-        return Response(status_code=400)
-    except Exception:  # never a stack trace to the client
-        log.exception("REST request failed")
-        return ApiError(500, "PGRST000", "Internal error in the REST gateway").response()
+    ctx = RestContext(request)
+    table = ctx.table()
+    ctx.negotiate("minimal")
+    if request.method in ("GET", "HEAD"):
+        return await _read(ctx, table)
+    if request.method == "POST":
+        return await _insert(ctx, table)
+    if request.method == "PATCH":
+        return await _update(ctx, table)
+    if request.method == "DELETE":
+        return await _delete(ctx, table)
+    raise ApiError(405, "PGRST117", f"Unsupported HTTP method: {request.method}")
 
 
 async def _read(ctx: RestContext, table: Table) -> Response:
-    request = ctx.request
-    accept = Accept.parse(request)
-    prefer = Prefer.parse(request, "minimal")
-    plan = read_plan(request)
-    if ctx.state.settings.max_rows is not None:
-        plan.limit = min(plan.limit or ctx.state.settings.max_rows, ctx.state.settings.max_rows)
-    b = Builder(ctx.cache)
-    count = prefer.count is not None
-    stmt = b.read(Source(table, table.columns, Builder.qualified(table)), plan, count=count,
-                  single=accept.single, strip_nulls=accept.strip_nulls)
-    result = await ctx.run(stmt, b.params, read_only=True, check=_single_check(accept))
+    plan = ctx.planner.read(table, query_params(ctx.request), count=ctx.count, single=ctx.accept.single,
+                            strip_nulls=ctx.accept.strip_nulls, max_rows=ctx.state.settings.max_rows)
+    b = Builder()
+    result = await ctx.run(b.read(plan, Builder.qualified(table)), b.params, read_only=True,
+                           check=_single_check(ctx.accept))
+    offset = plan.root.offset or 0
     status = 200
-    if count and result.total is not None:
-        if plan.offset > 0 and plan.offset >= result.total and result.total > 0:
+    if plan.count and result.total is not None:
+        if offset > 0 and offset >= result.total and result.total > 0:
             raise ApiError(416, "PGRST103", "Requested range not satisfiable",
-                           f"An offset of {plan.offset} was requested, but there are only {result.total} rows.")
+                           f"An offset of {offset} was requested, but there are only {result.total} rows.")
         if result.page_total < result.total:
             status = 206
-    headers = {"Content-Range": _content_range(plan.offset, result, count)}
-    if prefer.count:
-        headers["Preference-Applied"] = f"count={prefer.count}"
-    return _answer(result, status=status, accept=accept, head=request.method == "HEAD", headers=headers)
+    headers = {"Content-Range": _content_range(offset, result, plan.count)}
+    if ctx.prefer.count:
+        headers["Preference-Applied"] = f"count={ctx.prefer.count}"
+    return _answer(result, status=status, accept=ctx.accept, head=ctx.request.method == "HEAD", headers=headers)
 
 
 def _max_affected_check(prefer: Prefer, accept: Accept):
@@ -256,117 +284,95 @@ def _max_affected_check(prefer: Prefer, accept: Accept):
 
 
 async def _insert(ctx: RestContext, table: Table) -> Response:
-    request = ctx.request
-    accept = Accept.parse(request)
-    prefer = Prefer.parse(request, "minimal")
-    plan = read_plan(request)
-    body = await _json_body(request)
-    q = request.query_params
-    columns = p.parse_columns(q["columns"]) if "columns" in q else None
-    on_conflict = p.parse_columns(q["on_conflict"]) if "on_conflict" in q else None
-    b = Builder(ctx.cache)
+    q = query_params(ctx.request)
+    body = await _json_body(ctx.request)
+    args = ctx.request.query_params
+    prefer = ctx.prefer
+    plan = ctx.planner.insert(
+        table, body, columns_param=p.parse_columns(args["columns"]) if "columns" in args else None,
+        missing_default=prefer.missing_default,
+        on_conflict=p.parse_columns(args["on_conflict"]) if "on_conflict" in args else None,
+        resolution=prefer.resolution, returning=ctx.representation(q))
+    b = Builder()
     m = Mutations(b, table)
-    returning = prefer.representation
-    statements = m.insert(body, columns_param=columns, missing_default=prefer.missing_default,
-                          on_conflict=on_conflict, resolution=prefer.resolution, returning=returning)
-    count = prefer.count is not None
-    if not statements:
-        result = Result(0, 0, "[]")
-    elif returning:
-        stmt = m.with_returning(statements, plan, count=count, single=accept.single, strip_nulls=accept.strip_nulls)
-        result = await ctx.run(stmt, b.params, read_only=False, check=_max_affected_check(prefer, accept))
-    else:
-        result = await ctx.run_many(statements, b.params, check=_max_affected_check(prefer, Accept()))
-    headers = {"Content-Range": f"*/{result.total if count and result.total is not None else '*'}"}
+    statements = m.insert(plan)
+    result = await _run_write(ctx, m, b, statements, plan.returning) if statements else Result(0, 0, "[]")
+    headers = {"Content-Range": f"*/{result.total if ctx.count and result.total is not None else '*'}"}
     applied = [x for x in prefer.raw if x.startswith(("resolution=", "missing=", "count=", "return="))]
     if applied:
         headers["Preference-Applied"] = ", ".join(applied)
-    if not returning:
+    if not prefer.representation:
         return Response(status_code=201, headers=headers)
-    return _answer(result, status=201, accept=accept, headers=headers)
+    return _answer(result, status=201, accept=ctx.accept, headers=headers)
 
 
 async def _update(ctx: RestContext, table: Table) -> Response:
-    request = ctx.request
-    accept = Accept.parse(request)
-    prefer = Prefer.parse(request, "minimal")
-    plan = read_plan(request)
-    body = await _json_body(request)
-    b = Builder(ctx.cache)
+    q = query_params(ctx.request)
+    body = await _json_body(ctx.request)
+    plan = ctx.planner.update(table, body, q, ctx.representation(q))
+    if plan is None:  # PATCH with an empty object changes nothing
+        return _write_answer(ctx, Result(0, 0, "[]"))
+    b = Builder()
     m = Mutations(b, table)
-    returning = prefer.representation
-    stmt = m.update(body, plan, returning=returning)
-    return await _write(ctx, m, b, stmt, plan, prefer, accept)
+    return _write_answer(ctx, await _run_write(ctx, m, b, [m.update(plan)], plan.returning))
 
 
 async def _delete(ctx: RestContext, table: Table) -> Response:
-    request = ctx.request
-    accept = Accept.parse(request)
-    prefer = Prefer.parse(request, "minimal")
-    plan = read_plan(request)
-    b = Builder(ctx.cache)
+    q = query_params(ctx.request)
+    plan = ctx.planner.delete(table, q, ctx.representation(q))
+    b = Builder()
     m = Mutations(b, table)
-    stmt = m.delete(plan, returning=prefer.representation)
-    return await _write(ctx, m, b, stmt, plan, prefer, accept)
+    return _write_answer(ctx, await _run_write(ctx, m, b, [m.delete(plan)], plan.returning))
 
 
-async def _write(ctx: RestContext, m: Mutations, b: Builder, stmt, plan, prefer: Prefer, accept: Accept) -> Response:
-    count = prefer.count is not None
-    if stmt is None:  # PATCH with an empty object changes nothing
-        result = Result(0, 0, "[]")
-    elif prefer.representation:
-        full = m.with_returning([stmt], plan, count=count, single=accept.single, strip_nulls=accept.strip_nulls)
-        result = await ctx.run(full, b.params, read_only=False, check=_max_affected_check(prefer, accept))
-    else:
-        result = await ctx.run_many([stmt], b.params, check=_max_affected_check(prefer, Accept()))
-    headers = {"Content-Range": _content_range(0, result, count)}
-    if prefer.representation:
-        return _answer(result, status=200, accept=accept, headers=headers)
+async def _run_write(ctx: RestContext, m: Mutations, b: Builder, statements: list[str],
+                     returning: ReadPlan | None) -> Result:
+    """With a representation: one statement reading the written rows; without: the statements, counted."""
+    if returning is not None:
+        stmt = m.with_returning(statements, returning)
+        return await ctx.run(stmt, b.params, read_only=False, check=_max_affected_check(ctx.prefer, ctx.accept))
+    return await ctx.run_many(statements, b.params, check=_max_affected_check(ctx.prefer, Accept()))
+
+
+def _write_answer(ctx: RestContext, result: Result) -> Response:
+    headers = {"Content-Range": _content_range(0, result, ctx.count)}
+    if ctx.prefer.representation:
+        return _answer(result, status=200, accept=ctx.accept, headers=headers)
     return Response(status_code=204, headers=headers)
 
 
+@rest_endpoint
 async def rpc_endpoint(request: Request) -> Response:
-    try:
-        ctx = RestContext(request)
-        name = request.path_params["function"]
-        accept = Accept.parse(request)
-        prefer = Prefer.parse(request, "representation")
-        from_query = request.method in ("GET", "HEAD")
-        if from_query:
-            known = {prm.name for fn in ctx.cache.functions.get((ctx.schema, name), []) for prm in fn.params}
-            args = {k: v for k, v in request.query_params.items() if k in known}
-        elif request.method == "POST":
-            args = await _json_body(request, empty={})
-            if not isinstance(args, dict):
-                raise ApiError(400, "PGRST102", "Function arguments must be a JSON object")
-        else:
-            raise ApiError(405, "PGRST117", f"Unsupported HTTP method: {request.method}")
-        fn = find_function(ctx.cache, ctx.schema, name, set(args))
-        plan = read_plan(request, skip=set(args))
-        b = Builder(ctx.cache)
-        stmt, shape = rpc_statement(b, fn, args, plan, from_query=from_query, count=prefer.count is not None,
-                                    single=accept.single, strip_nulls=accept.strip_nulls)
-        read_only = from_query or fn.volatility in ("s", "i")
-        check = _single_check(accept) if shape == "rows" else None
-        result = await ctx.run(stmt, b.params, read_only=read_only, check=check)
-        if shape == "void":
-            return Response(status_code=204)
-        headers = {"Content-Range": _content_range(plan.offset, result, prefer.count is not None)}
-        return _answer(result, status=200, accept=accept, head=request.method == "HEAD", headers=headers)
-    except ApiError as exc:
-        return exc.response()
-    except ClientDisconnect:
-        return Response(status_code=400)
-    except Exception:
-        log.exception("RPC request failed")
-        return ApiError(500, "PGRST000", "Internal error in the REST gateway").response()
+    ctx = RestContext(request)
+    name = request.path_params["function"]
+    ctx.negotiate("representation")
+    from_query = request.method in ("GET", "HEAD")
+    if from_query:
+        args = ctx.planner.query_arguments(ctx.schema, name, request.query_params.items())
+    elif request.method == "POST":
+        args = await _json_body(request, empty={})
+        if not isinstance(args, dict):
+            raise ApiError(400, "PGRST102", "Function arguments must be a JSON object")
+    else:
+        raise ApiError(405, "PGRST117", f"Unsupported HTTP method: {request.method}")
+    # The function first: its parameters decide which query keys are arguments and which filter.
+    fn = ctx.planner.function(ctx.schema, name, set(args))
+    plan = ctx.planner.rpc(fn, args, query_params(request, skip=set(args)), from_query=from_query,
+                           count=ctx.count, single=ctx.accept.single, strip_nulls=ctx.accept.strip_nulls)
+    b = Builder()
+    stmt = rpc_statement(b, plan)
+    read_only = from_query or fn.volatility in ("s", "i")
+    check = _single_check(ctx.accept) if plan.shape == "rows" else None
+    result = await ctx.run(stmt, b.params, read_only=read_only, check=check)
+    if plan.shape == "void":
+        return Response(status_code=204)
+    headers = {"Content-Range": _content_range(plan.offset, result, ctx.count)}
+    return _answer(result, status=200, accept=ctx.accept, head=request.method == "HEAD", headers=headers)
 
 
+@rest_endpoint
 async def root_endpoint(request: Request) -> Response:
-    try:
-        ctx = RestContext(request)
-    except ApiError as exc:
-        return exc.response()
+    ctx = RestContext(request)
     tables = sorted(name for (schema, name) in ctx.cache.tables if schema == ctx.schema)
     return JSONResponse({"swagger": "2.0", "info": {"title": "CityLoop local REST", "version": "12"},
                          "paths": {f"/{t}": {} for t in tables}})

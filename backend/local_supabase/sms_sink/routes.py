@@ -32,9 +32,9 @@ def code_text(otp: str) -> str:
 
 def _outbox(request: Request) -> Outbox:
     state = request.app.state.gateway
-    box = state.services.get("sms_sink.outbox")
+    box = state.sms_outbox
     if box is None:
-        box = state.services["sms_sink.outbox"] = Outbox(state.settings.sms_outbox)
+        box = state.sms_outbox = Outbox(state.settings.sms_outbox)
     return box
 
 

@@ -68,10 +68,16 @@ def _content_type(mimetype: object) -> str:
 
 
 def _disposition(download: str) -> str:
+    """As storage-api's renderer (`handleDownload`): the name as `encodeURIComponent` writes it, in both."""
     if download == "":
         return "attachment;"
-    name = urllib.parse.quote(download, safe="")
-    return f"attachment; filename={name}; filename*=UTF-8''{name};"
+    name = _encode_uri_component(download)
+    return f"attachment; filename={name}; filename*=UTF-8''{name}"
+
+
+def _encode_uri_component(text: str) -> str:
+    # encodeURIComponent leaves A-Z a-z 0-9 - _ . ! ~ * ' ( ) as they are; quote() always keeps - _ . ~.
+    return urllib.parse.quote(text, safe="!*'()")
 
 
 def _size(file: IO[bytes]) -> int:

@@ -2,7 +2,7 @@
 -- (backend/supabase/demo_users.json). In production the providers' imports fill these tables
 -- (`cityloop bills import FILE.csv`, public.import_bills). Idempotent: running it again adds nothing.
 -- The demo resident (王丽) has her water account already linked; everything else is linked
--- in the app with the account number and the holder's name listed in README (Payments).
+-- in the app with the account number and the holder's name listed in docs/payments.md.
 
 insert into public.provider_accounts (provider, account_no, kind, holder_name, address) values
   ('city_water', 'W10010101', 'water', '王丽', '和平路 12 号 3-502'),
