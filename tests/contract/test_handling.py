@@ -5,6 +5,7 @@ information. Allowed and denied, on the twin and on the stack."""
 from __future__ import annotations
 
 import io
+import uuid
 
 import pytest
 from PIL import Image
@@ -153,3 +154,27 @@ async def test_the_reporter_adds_information_then_withdraws(world) -> None:
         await alice.api.reports.withdraw_report(filed.id, "再撤一次")
     with pytest.raises(errors.NotFound):  # withdrawn is closed: nothing to follow
         await bob.api.reports.follow_report(filed.id)
+
+
+async def test_a_case_command_is_applied_once_by_its_id_and_only_for_its_sender(world) -> None:
+    worker = await world.sole_worker(GRIDS[0])
+    alice = await world.person()
+    other = await world.colleague(GRIDS[0], on_duty=False)
+    filed = await alice.api.reports.submit_report(report())
+    command = str(uuid.uuid4())
+    with pytest.raises(errors.PermissionDenied):  # refused: nothing recorded, the id stays free
+        await alice.api.worker.run_case_command(command, "accept_report", filed.id)
+    first = await worker.api.worker.run_case_command(command, "accept_report", filed.id)
+    again = await worker.api.worker.run_case_command(command, "accept_report", filed.id)  # a resend
+    assert first.status is again.status is ReportStatus.ACCEPTED
+    assert [e.to_status for e in await alice.api.reports.timeline(filed.id)].count(ReportStatus.ACCEPTED) == 1
+    with pytest.raises(errors.InvalidTransition):
+        await worker.api.worker.run_case_command(command, "start_report", filed.id)
+    with pytest.raises(errors.PermissionDenied):  # a stranger who knows the id
+        await other.api.worker.run_case_command(command, "accept_report", filed.id)
+    with pytest.raises(errors.ValidationError):
+        await worker.api.worker.run_case_command(str(uuid.uuid4()), "drop_table", filed.id)
+    noted = await worker.api.worker.run_case_command(str(uuid.uuid4()), "comment_report", filed.id,
+                                                     {"note": "到现场了"})
+    assert noted.status is ReportStatus.ACCEPTED
+    assert (await alice.api.reports.timeline(filed.id))[-1].note == "到现场了"
