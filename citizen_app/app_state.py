@@ -5,7 +5,7 @@ which call shared/ (CityClient). The page is reached through a small `Shell` (bu
 indicator, messages, navigation), so every method here runs without a browser in the
 tests with a recording shell and in-memory preferences.
 
-    result = await state.run(lambda c: c.my_reports(), busy="app.busy")  # None if it failed (message shown)
+    result = await state.run(lambda c: c.reports.my_reports(), busy="app.busy")  # None if it failed (message shown)
 """
 
 from __future__ import annotations
@@ -157,7 +157,7 @@ class AppState:
             # In Flet web every request leaves from the app server: name the browser's address.
             self.client = await CityClient.connect(self.config, timeout=self.timeout,
                                                    client_ip=getattr(self.page, "client_ip", None))
-            self.client.on_tokens_changed(self._tokens_changed)
+            self.client.auth.on_tokens_changed(self._tokens_changed)
         return self.client
 
     async def run(self, call: Callable[[CityClient], Awaitable[T]], *, busy: str | None = "app.busy",
@@ -194,7 +194,7 @@ class AppState:
         if token:
             try:
                 client = await self.ensure_client()
-                self.user = await client.restore_session(token)
+                self.user = await client.auth.restore_session(token)
                 await self._after_sign_in()
             except errors.CityError as exc:
                 log.info("could not restore the session: %r", exc)
@@ -207,7 +207,7 @@ class AppState:
         if problem:
             self.shell.show_message(self.t(problem), error=True)
             return False
-        user = await self.run(lambda c: c.sign_in(identifier, password), busy="app.busy")
+        user = await self.run(lambda c: c.auth.sign_in(identifier, password), busy="app.busy")
         if user is None:
             return False
         self.user = user
@@ -222,7 +222,7 @@ class AppState:
         if len(password) < MIN_PASSWORD:
             self.shell.show_message(self.t("account.short_password", n=MIN_PASSWORD), error=True)
             return False
-        created = await self.run(lambda c: c.register(identifier, password, display_name=name.strip() or None))
+        created = await self.run(lambda c: c.auth.register(identifier, password, display_name=name.strip() or None))
         if created is None:
             return False
         if created.needs_code:  # a phone sign-up: the account opens with the code sent by SMS
@@ -241,7 +241,7 @@ class AppState:
     async def send_code(self, phone: str | None = None) -> bool:
         """Ask for a code (again); the resend countdown starts."""
         flow = self.begin_code_sign_in()
-        if await self._code_step(lambda c: flow.send(c, phone), flow):
+        if await self._code_step(lambda c: flow.send(c.auth, phone), flow):
             self.shell.show_message(self.t("code.sent"))
             return True
         return False
@@ -249,7 +249,7 @@ class AppState:
     async def verify_code(self, code: str) -> bool:
         """Sign in with the code the SMS carried."""
         flow = self.begin_code_sign_in()
-        if not await self._code_step(lambda c: flow.verify(c, code), flow) or flow.user is None:
+        if not await self._code_step(lambda c: flow.verify(c.auth, code), flow) or flow.user is None:
             return False
         self.user, self.code_flow = flow.user, None
         await self._after_sign_in()
@@ -266,12 +266,12 @@ class AppState:
 
     async def _after_sign_in(self) -> None:
         client = await self.ensure_client()
-        tokens = await client.session_tokens()
+        tokens = await client.auth.session_tokens()
         if tokens:
             await self.prefs.set(SESSION_KEY, tokens[1])
         log.debug("session kept")
         try:
-            self.profile = await client.get_profile()
+            self.profile = await client.profile.get_profile()
         except errors.CityError as exc:
             log.info("no profile: %r", exc)
         if self.profile is not None:
@@ -293,7 +293,7 @@ class AppState:
         self._background.clear()
         if self.client is not None:
             try:
-                await self.client.sign_out()
+                await self.client.auth.sign_out()
             except errors.CityError as exc:
                 log.info("sign-out: %r", exc)
         await self.prefs.remove(SESSION_KEY)
@@ -312,7 +312,7 @@ class AppState:
     async def load_areas(self) -> list[AreaPublic]:
         """The city's areas (names in both languages), loaded once per session; [] while unreachable."""
         if not self.areas:
-            self.areas = await self.run(lambda c: c.areas(), busy=None, quiet=True) or []
+            self.areas = await self.run(lambda c: c.reference.areas(), busy=None, quiet=True) or []
         return self.areas
 
     def place(self, address: str | None, landmark: str | None = None) -> str:
@@ -349,7 +349,7 @@ class AppState:
         self.elderly = LargeText(self.text_step) if elderly else False
 
     async def save_profile(self, change: ProfileUpdate, *, quiet: bool = False) -> bool:
-        profile = await self.run(lambda c: c.update_profile(change), busy=None if quiet else "app.busy")
+        profile = await self.run(lambda c: c.profile.update_profile(change), busy=None if quiet else "app.busy")
         if profile is None:
             return False
         self.profile = profile
@@ -360,18 +360,18 @@ class AppState:
     # ------------------------------------------------------------ live updates, notifications
 
     async def refresh_unread(self) -> None:
-        found = await self.run(lambda c: c.notifications(unread_only=True), busy=None, quiet=True)
+        found = await self.run(lambda c: c.profile.notifications(unread_only=True), busy=None, quiet=True)
         if found is not None:
             self.unread = found
 
     async def mark_all_read(self) -> None:
-        if await self.run(lambda c: c.mark_notifications_read(), busy=None) is not None:
+        if await self.run(lambda c: c.profile.mark_notifications_read(), busy=None) is not None:
             self.unread = []
 
     async def _watch(self) -> None:
         await self.ensure_client()
         await self.refresh_unread()
-        mine = await self.run(lambda c: c.my_reports(limit=100), busy=None, quiet=True) or []
+        mine = await self.run(lambda c: c.reports.my_reports(limit=100), busy=None, quiet=True) or []
         self._statuses = {str(r.id): r.status.value for r in mine}
         if self.browser_here:
             await self._listen()
@@ -379,8 +379,8 @@ class AppState:
     async def _listen(self) -> None:
         client = await self.ensure_client()
         try:
-            await client.subscribe_report_changes(self._on_report_change)
-            await client.subscribe_notifications(self._on_notification)
+            await client.reports.subscribe_report_changes(self._on_report_change)
+            await client.profile.subscribe_notifications(self._on_notification)
         except errors.CityError as exc:  # live updates are a comfort: the screens still load on open
             log.info("no live updates: %r", exc)
 
@@ -455,7 +455,7 @@ class AppState:
         async def send(command: Command, photos: list[bytes]) -> Any:
             if command.kind is not CommandKind.REPORT:  # the resident app queues reports only
                 raise errors.ValidationError(f"not a resident's command: {command.kind}", code="command")
-            return await client.submit_report(command.report, photos)
+            return await client.reports.submit_report(command.report, photos)
 
         result = await box.flush(send, self.locale)
         for report in result.sent:

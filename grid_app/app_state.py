@@ -157,7 +157,7 @@ class AppState:
 
     async def _sign_in(self, identifier: str, password: str) -> UserPublic:
         client = await self._connect()
-        return await self._admit(client, await client.sign_in(identifier, password))
+        return await self._admit(client, await client.auth.sign_in(identifier, password))
 
     def begin_code_sign_in(self) -> CodeFlow:
         if self.code_flow is None:
@@ -169,7 +169,7 @@ class AppState:
         flow = self.begin_code_sign_in()
 
         async def step() -> str:
-            return await flow.send(await self._connect(), phone) or ""
+            return await flow.send((await self._connect()).auth, phone) or ""
 
         return await self._code_step(step(), flow, success="code.sent")
 
@@ -178,7 +178,7 @@ class AppState:
 
         async def step() -> str:
             client = await self._connect()
-            problem = await flow.verify(client, code)
+            problem = await flow.verify(client.auth, code)
             if problem or flow.user is None:
                 return problem or "code.wrong"
             await self._admit(client, flow.user)
@@ -208,7 +208,7 @@ class AppState:
             return False
         try:
             client = await self._connect()
-            await self._admit(client, await client.restore_session(token))
+            await self._admit(client, await client.auth.restore_session(token))
         except errors.CityError as exc:
             if not isinstance(exc, errors.NetworkError):  # offline: keep the token for the next load
                 await self.prefs.remove(SESSION_KEY)
@@ -220,19 +220,19 @@ class AppState:
         """Staff only; then the profile, duty, departments and the offline queue of this person."""
         if user.role not in STAFF_ROLES:
             # Signed out again at once: a resident's session has nothing to do here.
-            await client.sign_out()
+            await client.auth.sign_out()
             await self.prefs.remove(SESSION_KEY)
             raise NotStaff(f"role {user.role}")
         self.user = user
         await self._keep_session(client)
-        client.on_tokens_changed(self._tokens_changed)
+        client.auth.on_tokens_changed(self._tokens_changed)
         try:
-            self.profile = await client.get_profile()
+            self.profile = await client.profile.get_profile()
         except errors.CityError:
             self.profile = None
-        self.on_duty = await client.my_duty() if user.role is Role.GRID_WORKER else None
-        self.departments = await client.departments()
-        self.areas = await client.areas()
+        self.on_duty = await client.worker.my_duty() if user.role is Role.GRID_WORKER else None
+        self.departments = await client.reference.departments()
+        self.areas = await client.reference.areas()
         self.grids = grids_from_areas(self.areas)
         # The file of the older action queue is taken in on first start (shared.commands.migrate_legacy).
         self.queue = CommandQueue.for_person(self.folder, user.id,
@@ -240,7 +240,7 @@ class AppState:
         return user
 
     async def _keep_session(self, client: CityClient) -> None:
-        tokens = await client.session_tokens()
+        tokens = await client.auth.session_tokens()
         if tokens:
             await self.prefs.set(SESSION_KEY, tokens[1])
 
@@ -251,13 +251,13 @@ class AppState:
 
     async def sign_out(self) -> None:
         if self.client is not None:
-            await self.run(self.client.sign_out())
+            await self.run(self.client.auth.sign_out())
         await self.prefs.remove(SESSION_KEY)
         self.user = self.profile = self.on_duty = self.queue = None
 
     async def set_duty(self, on_duty: bool) -> Outcome[Any]:
         assert self.client is not None
-        done = await self.run(self.client.set_my_duty(on_duty),
+        done = await self.run(self.client.worker.set_my_duty(on_duty),
                               success=self.t("duty.changed_on" if on_duty else "duty.changed_off"))
         if done.ok:
             self.on_duty = done.value.on_duty

@@ -101,9 +101,9 @@ class Shell:
     async def start(self) -> None:
         await self.go(self.destinations[0].route)
         client = self.app.client
-        for subscribe, callback in ((client.subscribe_tasks, self._task_event),
-                                    (client.subscribe_sos, self._sos_event),
-                                    (client.subscribe_notifications, self._notice_event)):
+        for subscribe, callback in ((client.worker.subscribe_tasks, self._task_event),
+                                    (client.sos.subscribe_sos, self._sos_event),
+                                    (client.profile.subscribe_notifications, self._notice_event)):
             try:
                 self.subscriptions.append(await subscribe(callback))
             except errors.CityError as exc:

@@ -24,13 +24,11 @@ from shared import errors
 from shared.config import BackendConfig, load_backend_config
 from shared.facades import (PHOTO_BUCKET, AuthFacade, CareFacade, EmergencyContacts, PaymentsFacade, ProfileFacade,
                             ReferenceFacade, ReportsFacade, SignUpResult, SosFacade, WorkerFacade)
-from shared.flat_calls import install
 from shared.transport import Transport
 
 __all__ = ["PHOTO_BUCKET", "CityClient", "SignUpResult"]
 
 
-@install
 class CityClient:
     """One signed-in (or anonymous) person talking to the backend."""
 

@@ -32,7 +32,7 @@ class FollowedList:
         self.failed = False
 
     async def load(self) -> None:
-        found = await self.state.run(lambda c: c.followed_reports(), busy=None, quiet=True)
+        found = await self.state.run(lambda c: c.reports.followed_reports(), busy=None, quiet=True)
         self.failed = found is None
         if found is not None:
             self.cases = found
@@ -46,7 +46,7 @@ class FollowedCase:
 
     async def load(self) -> bool:
         await self.state.load_areas()
-        found = await self.state.run(lambda c: c.followed_report_status(self.report_id))
+        found = await self.state.run(lambda c: c.reports.followed_report_status(self.report_id))
         if found is None:
             return False
         self.case = found

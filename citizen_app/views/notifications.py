@@ -22,7 +22,7 @@ class NotificationsView:
 
     async def load(self) -> None:
         state, s = self.state, sizes(self.state.elderly)
-        found = await state.run(lambda c: c.notifications(limit=50), quiet=True)
+        found = await state.run(lambda c: c.profile.notifications(limit=50), quiet=True)
         if found is None:
             self.list.controls = [load_error(state, self.load, identifier="notifications-load-error")]
             state.shell.updated()

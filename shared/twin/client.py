@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.flat_calls import install
 from shared.twin.account import TwinAuth, TwinProfile, TwinReference
 from shared.twin.city import TwinCity
 from shared.twin.reports import TwinReports
@@ -25,7 +24,6 @@ class _NotInTwin:
         raise NotImplementedError(f"{self._area}.{name} is not in the twin")
 
 
-@install
 class TwinClient:
     """One person's client of a `TwinCity` (the same facades as `shared.client.CityClient`)."""
 

@@ -42,7 +42,7 @@ def jpeg(width: int = 800, height: int = 600) -> bytes:
 
 async def signed_in_client(url: str, key: str, email: str, password: str) -> CityClient:
     client = await CityClient.connect(url=url, key=key)
-    await client.sign_in(email, password)
+    await client.auth.sign_in(email, password)
     return client
 
 

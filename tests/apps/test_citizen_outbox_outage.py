@@ -60,7 +60,7 @@ async def test_unreachable_backend_keeps_the_report_and_sends_it_once_later(stac
     assert await state.flush_outbox() == 1
     assert state.outbox.waiting_reports() == []
     assert await state.flush_outbox() == 0
-    mine = await state.run(lambda c: c.my_reports())
+    mine = await state.run(lambda c: c.reports.my_reports())
     assert [r.id for r in mine] == [flow.draft.id]  # filed once, under the client's id
     assert mine[0].status.value == "dispatched" and len(mine[0].photos) == 1
     await state.close()

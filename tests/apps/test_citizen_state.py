@@ -78,7 +78,7 @@ async def test_sign_up_then_stay_signed_in_across_a_reload_then_sign_out(twin_ci
     reloaded = citizen_state(twin_city, tmp_path, prefs)  # the browser reloads the page
     await reloaded.start()
     assert reloaded.signed_in and reloaded.user.email == email
-    assert await reloaded.run(lambda c: c.get_profile()) is not None
+    assert await reloaded.run(lambda c: c.profile.get_profile()) is not None
     await reloaded.sign_out()
     assert not reloaded.signed_in and SESSION_KEY not in prefs.values
     assert reloaded.shell.routes[-1] == "/sign-in"
@@ -209,8 +209,8 @@ async def test_resident_rates_a_resolved_case_and_reopens_another(twin_city, tmp
         flow.describe("路灯不亮")
         assert await flow.submit() == "sent"
         ids.append(flow.filed.id)
-        await worker.accept_report(flow.filed.id)
-        await worker.resolve_report(flow.filed.id, "已更换灯泡")
+        await worker.reports.accept_report(flow.filed.id)
+        await worker.reports.resolve_report(flow.filed.id, "已更换灯泡")
 
     rated = CaseDetail(state, str(ids[0]))
     assert await rated.load()
@@ -240,8 +240,8 @@ async def test_resident_answers_a_request_for_information(twin_city, tmp_path, c
     flow.set_location(*point(6))
     flow.describe("路灯不亮")
     assert await flow.submit() == "sent"
-    await worker.accept_report(flow.filed.id)
-    await worker.request_report_info(flow.filed.id, "是哪一根灯杆？")
+    await worker.reports.accept_report(flow.filed.id)
+    await worker.reports.request_report_info(flow.filed.id, "是哪一根灯杆？")
 
     case = CaseDetail(state, str(flow.filed.id))
     assert await case.load()
@@ -261,11 +261,11 @@ async def test_live_status_change_is_announced(twin_city, tmp_path, city) -> Non
     flow.set_location(*point(8))
     flow.describe("路灯不亮")
     assert await flow.submit() == "sent"
-    await state.run(lambda c: c.my_reports())
+    await state.run(lambda c: c.reports.my_reports())
     state._statuses[str(flow.filed.id)] = "dispatched"
     seen = []
     state.report_listeners.append(seen.append)
-    await worker.accept_report(flow.filed.id)
+    await worker.reports.accept_report(flow.filed.id)
     deadline = asyncio.get_running_loop().time() + 30
     while ("您的上报状态更新为：已受理", False) not in state.shell.messages:
         assert asyncio.get_running_loop().time() < deadline, state.shell.messages
@@ -288,7 +288,7 @@ async def test_profile_address_language_and_elderly_mode_are_kept(twin_city, tmp
     await state.set_elderly(True)
     await state.set_locale("en")
     assert state.shell.changes == 2
-    profile = await state.run(lambda c: c.get_profile())
+    profile = await state.run(lambda c: c.profile.get_profile())
     assert profile.elderly_mode and profile.locale == "en"
     assert state.timeout == 30.0  # generous time for every step
     await state.close()

@@ -74,7 +74,7 @@ async def test_a_resident_account_is_refused_and_signed_out(people, twin_city, t
     done = await app.sign_in(people.citizen_a.email, people.citizen_a.password)
     assert not done.ok and not app.signed_in
     assert said[-1] == ("这是居民账号，请使用市民端。网格员端仅供工作人员使用。", True)
-    assert await app.client.current_user() is None  # signed out again at once
+    assert await app.client.auth.current_user() is None  # signed out again at once
     app_en, said_en = new_app(twin_city, tmp_path, "en")
     assert not (await app_en.sign_in(people.citizen_a.email, "wrong-password")).ok
     assert said_en[-1] == ("The account or password is not correct.", True)
@@ -97,7 +97,7 @@ async def test_worker_signs_in_switches_duty_and_sees_only_their_grid(people, tw
 
     assert (await app.set_duty(False)).ok and app.on_duty is False
     assert said[-1] == ("已切换为离岗，不再接收新派单", False)
-    assert await app.client.my_duty() is False
+    assert await app.client.worker.my_duty() is False
     # Off duty: a new report in the grid goes to the street's supervisors, not to this worker.
     later = (await file_report(people.citizen_a, city, GRID_POINTS[0]))["id"]
     assert twin_city.active_task(uuid.UUID(later)).queue.value == "supervisor"
@@ -174,7 +174,7 @@ async def test_a_new_task_arrives_live_with_its_report(people, twin_city, tmp_pa
     await inbox.load()
     arrived = asyncio.Event()
     inbox.on_new_task = lambda task: arrived.set()
-    await app.client.subscribe_tasks(inbox.on_task_change)
+    await app.client.worker.subscribe_tasks(inbox.on_task_change)
     city = item(twin_city, "city_mgmt")["code"]
     rid = (await file_report(people.citizen_a, city, GRID_POINTS[0]))["id"]
     await asyncio.wait_for(arrived.wait(), 15)
@@ -194,10 +194,10 @@ async def test_report_for_a_resident_through_the_citizen_form_host(people, twin_
     city = item(twin_city, "city_mgmt")["code"]
     report = ReportCreate(category_code=city, description="楼道灯坏了", lat=GRID_POINTS[0][0], lon=GRID_POINTS[0][1],
                           source="grid_app")
-    filed = await client.submit_report(report, [])
-    again = await client.submit_report(report, [])  # a retry files nothing twice
+    filed = await client.reports.submit_report(report, [])
+    again = await client.reports.submit_report(report, [])  # a retry files nothing twice
     assert filed.id == again.id and filed.source.value == "grid_app"
-    contact = await app.client.report_contact(filed.id)
+    contact = await app.client.worker.report_contact(filed.id)
     assert (contact.display_name, contact.phone, contact.on_behalf) == ("赵大爷", "13900005678", True)
 
 
@@ -297,9 +297,9 @@ async def test_a_residents_kept_session_is_refused(people, twin_city, tmp_path) 
     from shared.prefs import MemoryPrefs
 
     resident = TwinClient(twin_city)
-    await resident.sign_in(people.citizen_a.email, people.citizen_a.password)
+    await resident.auth.sign_in(people.citizen_a.email, people.citizen_a.password)
     prefs = MemoryPrefs()
-    prefs.values[SESSION_KEY] = (await resident.session_tokens())[1]
+    prefs.values[SESSION_KEY] = (await resident.auth.session_tokens())[1]
     app, _ = new_app(twin_city, tmp_path, prefs=prefs)
     assert not await app.restore() and not app.signed_in
     assert SESSION_KEY not in prefs.values
