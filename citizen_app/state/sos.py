@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from shared.contacts import EmergencyContacts
 from shared.localtime import local_text
 from shared.models import ContactStatus, SosEventPublic, SosStatus
 from shared.sos_flow import EMERGENCY_LINKS, EmergencyLink, Locate, SosFlow, SosPhase
@@ -117,7 +116,7 @@ class SosState:
         await self.flow.resume()
         self._last_phase = self.flow.phase
         self._redraw()
-        found = await self.app.run(lambda c: EmergencyContacts(c).mine(), busy=None, quiet=True)
+        found = await self.app.run(lambda c: c.contacts.mine(), busy=None, quiet=True)
         if found is not None:
             self._invitations = found
             self._redraw()
