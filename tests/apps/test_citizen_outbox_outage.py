@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from citizen_app.state.reporting import ReportFlow
-from tests.apps.citizen_support import Switch, jpeg, new_state, sole_worker
+from tests.apps.citizen_support import Switch, account, jpeg, new_state, sole_worker
 from tests.backend.core_support import GRID_POINTS, GRIDS, ensure_demo_city
 
 
@@ -22,11 +22,6 @@ def city(db, make_user):
     worker = make_user(app_metadata={"role": "grid_worker"})
     with sole_worker(db, GRIDS[0], worker.id):
         yield worker
-
-
-def account(make_user):
-    user = make_user(app_metadata={"role": "citizen"})
-    return user.email, user.password
 
 
 def point(n: int) -> tuple[float, float]:
