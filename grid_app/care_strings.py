@@ -20,6 +20,8 @@ CARE_STRINGS: dict[str, tuple[str, str]] = {
     "care.detected": ("发现于 {time}", "Detected {time}"),
     "care.evidence": ("近24小时{meter}用量（{unit}）：红线为实际，蓝色带为平时范围",
                       "{meter} use ({unit}), last 24 h: red is what the meter saw, blue is the usual range"),
+    "care.axis.use": ("{meter}用量（{unit}）", "{meter} use ({unit})"),
+    "care.axis.hour": ("时刻（时）", "Hour of the day"),
     "care.call_person": ("致电老人", "Call the resident"),
     "care.call_family": ("致电{name}（{relation}）", "Call {name} ({relation})"),
     "care.no_phone": ("没有电话号码", "No phone number"),

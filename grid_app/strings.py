@@ -168,6 +168,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "dash.by_grid": ("按网格", "By grid"),
     "dash.map": ("未办结事件分布", "Open cases on the map"),
     "dash.outside": ("网格外", "Outside grids"),
+    "dash.axis.reports": ("上报数（件）", "Reports"),
     # report on behalf
     "behalf.title": ("代居民上报", "Report for a resident"),
     "behalf.unavailable": ("代报表单暂不可用", "The report form is not available yet"),

@@ -1,23 +1,22 @@
-"""A care alert's evidence as a picture: the household's usual band (10th-90th percentile of
+"""A care alert's evidence as chart series: the household's usual band (10th-90th percentile of
 the same hour in its last 28 days), its median, and what the meter saw, hour by hour.
-Pillow only (no flet), so both apps and tests can use it; text-free apart from hour digits,
-the legend is the app's own (translated) text."""
+
+Data only (no flet, no drawing): the grid app draws these with flet-charts
+(grid_app/components/charts.py); tests check the numbers here and the series the control got.
+"""
 
 from __future__ import annotations
 
-import io
-
-from PIL import Image, ImageDraw
+from dataclasses import dataclass
+from datetime import tzinfo
 
 from shared.care import Evidence
+from shared.chart_scale import Scale, nice_scale
 
-BAND = (198, 219, 239)
-EXPECTED = (49, 130, 189)
-OBSERVED = (214, 39, 40)
-GRID = (225, 225, 225)
-AXIS = (90, 90, 90)
 # What a meter's readings count (care_watch migration: litres, kWh, m3): the y-axis's unit.
 METER_UNITS = {"water": "L", "electricity": "kWh", "gas": "m³"}
+
+Points = list[tuple[float, float]]  # (hour index from the first hour, value)
 
 
 def meter_unit(meter_kind: str | None) -> str:
@@ -30,52 +29,31 @@ def tel_url(phone: str | None) -> str | None:
     return f"tel:{digits}" if digits.strip("+-") else None
 
 
-def render_evidence_png(ev: Evidence, width: int = 720, height: int = 240, unit: str = "") -> bytes:
-    """`unit` (meter_unit) is written above the y-axis's values."""
+@dataclass(frozen=True)
+class EvidenceSeries:
+    """What the evidence chart shows; x is the hour's index (0 = the first hour)."""
+
+    observed: Points  # a missing reading counts as 0 (no use seen)
+    expected: Points  # empty when the evidence has no complete median
+    band_low: Points  # both band edges empty unless both are complete
+    band_high: Points
+    hour_labels: list[tuple[int, str]]  # every third hour and the last, "07"
+    scale: Scale
+    unit: str  # meter_unit: L, kWh, m³ or ""
+
+
+def evidence_series(ev: Evidence, unit: str = "", tz: tzinfo | None = None) -> EvidenceSeries:
+    """The series of `ev`; hour labels on the clock of `tz` (the homes watched), else the hours' own."""
     n = len(ev.hours)
-    img = Image.new("RGB", (width, height), "white")
-    draw = ImageDraw.Draw(img)
-    left, right, top, bottom = 44, width - 12, 24 if unit else 12, height - 28
-    if unit:
-        draw.text((2, 2), unit, fill=AXIS)
-    observed = [v if v is not None else 0.0 for v in ev.observed]
-    top_value = max([*ev.band_high, *observed, *ev.expected, 1e-6]) * 1.1
-    if n < 2:
-        draw.text((left, top), "-", fill=AXIS)
-        return _png(img)
 
-    def x(i: float) -> float:
-        return left + (right - left) * i / (n - 1)
+    def points(values: list[float | None]) -> Points:
+        return [(float(i), float(v or 0.0)) for i, v in enumerate(values)] if len(values) == n else []
 
-    def y(v: float) -> float:
-        return bottom - (bottom - top) * v / top_value
-
-    for k in range(5):  # horizontal grid lines with their values
-        v = top_value * k / 4
-        draw.line([(left, y(v)), (right, y(v))], fill=GRID)
-        draw.text((2, y(v) - 6), f"{v:.3g}", fill=AXIS)
-    band = [(x(i), y(v)) for i, v in enumerate(ev.band_high)] + \
-           [(x(i), y(v)) for i, v in reversed(list(enumerate(ev.band_low)))]
-    if len(ev.band_high) == n and len(ev.band_low) == n:
-        draw.polygon(band, fill=BAND)
-    if len(ev.expected) == n:
-        draw.line([(x(i), y(v)) for i, v in enumerate(ev.expected)], fill=EXPECTED, width=2)
-    draw.line([(x(i), y(v)) for i, v in enumerate(observed)], fill=OBSERVED, width=3)
-    for i, v in enumerate(observed):
-        draw.ellipse([x(i) - 3, y(v) - 3, x(i) + 3, y(v) + 3], fill=OBSERVED)
-    if ev.onset is not None:  # the first unusual hour
-        first = ev.hours[0]
-        at = (ev.onset - first).total_seconds() / 3600
-        if 0 <= at <= n - 1:
-            draw.line([(x(at), top), (x(at), bottom)], fill=AXIS, width=1)
-    for i, h in enumerate(ev.hours):
-        if i % 3 == 0 or i == n - 1:
-            draw.text((x(i) - 6, bottom + 8), f"{h.hour:02d}", fill=AXIS)
-    draw.line([(left, bottom), (right, bottom)], fill=AXIS)
-    return _png(img)
-
-
-def _png(img: Image.Image) -> bytes:
-    out = io.BytesIO()
-    img.save(out, "PNG", optimize=True)
-    return out.getvalue()
+    band = len(ev.band_low) == n and len(ev.band_high) == n
+    observed, expected = points(ev.observed), points(ev.expected)
+    low, high = (points(ev.band_low), points(ev.band_high)) if band else ([], [])
+    hours = [h.astimezone(tz) if tz else h for h in ev.hours]
+    labels = [(i, f"{h.hour:02d}") for i, h in enumerate(hours) if i % 3 == 0 or i == n - 1]
+    largest = max([v for series in (observed, expected, high) for _, v in series], default=0.0)
+    return EvidenceSeries(observed=observed, expected=expected, band_low=low, band_high=high,
+                          hour_labels=labels, scale=nice_scale(largest * 1.05), unit=unit)

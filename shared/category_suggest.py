@@ -1,11 +1,13 @@
-"""Suggesting taxonomy items from a resident's description: weighted keywords, no model.
+"""Suggesting taxonomy items from a resident's description: weighted keywords, and what labelled descriptions teach.
 
 Why this shape: the report form asks on every keystroke, offline, in Chinese,
 English or both at once, so the suggester is plain data (the keywords in
-taxonomy.json, the same the database has) and indexes built once. Chinese has no
+taxonomy.json, the same the database has, and the residents' descriptions in
+assets/taxonomy/descriptions.csv) and indexes built once. Chinese has no
 spaces: Chinese terms match as substrings; English phrases match as whole words.
 A keyword "a+b" needs all its parts anywhere in the text. bench/category_suggest.py
-measures accuracy on tests/data/category_descriptions.csv and the time per call.
+measures accuracy on the held-out tests/data/category_descriptions.csv and the time
+per call (docs/category-suggestion.md).
 
 Evidence, strongest first:
 - a keyword or an item's name: its length (Chinese characters; two per English
@@ -14,7 +16,11 @@ Evidence, strongest first:
   ("楼道灯" in "楼道里的灯"): _GAPPED_SHARE of that;
 - a word of the English name found alone: one;
 - a character pair or English word shared with the item's terms: _FRAGMENT_WEIGHT,
-  split between the items that have it, so it only orders items keywords leave level.
+  split between the items that have it, so it only orders items keywords leave level;
+- what residents' labelled descriptions teach (shared/category_model.py): the item's
+  probability given the text's features, times _LEARNT_WEIGHT; it counts only once
+  the text has evidence of the kinds above, so chatter gets no suggestion. It finds
+  items in the words of the next resident, which keywords written for the last ones miss.
 On equal evidence the more urgent item (lower priority number) comes first.
 """
 
@@ -25,6 +31,8 @@ import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Mapping
+
+from shared.category_model import DescriptionModel, Example
 
 if TYPE_CHECKING:
     from shared.taxonomy import Category
@@ -43,6 +51,11 @@ _GAPPED_SHARE = 0.75
 _GAP_STOPS = frozenset(" \t\n,.!?;:，。！？；：、")  # a gap never spans these
 # Less is at most one stray character pair ("今天天气不错" shares "气不" with "暖气不热"): no suggestion.
 _MIN_SCORE = 0.75
+# The learnt probability (0..1) counts up to this: a sure one as much as a four-character keyword.
+# Chosen by cross-validation on the dev descriptions only (bench/category_suggest.py).
+_LEARNT_WEIGHT = 4.0
+# An item the keywords did not name is suggested on learnt evidence alone from this probability up.
+_LEARNT_FLOOR = 0.05
 
 
 def _stem(word: str) -> str:
@@ -78,6 +91,14 @@ def _found_with_gap(text: str, term: str) -> bool:
                     return True
             start = text.find(head, start + 1)
     return False
+
+
+def features(text: str) -> list[str]:
+    """Chinese characters and character pairs, and English content words, with repeats: what is learnt."""
+    out: list[str] = []
+    for run in _HAN_RUN.findall(text):
+        out += list(run) + [run[i:i + 2] for i in range(len(run) - 1)]
+    return out + [w for w in words(text) if w not in _EN_STOPWORDS]
 
 
 def _fragments(text: str) -> set[str]:
@@ -121,7 +142,9 @@ _Entry = tuple[str, Cue, float]  # item code, cue, weight
 class Suggester:
     """Indexes over the items' keywords and names, built once; `suggest` only looks up what the text holds."""
 
-    def __init__(self, items: Iterable[Category], spelling: Mapping[str, str] | None = None):
+    def __init__(self, items: Iterable[Category], spelling: Mapping[str, str] | None = None,
+                 examples: Iterable[Example] = ()):
+        """`examples`: residents' descriptions with the item they are about, learnt from."""
         self._items = {c.code: c for c in items}
         keywords = {code: {k.lower() for k in c.keywords} for code, c in self._items.items()}
         shared_by = Counter(k for ks in keywords.values() for k in ks)
@@ -158,6 +181,10 @@ class Suggester:
         # Longest first, so a longer miswriting is not half-corrected by a shorter one.
         self._spelling = sorted(((w.lower(), r.lower()) for w, r in (spelling or {}).items()),
                                 key=lambda pair: -len(pair[0]))
+        known_words = {code: self._normalise(" ".join((c.name_zh, c.name_en) + c.keywords).replace("+", " "))
+                       for code, c in self._items.items()}
+        self._model = DescriptionModel(known_words, [(self._normalise(t), code) for t, code in examples],
+                                       features)
 
     def suggest(self, description: str, limit: int = 5) -> list[tuple[Category, float]]:
         text = self._normalise(description)
@@ -182,7 +209,12 @@ class Suggester:
             codes = self._by_fragment.get(f, ())
             for code in codes:
                 scores[code] += _FRAGMENT_WEIGHT / len(codes)
-        ranked = sorted(((self._items[code], round(s, 3)) for code, s in scores.items() if s >= _MIN_SCORE),
+        scores = {code: s for code, s in scores.items() if s >= _MIN_SCORE}
+        if scores:
+            for code, p in self._model.posterior(text).items():
+                if code in scores or p >= _LEARNT_FLOOR:
+                    scores[code] = scores.get(code, 0.0) + _LEARNT_WEIGHT * p
+        ranked = sorted(((self._items[code], round(s, 3)) for code, s in scores.items()),
                         key=lambda pair: (-pair[1], pair[0].priority, pair[0].code))
         return ranked[:limit]
 

@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 
+from shared.chart_scale import Scale, nice_scale
 from shared.localtime import city_tz
 from shared.models import ReportPublic, ReportStatus
 from shared.status import OPEN_STATUSES, is_overdue
@@ -60,6 +61,22 @@ def summarise(reports: list[ReportPublic], days: int, now: datetime | None = Non
         by_grid=_ranked(Counter(str(r.grid_id) if r.grid_id else None for r in window)),
         open_points=[OpenPoint(str(r.id), r.lat, r.lon, is_overdue(r.due_at, r.status, now)) for r in open_reports],
     )
+
+
+@dataclass(frozen=True)
+class Bars:
+    """A bar chart's data: named counts, most first, and a scale in whole reports."""
+
+    labels: list[str]
+    values: list[int]
+    scale: Scale
+
+
+def bar_series(named: list[tuple[str, int]], limit: int = 10) -> Bars:
+    """The first `limit` of `named` (a Dashboard ranking with names put in) as bars."""
+    shown = named[:limit]
+    return Bars(labels=[name for name, _ in shown], values=[n for _, n in shown],
+                scale=nice_scale(max((n for _, n in shown), default=0), whole=True))
 
 
 def _ranked(counter: Counter) -> list:

@@ -8,6 +8,7 @@ Suggestion from a description is shared/category_suggest.py, built on first use.
 
 from __future__ import annotations
 
+import csv
 import json
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -15,10 +16,14 @@ from typing import Iterable, Literal, Mapping, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.category_model import Example
 from shared.category_suggest import Suggester
 from shared.fonts import ASSETS_DIR
 
 TAXONOMY_PATH = ASSETS_DIR / "taxonomy" / "taxonomy.json"
+# Residents' descriptions labelled with their item, learnt from by the suggester (columns text, code, lang).
+# The held-out ones, never learnt from, are tests/data/category_descriptions.csv.
+DESCRIPTIONS_PATH = ASSETS_DIR / "taxonomy" / "descriptions.csv"
 
 # The codes of public.departments (migration 20261121000100_departments.sql).
 DepartmentCode = Literal["city_mgmt", "environment", "water", "public_security", "market",
@@ -64,15 +69,17 @@ class Category(BaseModel):
 class Taxonomy:
     """The whole tree, in code order."""
 
-    def __init__(self, categories: Iterable[Category], spelling: Mapping[str, str] | None = None):
+    def __init__(self, categories: Iterable[Category], spelling: Mapping[str, str] | None = None,
+                 examples: Iterable[Example] = ()):
         self._by_code = {c.code: c for c in sorted(categories, key=lambda c: c.code)}
         self._children: dict[str | None, list[Category]] = {}
         for c in self._by_code.values():
             self._children.setdefault(c.parent_code, []).append(c)
         self._spelling = dict(spelling or {})
+        self._examples = tuple(examples)
 
     @classmethod
-    def from_json(cls, data: Mapping) -> Taxonomy:
+    def from_json(cls, data: Mapping, examples: Iterable[Example] = ()) -> Taxonomy:
         """The shape of taxonomy.json: majors -> subs -> items."""
         categories = []
         for major in data["majors"]:
@@ -86,7 +93,7 @@ class Taxonomy:
                                         priority=item["priority"], keywords_zh=tuple(item["keywords_zh"]),
                                         keywords_en=tuple(item["keywords_en"]))
                                for item in sub["items"]]
-        return cls(categories, data.get("spelling"))
+        return cls(categories, data.get("spelling"), examples)
 
     # Tree access
 
@@ -149,6 +156,11 @@ class Taxonomy:
         scored.sort(key=lambda s: (-s[0], s[1].code))
         return [c for _, c in scored[:limit]]
 
+    @property
+    def spelling(self) -> dict[str, str]:
+        """Common miswritings and what they mean, read as meant before suggesting."""
+        return dict(self._spelling)
+
     def suggest(self, description: str, limit: int = 5) -> list[tuple[Category, float]]:
         """Items whose keywords occur in a free-text description, with a score, best first.
 
@@ -163,11 +175,19 @@ class Taxonomy:
     @cached_property
     def _suggester(self) -> Suggester:
         # Built on first use, not when the tree is loaded: views that only show the tree never pay for it.
-        return Suggester(self.items(), self._spelling)
+        return Suggester(self.items(), self._spelling, self._examples)
 
 
-def load_taxonomy(path: Path = TAXONOMY_PATH) -> Taxonomy:
-    return Taxonomy.from_json(json.loads(path.read_text(encoding="utf-8")))
+def load_examples(path: Path = DESCRIPTIONS_PATH) -> list[Example]:
+    """(description, item code) pairs from a labelled CSV such as DESCRIPTIONS_PATH."""
+    with path.open(encoding="utf-8", newline="") as f:
+        return [(row["text"], row["code"]) for row in csv.DictReader(f)]
+
+
+def load_taxonomy(path: Path = TAXONOMY_PATH, descriptions: Path | None = DESCRIPTIONS_PATH) -> Taxonomy:
+    """The tree from `path`; the suggester learns from `descriptions` (None: keywords only)."""
+    examples = load_examples(descriptions) if descriptions is not None else []
+    return Taxonomy.from_json(json.loads(path.read_text(encoding="utf-8")), examples)
 
 
 @lru_cache(maxsize=1)

@@ -22,6 +22,11 @@ class VirtualClock:
     def __call__(self) -> float:
         return self.now
 
+    @property
+    def pending(self) -> int:
+        """How many sleeps wait for time to move (a test can wait for a timer to be set)."""
+        return sum(1 for _, _, future in self._sleepers if not future.done())
+
     async def sleep(self, seconds: float) -> None:
         future = asyncio.get_running_loop().create_future()
         heapq.heappush(self._sleepers, (self.now + max(0.0, seconds), next(self._order), future))

@@ -6,11 +6,12 @@ from __future__ import annotations
 import flet as ft
 
 from shared.care import ACTIONS, OUTCOMES, CareAlertPublic
-from shared.care_chart import meter_unit, render_evidence_png, tel_url
-from shared.localtime import local_text
+from shared.care_chart import evidence_series, meter_unit, tel_url
+from shared.localtime import city_tz, local_text
 
 from ..app_state import AppState
 from ..care_state import CareState, care_translator
+from ..components.charts import evidence_chart
 from ..components.refresh import update_if_shown
 from ..theme import MUTED, SOS
 
@@ -82,7 +83,9 @@ class CareAlertsScreen:
             calls.append(self._call_button(t("care.call_family", name=c.name, relation=c.relation), c.phone,
                                            f"care-call-family-{i}"))
         meter = t(f"care.meter.{a.meter_kind}") if a.meter_kind else ""
-        chart = (ft.Image(src=render_evidence_png(a.evidence, 720, 200, meter_unit(a.meter_kind)), width=720, height=200)
+        unit = meter_unit(a.meter_kind)
+        chart = (evidence_chart(evidence_series(a.evidence, unit, city_tz()),
+                                t("care.axis.use", meter=meter, unit=unit or "—"), t("care.axis.hour"), 720, 240)
                  if a.evidence.hours else ft.Text("—", color=MUTED))
         action = ft.RadioGroup(value=self.state.action, on_change=self._set_action, content=ft.Row(controls=[
             ft.Radio(value=k, label=t(f"care.action.{k}")) for k in ACTIONS]))

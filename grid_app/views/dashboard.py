@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import flet as ft
 
-from shared.dashboard import Dashboard, summarise
+from shared.dashboard import Dashboard, bar_series, summarise
 from shared.taxonomy import default_taxonomy
 
 from ..app_state import AppState
+from ..components.charts import bar_chart
 from ..components.map_view import Point, map_of
 from ..components.refresh import update_if_shown
 from ..theme import MUTED, OVERDUE
@@ -60,9 +61,10 @@ class DashboardScreen:
                         ft.Segment(value="30", label=ft.Text(t("dash.days", n=30)))])]),
             ft.Row(wrap=True, spacing=12, controls=[self._tile(t(k), v, c) for k, v, c in tiles]),
             ft.Row(vertical_alignment=ft.CrossAxisAlignment.START, wrap=True, spacing=24, controls=[
-                self._bars(t("dash.by_category"), [(cat(c), n) for c, n in d.by_category]),
-                self._bars(t("dash.by_grid"), [(self.grid_names.get(g, g) if g else t("dash.outside"), n)
-                                               for g, n in d.by_grid]),
+                self._bars("dashboard-by-category", t("dash.by_category"),
+                           [(cat(c), n) for c, n in d.by_category]),
+                self._bars("dashboard-by-grid", t("dash.by_grid"),
+                           [(self.grid_names.get(g, g) if g else t("dash.outside"), n) for g, n in d.by_grid]),
                 ft.Column(tight=True, controls=[ft.Text(t("dash.map"), weight=ft.FontWeight.BOLD),
                                                 map_of([Point(p.lat, p.lon, p.overdue) for p in d.open_points], t, grids=self.app.grids,
                                                        height=260, zoom=14)]),
@@ -75,13 +77,11 @@ class DashboardScreen:
         return ft.Card(content=ft.Container(width=200, padding=16, content=ft.Column(tight=True, controls=[
             ft.Text(label, color=MUTED), ft.Text(value, size=30, weight=ft.FontWeight.BOLD, color=colour)])))
 
-    @staticmethod
-    def _bars(title: str, rows: list[tuple[str, int]]) -> ft.Control:
-        top = max((n for _, n in rows), default=1)
-        return ft.Column(width=300, tight=True, spacing=6, controls=[ft.Text(title, weight=ft.FontWeight.BOLD)] + [
-            ft.Row([ft.Text(name, width=130, max_lines=1, overflow=ft.TextOverflow.ELLIPSIS),
-                    ft.Container(width=max(4, 120 * n / top), height=14, bgcolor=ft.Colors.INDIGO_300, border_radius=3),
-                    ft.Text(str(n))]) for name, n in rows[:10]] + ([] if rows else [ft.Text("—", color=MUTED)]))
+    def _bars(self, identifier: str, title: str, rows: list[tuple[str, int]]) -> ft.Control:
+        chart = (bar_chart(bar_series(rows), self.app.t("dash.axis.reports"), width=440, height=260) if rows
+                 else ft.Text("—", color=MUTED))
+        return ft.Column(tight=True, spacing=6, controls=[
+            ft.Text(title, weight=ft.FontWeight.BOLD), ft.Semantics(identifier=identifier, content=chart)])
 
     async def _days(self, e: ft.ControlEvent) -> None:
         picked = e.control.selected

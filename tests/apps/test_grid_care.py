@@ -14,7 +14,7 @@ from grid_app.care_strings import CARE_STRINGS
 from grid_app.views.care_alerts import CareAlertsScreen
 from grid_app.views.residents import ResidentsScreen
 from backend.jobs.care_watch import run_scan
-from shared.care_chart import render_evidence_png, tel_url
+from shared.care_chart import evidence_series, tel_url
 from shared.config import BackendConfig
 from shared.models import Role
 from tests.backend.care_support import add_month_of_readings, make_subject
@@ -69,9 +69,9 @@ def test_tel_links_and_the_chart():
     start = datetime(2026, 11, 2, tzinfo=timezone.utc)
     ev = Evidence(meter_kind="water", hours=[start + timedelta(hours=i) for i in range(24)], observed=[0.0] * 24,
                   expected=[10.0] * 24, band_low=[2.0] * 24, band_high=[20.0] * 24, onset=start + timedelta(hours=5))
-    img = Image.open(io.BytesIO(render_evidence_png(ev)))
-    assert img.size == (720, 240)
-    assert img.getpixel((400, 120)) != (255, 255, 255)  # the usual band is drawn
+    series = evidence_series(ev, "L")
+    assert series.band_high == [(float(i), 20.0) for i in range(24)]
+    assert series.scale.top >= 20 and series.observed[0] == (0.0, 0.0)
 
 
 async def test_worker_sees_the_alert_with_evidence_calls_and_records_the_outcome(people, stack, db, service, tmp_path):

@@ -14,13 +14,14 @@ from PIL import Image
 from backend.jobs.care_watch import run_scan
 from grid_app.alerts_state import AlertsState
 from grid_app.app_state import AppState
+from grid_app.care_state import care_translator
 from grid_app.inbox_state import InboxState, task_what_where
 from grid_app.views.alerts import AlertsScreen
 from grid_app.views.care_alerts import CareAlertsScreen
 from grid_app.views.case_detail import CaseDetail
 from grid_app.views.inbox import InboxScreen
 from shared.care import Evidence
-from shared.care_chart import meter_unit, render_evidence_png
+from shared.care_chart import evidence_series, meter_unit
 from shared.config import BackendConfig
 from tests.backend.care_support import add_month_of_readings, make_subject
 from tests.backend.core_support import GRID_POINTS, GRIDS, People, file_report, item, make_people, only_workers
@@ -256,7 +257,8 @@ def test_the_care_chart_names_its_unit() -> None:
     ev = Evidence(meter_kind="water", hours=[start + timedelta(hours=i) for i in range(24)], observed=[1.0] * 24,
                   expected=[10.0] * 24, band_low=[2.0] * 24, band_high=[20.0] * 24)
     assert [meter_unit(k) for k in ("electricity", "water", "gas", None)] == ["kWh", "L", "m³", ""]
-    kwh, litres = (Image.open(io.BytesIO(render_evidence_png(ev, unit=u))) for u in ("kWh", "L"))
-    corner = (0, 0, 40, 14)  # above the axis values: where the unit is written
-    assert set(kwh.crop(corner).getdata()) != {(255, 255, 255)}
-    assert list(kwh.crop(corner).getdata()) != list(litres.crop(corner).getdata())
+    assert evidence_series(ev, meter_unit("water")).unit == "L"
+    # The screen's chart names the unit on its value axis, in the worker's language.
+    for lang, title in (("zh", "水用量（L）"), ("en", "water use (L)")):
+        t = care_translator(SimpleNamespace(t=SimpleNamespace(locale=lang)))
+        assert t("care.axis.use", meter=t("care.meter.water"), unit="L") == title

@@ -117,6 +117,7 @@ def test_report_to_resolution_and_sos_between_two_tablets(people, db, stack, ser
     mine.bring_to_front()
     mine.get_by_role("tab", name="统计").or_(mine.get_by_text("统计")).first.click()
     expect(by_id(mine, "dashboard")).to_be_visible(timeout=15_000)
+    expect(by_id(mine, "dashboard-by-category")).to_be_visible(timeout=15_000)  # figures loaded, chart drawn
     shot(mine, "grid-dashboard.png")
     # The caller cancels: the responder's bar goes away live.
     people.citizen_a.client.rpc("cancel_sos", {"alert_id": alert["id"], "reason": "test over"}).execute()

@@ -182,6 +182,9 @@ async def sent_flow(client: CityClient, device: Device, clock: VirtualClock) -> 
     await clock.advance(3)
     await clock.advance(5)
     await until(lambda: flow.phase is SosPhase.SENT)
+    # The 30 s location timer is set once the live channel has joined (slow on a loaded machine):
+    # moving time before that would move it past a timer not yet set.
+    await until(lambda: flow.live and clock.pending > 0)
     return flow
 
 

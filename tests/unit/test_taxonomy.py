@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from shared.category_suggest import Cue
-from shared.taxonomy import (DEPARTMENT_CODES, TAXONOMY_PATH, Category, Taxonomy, default_taxonomy, load_taxonomy,
-                             suggest_category)
+from shared.taxonomy import (DEPARTMENT_CODES, DESCRIPTIONS_PATH, TAXONOMY_PATH, Category, Taxonomy, default_taxonomy,
+                             load_examples, load_taxonomy, suggest_category)
 
 
 def _make_migration():
@@ -256,8 +256,11 @@ def test_a_nuisance_in_its_own_words_is_not_made_a_hazard(taxonomy):
 
 
 def _labelled() -> list[dict[str, str]]:
+    """The held-out descriptions (tests/data), then the learnt-from ones (assets) as split "dev"."""
     with (Path(__file__).resolve().parents[1] / "data" / "category_descriptions.csv").open(encoding="utf-8") as f:
-        return list(csv.DictReader(f))
+        held_out = list(csv.DictReader(f))
+    with DESCRIPTIONS_PATH.open(encoding="utf-8") as f:
+        return held_out + [{**r, "split": "dev"} for r in csv.DictReader(f)]
 
 
 def test_the_labelled_set_covers_every_sub_category_in_both_languages(taxonomy):
@@ -267,7 +270,15 @@ def test_the_labelled_set_covers_every_sub_category_in_both_languages(taxonomy):
     subs = {c.code for m in taxonomy.majors() for c in taxonomy.children(m.code)}
     for lang in ("zh", "en"):
         assert {r["code"][:5] for r in rows if r["lang"] == lang} == subs, lang
-    assert {r["split"] for r in rows} == {"dev", "holdout"}
+    assert {r["split"] for r in rows} == {"dev", "holdout", "fresh"}
+    fresh = [r for r in rows if r["split"] == "fresh"]
+    assert len(fresh) >= 150 and {r["code"][:5] for r in fresh} == subs
+
+
+def test_no_held_out_description_is_learnt_from():
+    # The held-out figures mean something only if the suggester never saw those texts.
+    learnt = {text for text, _ in load_examples()}
+    assert not learnt & {r["text"] for r in _labelled() if r["split"] != "dev"}
 
 
 def _accuracy(taxonomy, rows) -> tuple[float, float]:
@@ -281,9 +292,26 @@ def test_accuracy_on_the_labelled_set_stays_above_its_floor(taxonomy):
     rows = _labelled()
     top1, top3 = _accuracy(taxonomy, rows)
     assert top1 >= 0.85 and top3 >= 0.95, (top1, top3)
-    # The held-out part was never tuned against; its floor guards against losing what generalises.
-    top1, top3 = _accuracy(taxonomy, [r for r in rows if r["split"] == "holdout"])
-    assert top1 >= 0.75 and top3 >= 0.85, (top1, top3)
+    # The held-out parts were never tuned against nor learnt from; their floors guard against losing
+    # what generalises (bench/category_suggest.py prints the figures: 0.86 / 0.92-0.94 when written).
+    for split in ("holdout", "fresh"):
+        top1, top3 = _accuracy(taxonomy, [r for r in rows if r["split"] == split])
+        assert top1 >= 0.80 and top3 >= 0.88, (split, top1, top3)
+
+
+def test_learnt_descriptions_find_items_in_words_no_keyword_has():
+    # "馊饭" (spoilt leftovers) is no keyword of the food-waste item; one resident's description teaches it.
+    keywords_only = Taxonomy(default_taxonomy(), examples=())
+    learnt = Taxonomy(default_taxonomy(), examples=[("后巷那几桶馊饭一直没人拉走", "01.01.006")])
+    text = "门口几桶馊饭没人拉走，垃圾也堆着"
+    assert "01.01.006" not in [c.code for c, _ in keywords_only.suggest(text, 3)]
+    assert [c.code for c, _ in learnt.suggest(text, 2)] == ["01.01.001", "01.01.006"]
+
+
+def test_learnt_evidence_alone_suggests_nothing(taxonomy):
+    # Chatter shares characters with some description; without keyword evidence it gets no suggestion.
+    learnt = Taxonomy(default_taxonomy(), examples=[("明天几点开会", "09.05.001")])
+    assert learnt.suggest("明天几点开会") == [] and taxonomy.suggest("你好，谢谢你们") == []
 
 
 def test_the_suggester_is_built_once_on_first_use_or_when_prepared():
