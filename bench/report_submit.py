@@ -5,7 +5,7 @@ creates one citizen (admin API) and signs in with `CityClient` (async supabase-p
 generates a phone-like 4000x3000 JPEG (bench/media.py: gradients, blotches, sensor
 grain, EXIF orientation; ~4 MB), then runs `--runs` rounds, each of:
 
-  submit + photo : `CityClient.submit_report(report, [photo])`: prepare the photo
+  submit + photo : `CityClient.reports.submit_report(report, [photo])`: prepare the photo
                    (shared.media: decode, upright, resize, strip, re-encode + thumbnail),
                    upload both to Storage, insert the report (routing and dispatch
                    triggers); the answer must be `dispatched`. This is the figure.
@@ -61,13 +61,13 @@ async def upload_prepared(client: CityClient, uid: str, photo) -> None:
 async def measure(url: str, anon: str, email: str, password: str, category: str, photo_bytes: bytes,
                   runs: int, warmup: int) -> dict[str, list[float]]:
     client = await CityClient.connect(url=url, key=anon)
-    await client.sign_in(email, password)
-    uid = str((await client.current_user()).id)
+    await client.auth.sign_in(email, password)
+    uid = str((await client.auth.current_user()).id)
     times: dict[str, list[float]] = {"submit + photo": [], "prepare": [], "upload": [], "submit, no photo": []}
     try:
         for i in range(warmup + runs):
             t0 = time.perf_counter()
-            report = await client.submit_report(new_report(category, i), [photo_bytes])
+            report = await client.reports.submit_report(new_report(category, i), [photo_bytes])
             whole = time.perf_counter() - t0
             if report.status is not ReportStatus.DISPATCHED or len(report.photos) != 1:
                 raise SystemExit(f"run {i}: not dispatched with its photo: {report.status} {report.photos}")
@@ -81,7 +81,7 @@ async def measure(url: str, anon: str, email: str, password: str, category: str,
             upload = time.perf_counter() - t0
 
             t0 = time.perf_counter()
-            bare = await client.submit_report(new_report(category, i))
+            bare = await client.reports.submit_report(new_report(category, i))
             baseline = time.perf_counter() - t0
             if bare.status is not ReportStatus.DISPATCHED:
                 raise SystemExit(f"run {i}: baseline report not dispatched: {bare.status}")

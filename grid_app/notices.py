@@ -51,12 +51,12 @@ class NoticeContext:
         wanted = {str(n.report_id) for n in notices if n.report_id} - set(self.reports)
         if wanted:
             try:
-                self.reports.update({str(r.id): r for r in await client.reports_by_ids(wanted)})
+                self.reports.update({str(r.id): r for r in await client.reports.reports_by_ids(wanted)})
             except errors.CityError:
                 pass  # the notice still shows its title and what its payload says
         if any(n.kind.startswith(CARE) and str(n.payload.get("subject_id")) not in self.subjects for n in notices):
             try:
-                self.subjects = {str(s.id): s for s in await client.list_care_subjects()}
+                self.subjects = {str(s.id): s for s in await client.care.list_care_subjects()}
             except errors.CityError:
                 pass
 

@@ -160,7 +160,7 @@ class AppCore:
     async def ensure_client(self) -> CityClient:
         if self.client is None:
             self.client = await CityClient.connect(self.config, timeout=self.timeout, client_ip=self.client_ip)
-            self.client.on_tokens_changed(self._tokens_changed)
+            self.client.auth.on_tokens_changed(self._tokens_changed)
         return self.client
 
     def save_later(self, key: str, value: Any) -> None:
@@ -240,7 +240,7 @@ class AppCore:
         if not token:
             return None
         try:
-            return await (await self.ensure_client()).restore_session(token)
+            return await (await self.ensure_client()).auth.restore_session(token)
         except errors.CityError as exc:
             log.info("could not restore the session: %r", exc)
             if not isinstance(exc, errors.NetworkError):
@@ -249,7 +249,7 @@ class AppCore:
 
     async def keep_session(self) -> None:
         """Keep the signed-in session's refresh token in the browser."""
-        tokens = await (await self.ensure_client()).session_tokens()
+        tokens = await (await self.ensure_client()).auth.session_tokens()
         if tokens:
             await self.prefs.set(self.SESSION_KEY, tokens[1])
 
@@ -264,10 +264,10 @@ class AppCore:
         await self.live.release()
         if self.client is not None:
             if say_errors:
-                await self.run(lambda client: client.sign_out())
+                await self.run(lambda client: client.auth.sign_out())
             else:
                 try:
-                    await self.client.sign_out()
+                    await self.client.auth.sign_out()
                 except errors.CityError as exc:
                     log.info("sign-out: %r", exc)
         await self.prefs.remove(self.SESSION_KEY)

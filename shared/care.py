@@ -1,7 +1,6 @@
 """Care watch: subjects, readings, alerts and follow-ups.
 
-`CareClientMixin` is mixed into `shared.client.CityClient`: its methods use the client's
-plumbing (`self._rpc`, `self._call`, `self._model`, `self._models`, `self.supabase`).
+The models; the calls are `shared.facades.care` (`client.care`).
 What a caller sees is decided by the database (migration `20261121001300_care_watch.sql`):
 grid workers see the residents of their grids, supervisors those of their streets.
 """
@@ -10,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -91,50 +90,3 @@ class CareAbsencePublic(BaseModel):
     starts_at: datetime
     ends_at: datetime
     note: str | None = None
-
-
-class CareClientMixin:
-    """Methods of CityClient for this feature (see the module docstring)."""
-
-    supabase: Any
-
-    async def list_care_subjects(self) -> list[CareSubjectPublic]:
-        """The residents living alone I watch over (my grids; a supervisor: my streets), by name."""
-        q = self.supabase.table("care_subjects").select("*").order("name")
-        return self._models(CareSubjectPublic, (await self._call(q.execute())).data)
-
-    async def list_care_alerts(self, open_only: bool = True) -> list[CareAlertPublic]:
-        """Alerts of my residents, most severe and newest first, with the resident embedded."""
-        q = self.supabase.table("care_alerts").select("*, subject:care_subjects(*)")
-        if open_only:
-            q = q.neq("status", "closed")
-        q = q.order("severity", desc=True).order("created_at", desc=True)
-        return self._models(CareAlertPublic, (await self._call(q.execute())).data)
-
-    async def get_care_alert(self, alert_id: uuid.UUID | str) -> CareAlertPublic:
-        q = self.supabase.table("care_alerts").select("*, subject:care_subjects(*)").eq("id", str(alert_id))
-        return self._model(CareAlertPublic, (await self._call(q.execute())).data)
-
-    async def list_care_followups(self, subject_id: uuid.UUID | str) -> list[CareFollowupPublic]:
-        q = (self.supabase.table("care_followups").select("*").eq("subject_id", str(subject_id))
-             .order("created_at", desc=True))
-        return self._models(CareFollowupPublic, (await self._call(q.execute())).data)
-
-    async def record_care_followup(self, alert_id: uuid.UUID | str, action: FollowupAction,
-                                   outcome: FollowupOutcome, note: str | None = None,
-                                   resolution: Resolution = "close") -> CareAlertPublic:
-        """Record what I did about an alert; then keep it open, close it or escalate it."""
-        row = await self._rpc("record_care_followup", {"alert": str(alert_id), "action": action,
-                                                       "outcome": outcome, "note": note, "resolution": resolution})
-        return self._model(CareAlertPublic, row)
-
-    async def log_care_visit(self, subject_id: uuid.UUID | str, outcome: FollowupOutcome = "safe",
-                             note: str | None = None) -> CareSubjectPublic:
-        row = await self._rpc("log_care_visit", {"subject": str(subject_id), "outcome": outcome, "note": note})
-        return self._model(CareSubjectPublic, row)
-
-    async def register_care_absence(self, subject_id: uuid.UUID | str, starts_at: datetime, ends_at: datetime,
-                                    note: str | None = None) -> CareAbsencePublic:
-        row = await self._rpc("register_care_absence", {"subject": str(subject_id), "starts_at": starts_at,
-                                                        "ends_at": ends_at, "note": note})
-        return self._model(CareAbsencePublic, row)

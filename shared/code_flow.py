@@ -44,7 +44,7 @@ class CodePhase(StrEnum):
 
 
 class CodeBackend(Protocol):
-    """What the flow needs of `shared.client.CityClient`."""
+    """What the flow needs of the client's `auth` facade (shared.api.AuthApi)."""
 
     async def send_sign_in_code(self, phone: str) -> None: ...
     async def resend_code(self, phone: str) -> None: ...

@@ -1,4 +1,4 @@
-"""Dashboard figures from the reports a person may see (CityClient.visible_reports).
+"""Dashboard figures from the reports a person may see (CityClient.worker.visible_reports).
 
 Computed here rather than in SQL: RLS already limits the rows to the caller's grids,
 department or street, the window is at most 30 days of one street (hundreds to a few

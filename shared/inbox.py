@@ -1,6 +1,6 @@
 """The worker's inbox as rules: which tasks show, in which order, with which counts and chips.
 
-Rows come from CityClient.inbox_tasks() (RLS already decided what the person may see);
+Rows come from CityClient.worker.inbox_tasks() (RLS already decided what the person may see);
 this module only filters, sorts and labels them, so the app's list and its tests agree.
 Never imports flet.
 """

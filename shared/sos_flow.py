@@ -30,7 +30,8 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from shared import errors
-from shared.models import SosAlertPublic, SosEventPublic, SosStatus, UserPublic
+from shared.api import AuthApi, SosApi
+from shared.models import SosAlertPublic, SosEventPublic, SosStatus
 
 log = logging.getLogger(__name__)
 
@@ -96,16 +97,10 @@ class NoLocation(errors.CityError):
 
 
 class SosBackend(Protocol):
-    """The part of CityClient the flow uses."""
+    """The parts of the client the flow uses: who is signed in, and the SOS calls."""
 
-    async def current_user(self) -> UserPublic | None: ...
-    async def raise_sos(self, lat: float, lon: float, note: str | None = None) -> SosAlertPublic: ...
-    async def update_sos_location(self, alert_id: Any, lat: float, lon: float,
-                                  accuracy_m: float | None = None) -> SosAlertPublic: ...
-    async def cancel_sos(self, alert_id: Any, reason: str | None = None) -> SosAlertPublic: ...
-    async def sos_alerts(self, *, open_only: bool = True, limit: int = 50) -> list[SosAlertPublic]: ...
-    async def sos_timeline(self, alert_id: Any) -> list[SosEventPublic]: ...
-    async def subscribe_sos(self, callback: Callable[[Any], Any]) -> Any: ...
+    auth: AuthApi
+    sos: SosApi
 
 
 class SosFlow:
@@ -194,7 +189,7 @@ class SosFlow:
         self.busy = True
         self._changed()
         try:
-            self._apply(await self.client.cancel_sos(self.alert.id, reason or "false alarm"))
+            self._apply(await self.client.sos.cancel_sos(self.alert.id, reason or "false alarm"))
             self.error = None
             self.connection_lost = False
         except errors.CityError as exc:
@@ -292,7 +287,7 @@ class SosFlow:
             fix = await self.locate()
             if fix is None:
                 raise NoLocation("no location from the device")
-            alert = await self.client.raise_sos(fix.lat, fix.lon)
+            alert = await self.client.sos.raise_sos(fix.lat, fix.lon)
         except errors.CityError as exc:
             if self._cancel_when_sent is not None:  # cancelled meanwhile: nothing was sent, nothing to offer
                 self._cancel_when_sent = None
@@ -328,7 +323,7 @@ class SosFlow:
 
     async def _load_timeline(self, alert_id: uuid.UUID) -> None:
         try:
-            events = await self.client.sos_timeline(alert_id)
+            events = await self.client.sos.sos_timeline(alert_id)
         except errors.CityError as exc:
             log.info("SOS timeline not loaded: %r", exc)
             return
@@ -348,7 +343,7 @@ class SosFlow:
             return
         asked = self._stops
         try:
-            subscription = await self.client.subscribe_sos(self._on_realtime)
+            subscription = await self.client.sos.subscribe_sos(self._on_realtime)
         except errors.CityError as exc:
             self.live = False
             log.info("SOS live updates unavailable, polling instead: %r", exc)
@@ -395,7 +390,7 @@ class SosFlow:
             if fix is None:
                 await self.refresh()  # no fix this time: the server keeps the last one
                 return
-            alert = await self.client.update_sos_location(self.alert.id, fix.lat, fix.lon, fix.accuracy_m)
+            alert = await self.client.sos.update_sos_location(self.alert.id, fix.lat, fix.lon, fix.accuracy_m)
         except errors.InvalidTransition:
             await self.refresh()  # closed meanwhile (resolved or cancelled elsewhere)
             return
@@ -409,10 +404,10 @@ class SosFlow:
         self._apply(alert)
 
     async def _own_alert(self, *, open_only: bool, alert_id: uuid.UUID | None = None) -> SosAlertPublic | None:
-        user = await self.client.current_user()
+        user = await self.client.auth.current_user()
         if user is None:
             raise errors.AuthError("not signed in")
-        for alert in await self.client.sos_alerts(open_only=open_only):
+        for alert in await self.client.sos.sos_alerts(open_only=open_only):
             if alert.caller_id == user.id and (alert_id is None or alert.id == alert_id):
                 return alert
         return None

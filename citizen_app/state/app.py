@@ -5,7 +5,7 @@ which call shared/ (CityClient). It builds on the app core (shared/app_core.py):
 is reached through a `Shell` (the core's `Notifier`, plus navigation), so every method here
 runs without a browser in the tests with a recording shell and in-memory preferences.
 
-    done = await state.run(lambda c: c.my_reports(), busy="app.busy")  # an Outcome: done.ok, done.value
+    done = await state.run(lambda c: c.reports.my_reports(), busy="app.busy")  # an Outcome: done.ok, done.value
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ class AppState(AppCore):
         if problem:
             self.shell.show_message(self.t(problem), error=True)
             return False
-        signed = await self.run(lambda c: c.sign_in(identifier, password), busy="app.busy")
+        signed = await self.run(lambda c: c.auth.sign_in(identifier, password), busy="app.busy")
         if not signed.ok:
             return False
         self.user = signed.value
@@ -153,7 +153,7 @@ class AppState(AppCore):
         if len(password) < MIN_PASSWORD:
             self.shell.show_message(self.t("account.short_password", n=MIN_PASSWORD), error=True)
             return False
-        done = await self.run(lambda c: c.register(identifier, password, display_name=name.strip() or None))
+        done = await self.run(lambda c: c.auth.register(identifier, password, display_name=name.strip() or None))
         if not done.ok:
             return False
         created = done.value
@@ -173,7 +173,7 @@ class AppState(AppCore):
     async def send_code(self, phone: str | None = None) -> bool:
         """Ask for a code (again); the resend countdown starts."""
         flow = self.begin_code_sign_in()
-        if await self._code_step(lambda c: flow.send(c, phone), flow):
+        if await self._code_step(lambda c: flow.send(c.auth, phone), flow):
             self.shell.show_message(self.t("code.sent"))
             return True
         return False
@@ -181,7 +181,7 @@ class AppState(AppCore):
     async def verify_code(self, code: str) -> bool:
         """Sign in with the code the SMS carried."""
         flow = self.begin_code_sign_in()
-        if not await self._code_step(lambda c: flow.verify(c, code), flow) or flow.user is None:
+        if not await self._code_step(lambda c: flow.verify(c.auth, code), flow) or flow.user is None:
             return False
         self.user, self.code_flow = flow.user, None
         await self._after_sign_in()
@@ -201,7 +201,7 @@ class AppState(AppCore):
         await self.keep_session()
         log.debug("session kept")
         try:
-            self.profile = await client.get_profile()
+            self.profile = await client.profile.get_profile()
         except errors.CityError as exc:
             log.info("no profile: %r", exc)
         if self.profile is not None:
@@ -223,7 +223,7 @@ class AppState(AppCore):
     async def load_areas(self) -> list[AreaPublic]:
         """The city's areas (names in both languages), loaded once per session; [] while unreachable."""
         if not self.areas:
-            self.areas = (await self.run(lambda c: c.areas(), busy=None, quiet=True)).value or []
+            self.areas = (await self.run(lambda c: c.reference.areas(), busy=None, quiet=True)).value or []
         return self.areas
 
     def place(self, address: str | None, landmark: str | None = None) -> str:
@@ -260,7 +260,7 @@ class AppState(AppCore):
         self.elderly = LargeText(self.text_step) if elderly else False
 
     async def save_profile(self, change: ProfileUpdate, *, quiet: bool = False) -> bool:
-        done = await self.run(lambda c: c.update_profile(change), busy=None if quiet else "app.busy")
+        done = await self.run(lambda c: c.profile.update_profile(change), busy=None if quiet else "app.busy")
         if not done.ok:
             return False
         self.profile = done.value
@@ -271,18 +271,18 @@ class AppState(AppCore):
     # ------------------------------------------------------------ live updates, notifications
 
     async def refresh_unread(self) -> None:
-        found = await self.run(lambda c: c.notifications(unread_only=True), busy=None, quiet=True)
+        found = await self.run(lambda c: c.profile.notifications(unread_only=True), busy=None, quiet=True)
         if found.ok:
             self.unread = found.value
 
     async def mark_all_read(self) -> None:
-        if (await self.run(lambda c: c.mark_notifications_read(), busy=None)).ok:
+        if (await self.run(lambda c: c.profile.mark_notifications_read(), busy=None)).ok:
             self.unread = []
 
     async def _watch(self) -> None:
         await self.ensure_client()
         await self.refresh_unread()
-        mine = (await self.run(lambda c: c.my_reports(limit=100), busy=None, quiet=True)).value or []
+        mine = (await self.run(lambda c: c.reports.my_reports(limit=100), busy=None, quiet=True)).value or []
         self._statuses = {str(r.id): r.status.value for r in mine}
         if self.browser_here:
             await self._listen()
@@ -290,8 +290,8 @@ class AppState(AppCore):
     async def _listen(self) -> None:
         client = await self.ensure_client()
         # Owned by the session (released on sign-out and when the tab closes); a failure is logged.
-        if await self.live.subscribe(client.subscribe_report_changes(self._on_report_change)) is not None:
-            await self.live.subscribe(client.subscribe_notifications(self._on_notification))
+        if await self.live.subscribe(client.reports.subscribe_report_changes(self._on_report_change)) is not None:
+            await self.live.subscribe(client.profile.subscribe_notifications(self._on_notification))
 
     async def browser_left(self) -> None:
         """The tab closed or lost the app server. Flet keeps the session a while in case it comes
@@ -368,7 +368,7 @@ class AppState(AppCore):
         async def send(command: Command, photos: list[bytes]) -> Any:
             if command.kind is not CommandKind.REPORT:  # the resident app queues reports only
                 raise errors.ValidationError(f"not a resident's command: {command.kind}", code="command")
-            return await client.submit_report(command.report, photos)
+            return await client.reports.submit_report(command.report, photos)
 
         result = await box.flush(send, self.locale)
         for report in result.sent:

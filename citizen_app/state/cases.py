@@ -42,7 +42,7 @@ class CaseList:
 
     async def load(self) -> None:
         await self.state.load_areas()  # each case's place, in the person's language
-        found = await self.state.run(lambda c: c.my_reports(limit=100), busy="app.busy", quiet=True)
+        found = await self.state.run(lambda c: c.reports.my_reports(limit=100), busy="app.busy", quiet=True)
         self.failed = not found.ok
         if found.ok:
             self.reports = found.value
@@ -78,11 +78,11 @@ class CaseDetail:
 
     async def load(self) -> bool:
         async def fetch(c):
-            detail = await c.report_detail(self.report_id)
-            departments = {d.code: d for d in await c.departments()}
+            detail = await c.reports.report_detail(self.report_id)
+            departments = {d.code: d for d in await c.reference.departments()}
             added = [p for e in detail.events for p in e.photos]  # photos the resident added later
             paths = [p for p in detail.report.photos + detail.report.resolution_photos + added if p not in self.photos]
-            data = await asyncio.gather(*(c.download_photo(p) for p in paths), return_exceptions=True)
+            data = await asyncio.gather(*(c.reports.download_photo(p) for p in paths), return_exceptions=True)
             for path, failed in zip(paths, data):
                 if isinstance(failed, errors.CityError):  # gone, or not the person's to see: left out
                     log.warning("photo %s not shown: %r", path, failed)
@@ -142,21 +142,21 @@ class CaseDetail:
             self._need("cases.need_score")
             return False
         rating = RatingCreate(score=score, comment=comment.strip()[:1000] or None)
-        done = await self.state.run(lambda c: c.rate_report(self.report_id, rating))
+        done = await self.state.run(lambda c: c.reports.rate_report(self.report_id, rating))
         return done.ok and await self.load()
 
     async def reopen(self, reason: str) -> bool:
         if not reason.strip():
             self._need("cases.need_reason")
             return False
-        done = await self.state.run(lambda c: c.reopen_report(self.report_id, reason.strip()))
+        done = await self.state.run(lambda c: c.reports.reopen_report(self.report_id, reason.strip()))
         return done.ok and await self.load()
 
     async def answer(self, note: str) -> bool:
         if not note.strip():
             self._need("cases.need_answer")
             return False
-        done = await self.state.run(lambda c: c.answer_report_info(self.report_id, note.strip()))
+        done = await self.state.run(lambda c: c.reports.answer_report_info(self.report_id, note.strip()))
         return done.ok and await self.load()
 
     async def add_info(self, note: str, photos: list[bytes] = ()) -> bool:
@@ -164,12 +164,12 @@ class CaseDetail:
         if not note.strip():
             self._need("cases.need_info_note")
             return False
-        done = await self.state.run(lambda c: c.add_report_info(self.report_id, note.strip(), list(photos)))
+        done = await self.state.run(lambda c: c.reports.add_report_info(self.report_id, note.strip(), list(photos)))
         return done.ok and await self.load()
 
     async def withdraw(self, reason: str) -> bool:
         if not reason.strip():
             self._need("cases.need_reason")
             return False
-        done = await self.state.run(lambda c: c.withdraw_report(self.report_id, reason.strip()))
+        done = await self.state.run(lambda c: c.reports.withdraw_report(self.report_id, reason.strip()))
         return done.ok and await self.load()

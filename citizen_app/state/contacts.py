@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 from shared import errors
-from shared.contacts import EmergencyContacts
+from shared.api import ContactsApi
 from shared.models import ContactInvitationPublic, ContactStatus, EmergencyContactPublic
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -74,7 +74,7 @@ class ContactsModel:
         return [i for i in self.incoming if i.status is ContactStatus.ACCEPTED]
 
     async def load(self) -> bool:
-        async def both(api: EmergencyContacts) -> tuple[list, list]:
+        async def both(api: ContactsApi) -> tuple[list, list]:
             return await api.mine(), await api.invitations()
 
         loaded = await self._call(both, busy=None)
@@ -107,13 +107,13 @@ class ContactsModel:
         self.state.shell.show_message(self.state.t(STATUS_KEYS[status]))
         return await self.load()
 
-    async def _call(self, call: Callable[[EmergencyContacts], Awaitable[T]], *, busy: str | None = "app.busy",
+    async def _call(self, call: Callable[[ContactsApi], Awaitable[T]], *, busy: str | None = "app.busy",
                     done: bool = False, refusals: dict[str, str] | None = None) -> T | bool | None:
         """Run one call; a refusal is shown in the person's words and answers None."""
         if busy:
             self.state.shell.set_busy(self.state.t(busy))
         try:
-            result = await call(EmergencyContacts(await self.state.ensure_client()))
+            result = await call((await self.state.ensure_client()).contacts)
             return True if done else result
         except errors.CityError as exc:
             key = (refusals or {}).get(exc.code or "")

@@ -32,7 +32,7 @@ class FollowedList:
         self.failed = False
 
     async def load(self) -> None:
-        found = await self.state.run(lambda c: c.followed_reports(), busy=None, quiet=True)
+        found = await self.state.run(lambda c: c.reports.followed_reports(), busy=None, quiet=True)
         self.failed = not found.ok
         if found.ok:
             self.cases = found.value
@@ -46,7 +46,7 @@ class FollowedCase:
 
     async def load(self) -> bool:
         await self.state.load_areas()
-        found = await self.state.run(lambda c: c.followed_report_status(self.report_id))
+        found = await self.state.run(lambda c: c.reports.followed_report_status(self.report_id))
         if not found.ok:
             return False
         self.case = found.value

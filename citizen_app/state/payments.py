@@ -85,13 +85,13 @@ class PaymentsState:
             await asyncio.shield(self._subscribing)
 
     async def _fetch(self, client) -> tuple[list, list, list]:
-        return await client.utility_accounts(), await client.bills(), await client.payments()
+        return await client.payments.utility_accounts(), await client.payments.bills(), await client.payments.payments()
 
     async def _subscribe(self) -> None:
         client = await self.state.ensure_client()
         try:
-            self._subscriptions = [await client.subscribe_payments(self.on_payment_change),
-                                   await client.subscribe_bills(self.on_bill_change)]
+            self._subscriptions = [await client.payments.subscribe_payments(self.on_payment_change),
+                                   await client.payments.subscribe_bills(self.on_bill_change)]
         except errors.CityError as exc:  # live updates are a comfort; `refresh_waiting` still works
             log.warning("no live payment updates: %r", exc)
             return
@@ -135,7 +135,7 @@ class PaymentsState:
             self.state.shell.show_message(self.state.t(problem), error=True)
             return False
         kind = UtilityKind(kind)
-        linked = await self.state.run(lambda c: c.link_utility_account(kind, UTILITIES[kind], account_no, holder_name),
+        linked = await self.state.run(lambda c: c.payments.link_utility_account(kind, UTILITIES[kind], account_no, holder_name),
                                       busy="pay.linking", quiet=True)
         if not linked.ok:
             # The backend answers the same for an unknown number and a wrong name: say it plainly, once.
@@ -146,7 +146,7 @@ class PaymentsState:
         return True
 
     async def unlink(self, account: UtilityAccountPublic) -> None:
-        if (await self.state.run(lambda c: c.unlink_utility_account(account.id))).ok:
+        if (await self.state.run(lambda c: c.payments.unlink_utility_account(account.id))).ok:
             await self.load()
 
     # ------------------------------------------------------------ paying
@@ -157,7 +157,7 @@ class PaymentsState:
         key = self.keys.setdefault(bill_id, new_idempotency_key())
         self.state.shell.set_busy(self.state.t("pay.opening"))
         try:
-            payment = await (await self.state.ensure_client()).pay_bill(bill.id, key)
+            payment = await (await self.state.ensure_client()).payments.pay_bill(bill.id, key)
         except errors.InvalidTransition:  # paid meanwhile, or someone of the household is paying it
             self.state.shell.show_message(self.state.t("pay.in_progress"), error=True)
             await self.load()
@@ -213,14 +213,14 @@ class PaymentsState:
     async def refresh_waiting(self) -> None:
         """Back from the provider's page: ask again for payments still open (the socket may have missed one)."""
         for payment_id in list(self.waiting):
-            found = await self.state.run(lambda c, pid=payment_id: c.payment(pid), busy=None, quiet=True)
+            found = await self.state.run(lambda c, pid=payment_id: c.payments.payment(pid), busy=None, quiet=True)
             if found.ok and found.value is not None:
                 self.on_payment_change(found.value)
 
     # ------------------------------------------------------------ receipts
 
     async def receipt(self, payment_id: str | uuid.UUID) -> Receipt | None:
-        return (await self.state.run(lambda c: c.receipt(payment_id), busy="app.busy")).value
+        return (await self.state.run(lambda c: c.payments.receipt(payment_id), busy="app.busy")).value
 
     @staticmethod
     def receipt_png(receipt: Receipt) -> bytes:

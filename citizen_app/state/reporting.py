@@ -47,7 +47,7 @@ class ReportFlow:
 
     async def load_areas(self) -> None:
         load = getattr(self.state, "load_areas", None)  # the session's cache where it has one
-        self.areas = await load() if load else (await self.state.run(lambda c: c.areas(), busy=None,
+        self.areas = await load() if load else (await self.state.run(lambda c: c.reference.areas(), busy=None,
                                                                     quiet=True)).value or []
 
     def grid_polygons(self) -> list[tuple[str, list[tuple[float, float]]]]:
@@ -129,14 +129,14 @@ class ReportFlow:
             client = await self.state.ensure_client()
             if not self.nearby_dismissed and not self.draft.on_behalf:
                 try:
-                    self.nearby = await client.nearby_open_reports(report.lat, report.lon,
+                    self.nearby = await client.reports.nearby_open_reports(report.lat, report.lon,
                                                                    category=report.category_code,
                                                                    radius_m=NEARBY_RADIUS_M)
                 except errors.NearbyLookupsThrottled:  # the offer is a courtesy: never a reason not to report
                     self.nearby = []
                 if self.nearby:
                     return "nearby"
-            self.filed = await client.submit_report(report, self.draft.photos)
+            self.filed = await client.reports.submit_report(report, self.draft.photos)
         except errors.NetworkError:
             box = self.state.outbox
             if box is None:
@@ -159,7 +159,7 @@ class ReportFlow:
         return await self.submit()
 
     async def follow(self, report_id: uuid.UUID | str) -> bool:
-        done = await self.state.run(lambda c: c.follow_report(report_id))
+        done = await self.state.run(lambda c: c.reports.follow_report(report_id))
         if done.ok and done.value:
             self.state.shell.show_message(self.state.t("report.followed"))
         return bool(done.ok and done.value)

@@ -124,7 +124,7 @@ class HomeView:
     async def load(self) -> None:
         await self.state.load_areas()
         await self.state.refresh_unread()
-        self.show((await self.state.run(lambda c: c.my_reports(limit=20), busy=None, quiet=True)).value)
+        self.show((await self.state.run(lambda c: c.reports.my_reports(limit=20), busy=None, quiet=True)).value)
 
     async def reload(self) -> None:
         await self.load()

@@ -22,7 +22,7 @@ class NotificationsView:
 
     async def load(self) -> None:
         state, s = self.state, sizes(self.state.elderly)
-        done = await state.run(lambda c: c.notifications(limit=50), quiet=True)
+        done = await state.run(lambda c: c.profile.notifications(limit=50), quiet=True)
         found = done.value
         if not done.ok:
             self.list.controls = [load_error(state, self.load, identifier="notifications-load-error")]

@@ -159,7 +159,7 @@ class SosBanner:
 
     def _call(self, alert: SosAlertPublic):
         async def handler(e: ft.ControlEvent) -> None:
-            done = await self.app.run(self.app.client.sos_contact(str(alert.id)))
+            done = await self.app.run(self.app.client.sos.sos_contact(str(alert.id)))
             phone = done.value.phone if done.ok else None
             # The caller may not answer: their emergency contacts are the next number to try.
             phone = phone or next((c.phone for c in alert.emergency_contacts if c.phone), None)

@@ -73,11 +73,11 @@ class AlertsState:
 
     async def load(self) -> None:
         client = self.app.client
-        alerts = await self.app.run(client.sos_alerts(open_only=True))
+        alerts = await self.app.run(client.sos.sos_alerts(open_only=True))
         if alerts.ok:
             self.alerts = {str(a.id): a for a in alerts.value}
             self.rung |= set(self.alerts)
-        notices = await self.app.run(client.notifications(limit=50))
+        notices = await self.app.run(client.profile.notifications(limit=50))
         if notices.ok:
             self.notices = [n for n in notices.value if is_notice(n)]
             await self.context.learn(self.notices)
@@ -101,13 +101,13 @@ class AlertsState:
             return
         client = self.app.client
         try:
-            elderly = {str(s.profile_id) for s in await client.list_care_subjects() if s.profile_id}
+            elderly = {str(s.profile_id) for s in await client.care.list_care_subjects() if s.profile_id}
         except errors.CityError as exc:  # the banner still shows the alert, without the flag
             log.warning("care subjects unavailable for the SOS banner: %r", exc)
             elderly = set()
         for alert in unknown:
             try:
-                contact = await client.sos_contact(str(alert.id))
+                contact = await client.sos.sos_contact(str(alert.id))
                 name, home = contact.display_name, (contact.home_address or "").strip() or None
             except errors.NetworkError as exc:  # asked again with the next event
                 log.warning("SOS caller not known yet: %r", exc)
@@ -133,16 +133,16 @@ class AlertsState:
         return done.ok
 
     async def acknowledge(self, alert_id: str) -> bool:
-        return await self._step(self.app.client.acknowledge_sos(alert_id), "sos.acked")
+        return await self._step(self.app.client.sos.acknowledge_sos(alert_id), "sos.acked")
 
     async def on_the_way(self, alert_id: str) -> bool:
-        return await self._step(self.app.client.mark_sos_on_the_way(alert_id), "sos.on_the_way_done")
+        return await self._step(self.app.client.sos.mark_sos_on_the_way(alert_id), "sos.on_the_way_done")
 
     async def resolve(self, alert_id: str, note: str) -> bool:
-        return await self._step(self.app.client.resolve_sos(alert_id, note or None), "sos.resolved_done")
+        return await self._step(self.app.client.sos.resolve_sos(alert_id, note or None), "sos.resolved_done")
 
     async def mark_read(self) -> None:
-        done = await self.app.run(self.app.client.mark_notifications_read())
+        done = await self.app.run(self.app.client.profile.mark_notifications_read())
         if done.ok:
             self.notices = [n.model_copy(update={"read_at": n.read_at or n.created_at}) for n in self.notices]
             self._changed()

@@ -98,7 +98,7 @@ class AppState(AppCore):
         return await self.run(lambda client: self._sign_in(client, identifier, password))
 
     async def _sign_in(self, client: CityClient, identifier: str, password: str) -> UserPublic:
-        return await self._admit(client, await client.sign_in(identifier, password))
+        return await self._admit(client, await client.auth.sign_in(identifier, password))
 
     def begin_code_sign_in(self) -> CodeFlow:
         if self.code_flow is None:
@@ -160,18 +160,18 @@ class AppState(AppCore):
         """Staff only; then the profile, duty, departments and the offline queue of this person."""
         if user.role not in STAFF_ROLES:
             # Signed out again at once: a resident's session has nothing to do here.
-            await client.sign_out()
+            await client.auth.sign_out()
             await self.prefs.remove(SESSION_KEY)
             raise NotStaff(f"role {user.role}")
         self.user = user
         await self.keep_session()
         try:
-            self.profile = await client.get_profile()
+            self.profile = await client.profile.get_profile()
         except errors.CityError:
             self.profile = None
-        self.on_duty = await client.my_duty() if user.role is Role.GRID_WORKER else None
-        self.departments = await client.departments()
-        self.areas = await client.areas()
+        self.on_duty = await client.worker.my_duty() if user.role is Role.GRID_WORKER else None
+        self.departments = await client.reference.departments()
+        self.areas = await client.reference.areas()
         self.grids = grids_from_areas(self.areas)
         # The file of the older action queue is taken in on first start (shared.commands.migrate_legacy).
         self.queue = CommandQueue.for_person(self.data_dir, user.id,
@@ -181,8 +181,8 @@ class AppState(AppCore):
     async def start_live(self, *, tasks: LiveHandler, sos: LiveHandler, notices: LiveHandler) -> None:
         """Open the session's live channels (owned here, released by `sign_out` and `close`)."""
         client = await self.ensure_client()
-        for subscribe, handler in ((client.subscribe_tasks, tasks), (client.subscribe_sos, sos),
-                                   (client.subscribe_notifications, notices)):
+        for subscribe, handler in ((client.worker.subscribe_tasks, tasks), (client.sos.subscribe_sos, sos),
+                                   (client.profile.subscribe_notifications, notices)):
             await self.live.subscribe(subscribe(handler))
 
     async def sign_out(self) -> None:
@@ -190,7 +190,7 @@ class AppState(AppCore):
         self.profile = self.on_duty = self.queue = None
 
     async def set_duty(self, on_duty: bool) -> Outcome[Any]:
-        done = await self.run(lambda client: client.set_my_duty(on_duty),
+        done = await self.run(lambda client: client.worker.set_my_duty(on_duty),
                               success=self.t("duty.changed_on" if on_duty else "duty.changed_off"))
         if done.ok:
             self.on_duty = done.value.on_duty

@@ -40,7 +40,7 @@ class CareState:
         self.note = ""
 
     async def load(self) -> None:
-        done = await self.app.run(self.app.client.list_care_alerts())
+        done = await self.app.run(self.app.client.care.list_care_alerts())
         if done.ok:
             self.alerts = done.value
             if self.selected is not None:
@@ -57,7 +57,7 @@ class CareState:
             self.app.say(t("care.pick_outcome"), error=True)
             return False
         done = await self.app.run(
-            self.app.client.record_care_followup(self.selected.id, self.action, self.outcome,
+            self.app.client.care.record_care_followup(self.selected.id, self.action, self.outcome,
                                                  self.note.strip() or None, resolution),
             success=t("care.recorded"))
         if not done.ok:
@@ -73,13 +73,13 @@ class ResidentsState:
         self.residents: list[CareSubjectPublic] = []
 
     async def load(self) -> None:
-        done = await self.app.run(self.app.client.list_care_subjects())
+        done = await self.app.run(self.app.client.care.list_care_subjects())
         if done.ok:
             self.residents = done.value
 
     async def log_visit(self, subject_id: str, note: str = "") -> bool:
         t = care_translator(self.app)
-        done = await self.app.run(self.app.client.log_care_visit(subject_id, "safe", note.strip() or None),
+        done = await self.app.run(self.app.client.care.log_care_visit(subject_id, "safe", note.strip() or None),
                                   success=t("residents.visit_logged"))
         if done.ok:
             self.residents = [done.value if str(r.id) == str(subject_id) else r for r in self.residents]

@@ -61,7 +61,7 @@ class CaseState:
 
     async def load(self) -> bool:
         client = self.app.client
-        done = await self.app.run(client.report_detail(self.report_id))
+        done = await self.app.run(client.reports.report_detail(self.report_id))
         if not done.ok:
             return False
         detail = done.value
@@ -69,16 +69,16 @@ class CaseState:
         active = [t for t in detail.tasks if t.status in ACTIVE_TASK_STATUSES]
         self.task = active[-1] if active else None
         try:
-            self.contact = await client.report_contact(self.report_id)
+            self.contact = await client.worker.report_contact(self.report_id)
         except errors.CityError as exc:
             log.warning("no reporter contact for %s: %r", self.report_id, exc)
             self.contact = None  # shown as "not available"; the case itself still works
         if self.app.role is Role.DEPT_STAFF and not self.my_departments:
-            self.my_departments = frozenset(await client.my_departments())
+            self.my_departments = frozenset(await client.worker.my_departments())
         self.transfer_workers = []
         if self.holds:
             try:
-                self.transfer_workers = await client.transfer_workers(self.report_id)
+                self.transfer_workers = await client.worker.transfer_workers(self.report_id)
             except errors.CityError as exc:  # the dialog still offers the departments
                 log.warning("no workers to transfer to: %r", exc)
         # Bytes through the app's own connection rather than signed URLs: the browser then needs
@@ -87,16 +87,16 @@ class CaseState:
         for path in list(self.report.photos) + list(self.report.resolution_photos) + added:
             if path not in self.thumbnails:
                 try:
-                    self.thumbnails[path] = await client.download_photo(thumbnail_path(path))
+                    self.thumbnails[path] = await client.reports.download_photo(thumbnail_path(path))
                 except errors.CityError:
                     try:
-                        self.thumbnails[path] = await client.download_photo(path)
+                        self.thumbnails[path] = await client.reports.download_photo(path)
                     except errors.CityError as exc:  # left out: the person may not see it, or it is gone
                         log.warning("photo %s not shown: %r", path, exc)
         return True
 
     async def full_photo(self, path: str) -> bytes | None:
-        done = await self.app.run(self.app.client.download_photo(path))
+        done = await self.app.run(self.app.client.reports.download_photo(path))
         return done.value if done.ok else None
 
     @property
@@ -141,5 +141,5 @@ class CaseState:
 async def send_action(app: AppState, command: Command, photos: list[bytes]) -> ReportPublic:
     """One case action under its command id (also what the queue's flush calls): photos first, then the RPC."""
     c, rid, action = app.client, command.report_id, command.action
-    paths = [await c.upload_photo(rid, data) for data in photos] if case_action(action).photos else []
-    return await c.run_case_command(command.id, action, rid, rpc_args(action, command.args, paths))
+    paths = [await c.reports.upload_photo(rid, data) for data in photos] if case_action(action).photos else []
+    return await c.worker.run_case_command(command.id, action, rid, rpc_args(action, command.args, paths))

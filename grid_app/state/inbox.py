@@ -49,7 +49,7 @@ class InboxState:
         return self.app.user.id if self.app.user else None
 
     async def load(self) -> bool:
-        done = await self.app.run(self.app.client.inbox_tasks())
+        done = await self.app.run(self.app.client.worker.inbox_tasks())
         self.failed = not done.ok  # the list says "can't load, retry" rather than "no tasks"
         if done.ok:
             self.tasks = done.value
@@ -79,7 +79,7 @@ class InboxState:
         active = task.status in ACTIVE_TASK_STATUSES
         if task.report is None and active and (known is None or known.status != task.status):
             try:
-                fetched = await self.app.client.task_for(task.report_id)
+                fetched = await self.app.client.worker.task_for(task.report_id)
             except errors.CityError:
                 fetched = None
             if fetched is None and known is None:

@@ -33,11 +33,11 @@ class DashboardScreen:
 
     async def show(self) -> None:
         client = self.app.client
-        done = await self.app.run(client.visible_reports(30))
+        done = await self.app.run(client.worker.visible_reports(30))
         if done.ok:
             self.reports = done.value
         if not self.grid_names:
-            grids = await self.app.run(client.areas("grid"))
+            grids = await self.app.run(client.reference.areas("grid"))
             if grids.ok:
                 self.grid_names = {str(g.id): self.app.t.pick(g.name_zh, g.name_en) for g in grids.value}
         self.draw()

@@ -1,7 +1,7 @@
 """Report on behalf of a resident: the citizen app's reporting form (citizen_app.views.report_form),
 embedded with `on_behalf=True`, so the report's source is "grid app" and the resident's name and phone
 are asked for. The form expects the citizen app's session object; `FormHost` gives it what it uses,
-over this app's session, and files the report through CityClient.report_for_resident so the
+over this app's session, and files the report through CityClient.worker.report_for_resident so the
 resident's name and phone land in their own columns (report_contact shows them to the handlers).
 """
 
@@ -32,19 +32,30 @@ class _Shell:
         self.app.say(text, error=error)
 
 
-class OnBehalfClient:
-    """The signed-in CityClient, except that `submit_report` files for the resident named in the form."""
+class _OnBehalfReports:
+    """The client's reports facade, except that `submit_report` files for the resident named in the form."""
 
     def __init__(self, client: Any, draft: Callable[[], Any]) -> None:
         self._client, self._draft = client, draft
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._client, name)
+        return getattr(self._client.reports, name)
 
     async def submit_report(self, report, photos=()):
         draft = self._draft()
         resident = ResidentContact(name=draft.resident_name.strip(), phone=draft.resident_phone.strip() or None)
-        return await self._client.report_for_resident(report, resident, photos)
+        return await self._client.worker.report_for_resident(report, resident, photos)
+
+
+class OnBehalfClient:
+    """The signed-in client, with the reports facade above."""
+
+    def __init__(self, client: Any, draft: Callable[[], Any]) -> None:
+        self._client = client
+        self.reports = _OnBehalfReports(client, draft)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
 
 
 class FormHost:

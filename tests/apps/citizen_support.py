@@ -34,6 +34,12 @@ def new_state(url: str, key: str, data_dir: Path, prefs: MemoryPrefs | None = No
     return state
 
 
+def account(make_user) -> tuple[str, str]:
+    """A resident's e-mail and password on the real stack."""
+    user = make_user(app_metadata={"role": "citizen"})
+    return user.email, user.password
+
+
 def jpeg(width: int = 800, height: int = 600) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (width, height), (200, 90, 40)).save(out, "JPEG", quality=80)
@@ -42,7 +48,7 @@ def jpeg(width: int = 800, height: int = 600) -> bytes:
 
 async def signed_in_client(url: str, key: str, email: str, password: str) -> CityClient:
     client = await CityClient.connect(url=url, key=key)
-    await client.sign_in(email, password)
+    await client.auth.sign_in(email, password)
     return client
 
 

@@ -74,7 +74,7 @@ async def test_the_grid_sessions_live_channels_belong_to_the_state_and_go_at_sig
 async def test_the_citizen_sessions_channels_go_when_the_tab_closes(tmp_path) -> None:
     state = CitizenState(CONFIG, MemoryPrefs(), RecordingShell(), data_dir=tmp_path)
     state.client = LiveClient()
-    channel = await state.live.subscribe(state.client.subscribe_notifications(noop))
+    channel = await state.live.subscribe(state.client.profile.subscribe_notifications(noop))
     await state.close()
     assert channel.closed and state.live.subscriptions == []
 

@@ -83,10 +83,10 @@ async def test_the_worker_sees_landmark_added_info_and_navigation_then_the_withd
     monkeypatch.delenv("CITYLOOP_TILE_URL", raising=False)
     resident = await signed_in_client(stack.url, stack.anon_key, people.citizen_a.email, people.citizen_a.password)
     lat, lon = GRID_POINTS[0]
-    filed = await resident.submit_report(ReportCreate(category_code=item(db, "city_mgmt")["code"], description="井盖松动",
+    filed = await resident.reports.submit_report(ReportCreate(category_code=item(db, "city_mgmt")["code"], description="井盖松动",
                                                       lat=lat, lon=lon, address="和平区 · 第1网格", landmark="3号楼东侧"),
                                          [jpeg()])
-    await resident.add_report_info(filed.id, "在车棚旁边 next to the bike shed", [jpeg(640, 480)])
+    await resident.reports.add_report_info(filed.id, "在车棚旁边 next to the bike shed", [jpeg(640, 480)])
 
     app = await worker_app(stack, tmp_path, people)
     inbox = InboxState(app)
@@ -107,7 +107,7 @@ async def test_the_worker_sees_landmark_added_info_and_navigation_then_the_withd
     assert {"nav-amap", "nav-baidu", "nav-tencent", "nav-geo", "added-info", "case-place"} <= set(ids)
     assert any("GCJ-02" in x for x in shown)
 
-    await resident.withdraw_report(filed.id, "已自行解决")
+    await resident.reports.withdraw_report(filed.id, "已自行解决")
     assert await inbox.load() and str(filed.id) not in {str(t.report_id) for t in inbox.tasks}
     assert await detail.state.load()
     assert detail.state.actions() == ["comment_report"]  # nothing left to handle
@@ -228,7 +228,7 @@ async def test_a_report_for_a_resident_keeps_the_landmark(people, stack, tmp_pat
 
     app = await worker_app(stack, tmp_path, people)
     client = OnBehalfClient(app.client, lambda: SimpleNamespace(resident_name="赵大爷", resident_phone="13900005678"))
-    filed = await client.submit_report(ReportCreate(category_code=item(db, "city_mgmt")["code"], description="楼道灯坏了",
+    filed = await client.reports.submit_report(ReportCreate(category_code=item(db, "city_mgmt")["code"], description="楼道灯坏了",
                                                     lat=GRID_POINTS[0][0], lon=GRID_POINTS[0][1], landmark="2单元门口",
                                                     source="grid_app"), [])
     assert db.execute("select landmark from public.reports where id = %s", (str(filed.id),)).fetchone()[0] == "2单元门口"

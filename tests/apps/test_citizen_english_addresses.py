@@ -60,7 +60,7 @@ async def test_area_names_are_english_in_every_place_a_resident_reads_them(stack
     assert english_place in texts(cases.root)
 
     community = next(a for a in state.areas if a.level.value == "community" and a.name_zh in filed.address)
-    assert await state.run(lambda c: c.add_report_info(filed.id, f"{community.name_zh}北门外也有一盏", []))
+    assert await state.run(lambda c: c.reports.add_report_info(filed.id, f"{community.name_zh}北门外也有一盏", []))
     page = CaseDetailView(state, str(filed.id))
     await page.load()
     words = texts(page.root)
@@ -68,7 +68,7 @@ async def test_area_names_are_english_in_every_place_a_resident_reads_them(stack
     assert f"{community.name_en} 北门外也有一盏" in words  # the timeline's note: area names in English
 
     follower = await english_resident(stack, tmp_path / "b", make_user)
-    assert await follower.run(lambda c: c.follow_report(filed.id))
+    assert await follower.run(lambda c: c.reports.follow_report(filed.id))
     followed = FollowedCaseView(follower, str(filed.id))
     await followed.load()
     [where] = [w for w in texts(followed.root) if w.startswith("Roughly at")]

@@ -161,9 +161,9 @@ async def test_sent_then_acknowledged_by_name_live_then_false_alarm(screen, resp
     await until(lambda: [c.controls[0].value for c in view.steps.controls] == ["已发出"])
 
     worker = await CityClient.connect(url=stack.url, key=stack.anon_key)
-    await worker.sign_in(responder.email, responder.password)
+    await worker.auth.sign_in(responder.email, responder.password)
     try:
-        await worker.acknowledge_sos(sos.flow.alert.id)
+        await worker.sos.acknowledge_sos(sos.flow.alert.id)
         await until(lambda: sos.phase is SosPhase.ACKNOWLEDGED)  # live, through Realtime
     finally:
         await worker.aclose()
@@ -184,11 +184,11 @@ async def test_done_after_a_resolved_sos_goes_home(screen, responder, stack) -> 
     await hold_and_count_down(view, clock)
     await until(lambda: sos.phase is SosPhase.SENT)
     worker = await CityClient.connect(url=stack.url, key=stack.anon_key)
-    await worker.sign_in(responder.email, responder.password)
+    await worker.auth.sign_in(responder.email, responder.password)
     try:
-        await worker.acknowledge_sos(sos.flow.alert.id)
-        await worker.mark_sos_on_the_way(sos.flow.alert.id)
-        await worker.resolve_sos(sos.flow.alert.id, "已送医")
+        await worker.sos.acknowledge_sos(sos.flow.alert.id)
+        await worker.sos.mark_sos_on_the_way(sos.flow.alert.id)
+        await worker.sos.resolve_sos(sos.flow.alert.id, "已送医")
         await until(lambda: sos.phase is SosPhase.RESOLVED)  # live, through Realtime
     finally:
         await worker.aclose()

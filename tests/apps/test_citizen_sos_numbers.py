@@ -34,7 +34,7 @@ async def test_police_ambulance_and_family_in_every_state(screen, db) -> None:  
                ('[{"name": "周小华", "phone": "139 0000 9999", "relation": "女儿"}]', uid))
     db.execute("insert into public.emergency_contact_invitations (inviter_id, phone, name, relation)"
                " values (%s, '13800007777', '周大明', '儿子')", (uid,))
-    state.profile = (await state.run(lambda c: c.get_profile())).value
+    state.profile = (await state.run(lambda c: c.profile.get_profile())).value
     await sos.start()  # the screen opens: the invitations are read
     want = {"sos-call-110": ("tel:110", "报警 110"), "sos-call-120": ("tel:120", "急救 120"),
             "sos-family-0": ("tel:13900009999", "女儿 周小华 139 0000 9999"),

@@ -1,10 +1,16 @@
-"""The resident app's state against the real local stack, without a browser: account, report, outbox, cases."""
+"""The resident app's state without a browser, on the in-memory twin: account, report, cases, following.
+
+No PostgreSQL, no gateway (`no_stack` fails a test that reaches for them). The twin keeps the SQL's
+rules these tests depend on, and tests/contract/ holds the twin to the stack. The outbox across a
+real network outage is tests/apps/test_citizen_outbox_outage.py.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from urllib.parse import urlsplit
+from datetime import datetime, timezone
+from types import SimpleNamespace
 
 import pytest
 
@@ -15,25 +21,28 @@ from citizen_app.state.followed import FollowedCase, FollowedList
 from citizen_app.state.profile import ProfileDraft
 from citizen_app.state.reporting import ReportFlow
 from shared import errors
+from shared.models import ReportPublic, ReportStatus, Role
 from shared.status import Action
-from tests.apps.citizen_support import Switch, jpeg, new_state, signed_in_client, sole_worker
-from tests.backend.core_support import GRID_POINTS, GRIDS, ensure_demo_city
+from tests.apps.citizen_support import jpeg
+from tests.apps.twin_support import citizen_state, signed_in_twin
+from tests.backend.core_support import GRID_POINTS, GRIDS
+
+pytestmark = pytest.mark.usefixtures("no_stack")
 
 LAMP = "02.03.001"  # 路灯不亮, handled by city_mgmt: dispatched to the grid's worker on duty
 
 
-@pytest.fixture(scope="module")
-def city(db, make_user):
+@pytest.fixture()
+def city(twin_city):
     """The demo city, with one worker on duty in the first grid."""
-    ensure_demo_city(db)
-    worker = make_user(app_metadata={"role": "grid_worker"})
-    with sole_worker(db, GRIDS[0], worker.id):
-        yield worker
+    worker = twin_city.add_user(role=Role.GRID_WORKER)
+    twin_city.assign_worker(worker.user.id, GRIDS[0], on_duty=True)
+    return SimpleNamespace(id=str(worker.user.id), email=worker.user.email, password=worker.password)
 
 
-def account(make_user):
-    user = make_user(app_metadata={"role": "citizen"})
-    return user.email, user.password
+def account(twin_city):
+    user = twin_city.add_user(role=Role.CITIZEN)
+    return user.user.email, user.password
 
 
 def point(n: int) -> tuple[float, float]:
@@ -42,9 +51,9 @@ def point(n: int) -> tuple[float, float]:
     return lat + (n % 7 - 3) * 0.0007, lon + (n // 7 % 5 - 2) * 0.0009
 
 
-async def signed_in(stack, tmp_path, make_user, prefs=None):
-    state = new_state(stack.url, stack.anon_key, tmp_path, prefs)
-    email, password = account(make_user)
+async def signed_in(twin_city, tmp_path, prefs=None):
+    state = citizen_state(twin_city, tmp_path, prefs)
+    email, password = account(twin_city)
     assert await state.sign_in(email, password), state.shell.messages
     return state
 
@@ -57,31 +66,31 @@ def test_sign_in_input_is_checked_before_asking_the_backend() -> None:
     assert credentials_problem(" a@b.cn ", "pw") is None
 
 
-async def test_sign_up_then_stay_signed_in_across_a_reload_then_sign_out(stack, tmp_path) -> None:
+async def test_sign_up_then_stay_signed_in_across_a_reload_then_sign_out(twin_city, tmp_path) -> None:
     prefs = MemoryPrefs()
-    state = new_state(stack.url, stack.anon_key, tmp_path, prefs)
+    state = citizen_state(twin_city, tmp_path, prefs)
     email = f"new{uuid.uuid4().hex[:10]}@example.com"
     assert await state.sign_up(email, "secret-pass-1", "张三")
     assert state.user.email == email and state.profile.display_name == "张三"
     assert prefs.values[SESSION_KEY]
     await state.close()
 
-    reloaded = new_state(stack.url, stack.anon_key, tmp_path, prefs)  # the browser reloads the page
+    reloaded = citizen_state(twin_city, tmp_path, prefs)  # the browser reloads the page
     await reloaded.start()
     assert reloaded.signed_in and reloaded.user.email == email
-    assert (await reloaded.run(lambda c: c.get_profile())).value is not None
+    assert (await reloaded.run(lambda c: c.profile.get_profile())).value is not None
     await reloaded.sign_out()
     assert not reloaded.signed_in and SESSION_KEY not in prefs.values
     assert reloaded.shell.routes[-1] == "/sign-in"
 
-    after = new_state(stack.url, stack.anon_key, tmp_path, prefs)
+    after = citizen_state(twin_city, tmp_path, prefs)
     await after.start()
     assert not after.signed_in
 
 
-async def test_wrong_password_and_weak_sign_up_in_plain_words(stack, tmp_path, make_user) -> None:
-    state = new_state(stack.url, stack.anon_key, tmp_path)
-    email, _ = account(make_user)
+async def test_wrong_password_and_weak_sign_up_in_plain_words(twin_city, tmp_path) -> None:
+    state = citizen_state(twin_city, tmp_path)
+    email, _ = account(twin_city)
     assert not await state.sign_in(email, "wrong-password")
     assert state.shell.messages[-1] == (errors.InvalidCredentials.zh, True)
     assert not await state.sign_up(f"x{uuid.uuid4().hex[:8]}@example.com", "123")
@@ -92,17 +101,16 @@ async def test_wrong_password_and_weak_sign_up_in_plain_words(stack, tmp_path, m
     assert not state.signed_in
 
 
-async def test_a_stale_kept_session_is_dropped_not_fatal(stack, tmp_path) -> None:
+async def test_a_stale_kept_session_is_dropped_not_fatal(twin_city, tmp_path) -> None:
     prefs = MemoryPrefs()
     prefs.values[SESSION_KEY] = "not-a-refresh-token"
-    state = new_state(stack.url, stack.anon_key, tmp_path, prefs)
+    state = citizen_state(twin_city, tmp_path, prefs)
     await state.start()
     assert not state.signed_in and SESSION_KEY not in prefs.values
 
 
-async def test_report_is_checked_then_sent_dispatched_and_shown_with_its_timeline(stack, tmp_path, make_user,
-                                                                                   city) -> None:
-    state = await signed_in(stack, tmp_path, make_user)
+async def test_report_is_checked_then_sent_dispatched_and_shown_with_its_timeline(twin_city, tmp_path, city) -> None:
+    state = await signed_in(twin_city, tmp_path)
     flow = ReportFlow(state)
     await flow.load_areas()
     assert await flow.submit() == "invalid"
@@ -129,8 +137,8 @@ async def test_report_is_checked_then_sent_dispatched_and_shown_with_its_timelin
     await state.close()
 
 
-async def test_same_problem_nearby_is_offered_to_follow_instead(stack, tmp_path, make_user, city) -> None:
-    first = await signed_in(stack, tmp_path, make_user)
+async def test_same_problem_nearby_is_offered_to_follow_instead(twin_city, tmp_path, city) -> None:
+    first = await signed_in(twin_city, tmp_path)
     flow = ReportFlow(first)
     await flow.load_areas()
     flow.add_photo(jpeg())
@@ -138,7 +146,7 @@ async def test_same_problem_nearby_is_offered_to_follow_instead(stack, tmp_path,
     flow.describe("路灯不亮")
     assert await flow.submit() == "sent"
 
-    second = await signed_in(stack, tmp_path / "b", make_user)
+    second = await signed_in(twin_city, tmp_path / "b")
     again = ReportFlow(second)
     await again.load_areas()
     again.add_photo(jpeg())
@@ -167,16 +175,17 @@ async def test_same_problem_nearby_is_offered_to_follow_instead(stack, tmp_path,
     await second.close()
 
 
-async def test_a_citizen_over_the_hourly_quota_is_told_in_plain_words(stack, tmp_path, make_user, city, db) -> None:
+async def test_a_citizen_over_the_hourly_quota_is_told_in_plain_words(twin_city, tmp_path, city) -> None:
     from shared.limits import REPORTS_PER_HOUR
 
-    state = await signed_in(stack, tmp_path, make_user)
+    state = await signed_in(twin_city, tmp_path)
     lat, lon = point(6)
-    with db.transaction():  # reach the quota cheaply: closed rows straight into the table, no dispatch
-        db.execute("set local session_replication_role = replica")
-        db.execute("insert into public.reports (reporter_id, category_code, description, lat, lon, status, case_number)"
-                   " select %s, %s, 'earlier', %s, %s, 'closed', 'TEST-' || gen_random_uuid() from generate_series(1, %s)",
-                   (str(state.user.id), LAMP, lat, lon, REPORTS_PER_HOUR))
+    at = datetime.now(timezone.utc)  # reach the quota cheaply: closed rows straight into the twin, no dispatch
+    for _ in range(REPORTS_PER_HOUR):
+        earlier = ReportPublic(id=uuid.uuid4(), reporter_id=state.user.id, category_code=LAMP, description="earlier",
+                               lat=lat, lon=lon, source="citizen_app", status=ReportStatus.CLOSED, created_at=at,
+                               updated_at=at)
+        twin_city.reports[earlier.id] = earlier
     flow = ReportFlow(state)
     await flow.load_areas()
     flow.add_photo(jpeg())
@@ -188,42 +197,9 @@ async def test_a_citizen_over_the_hourly_quota_is_told_in_plain_words(stack, tmp
     await state.close()
 
 
-async def test_unreachable_backend_keeps_the_report_and_sends_it_once_later(stack, tmp_path, make_user,
-                                                                             city) -> None:
-    target = urlsplit(stack.url)
-    switch = Switch(target.hostname, target.port)
-    await switch.on()
-    state = new_state(switch.url, stack.anon_key, tmp_path)
-    email, password = account(make_user)
-    assert await state.sign_in(email, password)
-    flow = ReportFlow(state)
-    await flow.load_areas()
-    flow.add_photo(jpeg())
-    flow.set_location(*point(3))
-    flow.describe("路灯不亮")
-
-    await switch.off()  # the network goes down
-    flow.nearby_dismissed = True
-    assert await flow.submit() == "queued"
-    assert state.shell.messages[-1] == ("网络不通，已保存，将自动发送", False)
-    [waiting] = state.outbox.waiting_reports()
-    assert waiting.report.id == flow.draft.id and waiting.photo_count == 1
-    assert await state.flush_outbox() == 0 and len(state.outbox.waiting_reports()) == 1  # still down: kept
-
-    await switch.on()  # back (same port)
-    assert await state.flush_outbox() == 1
-    assert state.outbox.waiting_reports() == []
-    assert await state.flush_outbox() == 0
-    mine = (await state.run(lambda c: c.my_reports())).value
-    assert [r.id for r in mine] == [flow.draft.id]  # filed once, under the client's id
-    assert mine[0].status.value == "dispatched" and len(mine[0].photos) == 1
-    await state.close()
-    await switch.off()
-
-
-async def test_resident_rates_a_resolved_case_and_reopens_another(stack, tmp_path, make_user, city) -> None:
-    state = await signed_in(stack, tmp_path, make_user)
-    worker = await signed_in_client(stack.url, stack.anon_key, city.email, city.password)
+async def test_resident_rates_a_resolved_case_and_reopens_another(twin_city, tmp_path, city) -> None:
+    state = await signed_in(twin_city, tmp_path)
+    worker = await signed_in_twin(twin_city, city.email, city.password)
     ids = []
     for n in (4, 5):
         flow = ReportFlow(state)
@@ -233,8 +209,8 @@ async def test_resident_rates_a_resolved_case_and_reopens_another(stack, tmp_pat
         flow.describe("路灯不亮")
         assert await flow.submit() == "sent"
         ids.append(flow.filed.id)
-        await worker.accept_report(flow.filed.id)
-        await worker.resolve_report(flow.filed.id, "已更换灯泡")
+        await worker.reports.accept_report(flow.filed.id)
+        await worker.reports.resolve_report(flow.filed.id, "已更换灯泡")
 
     rated = CaseDetail(state, str(ids[0]))
     assert await rated.load()
@@ -255,18 +231,17 @@ async def test_resident_rates_a_resolved_case_and_reopens_another(stack, tmp_pat
     await worker.aclose()
 
 
-async def test_resident_answers_a_request_for_information(stack, tmp_path, make_user, city) -> None:
-    state = await signed_in(stack, tmp_path, make_user)
-    worker = await signed_in_client(stack.url, stack.anon_key, city.email, city.password)
+async def test_resident_answers_a_request_for_information(twin_city, tmp_path, city) -> None:
+    state = await signed_in(twin_city, tmp_path)
+    worker = await signed_in_twin(twin_city, city.email, city.password)
     flow = ReportFlow(state)
     await flow.load_areas()
     flow.add_photo(jpeg())
     flow.set_location(*point(6))
     flow.describe("路灯不亮")
-    flow.nearby_dismissed = True  # other tests' open cases nearby would be offered to follow first
     assert await flow.submit() == "sent"
-    await worker.accept_report(flow.filed.id)
-    await worker.request_report_info(flow.filed.id, "是哪一根灯杆？")
+    await worker.reports.accept_report(flow.filed.id)
+    await worker.reports.request_report_info(flow.filed.id, "是哪一根灯杆？")
 
     case = CaseDetail(state, str(flow.filed.id))
     assert await case.load()
@@ -277,20 +252,20 @@ async def test_resident_answers_a_request_for_information(stack, tmp_path, make_
     await worker.aclose()
 
 
-async def test_live_status_change_is_announced(stack, tmp_path, make_user, city) -> None:
-    state = await signed_in(stack, tmp_path, make_user)
-    worker = await signed_in_client(stack.url, stack.anon_key, city.email, city.password)
+async def test_live_status_change_is_announced(twin_city, tmp_path, city) -> None:
+    state = await signed_in(twin_city, tmp_path)
+    worker = await signed_in_twin(twin_city, city.email, city.password)
     flow = ReportFlow(state)
     await flow.load_areas()
     flow.add_photo(jpeg())
     flow.set_location(*point(8))
     flow.describe("路灯不亮")
     assert await flow.submit() == "sent"
-    await state.run(lambda c: c.my_reports())
+    await state.run(lambda c: c.reports.my_reports())
     state._statuses[str(flow.filed.id)] = "dispatched"
     seen = []
     state.report_listeners.append(seen.append)
-    await worker.accept_report(flow.filed.id)
+    await worker.reports.accept_report(flow.filed.id)
     deadline = asyncio.get_running_loop().time() + 30
     while ("您的上报状态更新为：已受理", False) not in state.shell.messages:
         assert asyncio.get_running_loop().time() < deadline, state.shell.messages
@@ -300,9 +275,9 @@ async def test_live_status_change_is_announced(stack, tmp_path, make_user, city)
     await worker.aclose()
 
 
-async def test_profile_address_language_and_elderly_mode_are_kept(stack, tmp_path, make_user) -> None:
+async def test_profile_address_language_and_elderly_mode_are_kept(twin_city, tmp_path) -> None:
     prefs = MemoryPrefs()
-    state = await signed_in(stack, tmp_path, make_user, prefs)
+    state = await signed_in(twin_city, tmp_path, prefs)
     draft = ProfileDraft(display_name="李阿姨", phone="13800001111", home_address="新华路 3 号 2-301")
     assert draft.problem() is None
     assert await state.save_profile(draft.to_update())
@@ -313,12 +288,12 @@ async def test_profile_address_language_and_elderly_mode_are_kept(stack, tmp_pat
     await state.set_elderly(True)
     await state.set_locale("en")
     assert state.shell.changes == 2
-    profile = (await state.run(lambda c: c.get_profile())).value
+    profile = (await state.run(lambda c: c.profile.get_profile())).value
     assert profile.elderly_mode and profile.locale == "en"
     assert state.timeout == 30.0  # generous time for every step
     await state.close()
 
-    again = new_state(stack.url, stack.anon_key, tmp_path, prefs)
+    again = citizen_state(twin_city, tmp_path, prefs)
     await again.start()
     assert again.elderly and again.locale == "en" and again.t("home.report") == "Report"
     await again.close()

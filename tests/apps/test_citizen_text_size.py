@@ -7,8 +7,7 @@ import flet as ft
 from citizen_app.theme import ELDERLY, NORMAL, TEXT_STEPS, LargeText, sizes, text, text_step
 from citizen_app.views.home import HomeView
 from shared.prefs import MemoryPrefs
-from tests.apps.citizen_support import new_state
-from tests.apps.test_citizen_state import account
+from tests.apps.citizen_support import account, new_state
 
 
 def identifiers(control: ft.Control) -> list[str]:

@@ -85,18 +85,18 @@ async def test_a_closed_tab_stops_listening_and_a_reattached_one_listens_again(s
 
     await session.disconnect(3600)  # the tab closes; Flet keeps the session for an hour
     seen.clear()
-    await staff.accept_report(first)
+    await staff.reports.accept_report(first)
     await asyncio.sleep(3)  # a change would arrive within 1-2 s
     assert app_errors(caplog.records) == []
-    assert seen == [] and not state.client._subscriptions  # nothing listens for a closed tab
+    assert seen == [] and not state.client.transport.subscriptions  # nothing listens for a closed tab
 
     await session.connect(RecordingConnection(asyncio.get_running_loop(), executor))  # the same tab is back
     await until(lambda: None in seen)  # the screens are told to reload what they missed
-    await staff.accept_report(second)
+    await staff.reports.accept_report(second)
     await until(lambda: any(str(getattr(c, "id", "")) == second for c in seen))
     assert app_errors(caplog.records) == []
 
     session.close()  # the session ends: everything is released
-    await until(lambda: not state.client._subscriptions, 5)
+    await until(lambda: not state.client.transport.subscriptions, 5)
     await staff.aclose()
     executor.shutdown(wait=False)

@@ -53,15 +53,15 @@ async def test_sos_banner_until_acknowledged_then_the_responder_steps(people, st
     alerts, theirs = AlertsState(app), AlertsState(outsider)
     rung = []
     alerts.on_new_sos = rung.append
-    await app.client.subscribe_sos(alerts.on_sos_change)
-    await outsider.client.subscribe_sos(theirs.on_sos_change)
+    await app.client.sos.subscribe_sos(alerts.on_sos_change)
+    await outsider.client.sos.subscribe_sos(theirs.on_sos_change)
 
     raised = people.citizen_a.client.rpc("raise_sos", {"lat": GRID_POINTS[0][0], "lon": GRID_POINTS[0][1],
                                                        "note": "胸口疼"}).execute().data
     alert_id = (raised[0] if isinstance(raised, list) else raised)["id"]
     await wait_for(lambda: alerts.banner_alert() is not None)
     assert str(alerts.banner_alert().id) == alert_id and len(rung) == 1
-    assert (await app.client.sos_contact(alert_id)).phone == "13800004321"  # the banner's call button dials it
+    assert (await app.client.sos.sos_contact(alert_id)).phone == "13800004321"  # the banner's call button dials it
 
     assert await alerts.acknowledge(alert_id)
     assert alerts.banner_alert() is None and [str(a.id) for a in alerts.mine()] == [alert_id]
@@ -84,7 +84,7 @@ async def test_a_raise_cancel_flood_is_one_banner_that_rings_once(people, stack,
     alerts = AlertsState(app)
     rung = []
     alerts.on_new_sos = rung.append
-    await app.client.subscribe_sos(alerts.on_sos_change)
+    await app.client.sos.subscribe_sos(alerts.on_sos_change)
     caller = make_user(app_metadata={"role": "citizen"})
     lat, lon = GRID_POINTS[0]
     ids = set()
@@ -107,9 +107,9 @@ async def test_escalation_notices_arrive_live_for_the_supervisor(people, stack, 
     worker = await signed_in(stack, tmp_path, people.worker_1)
     alerts = AlertsState(supervisor)
     await alerts.load()
-    await supervisor.client.subscribe_notifications(alerts.on_notification)
+    await supervisor.client.profile.subscribe_notifications(alerts.on_notification)
     rid = file_report(people.citizen_a, item(db, "city_mgmt")["code"], GRID_POINTS[0])["id"]
-    assert (await worker.client.escalate_report(rid, "需要执法 needs enforcement")).status.value == "dispatched"
+    assert (await worker.client.worker.escalate_report(rid, "需要执法 needs enforcement")).status.value == "dispatched"
     await wait_for(lambda: any(n.kind == "case_escalated" and str(n.report_id) == rid for n in alerts.notices))
     assert alerts.unread() >= 1
     await alerts.mark_read()

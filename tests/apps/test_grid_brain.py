@@ -72,7 +72,7 @@ async def test_a_resident_cannot_read_the_figures(people, db, stack, tmp_path) -
     from shared.client import CityClient
 
     client = await CityClient.connect(url=stack.url, key=stack.anon_key)
-    await client.sign_in(people.citizen_a.email, people.citizen_a.password)
+    await client.auth.sign_in(people.citizen_a.email, people.citizen_a.password)
     with pytest.raises(errors.CityError):
         await client.brain.city_summary()
     with pytest.raises(errors.CityError):

@@ -128,7 +128,7 @@ async def test_an_accept_on_another_device_reaches_the_row_live(people, stack, t
     app, _ = await signed_in(stack, tmp_path, people.worker_1)
     inbox = InboxState(app)
     await inbox.load()
-    await app.client.subscribe_tasks(inbox.on_task_change)
+    await app.client.worker.subscribe_tasks(inbox.on_task_change)
 
     def status() -> str:
         return next(t for t in inbox.tasks if str(t.report_id) == rid).report.status.value

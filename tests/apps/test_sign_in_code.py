@@ -197,7 +197,7 @@ async def test_the_browsers_address_travels_as_x_forwarded_for(stack, tmp_path, 
     person = make_user()
     with extra_gateway(stack, CITYLOOP_TRUSTED_PROXIES="127.0.0.1") as url:
         client = await CityClient.connect(url=url, key=stack.anon_key, client_ip="203.0.113.77")
-        await client.sign_in(person.email, person.password)
+        await client.auth.sign_in(person.email, person.password)
         ips = {str(r[0]) for r in db.execute("select ip from auth.sessions where user_id = %s", (person.id,))}
         assert "203.0.113.77" in ips
         assert client.supabase.options.headers["X-Forwarded-For"] == "203.0.113.77"

@@ -46,7 +46,7 @@ def new_account(service: Client, *, amount_fen: int = 4630, due_in_days: int = 5
 
 async def city_client(stack: StackInfo, user: TestUser, url: str | None = None) -> CityClient:
     client = await CityClient.connect(url=url or stack.url, key=stack.anon_key)
-    await client.sign_in(user.email, user.password)
+    await client.auth.sign_in(user.email, user.password)
     return client
 
 
@@ -55,7 +55,7 @@ async def payer(stack: StackInfo, make_user: Callable[..., TestUser], account: A
     """A new citizen who linked `account`."""
     user = make_user(app_metadata={"role": "citizen"})
     client = await city_client(stack, user, url)
-    await client.link_utility_account(account.kind, account.provider, account.account_no, account.holder_name)
+    await client.payments.link_utility_account(account.kind, account.provider, account.account_no, account.holder_name)
     return client
 
 

@@ -41,9 +41,9 @@ async def pay_a_bill(stack, service, user, db) -> str:
     """A paid bill (sandbox checkout) with its ledger charge; the payment's id."""
     account = new_account(service)
     client = await city_client(stack, user)
-    await client.link_utility_account(account.kind, account.provider, account.account_no, account.holder_name)
-    payment = await client.create_payment(account.bill_id, uuid.uuid4().hex)
-    pending = await client.start_checkout(payment.id)
+    await client.payments.link_utility_account(account.kind, account.provider, account.account_no, account.holder_name)
+    payment = await client.payments.create_payment(account.bill_id, uuid.uuid4().hex)
+    pending = await client.payments.start_checkout(payment.id)
     assert decide(stack.url, pending.provider_ref, "pay").status_code in (200, 303)
     deadline = time.monotonic() + 30
     while not count(db, "select count(*) from public.payment_ledger where payment_id = %s", str(payment.id)):

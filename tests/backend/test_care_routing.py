@@ -103,21 +103,21 @@ async def test_the_worker_follows_up_through_city_client(stack, db, service, peo
     run_scan(service)
     client = await CityClient.connect(url=stack.url, key=stack.anon_key, timeout=5)
     try:
-        await client.sign_in(people.worker_1.email, people.worker_1.password)
-        mine = [a for a in await client.list_care_alerts() if str(a.subject_id) == fallen["id"]]
+        await client.auth.sign_in(people.worker_1.email, people.worker_1.password)
+        mine = [a for a in await client.care.list_care_alerts() if str(a.subject_id) == fallen["id"]]
         assert len(mine) == 1 and mine[0].subject.name == "跌倒测试" and len(mine[0].evidence.hours) == 24
         assert mine[0].subject.family_contacts[0].phone == "13900009999"
-        done = await client.record_care_followup(mine[0].id, "visited", "safe", note="已上门，老人安好")
+        done = await client.care.record_care_followup(mine[0].id, "visited", "safe", note="已上门，老人安好")
         assert done.status == "closed"
         with pytest.raises(errors.CityError):
-            await client.record_care_followup(mine[0].id, "visited", "safe")
-        follow = await client.list_care_followups(fallen["id"])
+            await client.care.record_care_followup(mine[0].id, "visited", "safe")
+        follow = await client.care.list_care_followups(fallen["id"])
         assert [(f.action, f.outcome, f.note) for f in follow] == [("visited", "safe", "已上门，老人安好")]
-        subjects = {str(s.id): s for s in await client.list_care_subjects()}
+        subjects = {str(s.id): s for s in await client.care.list_care_subjects()}
         assert subjects[fallen["id"]].last_visit_at is not None
-        visited = await client.log_care_visit(fallen["id"], "safe", "例行走访")
+        visited = await client.care.log_care_visit(fallen["id"], "safe", "例行走访")
         assert visited.last_visit_at is not None
-        assert await client.list_care_alerts() is not None
+        assert await client.care.list_care_alerts() is not None
     finally:
         await client.aclose()
     # Closed: the next scan may raise a new alert for a new silence, never the same one again.

@@ -74,11 +74,11 @@ def test_the_app_shows_the_quota_in_plain_words(stack, db, make_user, city) -> N
 
     async def submit() -> errors.CityError:
         client = await CityClient.connect(url=stack.url, key=stack.anon_key)
-        await client.sign_in(citizen.email, citizen.password)
+        await client.auth.sign_in(citizen.email, citizen.password)
         lat, lon = GRID_POINTS[0]
         try:
             with pytest.raises(errors.CityError) as err:
-                await client.submit_report(ReportCreate(id=uuid.uuid4(), category_code=city, description="路灯不亮",
+                await client.reports.submit_report(ReportCreate(id=uuid.uuid4(), category_code=city, description="路灯不亮",
                                                         lat=lat, lon=lon))
             return err.value
         finally:
@@ -199,7 +199,7 @@ async def test_misses_from_one_address_hit_its_limit(behind_app_server, service,
     client_headers = client.supabase.postgrest.session.headers
     client_headers["X-Forwarded-For"] = address
     with pytest.raises(errors.LinkThrottledForAddress) as err:
-        await client.link_utility_account(account.kind, account.provider, account.account_no, "周十")
+        await client.payments.link_utility_account(account.kind, account.provider, account.account_no, "周十")
     assert err.value.message("zh-CN") == "当前网络的绑定尝试失败次数过多，请 15 分钟后再试"
     await client.aclose()
     # Another address is not held back.

@@ -54,16 +54,16 @@ def snap(page, name: str, full_page: bool = False) -> None:
 async def worker_acts(url: str, key: str, email: str, password: str, action: str) -> str:
     client = await CityClient.connect(url=url, key=key)
     try:
-        await client.sign_in(email, password)
+        await client.auth.sign_in(email, password)
         deadline = time.monotonic() + 30
-        while not (tasks := await client.tasks()) and time.monotonic() < deadline:
+        while not (tasks := await client.worker.tasks()) and time.monotonic() < deadline:
             await asyncio.sleep(0.3)
         assert tasks, "the report never reached the worker"
         report_id = tasks[0].report_id
         if action == "accept":
-            await client.accept_report(report_id)
+            await client.reports.accept_report(report_id)
         else:
-            await client.resolve_report(report_id, "已更换灯泡")
+            await client.reports.resolve_report(report_id, "已更换灯泡")
         return str(report_id)
     finally:
         await client.aclose()

@@ -38,15 +38,15 @@ WAIT = 60_000  # ms: generous, the machine is shared
 async def acknowledge_open_sos(url: str, key: str, worker: TestUser, caller_id: str) -> str:
     client = await CityClient.connect(url=url, key=key)
     try:
-        await client.sign_in(worker.email, worker.password)
+        await client.auth.sign_in(worker.email, worker.password)
         deadline = time.monotonic() + 30
         while True:
-            mine = [a for a in await client.sos_alerts() if str(a.caller_id) == caller_id]
+            mine = [a for a in await client.sos.sos_alerts() if str(a.caller_id) == caller_id]
             if mine or time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.2)
         assert mine, "the worker never saw the SOS"
-        await client.acknowledge_sos(mine[0].id)
+        await client.sos.acknowledge_sos(mine[0].id)
         return str(mine[0].id)
     finally:
         await client.aclose()

@@ -24,12 +24,12 @@ class FakeSubscription:
         self.closed = True
 
 
-class FakeClient:
-    """The few CityClient calls the core makes."""
+class FakeAuth:
+    """The few calls of `client.auth` the core makes."""
 
-    def __init__(self, *, restore: Exception | None = None) -> None:
+    def __init__(self, restore: Exception | None) -> None:
         self.restore_error = restore
-        self.signed_out = self.closed = False
+        self.signed_out = False
         self.listener = None
 
     def on_tokens_changed(self, listener) -> None:
@@ -46,6 +46,14 @@ class FakeClient:
 
     async def sign_out(self) -> None:
         self.signed_out = True
+
+
+class FakeClient:
+    """The client as the core sees it: its auth facade, and closing."""
+
+    def __init__(self, *, restore: Exception | None = None) -> None:
+        self.auth = FakeAuth(restore)
+        self.closed = False
 
     async def aclose(self) -> None:
         self.closed = True
@@ -126,7 +134,7 @@ async def test_the_session_is_restored_kept_rotated_and_ended() -> None:
     await app.saved()
     assert prefs.values["test.session"] == "refresh-3"
     await app.end_session()
-    assert app.client.signed_out and "test.session" not in prefs.values and app.user is None
+    assert app.client.auth.signed_out and "test.session" not in prefs.values and app.user is None
 
 
 async def test_a_refused_token_is_forgotten_an_offline_one_kept() -> None:

@@ -154,7 +154,7 @@ def responder(db, make_user) -> TestUser:
 
 async def signed_in(stack: StackInfo, user: TestUser) -> CityClient:
     client = await CityClient.connect(url=stack.url, key=stack.anon_key)
-    await client.sign_in(user.email, user.password)
+    await client.auth.sign_in(user.email, user.password)
     return client
 
 
@@ -197,12 +197,12 @@ async def test_sent_acknowledged_by_name_on_the_way_resolved_live(clients, citiz
     await until(lambda: [e.to_status for e in flow.timeline] == [SosStatus.SENT])
 
     worker = await clients(responder)
-    await worker.acknowledge_sos(flow.alert.id)
+    await worker.sos.acknowledge_sos(flow.alert.id)
     await until(lambda: flow.phase is SosPhase.ACKNOWLEDGED)  # through Realtime: nothing polled (virtual time)
     assert flow.responder_name == WORKER_NAME
-    await worker.mark_sos_on_the_way(flow.alert.id)
+    await worker.sos.mark_sos_on_the_way(flow.alert.id)
     await until(lambda: flow.phase is SosPhase.ON_THE_WAY)
-    await worker.resolve_sos(flow.alert.id, "已送医 taken to hospital")
+    await worker.sos.resolve_sos(flow.alert.id, "已送医 taken to hospital")
     await until(lambda: flow.phase is SosPhase.RESOLVED)
     await until(lambda: [e.to_status for e in flow.timeline] == [
         SosStatus.SENT, SosStatus.ACKNOWLEDGED, SosStatus.ON_THE_WAY, SosStatus.RESOLVED])
@@ -246,8 +246,8 @@ async def test_a_new_session_resumes_the_open_alert_and_catches_up(clients, citi
     alert_id = first.alert.id
     await first.stop()  # the app was closed (or the connection dropped) ...
     worker = await clients(responder)
-    await worker.acknowledge_sos(alert_id)  # ... and meanwhile the worker answered
-    await worker.mark_sos_on_the_way(alert_id)
+    await worker.sos.acknowledge_sos(alert_id)  # ... and meanwhile the worker answered
+    await worker.sos.mark_sos_on_the_way(alert_id)
     assert first.phase is SosPhase.SENT  # nothing reached the stopped flow
 
     again = new_flow(await clients(citizen), Device(Fix(*HOME)), VirtualClock())
@@ -256,7 +256,7 @@ async def test_a_new_session_resumes_the_open_alert_and_catches_up(clients, citi
     assert again.live
     await first.refresh()  # the old one catches up too when asked
     assert first.phase is SosPhase.ON_THE_WAY
-    await worker.resolve_sos(alert_id, "没事了 all fine")
+    await worker.sos.resolve_sos(alert_id, "没事了 all fine")
     await until(lambda: again.phase is SosPhase.RESOLVED)
     assert not await new_flow(await clients(citizen), Device(), VirtualClock()).resume()  # nothing open any more
 

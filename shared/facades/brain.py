@@ -7,39 +7,18 @@ and 20261201001310_city_brain.sql; each is scoped by the caller's role in SQL.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Callable
 
 from shared.brain import TICKER_ROWS, CitySummary, HotspotPublic, HotspotRow, PerformanceRow, TickerEvent, TrendDay
 from shared.models import CaseEventPublic, ReportPublic, SosAlertPublic
-from shared.realtime import Subscription
-
-ID = Any
-
-
-class _Transport:
-    """The four calls a facade needs, over the client's own plumbing (errors mapped to shared.errors)."""
-
-    def __init__(self, client: Any) -> None:
-        self._c = client
-
-    async def rpc(self, name: str, args: dict[str, Any]) -> Any:
-        return await self._c._rpc(name, args)
-
-    async def rows(self, query: Any) -> list[Any]:
-        return (await self._c._call(query.execute())).data or []
-
-    def table(self, name: str) -> Any:
-        return self._c.supabase.table(name)
-
-    async def subscribe(self, name: str, bindings: list, callback: Callable[[Any], Any]) -> Subscription:
-        return await self._c._subscribe(name, bindings, callback)
+from shared.realtime import Callback, Subscription
+from shared.transport import ID, Transport
 
 
 class BrainFacade:
     """`client.brain`: what the city-brain screen reads and listens to."""
 
-    def __init__(self, client: Any) -> None:
-        self._t = _Transport(client)
+    def __init__(self, transport: Transport) -> None:
+        self._t = transport
 
     async def city_summary(self) -> CitySummary:
         return CitySummary.model_validate(await self._t.rpc("city_summary", {}) or {})
@@ -47,13 +26,13 @@ class BrainFacade:
     async def performance(self, from_date: date, to_date: date, group_by: str) -> list[PerformanceRow]:
         rows = await self._t.rpc("performance", {"from_date": from_date.isoformat(), "to_date": to_date.isoformat(),
                                                  "group_by": group_by})
-        return [PerformanceRow.model_validate(r) for r in rows or []]
+        return self._t.models(PerformanceRow, rows)
 
     async def city_trend(self, days: int = 14) -> list[TrendDay]:
-        return [TrendDay.model_validate(r) for r in await self._t.rpc("city_trend", {"days": days}) or []]
+        return self._t.models(TrendDay, await self._t.rpc("city_trend", {"days": days}))
 
     async def city_ticker(self, max_rows: int = TICKER_ROWS) -> list[TickerEvent]:
-        return [TickerEvent.model_validate(r) for r in await self._t.rpc("city_ticker", {"max_rows": max_rows}) or []]
+        return self._t.models(TickerEvent, await self._t.rpc("city_ticker", {"max_rows": max_rows}))
 
     async def ticker_event(self, event: CaseEventPublic) -> TickerEvent:
         """A live step as a ticker row: its case's number and category, read as the person (RLS)."""
@@ -66,17 +45,17 @@ class BrainFacade:
                            created_at=event.created_at)
 
     async def hotspots(self) -> list[HotspotPublic]:
-        return [HotspotPublic.model_validate(r) for r in await self._t.rpc("hotspots", {}) or []]
+        return self._t.models(HotspotPublic, await self._t.rpc("hotspots", {}))
 
     async def merge_hotspot(self, hotspot: ID) -> dict:
         return await self._t.rpc("merge_hotspot", {"hotspot": str(hotspot)})
 
-    async def subscribe_city(self, on_step: Callable[[Any], Any], on_sos: Callable[[Any], Any],
-                             on_hotspot: Callable[[Any], Any], on_report: Callable[[Any], Any]) -> Subscription:
+    async def subscribe_city(self, on_step: Callback, on_sos: Callback, on_hotspot: Callback,
+                             on_report: Callback) -> Subscription:
         """One channel: new cases, case steps, SOS changes and hotspot changes the person may see."""
         handlers = {CaseEventPublic: on_step, SosAlertPublic: on_sos, ReportPublic: on_report}
 
-        def route(row: Any) -> Any:
+        def route(row: object) -> object:
             return handlers.get(type(row), on_hotspot)(row)
 
         return await self._t.subscribe("city-brain", [("INSERT", "reports", None, ReportPublic),
