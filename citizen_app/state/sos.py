@@ -111,7 +111,7 @@ class SosState:
         await self.flow.resume()
         self._last_phase = self.flow.phase
         self._redraw()
-        found = await self.app.run(lambda c: EmergencyContacts(c).mine(), busy=None, quiet=True)
+        found = await self.app.run(lambda c: c.contacts.mine(), busy=None, quiet=True)
         if found.ok:
             self._invitations = found.value
             self._redraw()
