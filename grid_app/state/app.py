@@ -110,7 +110,7 @@ class AppState(AppCore):
         flow = self.begin_code_sign_in()
 
         async def step(client: CityClient) -> str:
-            return await flow.send(client, phone) or ""
+            return await flow.send(client.auth, phone) or ""
 
         return await self._code_step(step, flow, success="code.sent")
 
@@ -118,7 +118,7 @@ class AppState(AppCore):
         flow = self.begin_code_sign_in()
 
         async def step(client: CityClient) -> str:
-            problem = await flow.verify(client, code)
+            problem = await flow.verify(client.auth, code)
             if problem or flow.user is None:
                 return problem or "code.wrong"
             await self._admit(client, flow.user)

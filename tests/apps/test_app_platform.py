@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 import weakref
+from types import SimpleNamespace
 
 from citizen_app.pay_strings import PAY_STRINGS
 from citizen_app.state.app import AppState as CitizenState
@@ -27,25 +28,23 @@ class Channel:
 
 
 class LiveClient:
-    """Subscriptions and sign-out, as CityClient gives them."""
+    """Subscriptions and sign-out, on the facades where CityClient gives them."""
 
     def __init__(self) -> None:
         self.channels: list[Channel] = []
+        self.worker = SimpleNamespace(subscribe_tasks=self._opener("tasks"))
+        self.sos = SimpleNamespace(subscribe_sos=self._opener("sos"))
+        self.profile = SimpleNamespace(subscribe_notifications=self._opener("notifications"))
+        self.auth = SimpleNamespace(sign_out=self._nothing)
 
-    def _open(self, name: str) -> Channel:
-        self.channels.append(Channel(name))
-        return self.channels[-1]
+    def _opener(self, name: str):
+        async def subscribe(callback) -> Channel:
+            self.channels.append(Channel(name))
+            return self.channels[-1]
 
-    async def subscribe_tasks(self, callback) -> Channel:
-        return self._open("tasks")
+        return subscribe
 
-    async def subscribe_sos(self, callback) -> Channel:
-        return self._open("sos")
-
-    async def subscribe_notifications(self, callback) -> Channel:
-        return self._open("notifications")
-
-    async def sign_out(self) -> None:
+    async def _nothing(self) -> None:
         pass
 
     async def aclose(self) -> None:

@@ -238,6 +238,7 @@ async def test_an_open_alert_keeps_sending_its_location_while_other_screens_show
     session_view = SosView(state, session_sos)
     await hold_and_count_down(session_view, clock)
     await until(lambda: session_sos.phase is SosPhase.SENT)
+    await until(lambda: session_sos.flow.live)  # the location loop starts once the alert is followed live
     alert_id = session_sos.flow.alert.id
 
     screen_one.hide()  # the person goes back home
