@@ -290,7 +290,7 @@ class AppState(AppCore):
     async def _listen(self) -> None:
         client = await self.ensure_client()
         # Owned by the session (released on sign-out and when the tab closes); a failure is logged.
-        if await self.live.subscribe(client.reports.subscribe_report_changes(self._on_report_change)) is not None:
+        if await self.live.subscribe(client.reports.subscribe_my_reports(self._on_report_change)) is not None:
             await self.live.subscribe(client.profile.subscribe_notifications(self._on_notification))
 
     async def browser_left(self) -> None:

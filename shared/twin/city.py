@@ -58,6 +58,7 @@ class Listener:
     callback: Callable[[Any], Any]
     uid: uuid.UUID
     filter_user: bool = False  # notifications: only the person's own
+    match: Callable[[Any], bool] | None = None  # the channel's filter (postgres_changes `filter=`), if any
 
 
 @dataclass
@@ -299,7 +300,8 @@ class TwinCity:
     def publish(self, table: str, row: Any) -> None:
         """Deliver a change to each channel of that table whose holder may see the row (as Realtime checks RLS)."""
         for listener in list(self.listeners):
-            if listener.table == table and self._may_see(listener.uid, table, row):
+            if (listener.table == table and (listener.match is None or listener.match(row))
+                    and self._may_see(listener.uid, table, row)):
                 try:
                     result = listener.callback(row)
                     if inspect.isawaitable(result):  # coroutine callbacks run as tasks, as shared.realtime runs them

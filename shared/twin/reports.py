@@ -340,9 +340,15 @@ class TwinReports:
         return self._followed(uid, r, True)
 
     async def subscribe_report_changes(self, callback: Callable[[Any], Any]) -> Any:
-        reports = self._me.listen("reports", callback)
-        events = self._me.listen("case_events", callback)
+        return self._both(self._me.listen("reports", callback), self._me.listen("case_events", callback))
 
+    async def subscribe_my_reports(self, callback: Callable[[Any], Any]) -> Any:
+        uid = self._me.need_uid()
+        return self._both(self._me.listen("reports", callback, match=lambda r: r.reporter_id == uid),
+                          self._me.listen("case_events", callback))
+
+    @staticmethod
+    def _both(reports: Any, events: Any) -> Any:
         class Both:
             async def unsubscribe(self) -> None:
                 await reports.unsubscribe()

@@ -49,8 +49,9 @@ class Me:
             callback((self.session.access, self.session.refresh))
         return self.city.accounts[uid].user
 
-    def listen(self, table: str, callback: Callable[[Any], Any]) -> Subscription:
-        listener = Listener(table, callback, self.need_uid())
+    def listen(self, table: str, callback: Callable[[Any], Any],
+               match: Callable[[Any], bool] | None = None) -> Subscription:
+        listener = Listener(table, callback, self.need_uid(), match=match)
         self.city.listeners.append(listener)
         self.listeners.append(listener)
         return Subscription(self, listener)

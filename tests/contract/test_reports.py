@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from shared import errors
-from shared.models import RatingCreate, ReportCreate, ReportStatus, TaskQueue, TaskStatus
+from shared.models import RatingCreate, ReportCreate, ReportPublic, ReportStatus, TaskQueue, TaskStatus
 from tests.backend.core_support import GRIDS
 from tests.contract.conftest import LAMP, spot
 
@@ -192,3 +192,30 @@ async def test_the_reporter_sees_live_changes_of_her_case(world) -> None:
                                  for c in seen))
     await eventually(lambda: any(getattr(c, "to_status", None) is ReportStatus.ACCEPTED for c in seen))
     await sub.unsubscribe()
+
+
+async def test_the_own_cases_channel_carries_only_the_reports_i_filed(world) -> None:
+    """subscribe_my_reports is filtered at the server (reporter_id=eq.<me>): a worker of the grid, who may
+    see every report there, hears of her own report on it, and of another's only on the unfiltered channel."""
+    worker = await world.sole_worker(GRIDS[0])
+    colleague = await world.colleague(GRIDS[0], on_duty=False)
+    alice = await world.person()
+    mine = await colleague.api.reports.submit_report(new_report())
+    theirs = await alice.api.reports.submit_report(new_report())
+    own: list = []
+    everything: list = []
+    subs = [await colleague.api.reports.subscribe_my_reports(own.append),
+            await colleague.api.reports.subscribe_report_changes(everything.append)]
+
+    def accepted(seen: list, report_id) -> bool:
+        return any(isinstance(c, ReportPublic) and c.id == report_id and c.status is ReportStatus.ACCEPTED
+                   for c in seen)
+
+    await worker.api.reports.accept_report(theirs.id)
+    await worker.api.reports.accept_report(mine.id)
+    await eventually(lambda: accepted(everything, theirs.id) and accepted(everything, mine.id))
+    await eventually(lambda: accepted(own, mine.id))
+    await eventually(lambda: any(getattr(c, "report_id", None) == theirs.id for c in own))  # steps: unfiltered
+    assert not [c for c in own if isinstance(c, ReportPublic) and c.id != mine.id]
+    for sub in subs:
+        await sub.unsubscribe()
