@@ -15,13 +15,16 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from datetime import date, datetime, timezone
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
 from shared import errors
 from shared.localtime import to_local
 from shared.models import CaseEventPublic, ReportPublic, SosAlertPublic
+
+if TYPE_CHECKING:  # the Protocol of client.brain lives with the others (shared/api.py imports this module)
+    from shared.api import BrainApi
 
 log = logging.getLogger(__name__)
 
@@ -127,18 +130,6 @@ def load_level(open_cases: int, busiest: int) -> int:
 
 def month_start(today: date) -> date:
     return today.replace(day=1)
-
-
-class BrainApi(Protocol):
-    async def city_summary(self) -> CitySummary: ...
-    async def performance(self, from_date: date, to_date: date, group_by: str) -> list[PerformanceRow]: ...
-    async def city_trend(self, days: int = 14) -> list[TrendDay]: ...
-    async def city_ticker(self, max_rows: int = TICKER_ROWS) -> list[TickerEvent]: ...
-    async def ticker_event(self, event: CaseEventPublic) -> TickerEvent: ...
-    async def hotspots(self) -> list[HotspotPublic]: ...
-    async def merge_hotspot(self, hotspot: uuid.UUID | str) -> HotspotPublic | dict: ...
-    async def subscribe_city(self, on_step: Callable[[Any], Any], on_sos: Callable[[Any], Any],
-                             on_hotspot: Callable[[Any], Any], on_report: Callable[[Any], Any]) -> Any: ...
 
 
 class BrainBoard:
