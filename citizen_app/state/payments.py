@@ -135,8 +135,9 @@ class PaymentsState:
             self.state.shell.show_message(self.state.t(problem), error=True)
             return False
         kind = UtilityKind(kind)
-        linked = await self.state.run(lambda c: c.payments.link_utility_account(kind, UTILITIES[kind], account_no, holder_name),
-                                      busy="pay.linking", quiet=True)
+        linked = await self.state.run(
+            lambda c: c.payments.link_utility_account(kind, UTILITIES[kind], account_no, holder_name),
+            busy="pay.linking", quiet=True)
         if not linked.ok:
             # The backend answers the same for an unknown number and a wrong name: say it plainly, once.
             self.state.shell.show_message(self.state.t("pay.link_failed"), error=True)
