@@ -334,11 +334,11 @@ class SosFlow:
     async def _start_watching(self) -> None:
         if not self.is_open:
             return
-        await self._subscribe()
+        await self._follow_live()
         if self._watch is None or self._watch.done():
             self._watch = self._spawn(self._keep_open())
 
-    async def _subscribe(self) -> None:
+    async def _follow_live(self) -> None:
         if self._subscription is not None:
             return
         asked = self._stops
@@ -381,7 +381,7 @@ class SosFlow:
             else:
                 await self.refresh()
             if not self.live:
-                await self._subscribe()  # Realtime may be back
+                await self._follow_live()  # Realtime may be back
 
     async def _send_location(self) -> None:
         assert self.alert is not None

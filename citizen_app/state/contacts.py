@@ -77,7 +77,7 @@ class ContactsModel:
         async def both(api: ContactsApi) -> tuple[list, list]:
             return await api.mine(), await api.invitations()
 
-        loaded = await self._call(both, busy=None)
+        loaded = await self._with_contacts(both, busy=None)
         if loaded is None:
             return False
         self.mine, self.incoming = loaded
@@ -88,7 +88,7 @@ class ContactsModel:
         if problem:
             self.state.shell.show_message(self.state.t(problem), error=True)
             return False
-        done = await self._call(lambda api: api.invite(mobile_digits(form.phone), form.name.strip(),
+        done = await self._with_contacts(lambda api: api.invite(mobile_digits(form.phone), form.name.strip(),
                                                        form.relation.strip() or None), refusals=_INVITE_REFUSALS)
         if done is None:
             return False
@@ -96,18 +96,18 @@ class ContactsModel:
         return await self.load()
 
     async def end(self, invitation_id: str) -> bool:
-        if await self._call(lambda api: api.end(invitation_id), done=True, refusals=_END_REFUSALS) is None:
+        if await self._with_contacts(lambda api: api.end(invitation_id), done=True, refusals=_END_REFUSALS) is None:
             return False
         return await self.load()
 
     async def answer(self, invitation_id: str, accept: bool) -> bool:
-        status = await self._call(lambda api: api.answer(invitation_id, accept), refusals=_ANSWER_REFUSALS)
+        status = await self._with_contacts(lambda api: api.answer(invitation_id, accept), refusals=_ANSWER_REFUSALS)
         if status is None:
             return False
         self.state.shell.show_message(self.state.t(STATUS_KEYS[status]))
         return await self.load()
 
-    async def _call(self, call: Callable[[ContactsApi], Awaitable[T]], *, busy: str | None = "app.busy",
+    async def _with_contacts(self, call: Callable[[ContactsApi], Awaitable[T]], *, busy: str | None = "app.busy",
                     done: bool = False, refusals: dict[str, str] | None = None) -> T | bool | None:
         """Run one call; a refusal is shown in the person's words and answers None."""
         if busy:

@@ -77,7 +77,7 @@ class PaymentsState:
                     if payment.status == PaymentStatus.PENDING:
                         self.waiting[str(payment.id)] = str(payment.bill_id)
         if self._subscribing is None:  # joining takes a few round trips: the screen does not wait for it
-            self._subscribing = asyncio.get_running_loop().create_task(self._subscribe())
+            self._subscribing = asyncio.get_running_loop().create_task(self._listen())
 
     async def wait_live(self) -> None:
         """Until the live updates are joined (or failed); for callers that must not miss one."""
@@ -87,7 +87,7 @@ class PaymentsState:
     async def _fetch(self, client) -> tuple[list, list, list]:
         return await client.payments.utility_accounts(), await client.payments.bills(), await client.payments.payments()
 
-    async def _subscribe(self) -> None:
+    async def _listen(self) -> None:
         client = await self.state.ensure_client()
         try:
             self._subscriptions = [await client.payments.subscribe_payments(self.on_payment_change),

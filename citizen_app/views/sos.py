@@ -134,7 +134,7 @@ class SosView:
                       data=data)
         return ft.Semantics(identifier=identifier, content=control)
 
-    def _call(self, label: str, url: str, identifier: str, *, expand: bool = False) -> ft.Control:
+    def _phone_button(self, label: str, url: str, identifier: str, *, expand: bool = False) -> ft.Control:
         """A tel: link as a large tile; its words wrap at spaces, never inside a word or a number."""
         s = sizes(self.state.elderly)
         tile = ft.FilledButton(
@@ -148,10 +148,10 @@ class SosView:
         return ft.Semantics(identifier=identifier, content=tile, expand=expand)
 
     def _draw_numbers(self) -> None:
-        always = ft.Row(spacing=8, controls=[self._call(self.sos.link_label(link), link.url,
+        always = ft.Row(spacing=8, controls=[self._phone_button(self.sos.link_label(link), link.url,
                                                         f"sos-call-{link.number}", expand=True)
                                              for link in ALWAYS_CALLED])
-        family = [self._call(self.sos.family_label(n), n.url, f"sos-family-{i}")
+        family = [self._phone_button(self.sos.family_label(n), n.url, f"sos-family-{i}")
                   for i, n in enumerate(self.sos.family())]
         self.numbers.controls = [always, *family]
 

@@ -122,7 +122,7 @@ class SosBanner:
 
     def _reach(self, alert: SosAlertPublic, *, height: int) -> list[ft.Control]:
         t = self.app.t
-        call = ft.OutlinedButton(t("sos.call"), icon=ft.Icons.CALL, height=height, on_click=self._call(alert),
+        call = ft.OutlinedButton(t("sos.call"), icon=ft.Icons.CALL, height=height, on_click=self._dial(alert),
                                  style=ft.ButtonStyle(bgcolor=ft.Colors.WHITE))
         nav = ft.OutlinedButton(t("sos.navigate"), icon=ft.Icons.NAVIGATION, height=height,
                                 on_click=self._navigate(str(alert.id)),
@@ -157,7 +157,7 @@ class SosBanner:
             await open_url(navigate_url(alert.lat, alert.lon))
         return handler
 
-    def _call(self, alert: SosAlertPublic):
+    def _dial(self, alert: SosAlertPublic):
         async def handler(e: ft.ControlEvent) -> None:
             done = await self.app.run(self.app.client.sos.sos_contact(str(alert.id)))
             phone = done.value.phone if done.ok else None

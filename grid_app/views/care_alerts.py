@@ -80,9 +80,9 @@ class CareAlertsScreen:
     def _detail(self, a: CareAlertPublic) -> list[ft.Control]:
         t = self._t()
         s = a.subject
-        calls = [self._call_button(t("care.call_person"), s.phone if s else None, "care-call-person")]
+        calls = [self._phone_button(t("care.call_person"), s.phone if s else None, "care-call-person")]
         for i, c in enumerate(s.family_contacts if s else []):
-            calls.append(self._call_button(t("care.call_family", name=c.name, relation=c.relation), c.phone,
+            calls.append(self._phone_button(t("care.call_family", name=c.name, relation=c.relation), c.phone,
                                            f"care-call-family-{i}"))
         meter = t(f"care.meter.{a.meter_kind}") if a.meter_kind else ""
         unit = meter_unit(a.meter_kind)
@@ -118,7 +118,7 @@ class CareAlertsScreen:
             ]),
         ]
 
-    def _call_button(self, label: str, phone: str | None, ident: str) -> ft.Control:
+    def _phone_button(self, label: str, phone: str | None, ident: str) -> ft.Control:
         url = tel_url(phone)
         t = self._t()
 

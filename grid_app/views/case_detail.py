@@ -109,9 +109,9 @@ class CaseDetail:
         return ft.Row([ft.Icon(ft.Icons.PERSON), ft.Text(t("case.reporter") + ": " + name),
                        ft.Semantics(identifier="reporter-phone", content=ft.Text(mask_phone(c.phone))),
                        ft.TextButton(t("case.call"), icon=ft.Icons.CALL, disabled=not c.phone,
-                                     on_click=self._call(c.phone))], wrap=True)
+                                     on_click=self._dial(c.phone))], wrap=True)
 
-    def _call(self, phone: str | None):
+    def _dial(self, phone: str | None):
         async def handler(e: ft.ControlEvent) -> None:
             await ft.UrlLauncher().launch_url(f"tel:{phone}")
         return handler

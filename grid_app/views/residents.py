@@ -54,7 +54,7 @@ class ResidentsScreen:
             url = tel_url(phone)
             if url:
                 calls.append(ft.TextButton(f"{name}{'（' + relation + '）' if relation else ''} {phone}",
-                                           icon=ft.Icons.PHONE, on_click=self._caller(url)))
+                                           icon=ft.Icons.PHONE, on_click=self._dialer(url)))
         return ft.Semantics(identifier=f"resident-{r.id}", content=ft.Container(
             padding=12, border_radius=8, bgcolor=ft.Colors.GREY_50, content=ft.Column(tight=True, spacing=4, controls=[
                 ft.Row([ft.Icon(ft.Icons.ELDERLY), ft.Text(r.name, size=18, weight=ft.FontWeight.BOLD),
@@ -66,7 +66,7 @@ class ResidentsScreen:
                 ft.Text(self.last_visit_text(r)),
                 ft.Row(calls, wrap=True)])))
 
-    def _caller(self, url: str):
+    def _dialer(self, url: str):
         async def call(e: ft.ControlEvent) -> None:
             await open_url(url)
         return call
