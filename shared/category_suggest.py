@@ -49,6 +49,11 @@ _FRAGMENT_WEIGHT = 0.5
 # "楼道里的灯", "电梯坏了" in "电梯又坏了") counts this share of its weight: residents add particles.
 _GAPPED_SHARE = 0.75
 _GAP_STOPS = frozenset(" \t\n,.!?;:，。！？；：、")  # a gap never spans these
+# Residents' politeness and chatter, dropped before anything is looked for: their characters and
+# pairs ("请问", "麻烦", "处理") are shared with item terms and would count as weak evidence.
+_CHATTER = ("你好", "您好", "请问一下", "请问", "麻烦你们", "麻烦您", "麻烦", "尽快处理", "尽快", "处理一下",
+            "帮忙看看", "谢谢你们", "谢谢", "急急急", "有没有人管", "有人管吗", "管一管", "管管")
+_EN_CHATTER = re.compile(r"\b(?:hi|hello|please|pls|plz|thanks|thank you|sorry to bother)\b")
 # Less is at most one stray character pair ("今天天气不错" shares "气不" with "暖气不热"): no suggestion.
 _MIN_SCORE = 0.75
 # The learnt probability (0..1) counts up to this: a sure one as much as a four-character keyword.
@@ -222,7 +227,9 @@ class Suggester:
         text = unicodedata.normalize("NFKC", description).lower()
         for wrong, right in self._spelling:
             text = text.replace(wrong, right)
-        return text
+        for chatter in _CHATTER:
+            text = text.replace(chatter, "")
+        return _EN_CHATTER.sub(" ", text)
 
     def _chinese_terms(self, text: str) -> set[str]:
         """Known Chinese terms in `text`, except those only found inside a longer known term there."""
