@@ -48,6 +48,10 @@ class DescriptionModel:
             for f, n in c.items():
                 self._seen[f].append((code, math.log(n + _SMOOTHING) - math.log(_SMOOTHING)))
 
+    def knows(self, feature: str) -> bool:
+        """Whether `feature` was seen with any item (in its known words or a description)."""
+        return feature in self._seen
+
     def posterior(self, text: str) -> dict[str, float]:
         """P(item | text) for every item (uniform prior); {} when no feature of the text was ever seen."""
         known = [f for f in self._featurise(text) if f in self._seen]

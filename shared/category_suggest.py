@@ -61,6 +61,12 @@ _MIN_SCORE = 0.75
 _LEARNT_WEIGHT = 4.0
 # An item the keywords did not name is suggested on learnt evidence alone from this probability up.
 _LEARNT_FLOOR = 0.05
+# A text with no keyword evidence at all ("楼上把墙拆了改成大开间") still gets the learnt suggestions
+# when the model is sure enough and the text has enough content it has seen (character pairs, English
+# words): residents' words that no keyword has. Chatter ("今天天气不错") stays below both (cross-validated
+# on the dev descriptions, bench/category_suggest.py --cross-validate).
+_LEARNT_ALONE_FLOOR = 0.4
+_LEARNT_ALONE_FEATURES = 2
 
 
 def _stem(word: str) -> str:
@@ -215,13 +221,18 @@ class Suggester:
             for code in codes:
                 scores[code] += _FRAGMENT_WEIGHT / len(codes)
         scores = {code: s for code, s in scores.items() if s >= _MIN_SCORE}
-        if scores:
-            for code, p in self._model.posterior(text).items():
-                if code in scores or p >= _LEARNT_FLOOR:
-                    scores[code] = scores.get(code, 0.0) + _LEARNT_WEIGHT * p
+        posterior = self._model.posterior(text) if scores or self._has_learnt_content(text) else {}
+        if not scores and max(posterior.values(), default=0.0) < _LEARNT_ALONE_FLOOR:
+            posterior = {}
+        for code, p in posterior.items():
+            if code in scores or p >= _LEARNT_FLOOR:
+                scores[code] = scores.get(code, 0.0) + _LEARNT_WEIGHT * p
         ranked = sorted(((self._items[code], round(s, 3)) for code, s in scores.items()),
                         key=lambda pair: (-pair[1], pair[0].priority, pair[0].code))
         return ranked[:limit]
+
+    def _has_learnt_content(self, text: str) -> bool:
+        return sum(self._model.knows(f) for f in _fragments(text)) >= _LEARNT_ALONE_FEATURES
 
     def _normalise(self, description: str) -> str:
         text = unicodedata.normalize("NFKC", description).lower()
