@@ -173,12 +173,18 @@ class Suggester:
             elif cue.en:
                 self._by_word[cue.en[0][0]].append((code, cue, weight))
         self._zh_vocabulary = sorted({cue.zh[0] for _, cue, _ in entries if cue.is_single_term})
+        self._single_terms = frozenset(self._zh_vocabulary)
         # Longer single terms also looked for with a gap, filed under their first two characters.
         self._gapped: dict[str, list[tuple[str, str, float]]] = defaultdict(list)
         for code, cue, weight in entries:
             term = cue.zh[0] if cue.is_single_term else ""
             if len(term) >= 3:
                 self._gapped[term[:2]].append((code, term, weight * _GAPPED_SHARE))
+        # Every Chinese term looked for, filed under its first character: a text is scanned for the terms
+        # that start with one of its characters, not for all of them (the keystroke path).
+        self._terms_by_first: dict[str, list[str]] = defaultdict(list)
+        for term in set(self._by_term) | set(self._gapped) | set(self._zh_vocabulary):
+            self._terms_by_first[term[0]].append(term)
         self._name_words: dict[str, list[str]] = defaultdict(list)
         for code, c in self._items.items():
             for w in set(words(c.name_en)) - _EN_STOPWORDS:
@@ -201,18 +207,18 @@ class Suggester:
         text = self._normalise(description)
         text_words = words(text)
         word_set = set(text_words)
-        found = self._chinese_terms(text)
+        present = self._terms_in(text)
+        found = self._chinese_terms(text, present)
         scores: dict[str, float] = defaultdict(float)
-        candidates = [e for term, es in self._by_term.items() if term in text for e in es]
+        candidates = [e for term in present for e in self._by_term.get(term, ())]
         candidates += [e for w in word_set for e in self._by_word.get(w, ())]
         for code, cue, weight in candidates:
             if cue.matches(text, text_words, found):
                 scores[code] += weight
-        for head, gapped in self._gapped.items():
-            if head in text:
-                for code, term, weight in gapped:
-                    if term not in text and _found_with_gap(text, term):
-                        scores[code] += weight
+        for head in present:
+            for code, term, weight in self._gapped.get(head, ()):
+                if term not in text and _found_with_gap(text, term):
+                    scores[code] += weight
         for w in word_set:
             for code in self._name_words.get(w, ()):
                 scores[code] += 1
@@ -242,9 +248,14 @@ class Suggester:
             text = text.replace(chatter, "")
         return _EN_CHATTER.sub(" ", text)
 
-    def _chinese_terms(self, text: str) -> set[str]:
+    def _terms_in(self, text: str) -> list[str]:
+        """The Chinese terms looked for (cues' first terms, gapped heads, single terms) that occur in `text`."""
+        # Sorted, so scores are summed in the same order in every process (set order follows the hash seed).
+        return sorted({term for ch in set(text) for term in self._terms_by_first.get(ch, ()) if term in text})
+
+    def _chinese_terms(self, text: str, present: list[str]) -> set[str]:
         """Known Chinese terms in `text`, except those only found inside a longer known term there."""
-        spans = [(m.start(), m.start() + len(term), term) for term in self._zh_vocabulary if term in text
+        spans = [(m.start(), m.start() + len(term), term) for term in present if term in self._single_terms
                  for m in re.finditer(re.escape(term), text)]
         return {term for start, end, term in spans
                 if not any(s <= start and end <= e and e - s > end - start for s, e, _ in spans)}
