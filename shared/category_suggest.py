@@ -18,9 +18,11 @@ Evidence, strongest first:
 - a character pair or English word shared with the item's terms: _FRAGMENT_WEIGHT,
   split between the items that have it, so it only orders items keywords leave level;
 - what residents' labelled descriptions teach (shared/category_model.py): the item's
-  probability given the text's features, times _LEARNT_WEIGHT; it counts only once
-  the text has evidence of the kinds above, so chatter gets no suggestion. It finds
-  items in the words of the next resident, which keywords written for the last ones miss.
+  probability given the text's features, times _LEARNT_WEIGHT. Without evidence of the
+  kinds above it counts alone only when the model is sure and the text has enough
+  content it has seen (_LEARNT_ALONE_*), so chatter gets no suggestion. It finds items
+  in the words of the next resident, which keywords written for the last ones miss.
+Politeness and chatter (_CHATTER) are dropped before anything is looked for.
 On equal evidence the more urgent item (lower priority number) comes first.
 """
 
