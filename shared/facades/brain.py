@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from shared.brain import TICKER_ROWS, CitySummary, HotspotPublic, HotspotRow, PerformanceRow, TickerEvent, TrendDay
+from shared.brain import (TICKER_ROWS, CitySummary, HotspotMember, HotspotPublic, HotspotRow, PerformanceRow,
+                          TickerEvent, TrendDay)
 from shared.models import CaseEventPublic, ReportPublic, SosAlertPublic
 from shared.realtime import Callback, Subscription
 from shared.transport import ID, Transport
+
+HOTSPOT_MEMBER_COLUMNS = ",".join(HotspotMember.model_fields)
 
 
 class BrainFacade:
@@ -49,6 +52,16 @@ class BrainFacade:
 
     async def merge_hotspot(self, hotspot: ID) -> dict:
         return await self._t.rpc("merge_hotspot", {"hotspot": str(hotspot)})
+
+    async def split_hotspot_member(self, report: ID) -> dict:
+        return await self._t.rpc("split_hotspot_member", {"report": str(report)})
+
+    async def hotspot_members(self, report_ids: list[ID]) -> list[HotspotMember]:
+        if not report_ids:
+            return []
+        query = (self._t.table("reports").select(HOTSPOT_MEMBER_COLUMNS)
+                 .in_("id", [str(i) for i in report_ids]).order("created_at"))
+        return self._t.models(HotspotMember, await self._t.rows(query))
 
     async def subscribe_city(self, on_step: Callback, on_sos: Callback, on_hotspot: Callback,
                              on_report: Callback) -> Subscription:
