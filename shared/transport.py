@@ -9,7 +9,7 @@ Facades (`shared/facades/`) get a `Transport` and nothing else; none knows anoth
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -80,12 +80,15 @@ class Transport:
             raise errors.AuthError("not signed in")
         return str(user.id)
 
-    async def subscribe(self, name: str, bindings: list[Binding], callback: Callback) -> Subscription:
-        """A Realtime channel as the signed-in person, released by `unsubscribe_all`."""
+    async def subscribe(self, name: str, bindings: list[Binding], callback: Callback,
+                        on_status: Callable[[bool], None] | None = None) -> Subscription:
+        """A Realtime channel as the signed-in person, released by `unsubscribe_all`; `on_status` hears
+        when the joined channel is lost (False) and joined again (True), see `shared.realtime.subscribe`."""
         session = await self.call(self.supabase.auth.get_session())
         if session is None:
             raise errors.AuthError("not signed in")
-        sub = await self.call(subscribe(self.supabase, name, bindings, callback, session.access_token))
+        sub = await self.call(subscribe(self.supabase, name, bindings, callback, session.access_token,
+                                        on_status=on_status))
         self.subscriptions.append(sub)
         return sub
 
