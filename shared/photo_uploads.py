@@ -53,10 +53,11 @@ ChosenFile = tuple[str, int]  # (name, size in bytes), as the browser announces 
 class UploadRefused(Exception):
     """Why a PUT or a `take` was refused; `status` is the HTTP status to answer."""
 
-    def __init__(self, status: int, reason: str) -> None:
+    def __init__(self, status: int, reason: str, size: int | None = None) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.size = size  # bytes declared or received when a file was refused as too large
 
 
 @dataclass
@@ -210,13 +211,13 @@ class PhotoUploads:
                 raise UploadRefused(404, "unknown or expired upload URL")
             if slot.stage != "waiting":
                 raise UploadRefused(409, "this upload URL was already used")
-            if declared is not None and declared > self.max_bytes:
-                slot.stage = "refused"
-                refused = UploadRefused(413, f"the file is larger than {self.max_bytes} bytes")
-                if slot.on_failed is not None:
-                    _quietly(slot.on_failed, refused)
-                raise refused
-            slot.stage = "receiving"
+            too_large = declared is not None and declared > self.max_bytes
+            slot.stage = "refused" if too_large else "receiving"
+        if too_large:
+            refused = UploadRefused(413, f"the file is larger than {self.max_bytes} bytes", size=declared)
+            if slot.on_failed is not None:  # outside the lock: the session removes the slot
+                _quietly(slot.on_failed, refused)
+            raise refused
         part = self.folder / f"{token}.part"
         size, reported, started = 0, 0, time.perf_counter()
         try:
@@ -224,7 +225,7 @@ class PhotoUploads:
                 async for chunk in chunks:
                     size += len(chunk)
                     if size > self.max_bytes:
-                        raise UploadRefused(413, f"the file is larger than {self.max_bytes} bytes")
+                        raise UploadRefused(413, f"the file is larger than {self.max_bytes} bytes", size=size)
                     f.write(chunk)
                     if slot.on_progress is not None and size - reported >= PROGRESS_STEP:
                         reported = size

@@ -150,7 +150,8 @@ class PhotoTray:
             if slot not in self.slots or slot.stage != "uploading":
                 return
             log.info("photo upload refused by the server: %s %s", refused.status, refused.reason)
-            self._refuse(slot, named(TooLarge(slot.size), slot.name) if refused.status == 413 else UploadFailed(slot.name))
+            too_large = named(TooLarge(refused.size or slot.size), slot.name) if refused.status == 413 else None
+            self._refuse(slot, too_large or UploadFailed(slot.name))
             if then is not None:
                 then(slot)
 
