@@ -56,6 +56,13 @@ def _on_page(control: ft.Control) -> bool:
         return False
 
 
+def _page_of(event: Any) -> Any:
+    try:
+        return event.page if event is not None else None
+    except RuntimeError:
+        return None
+
+
 class ReportForm:
     def __init__(self, state: Any, *, on_done: Callable[..., Awaitable[None] | None] | None = None,
                  on_behalf: bool = False) -> None:
@@ -178,6 +185,8 @@ class ReportForm:
         # progress, and the page shows the 320 px thumbnail made on the server.
         # On the web the page's own picker sends each file from disk (photo_picker.py); Flet's picker,
         # which first reads the whole file in the browser, only where that script is absent.
+        if self.page_picker.page is None:  # a form built before it was on a page (the grid app's)
+            self.page_picker.page = _page_of(_e)
         if await self.page_picker.available():
             await self.page_picker.pick(self.on_page_choice)
             return
