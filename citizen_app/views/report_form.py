@@ -73,7 +73,7 @@ class ReportForm:
         t, elderly = state.t, state.elderly
         s = sizes(elderly)
         self.picker: ft.FilePicker | None = None
-        self.page_picker = PagePhotoPicker(state.page, getattr(state, "photo_uploads", None))
+        self.page_picker = PagePhotoPicker(getattr(state, "page", None), getattr(state, "photo_uploads", None))
         self.photos = ft.Row(wrap=True, spacing=8)
         self.photo_notes = ft.Column(spacing=4)  # files refused, each named
         self._finishing: set[asyncio.Task] = set()
