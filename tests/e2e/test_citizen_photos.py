@@ -77,7 +77,7 @@ def test_a_pdf_is_refused_by_name_and_a_12_mp_photo_shows_progress_then_its_thum
     photo = tmp_path / "IMG_4032.JPG"
     photo.write_bytes(twelve_megapixels())
     held = []  # the PUT, held back until the ring has been looked at (the photo's bytes wait in the browser)
-    page.route("**/photo-upload/*", held.append)
+    page.route("**/photo-upload/*", lambda route: held.append(route))
     with page.expect_file_chooser() as chooser:
         by_id(page, "add-photo").click()
     chooser.value.set_files(str(photo))
