@@ -57,6 +57,7 @@ class Shell:
         self.sound = Sound()
         self.screens: dict[str, Screen] = {}  # built once per frame, by route, and kept
         self.current: Screen | None = None
+        self.current_path: str | None = None
         self.destinations = routes.destinations_for(app.role)
         self.rail = ft.NavigationRail(
             selected_index=0, label_type=ft.NavigationRailLabelType.ALL, min_width=88, group_alignment=-1.0,
@@ -99,7 +100,9 @@ class Shell:
     # ---------------------------------------------------------------- start
 
     async def start(self) -> None:
-        await self.go(self.destinations[0].route)
+        # The address bar names the screen: a reload (or a shared link) opens the same one again.
+        self.page.on_route_change = self._route_changed
+        await self.go(self.page.route or self.destinations[0].route)
         await self.app.start_live(tasks=self._task_event, sos=self._sos_event, notices=self._notice_event)
         await self.alerts.load()
         await self.alerts.learn_callers()
@@ -123,12 +126,20 @@ class Shell:
         if path not in self.screens:
             self.screens[path] = await routes.ROUTER.build(self.app, path, translate=self.app.t)
         screen = self.current = self.screens[path]
+        self.current_path = path
+        if self.page.route != path:
+            await self.page.push_route(path)
         self.rail.selected_index = self.destinations.index(dest)
         self.body.content = screen.content
         self.page.update()
         if screen.show:
             await screen.show()
             self.page.update()
+
+    async def _route_changed(self, e: ft.RouteChangeEvent) -> None:
+        """The browser's back and forward buttons."""
+        if not self.stopped and e.route != self.current_path:
+            await self.go(e.route)
 
     async def _rail_changed(self, e: ft.ControlEvent) -> None:
         await self.go(self.destinations[self.rail.selected_index].route)

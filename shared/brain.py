@@ -14,12 +14,12 @@ import logging
 import uuid
 from collections import deque
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from shared import errors
+from shared import errors, report_export
 from shared.localtime import to_local
 from shared.models import CaseEventPublic, ReportPublic, SosAlertPublic
 
@@ -99,6 +99,17 @@ class HotspotPublic(BaseModel):
     last_at: datetime | None = None
 
 
+class HotspotMember(BaseModel):
+    """One report of a hotspot, as the supervisor sees it (RLS: only reports in their scope)."""
+
+    id: uuid.UUID
+    case_number: str | None = None
+    description: str = ""
+    status: str
+    parent_report_id: uuid.UUID | None = None
+    created_at: datetime | None = None
+
+
 def city_today() -> date:
     return to_local(datetime.now(timezone.utc)).date()
 
@@ -129,6 +140,23 @@ def month_start(today: date) -> date:
     return today.replace(day=1)
 
 
+PERIODS = ("month", "last_month", "last_30", "year")  # the performance table's periods, as the screen offers them
+
+
+def period_dates(period: str, today: date) -> tuple[date, date]:
+    """(from_date, to_date), both inclusive as rpc/performance takes them."""
+    if period == "month":
+        return month_start(today), today
+    if period == "last_month":
+        end = month_start(today) - timedelta(days=1)
+        return end.replace(day=1), end
+    if period == "last_30":
+        return today - timedelta(days=29), today
+    if period == "year":
+        return today.replace(month=1, day=1), today
+    raise ValueError(period)
+
+
 class BrainApi(Protocol):
     async def city_summary(self) -> CitySummary: ...
     async def performance(self, from_date: date, to_date: date, group_by: str) -> list[PerformanceRow]: ...
@@ -137,6 +165,8 @@ class BrainApi(Protocol):
     async def ticker_event(self, event: CaseEventPublic) -> TickerEvent: ...
     async def hotspots(self) -> list[HotspotPublic]: ...
     async def merge_hotspot(self, hotspot: uuid.UUID | str) -> HotspotPublic | dict: ...
+    async def split_hotspot_member(self, report: uuid.UUID | str) -> Any: ...
+    async def hotspot_members(self, report_ids: list[uuid.UUID]) -> list[HotspotMember]: ...
     async def subscribe_city(self, on_step: Callable[[Any], Any], on_sos: Callable[[Any], Any],
                              on_hotspot: Callable[[Any], Any], on_report: Callable[[Any], Any]) -> Any: ...
 
@@ -153,8 +183,8 @@ class BrainBoard:
         self.changed = changed
         self.group_by = group_by
         self.today = today
-        self.from_date = month_start(today())
-        self.to_date = today()
+        self.period = "month"
+        self.from_date, self.to_date = period_dates(self.period, today())
         self.summary = CitySummary()
         self.performance: list[PerformanceRow] = []
         self.trend: list[TrendDay] = []
@@ -183,6 +213,34 @@ class BrainBoard:
         self.group_by = group_by
         self.performance = worst_first(await self.api.performance(self.from_date, self.to_date, group_by))
         self.changed(frozenset({"performance"}))
+
+    async def set_period(self, period: str) -> None:
+        start, end = period_dates(period, self.today())
+        self.performance = worst_first(await self.api.performance(start, end, self.group_by))
+        self.period, self.from_date, self.to_date = period, start, end
+        self.changed(frozenset({"performance"}))
+
+    def export(self, fmt: str) -> tuple[str, bytes]:
+        """The performance table as shown (group, period, the same rows) as a file: (name, bytes)."""
+        start, end = self.from_date.isoformat(), self.to_date.isoformat()
+        rows = [r.model_dump() for r in self.performance]
+        return (report_export.file_name(self.group_by, start, end, fmt),
+                report_export.export_bytes(rows, fmt, f"{self.group_by} {start}..{end}"))
+
+    async def merge_hotspot(self, hotspot: uuid.UUID) -> None:
+        await self.api.merge_hotspot(hotspot)
+        await self._reload_hotspots()
+
+    async def hotspot_members(self, hotspot: HotspotPublic) -> list[HotspotMember]:
+        return await self.api.hotspot_members(hotspot.report_ids)
+
+    async def split_member(self, report: uuid.UUID) -> None:
+        await self.api.split_hotspot_member(report)
+        await self._reload_hotspots()
+
+    async def _reload_hotspots(self) -> None:
+        self.hotspots = await self.api.hotspots()
+        self.changed(frozenset({"hotspots"}))
 
     async def start_live(self) -> None:
         self.subscription = await self.api.subscribe_city(self._on_step, self._on_sos, self._on_hotspot,

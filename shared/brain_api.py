@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Callable
 
-from shared.brain import TICKER_ROWS, CitySummary, HotspotPublic, HotspotRow, PerformanceRow, TickerEvent, TrendDay
+from shared.brain import TICKER_ROWS, CitySummary, HotspotMember, HotspotPublic, HotspotRow, PerformanceRow, TickerEvent, TrendDay
 from shared.models import CaseEventPublic, ReportPublic, SosAlertPublic
 from shared.realtime import Subscription
 
 ID = Any
+HOTSPOT_MEMBER_COLUMNS = ",".join(HotspotMember.model_fields)
 
 
 class _Transport:
@@ -70,6 +71,16 @@ class BrainFacade:
 
     async def merge_hotspot(self, hotspot: ID) -> dict:
         return await self._t.rpc("merge_hotspot", {"hotspot": str(hotspot)})
+
+    async def split_hotspot_member(self, report: ID) -> dict:
+        return await self._t.rpc("split_hotspot_member", {"report": str(report)})
+
+    async def hotspot_members(self, report_ids: list[ID]) -> list[HotspotMember]:
+        if not report_ids:
+            return []
+        query = (self._t.table("reports").select(HOTSPOT_MEMBER_COLUMNS)
+                 .in_("id", [str(i) for i in report_ids]).order("created_at"))
+        return [HotspotMember.model_validate(r) for r in await self._t.rows(query)]
 
     async def subscribe_city(self, on_step: Callable[[Any], Any], on_sos: Callable[[Any], Any],
                              on_hotspot: Callable[[Any], Any], on_report: Callable[[Any], Any]) -> Subscription:

@@ -38,25 +38,31 @@ class DescriptionModel:
             if code in counts:
                 counts[code].update(featurise(text))
         vocabulary = {f for c in counts.values() for f in c}
-        self._codes = list(counts)
         size = len(vocabulary)
         # log P(f | item) = log(count + a) - log(total + a * V): the denominator per item, the numerator's
         # excess over an unseen feature's log(a) per (feature, item) pair that was seen.
-        self._log_norm = {code: math.log(sum(c.values()) + _SMOOTHING * size) for code, c in counts.items()}
+        # An unseen feature's log P(f | item), per item: what every known feature of a text starts from.
+        self._log_unseen = {code: math.log(_SMOOTHING) - math.log(sum(c.values()) + _SMOOTHING * size)
+                            for code, c in counts.items()}
         self._seen: dict[str, list[tuple[str, float]]] = defaultdict(list)
         for code, c in counts.items():
             for f, n in c.items():
                 self._seen[f].append((code, math.log(n + _SMOOTHING) - math.log(_SMOOTHING)))
 
+    def knows(self, feature: str) -> bool:
+        """Whether `feature` was seen with any item (in its known words or a description)."""
+        return feature in self._seen
+
     def posterior(self, text: str) -> dict[str, float]:
         """P(item | text) for every item (uniform prior); {} when no feature of the text was ever seen."""
-        known = [f for f in self._featurise(text) if f in self._seen]
+        known = Counter(f for f in self._featurise(text) if f in self._seen)
         if not known:
             return {}
-        log_p = {code: len(known) * (math.log(_SMOOTHING) - self._log_norm[code]) for code in self._codes}
-        for f in known:
+        n = sum(known.values())
+        log_p = {code: n * unseen for code, unseen in self._log_unseen.items()}
+        for f, repeats in known.items():  # a repeated feature once, times its repeats: the keystroke path
             for code, excess in self._seen[f]:
-                log_p[code] += excess
+                log_p[code] += repeats * excess
         top = max(log_p.values())
         weights = {code: math.exp((v - top) / _TEMPERATURE) for code, v in log_p.items()}
         total = sum(weights.values())

@@ -18,9 +18,11 @@ Evidence, strongest first:
 - a character pair or English word shared with the item's terms: _FRAGMENT_WEIGHT,
   split between the items that have it, so it only orders items keywords leave level;
 - what residents' labelled descriptions teach (shared/category_model.py): the item's
-  probability given the text's features, times _LEARNT_WEIGHT; it counts only once
-  the text has evidence of the kinds above, so chatter gets no suggestion. It finds
-  items in the words of the next resident, which keywords written for the last ones miss.
+  probability given the text's features, times _LEARNT_WEIGHT. Without evidence of the
+  kinds above it counts alone only when the model is sure and the text has enough
+  content it has seen (_LEARNT_ALONE_*), so chatter gets no suggestion. It finds items
+  in the words of the next resident, which keywords written for the last ones miss.
+Politeness and chatter (_CHATTER) are dropped before anything is looked for.
 On equal evidence the more urgent item (lower priority number) comes first.
 """
 
@@ -49,6 +51,11 @@ _FRAGMENT_WEIGHT = 0.5
 # "楼道里的灯", "电梯坏了" in "电梯又坏了") counts this share of its weight: residents add particles.
 _GAPPED_SHARE = 0.75
 _GAP_STOPS = frozenset(" \t\n,.!?;:，。！？；：、")  # a gap never spans these
+# Residents' politeness and chatter, dropped before anything is looked for: their characters and
+# pairs ("请问", "麻烦", "处理") are shared with item terms and would count as weak evidence.
+_CHATTER = ("你好", "您好", "请问一下", "请问", "麻烦你们", "麻烦您", "麻烦", "尽快处理", "尽快", "处理一下",
+            "帮忙看看", "谢谢你们", "谢谢", "急急急", "有没有人管", "有人管吗", "管一管", "管管")
+_EN_CHATTER = re.compile(r"\b(?:hi|hello|please|pls|plz|thanks|thank you|sorry to bother)\b")
 # Less is at most one stray character pair ("今天天气不错" shares "气不" with "暖气不热"): no suggestion.
 _MIN_SCORE = 0.75
 # The learnt probability (0..1) counts up to this: a sure one as much as a four-character keyword.
@@ -56,6 +63,12 @@ _MIN_SCORE = 0.75
 _LEARNT_WEIGHT = 4.0
 # An item the keywords did not name is suggested on learnt evidence alone from this probability up.
 _LEARNT_FLOOR = 0.05
+# A text with no keyword evidence at all ("楼上把墙拆了改成大开间") still gets the learnt suggestions
+# when the model is sure enough and the text has enough content it has seen (character pairs, English
+# words): residents' words that no keyword has. Chatter ("今天天气不错") stays below both (cross-validated
+# on the dev descriptions, bench/category_suggest.py --cross-validate).
+_LEARNT_ALONE_FLOOR = 0.4
+_LEARNT_ALONE_FEATURES = 2
 
 
 def _stem(word: str) -> str:
@@ -162,12 +175,18 @@ class Suggester:
             elif cue.en:
                 self._by_word[cue.en[0][0]].append((code, cue, weight))
         self._zh_vocabulary = sorted({cue.zh[0] for _, cue, _ in entries if cue.is_single_term})
+        self._single_terms = frozenset(self._zh_vocabulary)
         # Longer single terms also looked for with a gap, filed under their first two characters.
         self._gapped: dict[str, list[tuple[str, str, float]]] = defaultdict(list)
         for code, cue, weight in entries:
             term = cue.zh[0] if cue.is_single_term else ""
             if len(term) >= 3:
                 self._gapped[term[:2]].append((code, term, weight * _GAPPED_SHARE))
+        # Every Chinese term looked for, filed under its first character: a text is scanned for the terms
+        # that start with one of its characters, not for all of them (the keystroke path).
+        self._terms_by_first: dict[str, list[str]] = defaultdict(list)
+        for term in set(self._by_term) | set(self._gapped) | set(self._zh_vocabulary):
+            self._terms_by_first[term[0]].append(term)
         self._name_words: dict[str, list[str]] = defaultdict(list)
         for code, c in self._items.items():
             for w in set(words(c.name_en)) - _EN_STOPWORDS:
@@ -190,18 +209,18 @@ class Suggester:
         text = self._normalise(description)
         text_words = words(text)
         word_set = set(text_words)
-        found = self._chinese_terms(text)
+        present = self._terms_in(text)
+        found = self._chinese_terms(text, present)
         scores: dict[str, float] = defaultdict(float)
-        candidates = [e for term, es in self._by_term.items() if term in text for e in es]
+        candidates = [e for term in present for e in self._by_term.get(term, ())]
         candidates += [e for w in word_set for e in self._by_word.get(w, ())]
         for code, cue, weight in candidates:
             if cue.matches(text, text_words, found):
                 scores[code] += weight
-        for head, gapped in self._gapped.items():
-            if head in text:
-                for code, term, weight in gapped:
-                    if term not in text and _found_with_gap(text, term):
-                        scores[code] += weight
+        for head in present:
+            for code, term, weight in self._gapped.get(head, ()):
+                if term not in text and _found_with_gap(text, term):
+                    scores[code] += weight
         for w in word_set:
             for code in self._name_words.get(w, ()):
                 scores[code] += 1
@@ -210,23 +229,35 @@ class Suggester:
             for code in codes:
                 scores[code] += _FRAGMENT_WEIGHT / len(codes)
         scores = {code: s for code, s in scores.items() if s >= _MIN_SCORE}
-        if scores:
-            for code, p in self._model.posterior(text).items():
-                if code in scores or p >= _LEARNT_FLOOR:
-                    scores[code] = scores.get(code, 0.0) + _LEARNT_WEIGHT * p
+        posterior = self._model.posterior(text) if scores or self._has_learnt_content(text) else {}
+        if not scores and max(posterior.values(), default=0.0) < _LEARNT_ALONE_FLOOR:
+            posterior = {}
+        for code, p in posterior.items():
+            if code in scores or p >= _LEARNT_FLOOR:
+                scores[code] = scores.get(code, 0.0) + _LEARNT_WEIGHT * p
         ranked = sorted(((self._items[code], round(s, 3)) for code, s in scores.items()),
                         key=lambda pair: (-pair[1], pair[0].priority, pair[0].code))
         return ranked[:limit]
+
+    def _has_learnt_content(self, text: str) -> bool:
+        return sum(self._model.knows(f) for f in _fragments(text)) >= _LEARNT_ALONE_FEATURES
 
     def _normalise(self, description: str) -> str:
         text = unicodedata.normalize("NFKC", description).lower()
         for wrong, right in self._spelling:
             text = text.replace(wrong, right)
-        return text
+        for chatter in _CHATTER:
+            text = text.replace(chatter, "")
+        return _EN_CHATTER.sub(" ", text)
 
-    def _chinese_terms(self, text: str) -> set[str]:
+    def _terms_in(self, text: str) -> list[str]:
+        """The Chinese terms looked for (cues' first terms, gapped heads, single terms) that occur in `text`."""
+        # Sorted, so scores are summed in the same order in every process (set order follows the hash seed).
+        return sorted({term for ch in set(text) for term in self._terms_by_first.get(ch, ()) if term in text})
+
+    def _chinese_terms(self, text: str, present: list[str]) -> set[str]:
         """Known Chinese terms in `text`, except those only found inside a longer known term there."""
-        spans = [(m.start(), m.start() + len(term), term) for term in self._zh_vocabulary if term in text
+        spans = [(m.start(), m.start() + len(term), term) for term in present if term in self._single_terms
                  for m in re.finditer(re.escape(term), text)]
         return {term for start, end, term in spans
                 if not any(s <= start and end <= e and e - s > end - start for s, e, _ in spans)}

@@ -37,8 +37,10 @@ class Subscription:
     def __init__(self, client: AsyncClient, channel: Any) -> None:
         self._client = client
         self.channel = channel
+        self.closed = False  # closed by us: its CLOSED state is not a lost connection
 
     async def unsubscribe(self) -> None:
+        self.closed = True
         try:
             await self._client.remove_channel(self.channel)
         except Exception as exc:  # noqa: BLE001 - closing a dead socket is not the caller's problem
@@ -46,8 +48,13 @@ class Subscription:
 
 
 async def subscribe(client: AsyncClient, name: str, bindings: list[Binding], callback: Callback,
-                    access_token: str) -> Subscription:
-    """Join a channel with `bindings` as the holder of `access_token`; raise NetworkError unless joined."""
+                    access_token: str, on_status: Callable[[bool], None] | None = None) -> Subscription:
+    """Join a channel with `bindings` as the holder of `access_token`; raise NetworkError unless joined.
+
+    After the join, `on_status(False)` says the channel was lost (the socket dropped, the server
+    closed it) and `on_status(True)` that it joined again: realtime-py reconnects on its own for a
+    while (about half a minute of retries), and changes made meanwhile were not delivered, so a
+    screen reloads what it shows when it hears True."""
     await client.realtime.set_auth(access_token)
     channel = client.channel(f"{name}-{uuid.uuid4().hex[:8]}")
     for event, table, filter_, model in bindings:
@@ -56,7 +63,18 @@ async def subscribe(client: AsyncClient, name: str, bindings: list[Binding], cal
     states: list[tuple[Any, Exception | None]] = []
     joined = asyncio.Event()
 
+    subscription = Subscription(client, channel)
+
     def on_state(state: Any, error: Exception | None) -> None:
+        if joined.is_set():  # a later change of state: lost, or joined again
+            live = getattr(state, "value", str(state)) == "SUBSCRIBED"
+            if on_status is not None and not subscription.closed:
+                log.info("realtime channel %s %s: %r", name, "joined again" if live else "lost", error)
+                try:
+                    on_status(live)
+                except Exception:  # noqa: BLE001 - a faulty callback must not stop the socket
+                    log.exception("realtime status callback failed")
+            return
         states.append((state, error))
         joined.set()
 
@@ -67,8 +85,9 @@ async def subscribe(client: AsyncClient, name: str, bindings: list[Binding], cal
         raise errors.NetworkError("realtime subscription did not answer") from None
     state, error = states[-1]
     if getattr(state, "value", str(state)) != "SUBSCRIBED":
+        subscription.closed = True
         raise errors.NetworkError(f"realtime subscription refused: {state} {error}")
-    return Subscription(client, channel)
+    return subscription
 
 
 def _deliver(model: type[BaseModel], callback: Callback) -> Callable[[dict[str, Any]], None]:

@@ -1,6 +1,6 @@
 """`cityloop worker add`, `cityloop user delete`, `cityloop calendar seed|load` and `cityloop report export`:
 the subcommands' arguments and what they print (logic in backend/admin/workers.py, accounts.py,
-calendar.py and report_export.py).
+calendar.py and shared/report_export.py).
 
 Uses SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY from the environment, else the local stack's.
 """
@@ -47,7 +47,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     load.add_argument("--source", help="where the list comes from (default: the file or the package)")
     load.set_defaults(func=cmd_calendar_load)
 
-    from backend.admin.report_export import FORMATS, GROUPS
+    from shared.report_export import FORMATS, GROUPS
 
     report = sub.add_parser("report", help="performance reports (考核)")
     report_actions = report.add_subparsers(dest="report_action", required=True)
@@ -157,7 +157,7 @@ def cmd_report_export(args: argparse.Namespace) -> int:
     import httpx
     from postgrest.exceptions import APIError
 
-    from backend.admin.report_export import fetch_rows, to_csv, write_xlsx
+    from shared.report_export import export_bytes, fetch_rows, file_name, to_csv
 
     try:
         rows = fetch_rows(_service_client(), args.by, args.from_date, args.to_date)
@@ -170,12 +170,9 @@ def cmd_report_export(args: argparse.Namespace) -> int:
     if args.format == "csv" and not args.out:
         sys.stdout.write(to_csv(rows))
         return 0
-    out = Path(args.out or f"performance-{args.by}-{args.from_date}-{args.to_date}.{args.format}")
+    out = Path(args.out or file_name(args.by, args.from_date, args.to_date, args.format))
     try:
-        if args.format == "csv":
-            out.write_text(to_csv(rows), encoding="utf-8-sig")  # with a BOM: spreadsheets then read UTF-8
-        else:
-            write_xlsx(rows, out, f"{args.by} {args.from_date}..{args.to_date}")
+        out.write_bytes(export_bytes(rows, args.format, f"{args.by} {args.from_date}..{args.to_date}"))
     except OSError as exc:
         print(f"cityloop: report export: cannot write {out}: {exc}", file=sys.stderr)
         return 2

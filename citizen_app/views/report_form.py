@@ -94,7 +94,8 @@ class ReportForm:
         layers += [self.grid_layer, fm.MarkerLayer(markers=[self.pin])]
         # load() moves it to the city's grids, then to the pin; a reload redraws it where it last was.
         self.map = page_map(layers, None, 15, MAP_HEIGHT, on_tap=self.on_map_tap)
-        self.landmark = field(t("report.landmark"), elderly, max_length=LANDMARK_MAX_LENGTH)
+        self.landmark = field(t("report.landmark"), elderly, max_length=LANDMARK_MAX_LENGTH,
+                              hint_text=t("report.landmark_hint"))
         self.description = field(t("report.description"), elderly, multiline=True, on_change=self.on_describe,
                                  max_length=MAX_DESCRIPTION)
         self.suggestions = ft.Row(wrap=True, spacing=6)

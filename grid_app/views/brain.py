@@ -8,20 +8,26 @@ screen only draws them. Laid out for 1920x1080 and 1280x800.
 
 from __future__ import annotations
 
+import logging
+from functools import partial
+
 import flet as ft
 import flet_charts as fc
 
-from shared.brain import GROUPS, BrainBoard, CitySummary, PerformanceRow, TickerEvent, TrendDay
+from shared.brain import GROUPS, PERIODS, BrainBoard, CitySummary, HotspotMember, HotspotPublic, PerformanceRow, TickerEvent, TrendDay
+from shared.geo import localized_address
 from shared.localtime import local_text
 from shared.status import status_label
 from shared.taxonomy import default_taxonomy
 from shared.ui import Screen
 
+from ..components.dialog import close_dialog
 from ..components.load_map import load_map
 from ..components.refresh import update_if_shown
 from ..state.app import AppState
 from ..theme import MUTED, OVERDUE
 
+log = logging.getLogger(__name__)
 SOS_RED = ft.Colors.RED_700
 RECEIVED = ft.Colors.INDIGO_400
 RESOLVED = ft.Colors.TEAL_500
@@ -53,6 +59,13 @@ class BrainScreen:
         self.grouping = ft.SegmentedButton(
             selected=[self.board.group_by], on_change=self._group,
             segments=[ft.Segment(value=g, label=ft.Text(t(f"brain.by.{g}"))) for g in GROUPS])
+        self.periods = ft.SegmentedButton(
+            selected=[self.board.period], on_change=self._period,
+            segments=[ft.Segment(value=p, label=ft.Text(t(f"brain.period.{p}"))) for p in PERIODS])
+        self.period_text = ft.Text("", color=MUTED)
+        exports = [ft.Semantics(identifier=f"brain-export-{fmt}", content=ft.OutlinedButton(
+            t(f"brain.export_{fmt}"), icon=ft.Icons.DOWNLOAD, on_click=partial(self._export, fmt)))
+            for fmt in ("xlsx", "csv")]
         header = ft.Row([ft.Text(t("brain.title"), size=24, weight=ft.FontWeight.BOLD),
                          ft.Text(t("brain.scope", scope=app.role_label()), color=MUTED),
                          ft.Container(expand=True), self.live_dot])
@@ -63,9 +76,8 @@ class BrainScreen:
                 self._panel(t("brain.trend"), self.trend_box, expand=3),
                 self._panel(t("brain.ticker"), self.ticker, expand=2, key="brain-ticker")]),
             self._panel(t("brain.performance"), ft.Column(spacing=8, controls=[
-                ft.Row([ft.Text(t("brain.period", start=self.board.from_date.isoformat(),
-                                  end=self.board.to_date.isoformat()), color=MUTED),
-                        ft.Container(expand=True), self.grouping]),
+                ft.Row(spacing=12, controls=[self.periods, self.period_text, ft.Container(expand=True), *exports]),
+                self.grouping,
                 self.table_box])),
             self._panel(t("brain.hotspots"), self.hotspot_box),
         ])
@@ -91,6 +103,67 @@ class BrainScreen:
         chosen = next(iter(e.control.selected or []), self.board.group_by)
         await self.app.run(self.board.set_grouping(chosen))
 
+    async def _period(self, e: ft.Event) -> None:
+        chosen = next(iter(e.control.selected or []), self.board.period)
+        await self.app.run(self.board.set_period(chosen))
+
+    async def _export(self, fmt: str, _e=None) -> None:
+        # The rows on screen (the person's own scope, period and grouping), written as the CLI writes them.
+        name, data = self.board.export(fmt)
+        try:
+            await ft.FilePicker().save_file(file_name=name, src_bytes=data, allowed_extensions=[fmt],
+                                            file_type=ft.FilePickerFileType.CUSTOM)
+        except Exception:  # noqa: BLE001 - a platform without a save dialog: say so plainly
+            log.exception("performance export not saved")
+            self.app.say(self.app.t("brain.export_failed"), error=True)
+            return
+        self.app.say(self.app.t("brain.exported", n=len(self.board.performance)))
+
+    async def _merge(self, hotspot: HotspotPublic, _e=None) -> None:
+        t = self.app.t
+
+        async def confirmed(_e) -> None:
+            if close_dialog(dialog):  # through itself: the hotspot list may be redrawn meanwhile
+                await self.app.run(self.board.merge_hotspot(hotspot.id), success=t("brain.merged_done"))
+
+        dialog = ft.AlertDialog(
+            modal=True, title=ft.Text(t("brain.merge_title")),
+            content=ft.Text(t("brain.merge_body", n=hotspot.open_count), width=420),
+            actions=[ft.TextButton(t("cancel"), on_click=lambda _e: close_dialog(dialog)),
+                     ft.Semantics(identifier="brain-merge-confirm",
+                                  content=ft.FilledButton(t("brain.hotspot_merge"), on_click=confirmed))])
+        self.app.page.show_dialog(dialog)
+
+    async def _members(self, hotspot: HotspotPublic, _e=None) -> None:
+        t = self.app.t
+        got = await self.app.run(self.board.hotspot_members(hotspot))
+        if not got.ok:
+            return
+        rows = ft.Column(tight=True, spacing=6, scroll=ft.ScrollMode.AUTO, height=360, width=520)
+
+        async def split(member: HotspotMember, _e=None) -> None:
+            if (await self.app.run(self.board.split_member(member.id), success=t("brain.split_done"))).ok:
+                close_dialog(dialog)
+
+        def row(m: HotspotMember) -> ft.Control:
+            parent = any(other.parent_report_id == m.id for other in got.value)
+            can_split = hotspot.parent_report_id is not None and not parent
+            return ft.Container(padding=8, border_radius=8, bgcolor=ft.Colors.BLUE_GREY_50, content=ft.Row(
+                spacing=8, vertical_alignment=ft.CrossAxisAlignment.START, controls=[
+                    ft.Column(tight=True, spacing=2, expand=True, controls=[
+                        ft.Row(spacing=8, controls=[
+                            ft.Text(m.case_number or "", weight=ft.FontWeight.BOLD),
+                            ft.Text(status_label(m.status, t.locale), color=MUTED),
+                            ft.Text(t("brain.member_parent"), color=OVERDUE) if parent else ft.Container()]),
+                        ft.Text(m.description, max_lines=2, overflow=ft.TextOverflow.ELLIPSIS)]),
+                    ft.Semantics(identifier=f"brain-split-{m.case_number}", content=ft.TextButton(
+                        t("brain.split"), on_click=partial(split, m))) if can_split else ft.Container()]))
+
+        rows.controls = [row(m) for m in got.value]
+        dialog = ft.AlertDialog(title=ft.Text(t("brain.members_title")), content=rows,
+                                actions=[ft.TextButton(t("close"), on_click=lambda _e: close_dialog(dialog))])
+        self.app.page.show_dialog(dialog)
+
     # ------------------------------------------------------------ drawing
 
     def redraw(self, parts: frozenset[str] = BrainBoard.ALL) -> None:
@@ -115,8 +188,9 @@ class BrainScreen:
                 ft.Text(t("brain.ticker_empty"), color=MUTED)]
             changed.append(self.ticker)
         if "performance" in parts:
+            self.period_text.value = t("brain.period", start=b.from_date.isoformat(), end=b.to_date.isoformat())
             self.table_box.controls = [self._table(b.performance)]
-            changed.append(self.table_box)
+            changed.extend([self.period_text, self.table_box])
         if "hotspots" in parts:
             self.hotspot_box.controls = [self._hotspot_row(h) for h in b.hotspots[:8]] or [
                 ft.Text(t("brain.no_hotspots"), color=MUTED)]
@@ -210,7 +284,7 @@ class BrainScreen:
             columns=[ft.DataColumn(ft.Text(t(f"brain.col.{h}"), weight=ft.FontWeight.BOLD), numeric=h != "group")
                      for h in heads],
             rows=[ft.DataRow(cells=[
-                cell(r.group_name or r.group_code or t("brain.unassigned")), cell(str(r.received)),
+                cell(self._group_label(r)), cell(str(r.received)),
                 cell(str(r.resolved)),
                 cell(percent(r.on_time_rate), r.on_time_rate is not None and r.on_time_rate < 0.9),
                 cell("—" if r.first_response_minutes_p50 is None else t("brain.minutes",
@@ -220,12 +294,30 @@ class BrainScreen:
                 cell(str(r.rated)), cell(str(r.transfers)), cell(str(r.overdue_open), r.overdue_open > 0)])
                 for r in rows])])
 
+    def _group_label(self, r: PerformanceRow) -> str:
+        """The group's name in the person's language: areas by their English names, departments and
+        categories by the taxonomy's; a worker's name as it is."""
+        t = self.app.t
+        if not (r.group_name or r.group_code):
+            return t("brain.unassigned")
+        if self.board.group_by in ("department", "category") and r.group_code:
+            known = default_taxonomy().get(r.group_code)
+            if known is not None:
+                return t.pick(known.name_zh, known.name_en)
+        if self.board.group_by in ("street", "grid"):
+            return localized_address(r.group_name, self.app.areas, t.locale) or r.group_code or ""
+        return r.group_name or r.group_code or ""
+
     def _hotspot_row(self, h) -> ft.Control:
         t = self.app.t
         category = default_taxonomy().get(h.category_code)
         what = t.pick(category.name_zh, category.name_en) if category else h.category_code
         state = t("brain.hotspot_merged") if h.parent_report_id else t("brain.hotspot_open", n=h.open_count)
-        return ft.Row(spacing=10, controls=[
+        actions: list[ft.Control] = [ft.TextButton(t("brain.hotspot_details"), on_click=partial(self._members, h))]
+        if h.parent_report_id is None and h.open_count >= 2:
+            actions.append(ft.Semantics(identifier=f"brain-merge-{h.id}", content=ft.OutlinedButton(
+                t("brain.hotspot_merge"), on_click=partial(self._merge, h))))
+        return ft.Row(spacing=10, wrap=True, vertical_alignment=ft.CrossAxisAlignment.CENTER, controls=[
             ft.Icon(ft.Icons.BUBBLE_CHART, color=OVERDUE), ft.Text(what, weight=ft.FontWeight.BOLD),
             ft.Text(t("brain.hotspot_members", n=h.member_count)), ft.Text(state, color=MUTED),
-            ft.Text(local_text(h.last_at) if h.last_at else "", color=MUTED, size=12)])
+            ft.Text(local_text(h.last_at) if h.last_at else "", color=MUTED, size=12), *actions])

@@ -91,3 +91,79 @@ def test_worst_first_and_load_levels() -> None:
             PerformanceRow(group_code="d", on_time_rate=0.9, overdue_open=4)]
     assert [r.group_code for r in worst_first(rows)] == ["c", "d", "a", "b"]
     assert [load_level(n, 8) for n in (0, 1, 2, 4, 8)] == [0, 1, 1, 2, 4]
+
+
+async def test_periods_and_the_download_are_the_rows_of_rpc_performance(people, db, stack, tmp_path) -> None:
+    import csv
+    import io
+    import zipfile
+    from datetime import date
+
+    from shared.brain import period_dates
+    from shared.report_export import COLUMNS
+
+    assert period_dates("last_month", date(2026, 3, 15)) == (date(2026, 2, 1), date(2026, 2, 28))
+    assert period_dates("last_30", date(2026, 3, 15)) == (date(2026, 2, 14), date(2026, 3, 15))
+    assert period_dates("year", date(2026, 3, 15)) == (date(2026, 1, 1), date(2026, 3, 15))
+    with pytest.raises(ValueError):
+        period_dates("decade", date(2026, 3, 15))
+
+    file_report(people.citizen_a, item(db, "city_mgmt")["code"], GRID_POINTS[0])
+    app = await signed_in(stack, tmp_path, people.supervisor)
+    board = BrainBoard(app.client.brain, lambda _parts: None)
+    try:
+        await board.load()
+        await board.set_period("year")
+        assert (board.from_date, board.to_date) == period_dates("year", board.today())
+        direct = people.supervisor.client.rpc("performance", {
+            "from_date": board.from_date.isoformat(), "to_date": board.to_date.isoformat(),
+            "group_by": board.group_by}).execute().data
+        assert direct and sorted(r["group_code"] or "" for r in direct) == sorted(
+            r.group_code or "" for r in board.performance)
+
+        name, data = board.export("csv")
+        assert name == f"performance-street-{board.from_date}-{board.to_date}.csv"
+        lines = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+        assert lines[0] == [h for _, h in COLUMNS] and len(lines) == 1 + len(direct)
+        by_code = {r["group_code"] or "": r for r in direct}
+        for line in lines[1:]:
+            assert int(line[2]) == by_code[line[0]]["received"]  # the same figures as the RPC's
+
+        name, data = board.export("xlsx")
+        assert name.endswith(".xlsx")
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            assert "xl/worksheets/sheet1.xml" in z.namelist()
+    finally:
+        await app.close()
+
+
+async def test_a_hotspot_is_merged_and_split_from_the_board(people, db, stack, tmp_path) -> None:
+    spot = (39.1250, 117.1940)  # in grid 1, away from the other tests' spots
+    words = "5号楼南侧绿化带里堆满了建筑垃圾没人清"
+    code = item(db, "city_mgmt")["code"]
+    ids = [file_report(people.citizen_a, code, (spot[0] + n * 0.0003, spot[1]), description=words + "!" * n)["id"]
+           for n in range(3)]
+    app = await signed_in(stack, tmp_path, people.supervisor)
+    board = BrainBoard(app.client.brain, lambda _parts: None)
+    try:
+        await board.load()
+        hotspot = next(h for h in board.hotspots if {str(r) for r in h.report_ids} >= set(ids))
+        assert hotspot.parent_report_id is None
+        await board.merge_hotspot(hotspot.id)
+        merged = next(h for h in board.hotspots if h.id == hotspot.id)  # the board reloaded its hotspots
+        assert merged.parent_report_id is not None
+        members = await board.hotspot_members(merged)
+        assert {str(m.id) for m in members} == {str(r) for r in merged.report_ids}
+        assert all(m.case_number for m in members)
+        child = next(m for m in members if m.parent_report_id is not None)
+
+        await board.split_member(child.id)
+        assert db.execute("select parent_report_id from public.reports where id = %s", (str(child.id),)).fetchone()[0] is None
+        assert db.execute("select split_at is not null from public.hotspot_members where report_id = %s",
+                          (str(child.id),)).fetchone()[0]
+        # The parent itself cannot be split out while others are merged into it: the RPC's own refusal.
+        from shared import errors
+        with pytest.raises(errors.CityError):
+            await board.split_member(merged.parent_report_id)
+    finally:
+        await app.close()

@@ -99,12 +99,17 @@ def test_read_aloud_targets_sizes_and_layouts(stack, db, serve_app, open_app, ma
         snap(page, str(tmp_path / f"elderly-size{step}-zh-pay.png"))
 
     # The screens people found broken, in both languages and both modes, to look at
+    category = db.execute("select code from public.categories where level = 3 order by code limit 1").fetchone()[0]
+    case = citizen.client.table("reports").insert({
+        "category_code": category, "lat": 39.125, "lon": 117.19375, "landmark": "3号楼东侧单元门口",
+        "description": "楼道里的灯坏了好几天，晚上下楼看不见台阶，老人容易摔倒，麻烦尽快修一下"}).execute().data[0]
     for locale in ("zh-CN", "en"):
         for elderly in (False, True):
             profile(db, citizen.id, locale=locale, elderly_mode=elderly, text_size=3)
             mode = "elderly" if elderly else "normal"
-            for route, ready in (("/", "action-report"), ("/pay", "pay-tabs"), ("/report", "back")):
+            for route, ready in (("/", "action-report"), ("/pay", "pay-tabs"), ("/report", "report-map"),
+                                 ("/cases", f"case-{case['id']}"), (f"/cases/{case['id']}", "timeline")):
                 page = show(page, url, route, ready, settle_ms=1500)
-                name = route.strip("/") or "home"
+                name = (route.strip("/") or "home").split("/")[0] + ("-page" if route.count("/") > 1 else "")
                 snap(page, str(tmp_path / f"{mode}-{locale}-{name}.png"))
     page.goto("about:blank")

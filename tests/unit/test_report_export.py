@@ -7,7 +7,7 @@ import csv
 import io
 import zipfile
 
-from backend.admin.report_export import COLUMNS, safe_cell, to_csv, write_xlsx
+from shared.report_export import COLUMNS, safe_cell, to_csv, write_xlsx
 
 ROW = {"group_code": "=HYPERLINK(\"http://x\")", "group_name": "@SUM(A1)", "received": 3, "resolved": 2,
        "on_time_rate": 0.5, "first_response_minutes_p50": None, "one_time_rate": 1, "reopen_rate": 0,

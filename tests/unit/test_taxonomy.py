@@ -293,10 +293,10 @@ def test_accuracy_on_the_labelled_set_stays_above_its_floor(taxonomy):
     top1, top3 = _accuracy(taxonomy, rows)
     assert top1 >= 0.85 and top3 >= 0.95, (top1, top3)
     # The held-out parts were never tuned against nor learnt from; their floors guard against losing
-    # what generalises (bench/category_suggest.py prints the figures: 0.86 / 0.92-0.94 when written).
+    # what generalises (bench/category_suggest.py prints the figures: 0.91-0.93 / 0.95-0.98 when written).
     for split in ("holdout", "fresh"):
         top1, top3 = _accuracy(taxonomy, [r for r in rows if r["split"] == split])
-        assert top1 >= 0.80 and top3 >= 0.88, (split, top1, top3)
+        assert top1 >= 0.86 and top3 >= 0.94, (split, top1, top3)
 
 
 def test_learnt_descriptions_find_items_in_words_no_keyword_has():
@@ -308,10 +308,24 @@ def test_learnt_descriptions_find_items_in_words_no_keyword_has():
     assert [c.code for c, _ in learnt.suggest(text, 2)] == ["01.01.001", "01.01.006"]
 
 
-def test_learnt_evidence_alone_suggests_nothing(taxonomy):
-    # Chatter shares characters with some description; without keyword evidence it gets no suggestion.
+@pytest.mark.parametrize("chatter", ["你好，谢谢你们", "今天天气不错", "明天几点开会", "请问一下", "在吗",
+                                     "我想问个问题", "谢谢你们辛苦了", "hello is anyone there", "ok thanks"])
+def test_chatter_gets_no_suggestion(taxonomy, chatter):
+    # Chatter shares characters with some description; it has no keyword evidence, too little content the
+    # model has seen, and the model is not sure of any item: no suggestion.
+    assert taxonomy.suggest(chatter) == []
+
+
+def test_learnt_evidence_alone_needs_seen_content_and_a_sure_model():
+    # Residents' words no keyword has ("大开间"): one learnt description suggests the item for a text
+    # sharing enough of its content, but one shared pair ("明天") is not enough.
+    learnt = Taxonomy(default_taxonomy(), examples=[("楼上把墙拆了改成大开间", "01.04.004")])
+    keywords_only = Taxonomy(default_taxonomy(), examples=())
+    text = "隔壁拆了墙改成大开间"
+    assert keywords_only.suggest(text) == []
+    assert [c.code for c, _ in learnt.suggest(text, 1)] == ["01.04.004"]
     learnt = Taxonomy(default_taxonomy(), examples=[("明天几点开会", "09.05.001")])
-    assert learnt.suggest("明天几点开会") == [] and taxonomy.suggest("你好，谢谢你们") == []
+    assert learnt.suggest("明天见") == []
 
 
 def test_the_suggester_is_built_once_on_first_use_or_when_prepared():
@@ -336,3 +350,12 @@ def test_a_gap_does_not_cross_punctuation(taxonomy):
     with_gap = dict((c.code, s) for c, s in taxonomy.suggest("楼道里灯", 10))
     across = dict((c.code, s) for c, s in taxonomy.suggest("楼道，灯", 10))
     assert with_gap["02.03.005"] > across.get("02.03.005", 0)
+
+
+@pytest.mark.parametrize(("description", "expected"), [
+    ("你好，请问楼道灯坏了，麻烦尽快处理，谢谢", "02.03.005"),
+    ("您好，楼下餐馆油烟扰民，麻烦你们管管", "05.01.003"),
+    ("hi, please help, the lift is stuck with people inside, thanks", "04.04.001"),
+])
+def test_chatter_around_a_description_does_not_change_it(taxonomy, description, expected):
+    assert taxonomy.suggest(description, 1)[0][0].code == expected

@@ -1,7 +1,8 @@
-"""`cityloop report export`: the rows of `rpc/performance` as CSV or XLSX, safe to open in a spreadsheet.
+"""The rows of `rpc/performance` as CSV or XLSX, safe to open in a spreadsheet.
 
-The figures are the SQL's (migration 1150); this module only fetches them with the service-role
-key (the city's scope) and writes them. A text cell that a spreadsheet would read as a formula
+One writer for `cityloop report export` (the service-role key: the city's scope) and the download
+on /brain (the person's own token: their scope, the rows the screen shows). The figures are the
+SQL's (migration 1150); this module only writes them. A text cell that a spreadsheet would read as a formula
 (starting with = + - @, or a tab or carriage return before one) gets a leading apostrophe, as
 OWASP advises for CSV injection; numbers stay numbers. XLSX cells are written as strings or
 numbers explicitly, never parsed as formulas.
@@ -61,10 +62,31 @@ def to_csv(rows: Sequence[Row]) -> str:
     return out.getvalue()
 
 
+def file_name(by: str, from_date: str, to_date: str, fmt: str) -> str:
+    return f"performance-{by}-{from_date}-{to_date}.{fmt}"
+
+
+def export_bytes(rows: Sequence[Row], fmt: str, title: str) -> bytes:
+    """The file's bytes: CSV in UTF-8 with a BOM (spreadsheets then read the Chinese right), or XLSX."""
+    if fmt not in FORMATS:
+        raise ValueError(fmt)
+    if fmt == "csv":
+        return to_csv(rows).encode("utf-8-sig")
+    out = io.BytesIO()
+    _xlsx(rows, out, title)
+    return out.getvalue()
+
+
 def write_xlsx(rows: Sequence[Row], path: Path, title: str) -> Path:
+    path.write_bytes(export_bytes(rows, "xlsx", title))
+    return path
+
+
+def _xlsx(rows: Sequence[Row], target: Any, title: str) -> None:
     import xlsxwriter
 
-    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
+    book = xlsxwriter.Workbook(target, {"strings_to_formulas": False, "strings_to_urls": False,
+                                        "in_memory": True})
     try:
         sheet = book.add_worksheet(title[:31])
         bold = book.add_format({"bold": True})
@@ -81,4 +103,3 @@ def write_xlsx(rows: Sequence[Row], path: Path, title: str) -> Path:
         sheet.freeze_panes(1, 0)
     finally:
         book.close()
-    return path
