@@ -1,7 +1,8 @@
 """The city at scale: city_summary and performance over the HTTP API (RLS on) against a city of
 1,000 grids in 50 streets, 9 departments and `--reports` cases over two years, generated in SQL,
 each beside the same aggregate as one plain SQL query (superuser, psycopg) as the baseline; and
-report intake through the API with the hotspot gathering trigger on and off, interleaved.
+report intake through the API with the per-case rollup triggers (migration 1400) on and off,
+interleaved (or, with --intake-trigger gathering, the hotspot gathering trigger).
 
 Generation: one statement per table (generate_series) with triggers off
 (session_replication_role = replica, which also skips foreign-key checks), so every column the
@@ -14,7 +15,11 @@ no tasks rows are written (the figures do not read them for typed steps). After 
 the null pattern of generated 'filed'/'dispatched' steps is printed beside the steps the
 dispatch trigger wrote for the reports filed through the API, as a check.
 
-    python bench/city_scale.py [--reports 1000000] [--calls 20] [--intake-rounds 4]
+The per-case rollup (private.case_rollups) is filled after generating with the migration's own
+private.backfill_case_rollups(), timed on its own; at the end the rows of a sample of generated
+cases and of every API report are compared with a recomputation (private.case_rollup_source).
+
+    python bench/city_scale.py [--reports 1000000] [--calls 20] [--budget 60] [--intake-rounds 4]
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ COLS, ROWS = 40, 25  # 1,000 grids of CELL degrees; a street is a 4 x 5 block of
 CELL = 0.005
 LON0, LAT0 = 100.0, 30.0  # far from the seeded demo city
 AIM_SUMMARY_P95, AIM_MONTH_STREET = 0.300, 1.0
+POOLED_CONNECTIONS = 10  # the gateway's REST pool (CITYLOOP_POOL_SIZE default)
 PASSWORD = "bench-password-city"
 
 AREAS_SQL = f"""
@@ -274,6 +280,34 @@ def generate(conn: psycopg.Connection, n: int, residents: list[str]) -> dict[str
     return took
 
 
+def backfill_rollups(conn: psycopg.Connection) -> tuple[int, float]:
+    """The migration's backfill over the generated city (its triggers were off), then analyze."""
+    t = time.perf_counter()
+    written = conn.execute("select private.backfill_case_rollups()").fetchone()[0]
+    conn.execute("analyze private.case_rollups")
+    return written, time.perf_counter() - t
+
+
+ROLLUP_TRIGGERS = ("public.case_events case_events_keep_rollup", "public.reports reports_keep_rollup",
+                   "public.tasks tasks_keep_rollup")
+GATHERING_TRIGGERS = ("public.reports reports_gather_hotspot",)
+
+
+def set_triggers(conn: psycopg.Connection, triggers: tuple[str, ...], enabled: bool) -> None:
+    for line in triggers:
+        table, trigger = line.split()
+        conn.execute(f"alter table {table} {'enable' if enabled else 'disable'} trigger {trigger}")
+
+
+ROLLUP_DRIFT = """
+with sample as ((select id from public.reports where description like '基准案件 %%' order by id limit 1000)
+                union all (select id from public.reports where reporter_id = %s))
+select (select count(*) from sample),
+       (select count(*) from ((select * from private.case_rollups where report_id in (select id from sample))
+                              except (select * from private.case_rollup_source where report_id in (select id from sample))) d)
+"""
+
+
 def explain(conn: psycopg.Connection, supervisor_id: str, month: tuple[dt.date, dt.date]) -> None:
     """Where the time goes: auto_explain's plans of the statements inside performance() (month by
     street) as the supervisor, sent to this client as LOG notices; no statement timeout here."""
@@ -305,6 +339,8 @@ def main() -> int:
     ap.add_argument("--budget", type=float, default=60.0, help="seconds per figure at most (after the first call)")
     ap.add_argument("--intake-rounds", type=int, default=4, help="rounds per setting, interleaved")
     ap.add_argument("--per-round", type=int, default=25)
+    ap.add_argument("--intake-trigger", choices=("rollups", "gathering"), default="rollups",
+                    help="which triggers intake turns on and off: the rollup's (1400) or hotspot gathering")
     ap.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the slowest RPC (as the supervisor)")
     args = ap.parse_args()
 
@@ -343,6 +379,10 @@ def main() -> int:
                                   " + pg_total_relation_size('public.case_events'))").fetchone()
             print(f"generated in {sum(took.values()):.0f} s (" + ", ".join(f"{k} {v:.0f} s" for k, v in took.items())
                   + f"): {counts[0]:,} reports, {counts[1]:,} case_events, {counts[2]} on disk; {load()}")
+            written, backfill_s = backfill_rollups(conn)
+            size = conn.execute("select pg_size_pretty(pg_total_relation_size('private.case_rollups'))").fetchone()[0]
+            print(f"rollup backfill (private.backfill_case_rollups): {written:,} rows in {backfill_s:.0f} s,"
+                  f" {size} with its indexes; {load()}", flush=True)
 
             clients = {"admin": signed_in("admin"), "supervisor": signed_in("supervisor")}
             today = dt.date.today()
@@ -395,26 +435,42 @@ def main() -> int:
             resident = signed_in("intake")
             category = conn.execute("select code from public.categories where level = 3 and department_code"
                                     " = 'city_mgmt' order by code limit 1").fetchone()[0]
+            toggled, label = ((ROLLUP_TRIGGERS, "rollup triggers") if args.intake_trigger == "rollups"
+                              else (GATHERING_TRIGGERS, "hotspot gathering"))
             rates: dict[bool, list[float]] = {True: [], False: []}
             k = 0
-            for _ in range(args.intake_rounds):
-                for enabled in (True, False):
-                    conn.execute(f"alter table public.reports {'enable' if enabled else 'disable'}"
-                                 " trigger reports_gather_hotspot")
+            def file(k: int, description: str) -> None:
+                g = (k * 37) % 1000
+                resident.table("reports").insert({
+                    "category_code": category, "description": description,
+                    "lat": LAT0 + (g // COLS) * CELL + 0.0025, "lon": LON0 + (g % COLS) * CELL + 0.0025,
+                }, returning="minimal").execute()
+
+            for n_round in range(args.intake_rounds):
+                for enabled in ((True, False) if n_round % 2 == 0 else (False, True)):  # ABBA: neither always first
+                    set_triggers(conn, toggled, enabled)
+                    # Not timed: turning a trigger on or off (DDL) drops every cached plan on the table, so
+                    # first each pooled connection of the gateway plans its statements again, as a
+                    # long-running server (which never toggles) has long done.
+                    for warm_up in range(2 * POOLED_CONNECTIONS):
+                        k += 1
+                        file(k, f"热身上报{k}")
                     t = time.perf_counter()
                     for _ in range(args.per_round):
                         k += 1
-                        g = (k * 37) % 1000
-                        resident.table("reports").insert({
-                            "category_code": category, "description": f"楼下垃圾桶满了第{k}次，没人清理",
-                            "lat": LAT0 + (g // COLS) * CELL + 0.0025, "lon": LON0 + (g % COLS) * CELL + 0.0025,
-                        }, returning="minimal").execute()
+                        file(k, f"楼下垃圾桶满了第{k}次，没人清理")
                     rates[enabled].append(args.per_round / (time.perf_counter() - t))
-            conn.execute("alter table public.reports enable trigger reports_gather_hotspot")
+            set_triggers(conn, toggled, True)
             on, off = statistics.median(rates[True]), statistics.median(rates[False])
             print(f"\nintake through the API (one resident, sequential, {args.intake_rounds} x {args.per_round}"
-                  f" per setting, interleaved): {on:.1f} reports/s with hotspot gathering, {off:.1f} without"
-                  f" (off/on {off / on:.2f}); {load()}")
+                  f" per setting, interleaved): {on:.1f} reports/s with {label}, {off:.1f} without"
+                  f" (off/on {off / on:.2f}); rounds on {[round(r, 1) for r in rates[True]]},"
+                  f" off {[round(r, 1) for r in rates[False]]}; {load()}")
+            # The reports filed while the rollup triggers were off get their rows as a backfill would.
+            conn.execute("select private.refresh_case_rollup(id) from public.reports where reporter_id = %s",
+                         (intake_resident,))
+            sampled, drifted = conn.execute(ROLLUP_DRIFT, (intake_resident,)).fetchone()
+            print(f"rollup check: {drifted} of {sampled} sampled cases differ from a recomputation from case_events")
 
             # Check: generated steps against what the dispatch trigger wrote for the API reports.
             rows = conn.execute("""

@@ -3,7 +3,8 @@
 Over the websocket a 6.5 MB phone photo travelled as one message the session had to
 decode before anything else could happen, with no progress to show. Instead each chosen
 file gets a one-time upload URL, `/photo-upload/<token>`, that the browser PUTs the file
-to while Flet reports the progress (`FilePicker.upload`).
+to (the page's own picker, assets/web/photo-picker.js, or Flet's `FilePicker.upload` where that
+script is absent) while the server reports the progress to the session.
 
 Why a token of our own rather than Flet's signed `page.get_upload_url`: Flet's handler
 writes straight to the final name (a refused or broken upload leaves a partial file),
@@ -17,6 +18,9 @@ environment variables. Here:
   complete; a refused or broken upload leaves nothing behind;
 - nothing is ever served back from the folder (there is no GET): the session reads the
   bytes with `take`, which deletes the file;
+- the page's own picker (assets/web/photo-picker.js) first announces a choice's names and sizes to a
+  one-time `/photo-choice/<token>` (POST): the session judges them (shared/media.py) and answers
+  each file's upload URL, so a PDF is refused by name before a byte of it is sent;
 - tokens expire (`ttl`); an owner's leftovers are removed when its session closes
   (`discard_owner`), expired ones on every new token, the whole folder at `close()`.
 """
@@ -39,16 +43,21 @@ log = logging.getLogger(__name__)
 ENDPOINT = "photo-upload"
 DEFAULT_TTL = 15 * 60.0  # seconds a token stays valid: time enough for a slow phone network
 PROGRESS_STEP = 256 * 1024  # bytes between two progress reports
+CHOICE_ENDPOINT = "photo-choice"
+CHOICE_MAX_FILES = 50  # names in one choice (the form takes a few; the rest are refused by name)
+NAME_MAX_LENGTH = 255  # a file name as file systems allow it
 Stage = Literal["waiting", "receiving", "received", "refused"]
+ChosenFile = tuple[str, int]  # (name, size in bytes), as the browser announces a chosen file
 
 
 class UploadRefused(Exception):
     """Why a PUT or a `take` was refused; `status` is the HTTP status to answer."""
 
-    def __init__(self, status: int, reason: str) -> None:
+    def __init__(self, status: int, reason: str, size: int | None = None) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.size = size  # bytes declared or received when a file was refused as too large
 
 
 @dataclass
@@ -57,8 +66,16 @@ class _Slot:
     expires: float
     on_received: Callable[[], None] | None = None
     on_progress: Callable[[int], None] | None = None
+    on_failed: Callable[[UploadRefused], None] | None = None
     stage: Stage = "waiting"
     size: int = 0
+
+
+@dataclass
+class _Choice:
+    owner: str
+    expires: float
+    on_choice: Callable[[list[ChosenFile]], list[str | None]]
 
 
 class PhotoUploads:
@@ -73,14 +90,17 @@ class PhotoUploads:
         self.ttl = ttl
         self._clock = clock
         self._slots: dict[str, _Slot] = {}
+        self._choices: dict[str, _Choice] = {}
         self._lock = threading.Lock()  # `take` runs in worker threads, the PUT on the event loop
 
     # ------------------------------------------------------------ for the app sessions
 
     def expect(self, owner: str, on_received: Callable[[], None] | None = None,
-               on_progress: Callable[[int], None] | None = None) -> str:
+               on_progress: Callable[[int], None] | None = None,
+               on_failed: Callable[[UploadRefused], None] | None = None) -> str:
         """A new token for one file of `owner`. Called on the event loop while the body streams in:
-        `on_progress(bytes so far)` at most every `PROGRESS_STEP` bytes, `on_received()` once it is complete.
+        `on_progress(bytes so far)` at most every `PROGRESS_STEP` bytes, `on_received()` once it is complete,
+        `on_failed(refusal)` if a PUT to it was refused or broke off (the browser's script does not report it).
 
         Why the server reports: Flet's web client counts bytes it reads into the request, which the
         browser then sends as a whole, so its percent runs ahead of the network; and the server
@@ -90,8 +110,35 @@ class PhotoUploads:
         token = secrets.token_urlsafe(32)
         with self._lock:
             self._slots[token] = _Slot(owner=owner, expires=self._clock() + self.ttl, on_received=on_received,
-                                       on_progress=on_progress)
+                                       on_progress=on_progress, on_failed=on_failed)
         return token
+
+    def expect_choice(self, owner: str, on_choice: Callable[[list[ChosenFile]], list[str | None]]) -> str:
+        """A one-time token for the page's own file picker (assets/web/photo-picker.js) to announce a choice.
+
+        The page POSTs the chosen files' names and sizes to `choice_url(token)`; `on_choice(files)` (on the
+        event loop) judges them and answers, per file, its upload URL or None (refused: the form names it).
+        """
+        self.sweep()
+        token = secrets.token_urlsafe(32)
+        with self._lock:
+            self._choices[token] = _Choice(owner=owner, expires=self._clock() + self.ttl, on_choice=on_choice)
+        return token
+
+    @staticmethod
+    def choice_url(token: str) -> str:
+        return f"/{CHOICE_ENDPOINT}/{token}"
+
+    def announce(self, token: str, files: list[ChosenFile]) -> list[str | None]:
+        """The page's choice for `token` (once): each file's upload URL, or None where it was refused."""
+        with self._lock:
+            choice = self._choices.pop(token, None)
+        if choice is None or choice.expires <= self._clock():
+            raise UploadRefused(404, "unknown or expired choice URL")
+        answer = list(choice.on_choice(files))
+        if len(answer) != len(files):
+            raise RuntimeError("on_choice must answer once per file")
+        return answer
 
     @staticmethod
     def url(token: str) -> str:
@@ -128,6 +175,8 @@ class PhotoUploads:
             tokens = [t for t, s in self._slots.items() if s.owner == owner]
             for token in tokens:
                 del self._slots[token]
+            for token in [t for t, c in self._choices.items() if c.owner == owner]:
+                del self._choices[token]
         for token in tokens:
             self._remove_files(token)
 
@@ -137,6 +186,8 @@ class PhotoUploads:
             expired = [t for t, s in self._slots.items() if s.expires <= now and s.stage != "receiving"]
             for token in expired:
                 del self._slots[token]
+            for token in [t for t, c in self._choices.items() if c.expires <= now]:
+                del self._choices[token]
         for token in expired:
             self._remove_files(token)
 
@@ -147,6 +198,7 @@ class PhotoUploads:
     def close(self) -> None:
         with self._lock:
             self._slots.clear()
+            self._choices.clear()
         shutil.rmtree(self.folder, ignore_errors=True)
 
     # ------------------------------------------------------------ for the HTTP endpoint
@@ -159,10 +211,13 @@ class PhotoUploads:
                 raise UploadRefused(404, "unknown or expired upload URL")
             if slot.stage != "waiting":
                 raise UploadRefused(409, "this upload URL was already used")
-            if declared is not None and declared > self.max_bytes:
-                slot.stage = "refused"
-                raise UploadRefused(413, f"the file is larger than {self.max_bytes} bytes")
-            slot.stage = "receiving"
+            too_large = declared is not None and declared > self.max_bytes
+            slot.stage = "refused" if too_large else "receiving"
+        if too_large:
+            refused = UploadRefused(413, f"the file is larger than {self.max_bytes} bytes", size=declared)
+            if slot.on_failed is not None:  # outside the lock: the session removes the slot
+                _quietly(slot.on_failed, refused)
+            raise refused
         part = self.folder / f"{token}.part"
         size, reported, started = 0, 0, time.perf_counter()
         try:
@@ -170,17 +225,19 @@ class PhotoUploads:
                 async for chunk in chunks:
                     size += len(chunk)
                     if size > self.max_bytes:
-                        raise UploadRefused(413, f"the file is larger than {self.max_bytes} bytes")
+                        raise UploadRefused(413, f"the file is larger than {self.max_bytes} bytes", size=size)
                     f.write(chunk)
                     if slot.on_progress is not None and size - reported >= PROGRESS_STEP:
                         reported = size
                         _quietly(slot.on_progress, size)
             os.replace(part, self._path(token))
-        except BaseException:
+        except BaseException as exc:
             part.unlink(missing_ok=True)
             with self._lock:
                 if token in self._slots:
                     self._slots[token].stage = "refused"
+            if slot.on_failed is not None:
+                _quietly(slot.on_failed, exc if isinstance(exc, UploadRefused) else UploadRefused(400, "upload broke off"))
             raise
         with self._lock:
             if token not in self._slots:  # discarded while it streamed in
@@ -227,10 +284,15 @@ class OwnerUploads:
         return self.uploads.max_bytes
 
     def expect(self, on_received: Callable[[], None] | None = None,
-               on_progress: Callable[[int], None] | None = None) -> tuple[str, str]:
+               on_progress: Callable[[int], None] | None = None,
+               on_failed: Callable[[UploadRefused], None] | None = None) -> tuple[str, str]:
         """(token, upload URL) for one more file."""
-        token = self.uploads.expect(self.owner, on_received, on_progress)
+        token = self.uploads.expect(self.owner, on_received, on_progress, on_failed)
         return token, self.uploads.url(token)
+
+    def expect_choice(self, on_choice: Callable[[list[ChosenFile]], list[str | None]]) -> str:
+        """The URL the page's picker POSTs its next choice to (see `PhotoUploads.expect_choice`)."""
+        return self.uploads.choice_url(self.uploads.expect_choice(self.owner, on_choice))
 
     def take(self, token: str) -> bytes:
         return self.uploads.take(token, self.owner)

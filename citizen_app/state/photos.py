@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from shared.media import MediaError, PreparedPhoto, named, prepare_photo, quick_thumbnail, refusal_for_file
+from shared.media import MediaError, PreparedPhoto, TooLarge, named, prepare_photo, quick_thumbnail, refusal_for_file
 from shared.photo_uploads import OwnerUploads, UploadRefused
 from shared.reporting import MAX_PHOTOS, MESSAGES, ReportDraft
 
@@ -94,12 +94,14 @@ class PhotoTray:
 
     def choose(self, files: Iterable[tuple[str, int]],
                on_received: Callable[[PhotoSlot], None] | None = None,
-               on_progress: Callable[[PhotoSlot], None] | None = None) -> list[PhotoSlot | None]:
+               on_progress: Callable[[PhotoSlot], None] | None = None,
+               on_failed: Callable[[PhotoSlot], None] | None = None) -> list[PhotoSlot | None]:
         """(name, size) of each chosen file -> its slot to upload (to `slot.upload_url`), or None if refused.
 
         The percent is what the server has received (`on_progress(slot)` after it moved). `on_received(slot)`
         is called when the server has the whole file (the slot is then processing): the place to start
-        `finish`, without waiting for the browser to say it is done.
+        `finish`, without waiting for the browser to say it is done. `on_failed(slot)`: the server refused
+        its upload or it broke off (the slot is gone, its refusal named in `refusals`): redraw.
         """
         self.refusals = []
         accepted: list[PhotoSlot | None] = []
@@ -116,7 +118,8 @@ class PhotoTray:
             slot = PhotoSlot(name=name, size=size)
             slot.mark("chosen")
             slot.token, slot.upload_url = self.uploads.expect(self._received_hook(slot, on_received),
-                                                              self._progress_hook(slot, on_progress))
+                                                              self._progress_hook(slot, on_progress),
+                                                              self._failed_hook(slot, on_failed))
             self.slots.append(slot)
             accepted.append(slot)
         self._sync()
@@ -141,6 +144,18 @@ class PhotoTray:
                     then(slot)
 
         return moved
+
+    def _failed_hook(self, slot: PhotoSlot, then: Callable[[PhotoSlot], None] | None) -> Callable[[UploadRefused], None]:
+        def failed(refused: UploadRefused) -> None:
+            if slot not in self.slots or slot.stage != "uploading":
+                return
+            log.info("photo upload refused by the server: %s %s", refused.status, refused.reason)
+            too_large = named(TooLarge(refused.size or slot.size), slot.name) if refused.status == 413 else None
+            self._refuse(slot, too_large or UploadFailed(slot.name))
+            if then is not None:
+                then(slot)
+
+        return failed
 
     def progress(self, slot: PhotoSlot, value: float | None, error: str | None = None) -> None:
         """What the browser reports: an error, or done (1.0: the slot is processing, call `finish`).

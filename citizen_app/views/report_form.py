@@ -38,6 +38,7 @@ from ..state.photos import PhotoSlot
 from ..state.reporting import ReportFlow
 from ..theme import BRAND, button, field, sizes, text
 from .map_controls import move_map, page_map, with_zoom_buttons
+from .photo_picker import PagePhotoPicker
 
 log = logging.getLogger(__name__)
 MAP_HEIGHT = 220
@@ -55,6 +56,13 @@ def _on_page(control: ft.Control) -> bool:
         return False
 
 
+def _page_of(event: Any) -> Any:
+    try:
+        return event.page if event is not None else None
+    except RuntimeError:
+        return None
+
+
 class ReportForm:
     def __init__(self, state: Any, *, on_done: Callable[..., Awaitable[None] | None] | None = None,
                  on_behalf: bool = False) -> None:
@@ -65,6 +73,7 @@ class ReportForm:
         t, elderly = state.t, state.elderly
         s = sizes(elderly)
         self.picker: ft.FilePicker | None = None
+        self.page_picker = PagePhotoPicker(getattr(state, "page", None), getattr(state, "photo_uploads", None))
         self.photos = ft.Row(wrap=True, spacing=8)
         self.photo_notes = ft.Column(spacing=4)  # files refused, each named
         self._finishing: set[asyncio.Task] = set()
@@ -173,24 +182,39 @@ class ReportForm:
 
     async def pick_photos(self, _e=None) -> None:
         # No bytes over the websocket (a 6.5 MB photo used to block the session, then went back whole
-        # to be drawn): the browser PUTs each file to its own upload URL while Flet reports progress,
-        # and the page shows the 320 px thumbnail made on the server.
+        # to be drawn): the browser PUTs each file to its own upload URL, the server reports its
+        # progress, and the page shows the 320 px thumbnail made on the server.
+        # On the web the page's own picker sends each file from disk (photo_picker.py); Flet's picker,
+        # which first reads the whole file in the browser, only where that script is absent.
+        if self.page_picker.page is None:  # a form built before it was on a page (the grid app's)
+            self.page_picker.page = _page_of(_e)
+        if await self.page_picker.available():
+            await self.page_picker.pick(self.on_page_choice)
+            return
         # A picker per choice, its handler given at construction (a service registers with the client
         # as it is made), so its events name only this choice's files. Flet reports progress by file
         # name and uploads one file after another: same-named files ("image.jpg") are told apart by order.
         waiting: dict[str, list[PhotoSlot]] = {}
         picker = self.picker = ft.FilePicker(on_upload=lambda e: self.on_upload(waiting, e))
         files = await picker.pick_files(allow_multiple=True, file_type=ft.FilePickerFileType.IMAGE) or []
-        slots = self.flow.photos.choose([(f.name, f.size or 0) for f in files], on_received=self._start_finish,
-                                        on_progress=self._moved)
+        slots = self._choose([(f.name, f.size or 0) for f in files])
         uploads = []
         for f, slot in zip(files, slots):
             if slot is not None:
                 waiting.setdefault(f.name, []).append(slot)
                 uploads.append(ft.FilePickerUploadFile(upload_url=slot.upload_url, method="PUT", id=f.id))
-        self.show_photos()
         if uploads:
             await picker.upload(uploads)
+
+    def on_page_choice(self, files: list[tuple[str, int]]) -> list[str | None]:
+        """The page's picker announced a choice: each file's upload URL, or None (refused, named on the form)."""
+        return [slot.upload_url if slot else None for slot in self._choose(files)]
+
+    def _choose(self, files: list[tuple[str, int]]) -> list[PhotoSlot | None]:
+        slots = self.flow.photos.choose(files, on_received=self._start_finish, on_progress=self._moved,
+                                        on_failed=lambda _slot: self.show_photos())
+        self.show_photos()
+        return slots
 
     def on_upload(self, waiting: dict[str, list[PhotoSlot]], e: ft.FilePickerUploadEvent) -> None:
         slot = next((s for s in waiting.get(e.file_name, []) if s.stage == "uploading"), None)

@@ -7,6 +7,7 @@ else in the form changes; temporary files are gone after use.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 
@@ -15,7 +16,7 @@ from PIL import Image
 
 from citizen_app.state.reporting import ReportFlow
 from shared.media import MAX_BYTES, PreparedPhoto
-from shared.photo_uploads import OwnerUploads, PhotoUploads
+from shared.photo_uploads import OwnerUploads, PhotoUploads, UploadRefused
 from shared.reporting import MAX_PHOTOS, message
 
 from .citizen_support import jpeg, new_state
@@ -225,3 +226,67 @@ async def test_the_thumbnail_shows_before_the_full_photo_is_prepared(tmp_path, u
     assert "photos_pending" not in form.flow.problems and slot.stage == "ready"
     assert form.photos.controls[0].identifier == "photo-0-ready"
     assert "thumbnail" in slot.timing() and "prepare" in slot.timing()
+
+
+class _WebPage:
+    web = True
+
+
+async def test_on_the_web_the_pages_picker_is_asked_and_its_choice_is_judged_by_the_form(tmp_path, uploads) -> None:
+    """pick_photos on a page that runs assets/web/photo-picker.js: a request with a one-time choice URL
+    goes to the page's storage; the choice POSTed there gets an upload URL per photo and a named
+    refusal for the rest; a photo the server refuses while it streams in is named too."""
+    import json
+
+    from citizen_app.views.photo_picker import PICK_KEY, READY_KEY, SCRIPT_VERSION
+    from citizen_app.views.report_form import ReportForm
+    from shared.photo_uploads import CHOICE_ENDPOINT
+    from shared.prefs import MemoryPrefs
+
+    state = new_state("http://127.0.0.1:9", "anon", tmp_path)
+    state.photo_uploads = OwnerUploads(uploads)
+    form = ReportForm(state)
+    storage = MemoryPrefs()
+    form.page_picker.page, form.page_picker.prefs = _WebPage(), lambda: storage
+    assert await form.page_picker.available() is False  # the page did not say it runs the script: Flet's picker
+    form.page_picker._available = None
+    storage.values[READY_KEY] = SCRIPT_VERSION  # what the script writes at load
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("flet.FilePicker", None)  # must not be used from here on
+        await form.pick_photos()
+    choice = json.loads(storage.values[PICK_KEY])["choice"]
+    assert choice.startswith(f"/{CHOICE_ENDPOINT}/")
+    token = choice.rsplit("/", 1)[1]
+    data = jpeg()
+    big = MAX_BYTES + 1
+    answer = uploads.announce(token, [("IMG_7.jpg", len(data)), ("报告.docx", 900), ("IMG_8.jpg", 5000)])
+    assert answer[0].startswith("/photo-upload/") and answer[1] is None and answer[2].startswith("/photo-upload/")
+    assert "「报告.docx」不是照片，请选择 JPG、PNG 或 HEIC 图片" in _texts(form.photo_notes)
+    first, second = form.flow.photos.slots
+
+    async def too_big():
+        yield b"x" * big
+
+    with pytest.raises(UploadRefused):
+        await uploads.receive(second.token, too_big(), declared=big)
+    assert [s.name for s in form.flow.photos.slots] == ["IMG_7.jpg"]
+    too_large = f"「IMG_8.jpg」图片太大（{big / 1024 / 1024:.1f} MB），上限为 {MAX_BYTES // 1024 // 1024} MB。"
+    assert too_large in form.flow.photos.messages("zh-CN")
+    assert too_large in _texts(form.photo_notes)  # the form was redrawn with it
+    await arrive(uploads, first, data)
+    for _ in range(200):
+        if first.stage == "ready":
+            break
+        await asyncio.sleep(0.05)
+    assert form.photos.controls[0].identifier == "photo-0-ready" and leftovers(uploads) == []
+
+
+async def test_off_the_web_the_page_is_never_asked(tmp_path, uploads) -> None:
+    from citizen_app.views.photo_picker import PagePhotoPicker
+
+    asked = []
+    picker = PagePhotoPicker(type("Desktop", (), {"web": False})(), OwnerUploads(uploads),
+                             prefs=lambda: asked.append(1))
+    assert await picker.available() is False and asked == []
+    assert await PagePhotoPicker(_WebPage(), None, prefs=lambda: asked.append(1)).available() is False
+    assert asked == []
