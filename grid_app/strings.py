@@ -67,6 +67,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "brain.title": ("城市大脑 · 一屏观全城", "City brain: the whole area at a glance"),
     "brain.scope": ("{scope}视角", "as {scope}"),
     "brain.live": ("● 实时更新中", "● Live"),
+    "brain.reconnecting": ("连接中断，正在重连…（数字暂停更新）", "Connection lost, reconnecting… (figures paused)"),
     "brain.not_live": ("实时更新暂不可用，打开本页时刷新", "Live updates unavailable; figures refresh when you open this page"),
     "brain.received_today": ("今日受理", "Received today"),
     "brain.resolved_today": ("今日办结", "Resolved today"),

@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 GROUPS = ("street", "department", "grid", "worker", "category")
 TICKER_ROWS = 30
 REFRESH_DELAY_S = 0.15  # live changes within this wait share one reload of the counters
+# A lost channel: realtime-py retries on its own for about half a minute (1+2+4+8+16 s), then gives
+# up; past this wait the board opens a new channel itself, then tries again every REJOIN_EVERY_S.
+REJOIN_AFTER_S = 40.0
+REJOIN_EVERY_S = 15.0
 
 
 class GridLoad(BaseModel):
@@ -164,11 +168,16 @@ class BrainBoard:
     """One /brain screen's data; `changed(parts)` says which parts changed: a set of "summary",
     "ticker", "hotspots", "performance", "trend" (a screen redraws only those)."""
 
-    ALL = frozenset({"summary", "ticker", "hotspots", "performance", "trend"})
+    ALL = frozenset({"summary", "ticker", "hotspots", "performance", "trend", "live"})
 
     def __init__(self, api: BrainApi, changed: Callable[[frozenset[str]], None], *, group_by: str = "street",
-                 today: Callable[[], date] = city_today) -> None:
+                 today: Callable[[], date] = city_today, rejoin_after: float = REJOIN_AFTER_S,
+                 rejoin_every: float = REJOIN_EVERY_S) -> None:
         self.api = api
+        self.live = False  # the channel is joined: what the screen shows moves by itself
+        self.rejoin_after, self.rejoin_every = rejoin_after, rejoin_every
+        self._rejoin: asyncio.Task | None = None
+        self._stopped = False
         self.changed = changed
         self.group_by = group_by
         self.today = today
@@ -232,11 +241,15 @@ class BrainBoard:
         self.changed(frozenset({"hotspots"}))
 
     async def start_live(self) -> None:
+        self._stopped = False
         self.subscription = await self.api.subscribe_city(self._on_step, self._on_sos, self._on_hotspot,
-                                                          self._on_report)
+                                                          self._on_report, on_status=self._on_status)
         self.live_since = datetime.now().astimezone()
+        self.live = True
 
     async def stop(self) -> None:
+        self._stopped = True
+        self.live = False
         for task in list(self._tasks):
             task.cancel()
         self._tasks.clear()
@@ -245,6 +258,40 @@ class BrainBoard:
             await sub.unsubscribe()
 
     # ------------------------------------------------------------ live
+
+    def _on_status(self, live: bool) -> None:
+        """The channel was lost, or joined again: say so, and catch up on what was missed."""
+        if self._stopped or live == self.live:
+            return
+        self.live = live
+        self.changed(frozenset({"live"}))
+        if live:
+            self._spawn(self._catch_up())
+        elif self._rejoin is None or self._rejoin.done():
+            self._rejoin = asyncio.get_running_loop().create_task(self._rejoin_when_given_up())
+            self._tasks.add(self._rejoin)
+            self._rejoin.add_done_callback(self._done)
+
+    async def _catch_up(self) -> None:
+        try:
+            await self.load()  # steps made while the channel was down were never delivered
+        except errors.CityError as exc:
+            log.info("city brain catch-up failed: %r", exc)
+
+    async def _rejoin_when_given_up(self) -> None:
+        await asyncio.sleep(self.rejoin_after)
+        while not self.live and not self._stopped:
+            old, self.subscription = self.subscription, None
+            if old is not None:
+                await old.unsubscribe()
+            try:
+                await self.start_live()
+            except errors.CityError as exc:
+                log.info("city brain channel not joined again yet: %r", exc)
+                await asyncio.sleep(self.rejoin_every)
+                continue
+            self.changed(frozenset({"live"}))
+            await self._catch_up()
 
     def _spawn(self, job) -> None:
         try:

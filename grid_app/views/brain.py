@@ -91,8 +91,11 @@ class BrainScreen:
         if not done.ok:
             return
         live = await self.app.run(self.board.start_live(), busy=None, quiet=True)
-        self.live_dot.value = self.app.t("brain.live" if live.ok else "brain.not_live")
-        self.live_dot.color = RESOLVED if live.ok else OVERDUE
+        self._draw_live("brain.live" if live.ok else "brain.not_live")
+
+    def _draw_live(self, key: str) -> None:
+        self.live_dot.value = self.app.t(key)
+        self.live_dot.color = RESOLVED if key == "brain.live" else OVERDUE
         update_if_shown(self.live_dot)
 
     def hide(self) -> None:
@@ -172,6 +175,8 @@ class BrainScreen:
             return
         b, t = self.board, self.app.t
         changed: list[ft.Control] = []
+        if "live" in parts and b.subscription is not None:
+            self._draw_live("brain.live" if b.live else "brain.reconnecting")
         if "summary" in parts:
             self.tiles.controls = self._tiles(b.summary)
             changed.append(self.tiles)

@@ -6,6 +6,8 @@ and 20261201001310_city_brain.sql; each is scoped by the caller's role in SQL.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from datetime import date
 
 from shared.brain import (TICKER_ROWS, CitySummary, HotspotMember, HotspotPublic, HotspotRow, PerformanceRow,
@@ -64,7 +66,7 @@ class BrainFacade:
         return self._t.models(HotspotMember, await self._t.rows(query))
 
     async def subscribe_city(self, on_step: Callback, on_sos: Callback, on_hotspot: Callback,
-                             on_report: Callback) -> Subscription:
+                             on_report: Callback, on_status: Callable[[bool], None] | None = None) -> Subscription:
         """One channel: new cases, case steps, SOS changes and hotspot changes the person may see."""
         handlers = {CaseEventPublic: on_step, SosAlertPublic: on_sos, ReportPublic: on_report}
 
@@ -74,4 +76,5 @@ class BrainFacade:
         return await self._t.subscribe("city-brain", [("INSERT", "reports", None, ReportPublic),
                                                       ("INSERT", "case_events", None, CaseEventPublic),
                                                       ("*", "sos_alerts", None, SosAlertPublic),
-                                                      ("*", "hotspots", None, HotspotRow)], route)
+                                                      ("*", "hotspots", None, HotspotRow)], route,
+                                      on_status=on_status)

@@ -167,3 +167,34 @@ async def test_a_hotspot_is_merged_and_split_from_the_board(people, db, stack, t
             await board.split_member(merged.parent_report_id)
     finally:
         await app.close()
+
+
+async def test_the_board_says_when_its_channel_is_lost_and_catches_up_when_it_is_back(people, db, stack,
+                                                                                     tmp_path) -> None:
+    from urllib.parse import urlsplit
+
+    from grid_app.state.app import AppState
+    from shared.config import BackendConfig
+    from tests.links import Link
+
+    link = Link(urlsplit(stack.url).port)  # the app server's cable to the backend
+    app = AppState(BackendConfig(f"http://127.0.0.1:{link.port}", stack.anon_key, "environment"), folder=tmp_path)
+    assert (await app.sign_in(people.supervisor.email, people.supervisor.password)).ok
+    changes: list[frozenset[str]] = []
+    board = BrainBoard(app.client.brain, changes.append)
+    try:
+        await board.load()
+        await board.start_live()
+        before = board.summary.received_today
+        link.cut()
+        await wait_for(lambda: not board.live, timeout=30)
+        assert frozenset({"live"}) in changes
+        missed = file_report(people.citizen_a, item(db, "city_mgmt")["code"], GRID_POINTS[0])["id"]  # not delivered
+        link.restore()
+        await wait_for(lambda: board.live, timeout=60)  # realtime-py reconnects, or the board opens a new channel
+        await wait_for(lambda: board.summary.received_today >= before + 1, timeout=30)  # caught up by a reload
+        assert db.execute("select count(*) from public.reports where id = %s", (missed,)).fetchone()[0] == 1
+    finally:
+        await board.stop()
+        await app.close()
+        link.cut()

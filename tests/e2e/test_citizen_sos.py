@@ -9,9 +9,6 @@ cut (a relay between the app and the stack, closed), the emergency numbers appea
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import socket
-import threading
 import time
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -21,7 +18,13 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from shared.client import CityClient
-from tests.backend.core_support import GRID_POINTS, GRIDS, assign_worker, ensure_demo_city
+from tests.backend.core_support import (
+    GRID_POINTS,
+    GRIDS,
+    assign_worker,
+    ensure_demo_city,
+)
+from tests.links import CuttableLink
 
 from .conftest import SCREENSHOTS
 from .flutter import by_id, on_worker_side, type_into
@@ -192,51 +195,6 @@ def test_elderly_mode_sos_is_large_and_a_cancelled_countdown_sends_nothing(serve
     expect(by_id(page, "sos-hold")).to_be_visible()
     assert db.execute("select count(*) from public.sos_alerts where caller_id = %s", (citizen.id,)).fetchone()[0] == 0
     leave(page)
-
-
-class CuttableLink:
-    """A TCP relay between the app and the stack whose cable can be pulled: a real network failure."""
-
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.open_sockets: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:  # the listener was closed: cut
-                return
-            try:
-                upstream = socket.create_connection(("127.0.0.1", self.target_port))
-            except OSError:
-                client.close()
-                continue
-            self.open_sockets += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (source, sink):
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
-
-    def cut(self) -> None:
-        self.listener.close()  # new connections are refused
-        for s in self.open_sockets:  # and the open ones drop
-            with contextlib.suppress(OSError):
-                s.shutdown(socket.SHUT_RDWR)
-            s.close()
 
 
 # The Realtime client logs its lost socket (and a join that cannot reach the server) at ERROR; the app

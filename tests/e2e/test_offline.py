@@ -8,37 +8,21 @@ link to the backend is a second relay, cut for the "can't load" lists.
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import threading
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.links import Link
+
 from .conftest import SCREENSHOTS
-from .flutter import by_id, enable_semantics, type_into
+from .flutter import by_id, type_into
 from .grid_support import TABLET, people, shot  # noqa: F401 - people is a fixture
-from .test_citizen_sos import PHONE, CuttableLink, sign_in
+from .test_citizen_sos import PHONE, sign_in
 
 WAIT = 60_000  # ms: the machine is shared
 NOTICE_ZH = "网络已断开，正在重新连接"
 NOTICE_EN = "No connection. Reconnecting"
-
-
-class Link(CuttableLink):
-    """A relay that can also be put back on the same port (the same address for the browser)."""
-
-    def cut(self) -> None:
-        # close() alone does not wake a thread blocked in accept(): it would take the next connection.
-        with contextlib.suppress(OSError):
-            self.listener.shutdown(socket.SHUT_RDWR)
-        super().cut()
-
-    def restore(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", self.port))
-        self.open_sockets = []
-        threading.Thread(target=self._accept, daemon=True).start()
 
 
 def through_link(url: str) -> tuple[Link, str]:
