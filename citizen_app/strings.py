@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from shared.ui.strings import REPORT_STRINGS
+
 from .pay_strings import PAY_STRINGS
 
 _APP_STRINGS: dict[str, tuple[str, str]] = {
@@ -121,42 +123,6 @@ _APP_STRINGS: dict[str, tuple[str, str]] = {
     "contacts.i_follow": ("我是以下居民的紧急联系人", "I am the emergency contact of"),
     # report
     "report.title": ("随手拍", "Report a problem"),
-    "report.photos": ("照片（选填，最多 {n} 张）", "Photos (optional, up to {n})"),
-    "report.add_photo": ("拍照/选图", "Take or choose photo"),
-    "report.remove_photo": ("删除照片", "Remove photo"),
-    "report.photo_processing": ("处理中", "Processing"),
-    "report.location": ("位置", "Location"),
-    "report.landmark": ("地标/位置说明", "Landmark"),
-    "report.landmark_hint": ("如 3号楼东侧", "e.g. east side of building 3"),
-    "report.locating": ("正在定位…", "Finding your location…"),
-    "report.locate": ("重新定位", "Locate me"),
-    "report.no_location": ("无法获取位置，请在地图上点选", "Location not available: tap the map to place the pin"),
-    "report.map_hint": ("点按地图可调整位置", "Tap the map to move the pin"),
-    "report.address": ("地址", "Address"),
-    "map.zoom_in": ("放大地图", "Zoom in"),
-    "map.zoom_out": ("缩小地图", "Zoom out"),
-    "report.outside": ("不在任何网格内", "Outside every grid"),
-    "report.description": ("问题描述", "What is the problem?"),
-    "report.category": ("问题类别", "Category"),
-    "report.category_search": ("搜索类别", "Search categories"),
-    "report.suggested": ("推荐类别", "Suggested"),
-    "report.choose_category": ("选择类别", "Choose a category"),
-    "report.submit": ("提交", "Submit"),
-    "report.submitting": ("正在上传照片并提交…", "Uploading photos and submitting…"),
-    "report.sent": ("已提交，我们会尽快处理", "Sent. We will handle it soon."),
-    "report.queued": ("网络不通，已保存，将自动发送", "No connection: saved, it will be sent automatically."),
-    "report.nearby_title": ("附近已有相同问题", "The same problem is already reported nearby"),
-    "report.nearby_body": ("{n} 件同类问题在 50 米内正在处理，您可以关注它而不必重复上报。",
-                           "{n} open case(s) of this kind within 50 m. You can follow one instead of reporting again."),
-    "report.follow": ("关注此案件", "Follow this case"),
-    "report.yours": ("这是您自己的上报", "This is your own report"),
-    "report.open_yours": ("查看我的上报", "Open my report"),
-    "report.followed": ("已关注，进展会通知您", "Following: you will be told of progress."),
-    "report.new_anyway": ("仍然新建上报", "Report it anyway"),
-    "report.resident_name": ("居民姓名", "Resident's name"),
-    "report.resident_phone": ("居民电话", "Resident's phone"),
-    "report.on_behalf": ("代居民上报", "Reporting for a resident"),
-    "report.meters": ("{m} 米", "{m} m"),
     # cases I follow (someone else's report: status only)
     "followed.title": ("您关注的案件", "A case you follow"),
     "followed.section": ("您关注的案件", "Cases you follow"),
@@ -251,4 +217,4 @@ _APP_STRINGS: dict[str, tuple[str, str]] = {
 
 # The Pay screens keep their strings in their own module (citizen_app/pay_strings.py); a key in
 # both would be one text hidden by another (tests/apps/test_citizen_views.py checks none is).
-STRINGS: dict[str, tuple[str, str]] = {**_APP_STRINGS, **PAY_STRINGS}
+STRINGS: dict[str, tuple[str, str]] = {**_APP_STRINGS, **PAY_STRINGS, **REPORT_STRINGS}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-STRINGS: dict[str, tuple[str, str]] = {
+from shared.ui.strings import REPORT_STRINGS
+
+_APP_STRINGS: dict[str, tuple[str, str]] = {
     "app.title": ("城市圈 · 网格员端", "CityLoop for grid workers"),
     "app.busy": ("请稍候…", "Please wait…"),
     "lang.switch": ("English", "中文"),
@@ -244,8 +246,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "dash.axis.reports": ("上报数（件）", "Reports"),
     # report on behalf
     "behalf.title": ("代居民上报", "Report for a resident"),
-    "behalf.unavailable": ("代报表单暂不可用", "The report form is not available yet"),
     "case.after": ("距上一步 {d}", "{d} after the previous step"),
     "case.total": ("共用时 {d}", "{d} in all"),
     "map.empty": ("暂无可显示的位置", "Nothing to show on the map"),
 }
+
+# The shared report form's words (shared/ui/strings.py), for the report on a resident's behalf.
+STRINGS: dict[str, tuple[str, str]] = {**_APP_STRINGS, **REPORT_STRINGS}

@@ -28,6 +28,7 @@ from shared.limits import is_phone
 from shared.models import AreaPublic, NotificationPublic, ProfilePublic, ProfileUpdate, ReportPublic, UserPublic
 from shared.photo_uploads import OwnerUploads
 from shared.prefs import Prefs
+from shared.reporting import ReportDraft
 from shared.status import status_label
 
 from .. import device
@@ -225,6 +226,16 @@ class AppState(AppCore):
         if not self.areas:
             self.areas = (await self.run(lambda c: c.reference.areas(), busy=None, quiet=True)).value or []
         return self.areas
+
+    # ------------------------------------------------------------ the report form's host (shared/ui/report_host.py)
+
+    async def file_report(self, draft: ReportDraft) -> ReportPublic:
+        """The resident files their own report (offline, the form puts it in `outbox`)."""
+        client = await self.ensure_client()
+        return await client.reports.submit_report(draft.to_create(), draft.photos)
+
+    async def open_case(self, report_id: Any) -> None:
+        await self.shell.go(f"/cases/{report_id}")
 
     def place(self, address: str | None, landmark: str | None = None) -> str:
         """A case's place as the person reads it: area names in English when the language is English

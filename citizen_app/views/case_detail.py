@@ -11,13 +11,13 @@ from shared.config import tile_url
 from shared.fonts import FONT_FAMILY
 from shared.status import Action, status_label
 from shared.taxonomy import default_taxonomy
+from shared.ui.map_panel import page_map, with_zoom_buttons
 
 from ..state.app import AppState
 from ..routes import Screen
 from ..state.cases import CaseDetail
 from ..theme import BRAND, button, field, sizes, text
 from .home import status_chip
-from .map_controls import page_map, with_zoom_buttons
 
 
 class CaseDetailView:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from ..state.app import AppState
+from shared.ui.report_form import ReportForm
+
 from ..routes import Screen
-from .report_form import ReportForm
+from ..state.app import AppState
 
 
 def build(state: AppState, params: dict[str, str]) -> Screen:

@@ -90,5 +90,36 @@ def test_the_sos_state_is_the_sessions_not_a_module_global(tmp_path) -> None:
 
 
 def test_the_citizen_catalogue_is_built_not_patched_and_no_key_hides_another() -> None:
+    from shared.ui.strings import REPORT_STRINGS
+
     assert not set(_APP_STRINGS) & set(PAY_STRINGS)
-    assert STRINGS == {**_APP_STRINGS, **PAY_STRINGS}
+    assert not (set(_APP_STRINGS) | set(PAY_STRINGS)) & set(REPORT_STRINGS)  # the shared form's words
+    assert STRINGS == {**_APP_STRINGS, **PAY_STRINGS, **REPORT_STRINGS}
+
+
+def test_the_grid_catalogue_holds_the_shared_report_forms_words_and_no_key_hides_another() -> None:
+    from grid_app import strings as grid
+    from shared.ui.strings import REPORT_STRINGS
+
+    assert not set(grid._APP_STRINGS) & set(REPORT_STRINGS)
+    assert grid.STRINGS == {**grid._APP_STRINGS, **REPORT_STRINGS}
+
+
+def test_both_apps_host_the_report_form_with_everything_its_protocol_names(tmp_path) -> None:
+    """The form reads only what ReportFormHost names; each app's host has all of it, no adapter in between."""
+    import inspect
+
+    from grid_app.views.report_for_resident import ResidentReportHost
+    from shared.report_flow import ReportFlowHost
+    from shared.ui.report_host import ReportFormHost
+
+    wanted = {name for cls in (ReportFormHost, ReportFlowHost) for name in (
+        *cls.__annotations__, *(n for n, v in vars(cls).items() if callable(v) or isinstance(v, property)))
+        if not name.startswith("_")}
+    assert {"file_report", "outbox", "say", "busy", "run", "photo_uploads", "elderly", "page", "open_case"} <= wanted
+    citizen = CitizenState(CONFIG, MemoryPrefs(), RecordingShell(), data_dir=tmp_path)
+    grid = ResidentReportHost(GridState(CONFIG, folder=tmp_path))
+    for host in (citizen, grid):
+        assert {n for n in wanted if not hasattr(host, n)} == set(), type(host)
+        assert inspect.iscoroutinefunction(host.file_report) and inspect.iscoroutinefunction(host.open_case)
+    assert grid.outbox is None and grid.elderly is False and grid.t("report.submit") == citizen.t("report.submit")

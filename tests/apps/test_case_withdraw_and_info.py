@@ -222,14 +222,14 @@ def test_the_draft_keeps_a_landmark_within_the_sql_limit() -> None:
 
 
 async def test_a_report_for_a_resident_keeps_the_landmark(people, stack, tmp_path, db) -> None:
-    from types import SimpleNamespace
-
-    from grid_app.views.report_for_resident import OnBehalfClient
+    from grid_app.views.report_for_resident import ResidentReportHost
+    from shared.models import ReportSource
+    from shared.reporting import ReportDraft
 
     app = await worker_app(stack, tmp_path, people)
-    client = OnBehalfClient(app.client, lambda: SimpleNamespace(resident_name="赵大爷", resident_phone="13900005678"))
-    filed = await client.reports.submit_report(ReportCreate(category_code=item(db, "city_mgmt")["code"], description="楼道灯坏了",
-                                                    lat=GRID_POINTS[0][0], lon=GRID_POINTS[0][1], landmark="2单元门口",
-                                                    source="grid_app"), [])
+    draft = ReportDraft(category_code=item(db, "city_mgmt")["code"], description="楼道灯坏了", lat=GRID_POINTS[0][0],
+                        lon=GRID_POINTS[0][1], landmark="2单元门口", source=ReportSource.GRID_APP,
+                        resident_name="赵大爷", resident_phone="13900005678")
+    filed = await ResidentReportHost(app).file_report(draft)
     assert db.execute("select landmark from public.reports where id = %s", (str(filed.id),)).fetchone()[0] == "2单元门口"
     await app.client.aclose()

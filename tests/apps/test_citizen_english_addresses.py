@@ -9,7 +9,7 @@ import pytest
 from citizen_app.views.case_detail import CaseDetailView
 from citizen_app.views.cases import CasesView
 from citizen_app.views.followed_case import FollowedCaseView
-from citizen_app.views.report_form import ReportForm
+from shared.ui.report_form import ReportForm
 from tests.apps.citizen_support import new_state, sole_worker
 from tests.apps.test_citizen_views import texts
 from tests.backend.core_support import GRID_POINTS, GRIDS, ensure_demo_city

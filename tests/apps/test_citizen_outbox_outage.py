@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from citizen_app.state.reporting import ReportFlow
+from shared.report_flow import ReportFlow
 from tests.apps.citizen_support import Switch, account, jpeg, new_state, sole_worker
 from tests.backend.core_support import GRID_POINTS, GRIDS, ensure_demo_city
 

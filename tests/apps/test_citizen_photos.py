@@ -1,4 +1,4 @@
-"""The report form's photo step without a browser (citizen_app/state/photos.py, through ReportFlow).
+"""The report form's photo step without a browser (shared/photo_tray.py, through ReportFlow).
 
 Chosen -> refused at once by name, or uploading (percent) -> processing -> ready with a small
 thumbnail; the draft holds the prepared photo; refusals name the file in zh and en; nothing
@@ -14,7 +14,7 @@ import os
 import pytest
 from PIL import Image
 
-from citizen_app.state.reporting import ReportFlow
+from shared.report_flow import ReportFlow
 from shared.media import MAX_BYTES, PreparedPhoto
 from shared.photo_uploads import OwnerUploads, PhotoUploads, UploadRefused
 from shared.reporting import MAX_PHOTOS, message
@@ -163,7 +163,7 @@ def _texts(control) -> list[str]:
 @pytest.mark.parametrize("elderly", [False, True])
 async def test_the_form_shows_percent_then_processing_then_the_thumbnail_and_names_refusals(
         tmp_path, uploads, elderly) -> None:
-    from citizen_app.views.report_form import ReportForm
+    from shared.ui.report_form import ReportForm
 
     state = new_state("http://127.0.0.1:9", "anon", tmp_path)
     state.photo_uploads, state.elderly = OwnerUploads(uploads), elderly
@@ -192,7 +192,7 @@ async def test_the_thumbnail_shows_before_the_full_photo_is_prepared(tmp_path, u
     import asyncio
     import threading
 
-    from citizen_app.views.report_form import ReportForm
+    from shared.ui.report_form import ReportForm
     from shared.media import prepare_photo
 
     state = new_state("http://127.0.0.1:9", "anon", tmp_path)
@@ -238,8 +238,8 @@ async def test_on_the_web_the_pages_picker_is_asked_and_its_choice_is_judged_by_
     refusal for the rest; a photo the server refuses while it streams in is named too."""
     import json
 
-    from citizen_app.views.photo_picker import PICK_KEY, READY_KEY, SCRIPT_VERSION
-    from citizen_app.views.report_form import ReportForm
+    from shared.ui.photo_picker import PICK_KEY, READY_KEY, SCRIPT_VERSION
+    from shared.ui.report_form import ReportForm
     from shared.photo_uploads import CHOICE_ENDPOINT
     from shared.prefs import MemoryPrefs
 
@@ -282,7 +282,7 @@ async def test_on_the_web_the_pages_picker_is_asked_and_its_choice_is_judged_by_
 
 
 async def test_off_the_web_the_page_is_never_asked(tmp_path, uploads) -> None:
-    from citizen_app.views.photo_picker import PagePhotoPicker
+    from shared.ui.photo_picker import PagePhotoPicker
 
     asked = []
     picker = PagePhotoPicker(type("Desktop", (), {"web": False})(), OwnerUploads(uploads),

@@ -19,7 +19,7 @@ from shared.prefs import MemoryPrefs
 from citizen_app.state.cases import CaseDetail, CaseList
 from citizen_app.state.followed import FollowedCase, FollowedList
 from citizen_app.state.profile import ProfileDraft
-from citizen_app.state.reporting import ReportFlow
+from shared.report_flow import ReportFlow
 from shared import errors
 from shared.models import ReportPublic, ReportStatus, Role
 from shared.status import Action

@@ -14,7 +14,7 @@ from citizen_app.routes import ROUTES, Route, Screen, build_screen, guard, match
 from citizen_app.theme import ELDERLY, MAIN_TEXT, MUTED_TEXT, NORMAL
 from citizen_app.views.case_detail import CaseDetailView
 from citizen_app.views.home import HomeView
-from citizen_app.views.report_form import ReportForm
+from shared.ui.report_form import ReportForm
 from shared.limits import MAX_PHOTOS
 from shared.models import CaseEventPublic, ReportDetail, ReportPublic, UserPublic
 from shared.status import Action

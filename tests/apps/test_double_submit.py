@@ -11,7 +11,7 @@ import pytest
 
 from citizen_app.state.payments import PaymentsState
 from citizen_app.views.pay import PayView
-from citizen_app.views.report_form import ReportForm
+from shared.ui.report_form import ReportForm
 from shared.models import UserPublic
 from shared.single_flight import SingleFlight
 from tests.apps.citizen_support import new_state

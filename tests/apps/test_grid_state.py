@@ -182,19 +182,19 @@ async def test_a_new_task_arrives_live_with_its_report(people, twin_city, tmp_pa
     await app.client.aclose()
 
 
-async def test_report_for_a_resident_through_the_citizen_form_host(people, twin_city, tmp_path) -> None:
-    from grid_app.views.report_for_resident import OnBehalfClient
-    from shared.models import ReportCreate
+async def test_report_for_a_resident_through_the_form_host(people, twin_city, tmp_path) -> None:
+    from grid_app.views.report_for_resident import ResidentReportHost
+    from shared.models import ReportSource
+    from shared.reporting import ReportDraft
 
     app, _ = new_app(twin_city, tmp_path)
     await app.sign_in(people.worker_1.email, people.worker_1.password)
-    draft = SimpleNamespace(resident_name="赵大爷", resident_phone="13900005678")
-    client = OnBehalfClient(app.client, lambda: draft)
     city = item(twin_city, "city_mgmt")["code"]
-    report = ReportCreate(category_code=city, description="楼道灯坏了", lat=GRID_POINTS[0][0], lon=GRID_POINTS[0][1],
-                          source="grid_app")
-    filed = await client.reports.submit_report(report, [])
-    again = await client.reports.submit_report(report, [])  # a retry files nothing twice
+    draft = ReportDraft(category_code=city, description="楼道灯坏了", lat=GRID_POINTS[0][0], lon=GRID_POINTS[0][1],
+                        source=ReportSource.GRID_APP, resident_name="赵大爷", resident_phone="13900005678")
+    host = ResidentReportHost(app)
+    filed = await host.file_report(draft)
+    again = await host.file_report(draft)  # a retry files nothing twice
     assert filed.id == again.id and filed.source.value == "grid_app"
     contact = await app.client.worker.report_contact(filed.id)
     assert (contact.display_name, contact.phone, contact.on_behalf) == ("赵大爷", "13900005678", True)

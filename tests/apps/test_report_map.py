@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import flet_map as fm
 
-from citizen_app.views.map_controls import move_map
-from citizen_app.views.report_form import ReportForm
+from shared.ui.map_panel import move_map
+from shared.ui.report_form import ReportForm
 from tests.apps.test_citizen_views import state  # noqa: F401  (a fixture)
 
 WHEEL = fm.InteractionFlag.SCROLL_WHEEL_ZOOM

@@ -3,16 +3,14 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
 
-from citizen_app.state.reporting import ReportFlow
-from citizen_app.strings import STRINGS as CITIZEN_STRINGS
 from grid_app.state.app import AppState as GridAppState
-from grid_app.views.report_for_resident import FormHost
+from grid_app.views.report_for_resident import ResidentReportHost
 from shared.config import BackendConfig
+from shared.report_flow import ReportFlow
 from tests.apps.citizen_support import Switch, new_state, sole_worker
 from tests.backend.core_support import GRID_POINTS, GRIDS, ensure_demo_city
 
@@ -82,9 +80,7 @@ async def test_a_worker_reports_for_a_resident_with_no_photo(stack, tmp_path, ci
     app = GridAppState(BackendConfig(stack.url, stack.anon_key, "environment"), locale="zh-CN", folder=tmp_path)
     app.on_message = lambda text, error=False: None
     assert (await app.sign_in(city.email, city.password)).ok
-    host = FormHost(app, None, CITIZEN_STRINGS)
-    flow = ReportFlow(host, on_behalf=True)
-    host.form = SimpleNamespace(flow=flow)
+    flow = ReportFlow(ResidentReportHost(app), on_behalf=True)
     await flow.load_areas()
     fill(flow, 2, "楼下广场舞音响太吵")
     flow.draft.resident_name, flow.draft.resident_phone = "孙阿姨", "13900001111"

@@ -47,7 +47,7 @@ def test_the_photo_picker_wraps_storage_before_the_flutter_client_starts() -> No
 
 
 def test_the_photo_picker_uses_the_keys_the_form_writes() -> None:
-    from citizen_app.views.photo_picker import PICK_KEY, READY_KEY
+    from shared.ui.photo_picker import PICK_KEY, READY_KEY
 
     script = PICKER.read_text(encoding="utf-8")
     assert f'"flutter.{READY_KEY}"' in script and f'"flutter.{PICK_KEY}"' in script

@@ -2,7 +2,11 @@
 
 `ReportFlow.submit()` answers what happened, so the form only shows it:
 "invalid" (see `problems`), "nearby" (same category within 50 m: offer `follow`),
-"sent", "queued" (the backend could not be reached: kept in the outbox), "failed".
+"sent", "queued" (the backend could not be reached: kept in the command queue), "failed".
+
+It runs in either app against `ReportFlowHost`, what it really uses of the app's session; how
+the report is filed is the host's (`file_report`): the resident's own, or a worker's on a
+resident's behalf. The form drawing it is shared/ui/report_form.py.
 """
 
 from __future__ import annotations
@@ -10,25 +14,59 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from typing import Literal
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
+from typing import Any, Literal, Protocol
 
 from shared import errors
+from shared.app_core import Outcome as CallOutcome
+from shared.commands import CommandQueue
 from shared.geo import localized_address
+from shared.i18n import Translator
 from shared.media import MediaError, prepare_photo
-from shared.models import AreaPublic, NearbyReportPublic, ReportPublic, ReportSource
+from shared.models import (
+    AreaPublic,
+    NearbyReportPublic,
+    ReportCreate,
+    ReportPublic,
+    ReportSource,
+)
+from shared.photo_tray import PhotoTray
+from shared.photo_uploads import OwnerUploads
 from shared.reporting import ReportDraft, address_for, message, suggestions
 from shared.taxonomy import Category, default_taxonomy
-
-from .app import AppState
-from .photos import PhotoTray
 
 log = logging.getLogger(__name__)
 Outcome = Literal["invalid", "nearby", "sent", "queued", "failed"]
 NEARBY_RADIUS_M = 50
 
 
+class ReportFlowHost(Protocol):
+    """What the report flow uses of an app's session (both apps' AppState build on shared.app_core)."""
+
+    t: Translator  # a catalogue holding shared/ui/strings.py's keys
+    photo_uploads: OwnerUploads | None  # the session's uploads (shared/photo_uploads.py), None: bytes only
+
+    @property
+    def locale(self) -> str: ...
+
+    @property
+    def outbox(self) -> CommandQueue | None: ...  # where a report waits offline; None: the form says so
+
+    async def ensure_client(self) -> Any: ...  # the signed-in client (its `reports` facade: nearby cases)
+
+    async def run(self, call: Callable[[Any], Awaitable[Any]], *, busy: str | None = ...,
+                  quiet: bool = ...) -> CallOutcome[Any]: ...
+
+    def busy(self, key: str = ...) -> AbstractContextManager[None]: ...
+
+    def say(self, text: str, *, error: bool = False) -> None: ...
+
+    async def file_report(self, draft: ReportDraft) -> ReportPublic: ...  # raises shared.errors.CityError
+
+
 class ReportFlow:
-    def __init__(self, state: AppState, *, on_behalf: bool = False) -> None:
+    def __init__(self, state: ReportFlowHost, *, on_behalf: bool = False) -> None:
         self.state = state
         self.taxonomy = default_taxonomy()
         self.draft = ReportDraft(source=ReportSource.GRID_APP if on_behalf else ReportSource.CITIZEN_APP)
@@ -39,7 +77,7 @@ class ReportFlow:
         self.nearby_dismissed = False
         self.problems: list[str] = []
         self.filed: ReportPublic | None = None
-        self.photos = PhotoTray(self.draft, getattr(state, "photo_uploads", None))
+        self.photos = PhotoTray(self.draft, state.photo_uploads)
 
     async def prepare_suggestions(self) -> None:
         """Build the category suggester in a worker thread, so the first keystroke does not wait on the loop."""
@@ -124,34 +162,38 @@ class ReportFlow:
         if self.problems:
             return "invalid"
         report = self.draft.to_create()
-        self.state.shell.set_busy(self.state.t("report.submitting"))
         try:
-            client = await self.state.ensure_client()
-            if not self.nearby_dismissed and not self.draft.on_behalf:
-                try:
-                    self.nearby = await client.reports.nearby_open_reports(report.lat, report.lon,
-                                                                   category=report.category_code,
-                                                                   radius_m=NEARBY_RADIUS_M)
-                except errors.NearbyLookupsThrottled:  # the offer is a courtesy: never a reason not to report
-                    self.nearby = []
-                if self.nearby:
-                    return "nearby"
-            self.filed = await client.reports.submit_report(report, self.draft.photos)
+            with self.state.busy("report.submitting"):
+                outcome = await self._file(report)
         except errors.NetworkError:
             box = self.state.outbox
             if box is None:
-                self.state.shell.show_message(errors.NetworkError().message(self.state.locale), error=True)
+                self.state.say(errors.NetworkError().message(self.state.locale), error=True)
                 return "failed"
             box.add_report(report, self.draft.photos)
-            self.state.shell.show_message(self.state.t("report.queued"))
+            self.state.say(self.state.t("report.queued"))
             return "queued"
         except errors.CityError as exc:
             log.info("report refused: %r", exc)
-            self.state.shell.show_message(exc.message(self.state.locale), error=True)
+            self.state.say(exc.message(self.state.locale), error=True)
             return "failed"
-        finally:
-            self.state.shell.set_busy(None)
-        self.state.shell.show_message(self.state.t("report.sent"))
+        if outcome == "sent":
+            self.state.say(self.state.t("report.sent"))
+        return outcome
+
+    async def _file(self, report: ReportCreate) -> Outcome:
+        """Nearby cases first (a resident's own report only), then the host files it."""
+        if not self.nearby_dismissed and not self.draft.on_behalf:
+            client = await self.state.ensure_client()
+            try:
+                self.nearby = await client.reports.nearby_open_reports(report.lat, report.lon,
+                                                                       category=report.category_code,
+                                                                       radius_m=NEARBY_RADIUS_M)
+            except errors.NearbyLookupsThrottled:  # the offer is a courtesy: never a reason not to report
+                self.nearby = []
+            if self.nearby:
+                return "nearby"
+        self.filed = await self.state.file_report(self.draft)
         return "sent"
 
     async def report_anyway(self) -> Outcome:
@@ -161,5 +203,5 @@ class ReportFlow:
     async def follow(self, report_id: uuid.UUID | str) -> bool:
         done = await self.state.run(lambda c: c.reports.follow_report(report_id))
         if done.ok and done.value:
-            self.state.shell.show_message(self.state.t("report.followed"))
+            self.state.say(self.state.t("report.followed"))
         return bool(done.ok and done.value)

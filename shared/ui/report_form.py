@@ -1,19 +1,18 @@
-"""The report form as a reusable control: photos, location with a map pin, category, description.
+"""The report form, shared by both apps: photos, location with a map pin, category, description.
 
-Embed it (the grid app does, for workers reporting on a resident's behalf):
+Embed it with a host (shared/ui/report_host.py `ReportFormHost`: the citizen app's AppState, or
+the grid app's host for a worker reporting on a resident's behalf):
 
-    from citizen_app.views.report_form import ReportForm
-    form = ReportForm(state, on_done=after, on_behalf=True)   # state: an AppState-like object (see below)
+    from shared.ui.report_form import ReportForm
+    form = ReportForm(host, on_done=after, on_behalf=True)
     page_content.controls.append(form.root)
     await form.load()        # areas for the address and the map, the device location, the category suggester
 
-`state` needs what citizen_app.state.app.AppState offers: `t` (a Translator over a
-catalogue holding the "report.*" keys of citizen_app/strings.py), `elderly`, `locale`,
-`page`, `shell` (set_busy, show_message), `run`, `ensure_client`, `outbox`, `photo_uploads` (the session's
-shared.photo_uploads.OwnerUploads; the app server must serve shared/web_serve.py's upload endpoint). `on_done(report_or_none, outcome)`
-is called after "sent", "queued" or a follow. With `on_behalf=True` the report's source
-is "grid_app" and the resident's name and phone are asked for (and required).
-The logic is in citizen_app.state.reporting.ReportFlow; this class only draws it.
+The host's catalogue must hold shared/ui/strings.py's keys (both apps merge them into theirs), and
+its `photo_uploads` needs the app server to serve shared/web_serve.py's upload endpoint.
+`on_done(report_or_none, outcome)` is called after "sent", "queued" or a follow. With
+`on_behalf=True` the report's source is "grid_app" and the resident's name and phone are asked
+for (and required). The logic is in shared.report_flow.ReportFlow; this class only draws it.
 """
 
 from __future__ import annotations
@@ -25,20 +24,20 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import flet as ft
-
-from shared.config import tile_url
-from shared.fonts import FONT_FAMILY
 import flet_geolocator as fg
 import flet_map as fm
 
+from shared.config import tile_url
+from shared.fonts import FONT_FAMILY
 from shared.limits import LANDMARK_MAX_LENGTH, MAX_DESCRIPTION, MAX_PHOTOS
+from shared.photo_tray import PhotoSlot
+from shared.report_flow import ReportFlow
 from shared.single_flight import SingleFlight
 
-from ..state.photos import PhotoSlot
-from ..state.reporting import ReportFlow
-from ..theme import BRAND, button, field, sizes, text
-from .map_controls import move_map, page_map, with_zoom_buttons
+from .controls import BRAND, button, field, sizes, text
+from .map_panel import move_map, page_map, with_zoom_buttons
 from .photo_picker import PagePhotoPicker
+from .report_host import ReportFormHost
 
 log = logging.getLogger(__name__)
 MAP_HEIGHT = 220
@@ -64,7 +63,7 @@ def _page_of(event: Any) -> Any:
 
 
 class ReportForm:
-    def __init__(self, state: Any, *, on_done: Callable[..., Awaitable[None] | None] | None = None,
+    def __init__(self, state: ReportFormHost, *, on_done: Callable[..., Awaitable[None] | None] | None = None,
                  on_behalf: bool = False) -> None:
         self.state = state
         self.flow = ReportFlow(state, on_behalf=on_behalf)
@@ -73,7 +72,7 @@ class ReportForm:
         t, elderly = state.t, state.elderly
         s = sizes(elderly)
         self.picker: ft.FilePicker | None = None
-        self.page_picker = PagePhotoPicker(getattr(state, "page", None), getattr(state, "photo_uploads", None))
+        self.page_picker = PagePhotoPicker(state.page, state.photo_uploads)
         self.photos = ft.Row(wrap=True, spacing=8)
         self.photo_notes = ft.Column(spacing=4)  # files refused, each named
         self._finishing: set[asyncio.Task] = set()
@@ -372,7 +371,7 @@ class ReportForm:
                     f"{t('report.meters', m=round(case.distance_m))}")
             if case.mine:  # one's own case is opened, never followed
                 action = button(t("report.open_yours"),
-                                lambda _e, rid=case.id: self.state.page.run_task(self.state.shell.go, f"/cases/{rid}"),
+                                lambda _e, rid=case.id: self.state.page.run_task(self.state.open_case, rid),
                                 elderly=elderly, primary=False, identifier=f"mine-{case.id}")
                 what = f"{what} · {t('report.yours')}"
             else:
