@@ -11,40 +11,11 @@ import json
 
 import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.routing import Route
 
 from shared.photo_uploads import CHOICE_ENDPOINT, CHOICE_MAX_FILES, ENDPOINT, OwnerUploads, PhotoUploads
-from shared.web_serve import CHOICE_MAX_BODY, choice_endpoint, upload_endpoint
+from shared.web_serve import CHOICE_MAX_BODY
 
-LIMIT = 1000
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture()
-def uploads(tmp_path):
-    clock = Clock()
-    box = PhotoUploads(tmp_path / "uploads", max_bytes=LIMIT, ttl=60, clock=clock)
-    box.clock = clock  # type: ignore[attr-defined]
-    yield box
-    box.close()
-
-
-@pytest.fixture()
-async def http(uploads):
-    app = Starlette(routes=[
-        Route(f"/{ENDPOINT}/{{token}}", upload_endpoint(uploads), methods=["PUT"]),
-        Route(f"/{CHOICE_ENDPOINT}/{{token}}", choice_endpoint(uploads), methods=["POST"]),
-    ])
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://app") as client:
-        yield client
+from tests.unit.test_photo_uploads import LIMIT, http, uploads  # noqa: F401 - the same box and client
 
 
 def storage_error(answer: httpx.Response, status: int) -> dict:

@@ -14,8 +14,8 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from shared.photo_uploads import ENDPOINT, OwnerUploads, PhotoUploads, UploadRefused
-from shared.web_serve import upload_endpoint
+from shared.photo_uploads import CHOICE_ENDPOINT, ENDPOINT, OwnerUploads, PhotoUploads, UploadRefused
+from shared.web_serve import choice_endpoint, upload_endpoint
 
 LIMIT = 1000
 
@@ -39,7 +39,10 @@ def uploads(tmp_path):
 
 @pytest.fixture()
 async def http(uploads):
-    app = Starlette(routes=[Route(f"/{ENDPOINT}/{{token}}", upload_endpoint(uploads), methods=["PUT"])])
+    app = Starlette(routes=[  # both of the app server's photo endpoints (test_photo_choices.py uses the second)
+        Route(f"/{ENDPOINT}/{{token}}", upload_endpoint(uploads), methods=["PUT"]),
+        Route(f"/{CHOICE_ENDPOINT}/{{token}}", choice_endpoint(uploads), methods=["POST"]),
+    ])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://app") as client:
         yield client
 
