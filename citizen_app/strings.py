@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.ui.strings import REPORT_STRINGS
+from shared.ui.strings import SHARED_STRINGS
 
 from .pay_strings import PAY_STRINGS
 
@@ -143,8 +143,6 @@ _APP_STRINGS: dict[str, tuple[str, str]] = {
     "cases.photos_before": ("上报照片", "Photos (before)"),
     "cases.photos_after": ("处理后照片", "Photos (after)"),
     "cases.timeline": ("办理进度", "Progress"),
-    "cases.total": ("共用时 {d}", "Total {d}"),
-    "cases.since_prev": ("距上一步 {d}", "{d} after the previous step"),
     "cases.changed": ("您的上报状态更新为：{status}", "Your case is now: {status}"),
     "cases.rate": ("评价处理结果", "Rate the result"),
     "cases.rate_comment": ("评价内容（可选）", "Comment (optional)"),
@@ -217,4 +215,4 @@ _APP_STRINGS: dict[str, tuple[str, str]] = {
 
 # The Pay screens keep their strings in their own module (citizen_app/pay_strings.py); a key in
 # both would be one text hidden by another (tests/apps/test_citizen_views.py checks none is).
-STRINGS: dict[str, tuple[str, str]] = {**_APP_STRINGS, **PAY_STRINGS, **REPORT_STRINGS}
+STRINGS: dict[str, tuple[str, str]] = {**_APP_STRINGS, **PAY_STRINGS, **SHARED_STRINGS}

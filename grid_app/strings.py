@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.ui.strings import REPORT_STRINGS
+from shared.ui.strings import SHARED_STRINGS
 
 _APP_STRINGS: dict[str, tuple[str, str]] = {
     "app.title": ("城市圈 · 网格员端", "CityLoop for grid workers"),
@@ -246,10 +246,8 @@ _APP_STRINGS: dict[str, tuple[str, str]] = {
     "dash.axis.reports": ("上报数（件）", "Reports"),
     # report on behalf
     "behalf.title": ("代居民上报", "Report for a resident"),
-    "case.after": ("距上一步 {d}", "{d} after the previous step"),
-    "case.total": ("共用时 {d}", "{d} in all"),
     "map.empty": ("暂无可显示的位置", "Nothing to show on the map"),
 }
 
 # The shared report form's words (shared/ui/strings.py), for the report on a resident's behalf.
-STRINGS: dict[str, tuple[str, str]] = {**_APP_STRINGS, **REPORT_STRINGS}
+STRINGS: dict[str, tuple[str, str]] = {**_APP_STRINGS, **SHARED_STRINGS}

@@ -12,9 +12,10 @@ from shared.fonts import FONT_FAMILY
 from shared.status import Action, status_label
 from shared.taxonomy import default_taxonomy
 from shared.ui.map_panel import page_map, with_zoom_buttons
+from shared.ui.timeline import case_timeline
 
-from ..state.app import AppState
 from ..routes import Screen
+from ..state.app import AppState
 from ..state.cases import CaseDetail
 from ..theme import BRAND, button, field, sizes, text
 from .home import status_chip
@@ -66,7 +67,7 @@ class CaseDetailView:
                             border_radius=12, clip_behavior=ft.ClipBehavior.HARD_EDGE)
 
     def show(self) -> None:
-        t, elderly, s = self.state.t, self.state.elderly, sizes(self.state.elderly)
+        t, elderly = self.state.t, self.state.elderly
         report = self.case.report
         category = default_taxonomy().get(report.category_code)
         name = t.pick(category.name_zh, category.name_en) if category else report.category_code
@@ -88,27 +89,8 @@ class CaseDetailView:
                          self._photos(report.resolution_photos)]
         controls.append(self._map())
         controls += self._actions()
-        timeline = self.case.timeline()
-        controls.append(ft.Row([text(t("cases.timeline"), elderly, title=True, expand=True),
-                                ft.Semantics(identifier="timeline-total",
-                                             content=text(t("cases.total", d=timeline.total), elderly, small=True))]))
-        steps = []
-        for i, step in enumerate(timeline.steps):
-            lines: list[ft.Control] = [
-                ft.Row([ft.Text(step.what, size=s.body, weight=ft.FontWeight.BOLD, expand=True),
-                        ft.Text(step.when, size=s.small, color=ft.Colors.GREY_800)]),
-                ft.Text(step.who, size=s.small, color=ft.Colors.GREY_800)]
-            if step.note:  # area names in it (a transfer's "to 第3网格") in the person's language
-                lines.append(ft.Text(self.state.place(step.note), size=s.small))
-            if step.photos:
-                lines.append(self._photos(list(step.photos)))
-            if step.since_previous:
-                lines.append(ft.Text(t("cases.since_prev", d=step.since_previous), size=s.small,
-                                     color=ft.Colors.GREY_700))
-            steps.append(ft.Semantics(identifier=f"step-{step.status}", content=ft.Container(
-                padding=ft.Padding.only(left=12, top=6, bottom=6), border=ft.Border.only(left=ft.BorderSide(3, BRAND)),
-                content=ft.Column(lines, spacing=2))))
-        controls.append(ft.Semantics(identifier="timeline", content=ft.Column(steps, spacing=4)))
+        controls += case_timeline(self.case.timeline(), t, title=t("cases.timeline"), elderly=elderly,
+                                  place=self.state.place, photos=self._photos)
         self.body.controls = controls
 
     def _actions(self) -> list[ft.Control]:

@@ -13,13 +13,14 @@ from shared.models import ReportPublic
 from shared.status import OPEN_STATUSES, is_overdue, sla_text, status_label
 from shared.taxonomy import default_taxonomy
 from shared.timeline import added_info, build_timeline
+from shared.ui.timeline import case_timeline
 
-from ..state.app import AppState
-from ..state.case import CaseState, mask_phone, missing_text
 from ..components.dialog import close_dialog
 from ..components.map_view import Point, map_of
 from ..components.nav_links import nav_row
 from ..components.refresh import update_if_shown
+from ..state.app import AppState
+from ..state.case import CaseState, mask_phone, missing_text
 from ..theme import MUTED, OVERDUE, TARGET
 
 
@@ -139,21 +140,11 @@ class CaseDetail:
         return handler
 
     def _timeline(self) -> list[ft.Control]:
-        """The same steps the resident reads (shared.timeline): what, who or which department, when, how long."""
+        """The same steps the resident reads (shared.timeline), one line each (shared.ui.timeline)."""
         t, r = self.app.t, self.state.report
         timeline = build_timeline(self.state.events, r, {d.code: d for d in self.app.departments}, t.locale,
                                   open_case=r.status in OPEN_STATUSES)
-        rows = [ft.Row([ft.Text(step.when, color=MUTED, width=110), ft.Text(step.what, width=110),
-                        ft.Text(step.who, color=MUTED, width=190),
-                        ft.Text(" · ".join(x for x in (step.note, step.photos and t("act.photos_added",
-                                                                                    n=len(step.photos)),
-                                                       step.since_previous and t("case.after",
-                                                                                 d=step.since_previous)) if x),
-                                expand=True)])
-                for step in timeline.steps]
-        return [ft.Row([ft.Text(t("case.timeline"), weight=ft.FontWeight.BOLD),
-                        ft.Text(t("case.total", d=timeline.total), color=MUTED)]),
-                ft.Column(spacing=2, controls=rows)]
+        return case_timeline(timeline, t, title=t("case.timeline"), layout="rows")
 
     def _queued(self) -> list[ft.Control]:
         t, items = self.app.t, self.state.queued()

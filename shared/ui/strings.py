@@ -1,4 +1,4 @@
-"""The words of the shared controls (the report form, the map panel), zh-CN first, then English.
+"""The words of the shared controls (the report form, the map panel, the case timeline), zh-CN first, then English.
 
 Each app merges this catalogue into its own (citizen_app/strings.py, grid_app/strings.py), so
 one translator serves its screens and the shared controls alike."""
@@ -43,3 +43,11 @@ REPORT_STRINGS: dict[str, tuple[str, str]] = {
     "report.on_behalf": ("代居民上报", "Reporting for a resident"),
     "report.meters": ("{m} 米", "{m} m"),
 }
+
+TIMELINE_STRINGS: dict[str, tuple[str, str]] = {
+    "timeline.total": ("共用时 {d}", "Total {d}"),
+    "timeline.since_prev": ("距上一步 {d}", "{d} after the previous step"),
+    "timeline.photos_added": ("已添加 {n} 张照片", "{n} photo(s) added"),
+}
+
+SHARED_STRINGS: dict[str, tuple[str, str]] = {**REPORT_STRINGS, **TIMELINE_STRINGS}  # what each app merges

@@ -90,19 +90,19 @@ def test_the_sos_state_is_the_sessions_not_a_module_global(tmp_path) -> None:
 
 
 def test_the_citizen_catalogue_is_built_not_patched_and_no_key_hides_another() -> None:
-    from shared.ui.strings import REPORT_STRINGS
+    from shared.ui.strings import SHARED_STRINGS
 
     assert not set(_APP_STRINGS) & set(PAY_STRINGS)
-    assert not (set(_APP_STRINGS) | set(PAY_STRINGS)) & set(REPORT_STRINGS)  # the shared form's words
-    assert STRINGS == {**_APP_STRINGS, **PAY_STRINGS, **REPORT_STRINGS}
+    assert not (set(_APP_STRINGS) | set(PAY_STRINGS)) & set(SHARED_STRINGS)  # the shared form's words
+    assert STRINGS == {**_APP_STRINGS, **PAY_STRINGS, **SHARED_STRINGS}
 
 
 def test_the_grid_catalogue_holds_the_shared_report_forms_words_and_no_key_hides_another() -> None:
     from grid_app import strings as grid
-    from shared.ui.strings import REPORT_STRINGS
+    from shared.ui.strings import SHARED_STRINGS
 
-    assert not set(grid._APP_STRINGS) & set(REPORT_STRINGS)
-    assert grid.STRINGS == {**grid._APP_STRINGS, **REPORT_STRINGS}
+    assert not set(grid._APP_STRINGS) & set(SHARED_STRINGS)
+    assert grid.STRINGS == {**grid._APP_STRINGS, **SHARED_STRINGS}
 
 
 def test_both_apps_host_the_report_form_with_everything_its_protocol_names(tmp_path) -> None:
