@@ -42,12 +42,10 @@ CASES = {  # locale, elderly mode, the description field's label, the refusal, t
 }
 
 
-@pytest.mark.parametrize("case", list(CASES))
-def test_a_pdf_is_refused_by_name_and_a_12_mp_photo_shows_progress_then_its_thumbnail(
-        case, stack, db, serve_app, open_app, make_user, tmp_path) -> None:
-    locale, elderly, description_label, refusal = CASES[case]
+def open_report_form(db, make_user, serve_app, open_app, stack, tmp_path, name: str, locale: str, elderly: bool):
+    """A new resident in `locale` (elderly mode or not), signed in on a phone, on the report form."""
     ensure_demo_city(db)
-    citizen = make_user(app_metadata={"role": "citizen"}, display_name="林先生")
+    citizen = make_user(app_metadata={"role": "citizen"}, display_name=name)
     db.execute("update public.profiles set locale = %s, elderly_mode = %s where id = %s",
                (locale, elderly, citizen.id))
     url = serve_app("citizen_app", SUPABASE_URL=stack.url, SUPABASE_ANON_KEY=stack.anon_key,
@@ -61,6 +59,14 @@ def test_a_pdf_is_refused_by_name_and_a_12_mp_photo_shows_progress_then_its_thum
     by_id(page, "account-submit").click()
     by_id(page, "action-report").click()
     by_id(page, "add-photo").wait_for()
+    return page
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_pdf_is_refused_by_name_and_a_12_mp_photo_shows_progress_then_its_thumbnail(
+        case, stack, db, serve_app, open_app, make_user, tmp_path) -> None:
+    locale, elderly, description_label, refusal = CASES[case]
+    page = open_report_form(db, make_user, serve_app, open_app, stack, tmp_path, "林先生", locale, elderly)
     type_into(page, description_label, "路灯不亮")
 
     pdf = tmp_path / "账单.pdf"
@@ -105,20 +111,7 @@ def test_the_pages_own_picker_sends_a_12_mp_photo_from_disk_and_names_a_renamed_
     """The chooser is the page's native input (assets/web/photo-picker.js), not Flet's picker: the file
     goes from disk to its upload URL. A text file named .jpg passes the name check, is sent, and is
     refused by the server's decode, named, in Chinese; the 12 MP photo's thumbnail follows."""
-    ensure_demo_city(db)
-    citizen = make_user(app_metadata={"role": "citizen"}, display_name="周女士")
-    db.execute("update public.profiles set locale = 'zh-CN', elderly_mode = false where id = %s", (citizen.id,))
-    url = serve_app("citizen_app", SUPABASE_URL=stack.url, SUPABASE_ANON_KEY=stack.anon_key,
-                    CITYLOOP_HOME=str(tmp_path / "app-data"))
-    page = open_app(url, *PHONE, geolocation={"latitude": POINT[0], "longitude": POINT[1]},
-                    permissions=["geolocation"])
-    page.set_default_timeout(WAIT)
-    by_id(page, "account-submit").wait_for()
-    type_into(page, "手机号或邮箱", citizen.email)
-    type_into(page, "密码", citizen.password)
-    by_id(page, "account-submit").click()
-    by_id(page, "action-report").click()
-    by_id(page, "add-photo").wait_for()
+    page = open_report_form(db, make_user, serve_app, open_app, stack, tmp_path, "周女士", "zh-CN", False)
     assert page.evaluate("JSON.parse(localStorage.getItem('flutter.cityloop.photo_picker'))") == "1"
 
     fake = tmp_path / "扫描件.jpg"
