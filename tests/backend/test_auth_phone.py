@@ -9,6 +9,8 @@ values or several client addresses run on a second gateway that trusts
 
 from __future__ import annotations
 
+import ipaddress
+import itertools
 import os
 import subprocess
 import sys
@@ -313,8 +315,13 @@ def proxied(stack: StackInfo) -> Iterator[str]:
         yield url
 
 
+# Every client gets an address no other client in the run had: the per-address counters live
+# as long as the stack, and a random pick from a few hundred collided now and then.
+_addresses = (ipaddress.ip_address("198.18.0.1") + n for n in itertools.count())
+
+
 def from_address(stack: StackInfo, url: str) -> Client:
-    address = f"198.51.100.{uuid.uuid4().int % 250 + 1}"
+    address = str(next(_addresses))
     return create_client(url, stack.anon_key, options=ClientOptions(
         auto_refresh_token=False, persist_session=False, headers={"X-Forwarded-For": address}))
 
