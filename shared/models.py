@@ -316,6 +316,7 @@ class TaskPublic(_Row):
     status: TaskStatus
     note: str | None = None
     escalated_at: datetime | None = None  # added by the escalations migration (0800)
+    grid_id: uuid.UUID | None = None  # the report's grid, kept by the database (migration 1410)
     created_at: datetime
     updated_at: datetime
     report: ReportPublic | None = None  # embedded when the inbox asks for it

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import logging
 import uuid
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +29,8 @@ Callback = Callable[[Any], Any]
 # (event: INSERT/UPDATE/DELETE/*, table in schema public, filter such as "user_id=eq.<uid>" or None, model)
 Binding = tuple[str, str, str | None, type[BaseModel]]
 JOIN_TIMEOUT = 10.0
+# Upstream Realtime takes at most 100 values in a filter's `in.(...)`.
+MAX_FILTER_VALUES = 100
 
 _pending: set[asyncio.Future] = set()  # coroutine callbacks still running (kept referenced)
 
@@ -57,9 +61,10 @@ async def subscribe(client: AsyncClient, name: str, bindings: list[Binding], cal
     screen reloads what it shows when it hears True."""
     await client.realtime.set_auth(access_token)
     channel = client.channel(f"{name}-{uuid.uuid4().hex[:8]}")
+    seen = _SeenChanges()  # a change two bindings match comes once per binding: hand it over once
     for event, table, filter_, model in bindings:
         channel.on_postgres_changes(event, schema="public", table=table, filter=filter_,
-                                    callback=_deliver(model, callback))
+                                    callback=_deliver(model, callback, seen))
     states: list[tuple[Any, Exception | None]] = []
     joined = asyncio.Event()
 
@@ -90,9 +95,28 @@ async def subscribe(client: AsyncClient, name: str, bindings: list[Binding], cal
     return subscription
 
 
-def _deliver(model: type[BaseModel], callback: Callback) -> Callable[[dict[str, Any]], None]:
+class _SeenChanges:
+    """The last few changes a channel handed over, by their whole content: the same frame reaches
+    each binding it matched one after the other, so a short memory is enough."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._keys: deque[str] = deque(maxlen=size)
+
+    def first_time(self, data: dict[str, Any]) -> bool:
+        key = json.dumps([data.get("table"), data.get("type"), data.get("commit_timestamp"),
+                          data.get("record"), data.get("old_record")], sort_keys=True, default=str)
+        if key in self._keys:
+            return False
+        self._keys.append(key)
+        return True
+
+
+def _deliver(model: type[BaseModel], callback: Callback, seen: _SeenChanges | None = None,
+             ) -> Callable[[dict[str, Any]], None]:
     def handle(payload: dict[str, Any]) -> None:
         data = payload.get("data", payload)
+        if seen is not None and not seen.first_time(data):
+            return
         record = data.get("record") or data.get("old_record")
         try:
             item = model.model_validate(record)

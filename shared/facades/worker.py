@@ -11,9 +11,9 @@ from typing import Any
 
 from shared.facades.reports import file_report
 from shared.media import PhotoInput
-from shared.models import (ACTIVE_TASK_STATUSES, ReportCreate, ReportPublic, ReportSource, TaskPublic, TaskQueue,
-                           TaskStatus, WorkerDutyPublic)
-from shared.realtime import Callback, Subscription
+from shared.models import (ACTIVE_TASK_STATUSES, ReportCreate, ReportPublic, ReportSource, Role, TaskPublic,
+                           TaskQueue, TaskStatus, WorkerDutyPublic)
+from shared.realtime import MAX_FILTER_VALUES, Binding, Callback, Subscription
 from shared.transport import ID, Transport
 from shared.worker import DASHBOARD_COLUMNS, ReportContact, ResidentContact, TransferWorker
 
@@ -112,5 +112,19 @@ class WorkerFacade:
                                                            "resident_phone": resident.phone})
 
     async def subscribe_tasks(self, callback: Callback) -> Subscription:
-        """`callback(TaskPublic)` on each new or changed task the person may see (the worker's inbox)."""
-        return await self._t.subscribe("tasks", [("*", "tasks", None, TaskPublic)], callback)
+        """`callback(TaskPublic)` on each new or changed task the person may see (the worker's inbox).
+
+        A grid worker's channel names filters (`grid_id=in.(my grids)`, `assignee_id=eq.<me>` for
+        tasks handed over from another grid): Realtime matches a filter before it checks RLS, so a
+        change costs the server the few workers of its grid, not the city's thousand. RLS still
+        decides every row. Department staff, supervisors and admins (a few dozen) listen to every
+        task RLS shows them: their scope is not one column of the task (docs/client.md)."""
+        user = await self._t.current_user()
+        bindings: list[Binding] = [("*", "tasks", None, TaskPublic)]
+        if user is not None and user.role is Role.GRID_WORKER:
+            rows = await self._t.rows(self._t.table("worker_grids").select("grid_id").eq("worker_id", str(user.id)))
+            grids = sorted(str(r["grid_id"]) for r in rows)[:MAX_FILTER_VALUES]
+            bindings = [("*", "tasks", f"assignee_id=eq.{user.id}", TaskPublic)]
+            if grids:
+                bindings.append(("*", "tasks", f"grid_id=in.({','.join(grids)})", TaskPublic))
+        return await self._t.subscribe("tasks", bindings, callback)

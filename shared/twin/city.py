@@ -240,7 +240,7 @@ class TwinCity:
         at = now()
         task = TaskPublic(id=uuid.uuid4(), report_id=r.id, queue=queue, assignee_id=assignee,
                           department_code=department, street_id=street, status=TaskStatus.OPEN,
-                          created_at=at, updated_at=at)
+                          grid_id=r.grid_id, created_at=at, updated_at=at)
         self.tasks[task.id] = task
         self.publish("tasks", task)
         return task

@@ -9,6 +9,7 @@ stack runs and one of the twin runs disagreeing.
 from __future__ import annotations
 
 import contextlib
+import math
 import random
 import uuid
 from dataclasses import dataclass
@@ -142,9 +143,24 @@ async def world(request):
     await w.close()
 
 
+_handed_out: list[tuple[float, float]] = []
+
+
 def spot(grid: int = 0) -> tuple[float, float]:
-    """A point inside GRIDS[grid], away from its centre (where other tests file), so nearby look-ups
-    see only this test's reports."""
+    """A point inside GRIDS[grid], away from its centre (where other tests file) and at least 80 m
+    from every point handed out before in this run, so the 50 m nearby look-ups see only this
+    test's reports (a random pick alone put two of them within 50 m now and then)."""
     lat, lon = GRID_POINTS[grid]
     r = random.Random(uuid.uuid4().int)
-    return (lat + r.choice((-1, 1)) * r.uniform(0.0006, 0.0045), lon + r.choice((-1, 1)) * r.uniform(0.0006, 0.0035))
+    for _ in range(1000):
+        point = (lat + r.choice((-1, 1)) * r.uniform(0.0006, 0.0045),
+                 lon + r.choice((-1, 1)) * r.uniform(0.0006, 0.0035))
+        if all(_metres(point, other) >= 80 for other in _handed_out):
+            break
+    _handed_out.append(point)
+    return point
+
+
+def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Distance on the ground, near enough for points a few hundred metres apart."""
+    return math.hypot((a[0] - b[0]) * 111_320, (a[1] - b[1]) * 111_320 * math.cos(math.radians(a[0])))
