@@ -15,6 +15,8 @@ import time
 
 import flet as ft
 
+from shared.ui import browser_gone
+
 from .state.app import AppState
 from .read_aloud import ReadAloud
 from .routes import HOME, Screen, build_screen, guard, router
@@ -22,11 +24,6 @@ from .speech import default_speech
 from .theme import MAIN_TEXT, apply_theme, sizes, text
 
 log = logging.getLogger(__name__)
-
-
-def browser_gone(page: ft.Page) -> bool:
-    """Whether the page's browser connection is closed (then a failed redraw is expected, not a bug)."""
-    return getattr(getattr(page, "session", None), "connection", None) is None
 
 
 class FletShell:

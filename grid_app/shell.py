@@ -14,10 +14,9 @@ import logging
 
 import flet as ft
 
-from shared import errors
 from shared.commands import flush_forever
 from shared.config import command_flush_seconds
-from shared.ui import Screen
+from shared.ui import Screen, browser_gone
 
 from . import routes
 from .components.sos_banner import SosBanner
@@ -38,14 +37,10 @@ def _browser_may_be_gone(page: ft.Page):
     try:
         yield
     except (AttributeError, RuntimeError) as exc:
-        if _is_connected(page):
+        if not browser_gone(page):
             log.exception("live redraw failed")
         else:  # Flet's connection closed under us
             log.info("not drawn, the browser is gone: %r", exc)
-
-
-def _is_connected(page: ft.Page) -> bool:
-    return getattr(getattr(page, "session", None), "connection", None) is not None
 
 
 class Shell:
@@ -166,7 +161,7 @@ class Shell:
     @property
     def connected(self) -> bool:
         """Whether the browser is there to draw on (Realtime keeps delivering while it reconnects)."""
-        return not self.stopped and _is_connected(self.page)
+        return not self.stopped and not browser_gone(self.page)
 
     def _draw(self) -> None:
         if self.connected:

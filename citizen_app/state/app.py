@@ -25,7 +25,7 @@ from shared.config import BackendConfig, app_data_dir, command_flush_seconds
 from shared.geo import localized_address, place_text
 from shared.i18n import normalise_locale
 from shared.limits import is_phone
-from shared.models import AreaPublic, NotificationPublic, ProfilePublic, ProfileUpdate, ReportPublic, UserPublic
+from shared.models import AreaPublic, NotificationPublic, ProfilePublic, ProfileUpdate, ReportPublic
 from shared.photo_uploads import OwnerUploads
 from shared.prefs import Prefs
 from shared.reporting import ReportDraft

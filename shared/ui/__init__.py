@@ -4,6 +4,6 @@ The only package of `shared/` that imports flet (tests/unit/test_shared_imports.
 the rest stays flet-free for the jobs)."""
 
 from .router import Builder, Route, Router
-from .screen import Screen
+from .screen import Screen, browser_gone
 
-__all__ = ["Builder", "Route", "Router", "Screen"]
+__all__ = ["Builder", "Route", "Router", "Screen", "browser_gone"]

@@ -26,3 +26,13 @@ class Screen:
     speak: Callable[[], str] | None = None  # the words of the read-aloud button
     show_back: bool = True  # the header's back arrow (sign-in pages have none)
     route: str | None = None  # the path it was built for, set by the router
+
+
+def browser_gone(page: ft.Page) -> bool:
+    """Whether the page's browser connection is closed, so a failed redraw is expected, not a bug.
+    A session Flet has already destroyed raises on `page.session` (late work such as a message
+    hiding itself after the tab's session expired): gone too."""
+    try:
+        return getattr(getattr(page, "session", None), "connection", None) is None
+    except RuntimeError:
+        return True

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import io
 
 import pytest
-from PIL import Image
 
 from grid_app import routes
 from grid_app.state.app import AppState

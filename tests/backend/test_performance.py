@@ -6,7 +6,6 @@ and each scope is checked allowed and denied."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from dataclasses import dataclass
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import SCREENSHOTS
 from .flutter import by_id, new_tab, type_into
 from .test_citizen_app import PHONE, WAIT, snap
 

@@ -19,7 +19,6 @@ from playwright.sync_api import expect
 
 from tests.backend.core_support import GRID_POINTS, ensure_demo_city
 
-from .conftest import SCREENSHOTS
 from .flutter import by_id, type_into
 from .test_citizen_app import PHONE, WAIT, snap
 
