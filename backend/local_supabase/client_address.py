@@ -6,7 +6,11 @@ edge, so a header a caller wrote is believed only when the socket peer is one of
 leaves from the app's server, which forwards the browser's own address). The
 address is read right to left, as a proxy chain appends: the first hop that is
 not itself a trusted proxy is the client. Every per-address limit (sign-in,
-sign-up, codes, account linking, connection caps) keys on this one answer.
+sign-up, codes, account linking, connection caps) keys on this one answer, through
+`limit_key`: an IPv6 client counts by its /64, since a phone or a home is given a whole
+/64 and picks a new address in it at will (privacy addresses), so a per-/128 limit is no
+limit. What is forwarded to PostgreSQL (`x-forwarded-for`) stays the exact address, as
+hosted Supabase's gateway sends it; the SQL counts by the same key (migration 1420).
 """
 
 from __future__ import annotations
@@ -42,6 +46,22 @@ def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return ipaddress.ip_address(text)
     except ValueError:
         return None
+
+
+IPV6_CLIENT_PREFIX = 64  # the network one subscriber is given (RFC 6177); its addresses are theirs to pick
+
+
+def limit_key(address: str) -> str:
+    """What a per-address limit counts under: an IPv4 address itself, an IPv6 address's /64
+    (an IPv4-mapped one: its IPv4 address); anything unparsable as it is."""
+    ip = _ip(address)
+    if ip is None:
+        return address
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, IPV6_CLIENT_PREFIX), strict=False))
+    return str(ip)
 
 
 def _trusted(ip, proxies: Sequence[Network]) -> bool:

@@ -378,3 +378,22 @@ def test_code_requests_and_checks_are_limited_per_address(stack: StackInfo, prox
         assert err.value.code == "otp_expired"
     err = api_error(lambda: checker.auth.verify_otp({"type": "sms", "phone": phone, "token": "123456"}))
     assert (err.status, err.code) == (429, "over_request_rate_limit")
+
+
+def test_an_ipv6_caller_counts_by_its_64(stack: StackInfo, proxied: str) -> None:
+    """A phone picks a new address in its /64 at will: the limit counts the network, not the address."""
+    group = uuid.uuid4().int % 0xfff0
+    network, next_network = f"2001:db8:{group:x}:1", f"2001:db8:{group:x}:2"
+
+    def at(host: int) -> Client:
+        return create_client(proxied, stack.anon_key, options=ClientOptions(
+            auto_refresh_token=False, persist_session=False, headers={"X-Forwarded-For": f"{network}::{host:x}"}))
+
+    for host in range(1, 5):  # four addresses of one network: the four requests it may make
+        at(host).auth.sign_in_with_otp({"phone": fresh_mobile()})
+    err = api_error(lambda: at(99).auth.sign_in_with_otp({"phone": fresh_mobile()}))
+    assert (err.status, err.code) == (429, "over_request_rate_limit") and "address" in err.message
+    # The next network is someone else.
+    neighbour = create_client(proxied, stack.anon_key, options=ClientOptions(
+        auto_refresh_token=False, persist_session=False, headers={"X-Forwarded-For": f"{next_network}::1"}))
+    neighbour.auth.sign_in_with_otp({"phone": fresh_mobile()})

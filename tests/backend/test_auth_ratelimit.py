@@ -137,7 +137,8 @@ def proxied(stack: StackInfo) -> Iterator[str]:
 
 
 def new_address() -> str:
-    return f"2001:db8::{uuid.uuid4().hex[:4]}:{uuid.uuid4().hex[:4]}"  # a documentation address of its own
+    # A documentation network of its own: an IPv6 caller counts by its /64 (client_address.limit_key).
+    return f"2001:db8:{uuid.uuid4().hex[:4]}:{uuid.uuid4().hex[:4]}::1"
 
 
 def at(url: str, stack: StackInfo, address: str) -> Client:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from backend.local_supabase.client_address import from_scope, parse_proxies, resolve
+from backend.local_supabase.client_address import from_scope, limit_key, parse_proxies, resolve
 
 APPS = parse_proxies("127.0.0.1, 10.1.0.0/16")
 
@@ -38,3 +38,16 @@ def test_scope_reads_repeated_headers():
 def test_bad_setting_names_the_entry():
     with pytest.raises(ValueError, match="nonsense"):
         parse_proxies("127.0.0.1, nonsense")
+
+
+@pytest.mark.parametrize(("address", "key"), [
+    ("198.51.100.7", "198.51.100.7"),
+    ("2001:db8:1:2::a", "2001:db8:1:2::/64"),
+    ("2001:db8:1:2:ffff:eeee:dddd:cccc", "2001:db8:1:2::/64"),  # any address of the /64: the same key
+    ("2001:db8:1:3::a", "2001:db8:1:3::/64"),  # the next /64: another
+    ("::ffff:198.51.100.7", "198.51.100.7"),  # an IPv4 client seen through an IPv6 socket
+    ("::1", "::/64"),
+    ("unknown", "unknown"),
+])
+def test_limits_count_an_ipv6_client_by_its_64(address, key):
+    assert limit_key(address) == key

@@ -46,6 +46,11 @@ def client_address(request: Request) -> str:
     return request.app.state.gateway.client_address(request.scope)
 
 
+def limit_key(request: Request) -> str:
+    """What the caller's per-address limits count under (an IPv6 address by its /64)."""
+    return request.app.state.gateway.limit_key(request.scope)
+
+
 def now() -> datetime:
     return datetime.now(timezone.utc)
 

@@ -11,7 +11,7 @@ attempt also counts against its address (`signin_address_attempts`).
 Requests that create accounts or send codes count per address per hour; codes
 sent count per phone number per hour (the gap between two is [auth.sms]
 max_frequency, checked against the stored code); code checks per address.
-The address is always `GatewayState.client_address` (trusted proxies only).
+The address is always `GatewayState.limit_key` (trusted proxies only; IPv6 by its /64).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 
 from . import errors
-from .context import client_address as address
+from .context import limit_key as address
 from .ratelimit import SlidingWindow
 
 HOUR_S = 3600

@@ -13,7 +13,7 @@ per connection:
 - a header size cap (`max_header_bytes`, 431), httptools having none;
 - caps on open connections, in total (`max_connections`, 503) and per client
   address (`max_connections_per_address`, 429), so one address's slow clients
-  cannot starve another's. The address is `GatewayState.client_address` of the
+  cannot starve another's. The address is `GatewayState.limit_key` of the
   bare connection: the peer itself. A trusted proxy's connections carry many
   clients, so only the total cap counts them.
 
@@ -107,7 +107,7 @@ class GatewayProtocol(HttpToolsProtocol):
         settings = self._gateway.settings
         peer = self.client[0] if self.client else None
         if peer is not None and not self._gateway.is_trusted_proxy(peer):
-            self._address = self._gateway.client_address({"client": self.client, "headers": []})
+            self._address = self._gateway.limit_key({"client": self.client, "headers": []})
         self._refusal = self._book.admit(self._address)
         if self._refusal is None:
             self._counted = True

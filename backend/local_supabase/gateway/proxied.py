@@ -30,7 +30,7 @@ class ProxiedClientCap:
         if scope["type"] not in ("http", "websocket") or not peer or not self.state.is_trusted_proxy(peer[0]):
             await self.app(scope, receive, send)
             return
-        address = self.state.client_address(scope)
+        address = self.state.limit_key(scope)
         limit = self.state.settings.max_connections_per_address
         if self.in_flight[address] >= limit:
             if scope["type"] == "websocket":

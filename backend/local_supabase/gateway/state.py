@@ -57,8 +57,12 @@ class GatewayState:
         return client_address.is_trusted(peer, self._proxies)
 
     def client_address(self, scope) -> str:
-        """The one answer to "who is calling" for every per-address limit."""
+        """The one answer to "who is calling": the exact address (forwarded to PostgreSQL, kept on sessions)."""
         return client_address.from_scope(scope, self._proxies)
+
+    def limit_key(self, scope) -> str:
+        """What every per-address limit counts under: the caller's address, an IPv6 one by its /64."""
+        return client_address.limit_key(self.client_address(scope))
 
 
 def gateway_state(request: Request) -> GatewayState:

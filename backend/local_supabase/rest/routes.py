@@ -151,7 +151,7 @@ class RestContext:
     async def db_slot(self):
         """A fair share of the pool (gateway/db_share.py), refused in PostgREST's shape."""
         try:
-            async with self.state.db_share.slot(self.caller.role, self.state.client_address(self.request.scope)):
+            async with self.state.db_share.slot(self.caller.role, self.state.limit_key(self.request.scope)):
                 yield
         except ShareRefused as exc:
             raise ApiError(exc.status, f"PGRST{exc.status}", exc.message) from None

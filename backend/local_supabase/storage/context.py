@@ -58,7 +58,7 @@ class StorageContext:
         headers = headers_json(scope["headers"], address)
         try:
             # A fair share of the pool (gateway/db_share.py); only its entry refuses, never the body.
-            async with self.state.db_share.slot(self.caller.role, address), \
+            async with self.state.db_share.slot(self.caller.role, self.state.limit_key(scope)), \
                     caller_transaction(self.state.rest_pool, self.caller, method=self.request.method,
                                        path=self.request.url.path, headers=headers) as conn:
                 yield conn
