@@ -11,16 +11,9 @@ from __future__ import annotations
 import pytest
 from postgrest.exceptions import APIError
 
-from tests.backend.core_support import GRID_POINTS, GRIDS, People, file_report, item, make_people, only_workers
+from tests.backend.case_fixtures import people  # noqa: F401 - fixtures
+from tests.backend.core_support import GRID_POINTS, file_report, item
 from tests.backend.test_core_case_rpcs import call
-
-
-@pytest.fixture(scope="module")
-def people(db, make_user) -> People:
-    p = make_people(db, make_user)
-    only_workers(db, GRIDS[0], (p.worker_1.id, True))
-    only_workers(db, GRIDS[4], (p.worker_2.id, True))
-    return p
 
 
 def test_the_trend_agrees_with_the_summary_and_is_scoped(db, people) -> None:

@@ -12,22 +12,14 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.backend.core_support import (GRID_POINTS, GRIDS, STAFF_DEPARTMENT, People, file_report, item, make_people,
-                                        only_workers)
+from tests.backend.case_fixtures import people  # noqa: F401 - fixtures
+from tests.backend.core_support import (GRID_POINTS, STAFF_DEPARTMENT, file_report, item)
 from tests.backend.storage_support import api_error, assert_absent, object_row, snapshot, tag
 
 PHOTOS = "report-photos"
 AVATARS = "avatars"
 JPEG = b"\xff\xd8\xff\xe0" + b"jpeg-ish" * 16
 PNG = b"\x89PNG\r\n\x1a\n" + b"png-ish" * 16
-
-
-@pytest.fixture(scope="module")
-def people(db, make_user) -> People:
-    p = make_people(db, make_user)
-    only_workers(db, GRIDS[0], (p.worker_1.id, True))
-    only_workers(db, GRIDS[4], (p.worker_2.id, True))
-    return p
 
 
 def upload(user, name: str, data: bytes = JPEG, content_type: str = "image/jpeg", bucket: str = PHOTOS) -> str:

@@ -7,21 +7,8 @@ from typing import Callable
 import pytest
 from postgrest.exceptions import APIError
 
-from tests.backend.core_support import (GRID_POINTS, GRIDS, OUTSIDE, STAFF_DEPARTMENT, People, file_report, item,
-                                        make_people, only_workers)
-
-
-@pytest.fixture(scope="module")
-def people(db, make_user) -> People:
-    p = make_people(db, make_user)
-    only_workers(db, GRIDS[0], (p.worker_1.id, True))
-    only_workers(db, GRIDS[4], (p.worker_2.id, True))
-    return p
-
-
-@pytest.fixture(scope="module")
-def city(db) -> str:
-    return item(db, "city_mgmt")["code"]
+from tests.backend.case_fixtures import city, people  # noqa: F401 - fixtures
+from tests.backend.core_support import (GRID_POINTS, OUTSIDE, STAFF_DEPARTMENT, file_report)
 
 
 @pytest.fixture()

@@ -7,21 +7,14 @@ from typing import TYPE_CHECKING, Callable
 import pytest
 from postgrest.exceptions import APIError
 
-from tests.backend.core_support import GRID_POINTS, GRIDS, OUTSIDE, STREETS, People, make_people, only_workers
+from tests.backend.case_fixtures import people  # noqa: F401 - fixtures
+from tests.backend.core_support import GRID_POINTS, GRIDS, OUTSIDE, STREETS
 from tests.backend.realtime_support import binding, subscribe
 
 if TYPE_CHECKING:  # not at run time: pytest would try to collect the class
     from tests.conftest import TestUser
 
 CONTACTS = [{"name": "李小明", "phone": "13800000001", "relation": "son"}]
-
-
-@pytest.fixture(scope="module")
-def people(db, make_user) -> People:
-    p = make_people(db, make_user)
-    only_workers(db, GRIDS[0], (p.worker_1.id, True))
-    only_workers(db, GRIDS[4], (p.worker_2.id, True))
-    return p
 
 
 @pytest.fixture()

@@ -14,24 +14,12 @@ from postgrest.exceptions import APIError
 
 from shared.models import LANDMARK_MAX_LENGTH, ReportStatus
 from shared.status import OPEN_STATUSES
-from tests.backend.core_support import GRID_POINTS, GRIDS, People, file_report, item, make_people, only_workers
+from tests.backend.case_fixtures import city, people  # noqa: F401 - fixtures
+from tests.backend.core_support import GRID_POINTS, file_report
 from tests.backend.test_core_case_rpcs import call, refused
 
 PHOTOS = "report-photos"
 JPEG = b"\xff\xd8\xff\xe0" + b"jpeg-ish" * 16
-
-
-@pytest.fixture(scope="module")
-def people(db, make_user) -> People:
-    p = make_people(db, make_user)
-    only_workers(db, GRIDS[0], (p.worker_1.id, True))
-    only_workers(db, GRIDS[4], (p.worker_2.id, True))
-    return p
-
-
-@pytest.fixture(scope="module")
-def city(db) -> str:
-    return item(db, "city_mgmt")["code"]
 
 
 @pytest.fixture()

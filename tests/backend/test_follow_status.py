@@ -14,7 +14,8 @@ from typing import Callable
 import pytest
 from postgrest.exceptions import APIError
 
-from tests.backend.core_support import GRID_POINTS, GRIDS, People, file_report, item, make_people, only_workers
+from tests.backend.case_fixtures import city, people  # noqa: F401 - fixtures
+from tests.backend.core_support import GRID_POINTS, file_report
 from tests.backend.storage_support import tag
 
 PHOTOS = "report-photos"
@@ -23,19 +24,6 @@ JPEG = b"\xff\xd8\xff\xe0" + b"jpeg-ish" * 16
 POINT = (GRID_POINTS[0][0] + 0.00037, GRID_POINTS[0][1] + 0.00041)
 FOLLOWER_FIELDS = {"id", "category_code", "status", "approx_lat", "approx_lon", "created_at", "updated_at",
                    "followed_at"}
-
-
-@pytest.fixture(scope="module")
-def people(db, make_user) -> People:
-    p = make_people(db, make_user)
-    only_workers(db, GRIDS[0], (p.worker_1.id, True))
-    only_workers(db, GRIDS[4], (p.worker_2.id, True))
-    return p
-
-
-@pytest.fixture(scope="module")
-def city(db) -> str:
-    return item(db, "city_mgmt")["code"]
 
 
 @pytest.fixture()

@@ -12,7 +12,8 @@ from __future__ import annotations
 import pytest
 from postgrest.exceptions import APIError
 
-from tests.backend.core_support import GRIDS, People, file_report, item, make_people, only_workers
+from tests.backend.case_fixtures import city, people  # noqa: F401 - fixtures
+from tests.backend.core_support import file_report
 from tests.backend.test_core_case_rpcs import call, statuses
 
 # Spots in grid 1, each at least 300 m from the others and from the grid point other tests use.
@@ -23,19 +24,6 @@ M_PER_DEG_LAT = 111_000
 
 def near(spot: tuple[float, float], metres_north: float) -> tuple[float, float]:
     return spot[0] + metres_north / M_PER_DEG_LAT, spot[1]
-
-
-@pytest.fixture(scope="module")
-def people(db, make_user) -> People:
-    p = make_people(db, make_user)
-    only_workers(db, GRIDS[0], (p.worker_1.id, True))
-    only_workers(db, GRIDS[4], (p.worker_2.id, True))
-    return p
-
-
-@pytest.fixture(scope="module")
-def city(db) -> str:
-    return item(db, "city_mgmt")["code"]
 
 
 @pytest.fixture(scope="module")

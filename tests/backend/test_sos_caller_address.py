@@ -6,17 +6,10 @@ from __future__ import annotations
 import pytest
 from postgrest.exceptions import APIError
 
-from tests.backend.core_support import GRID_POINTS, GRIDS, People, make_people, only_workers
+from tests.backend.case_fixtures import people  # noqa: F401 - fixtures
+from tests.backend.core_support import GRID_POINTS
 
 HOME = "滨西社区3号楼2单元501"
-
-
-@pytest.fixture(scope="module")
-def people(db, make_user) -> People:
-    p = make_people(db, make_user)
-    only_workers(db, GRIDS[0], (p.worker_1.id, True))
-    only_workers(db, GRIDS[4], (p.worker_2.id, True))
-    return p
 
 
 @pytest.fixture()

@@ -9,20 +9,13 @@ import datetime as dt
 import pytest
 from postgrest.exceptions import APIError
 
-from tests.backend.core_support import GRID_POINTS, GRIDS, People, file_report, item, make_people, only_workers
+from tests.backend.case_fixtures import people  # noqa: F401 - fixtures
+from tests.backend.core_support import GRID_POINTS, People, file_report, item
 from tests.backend.test_core_case_rpcs import call, refused
 from tests.conftest import TestUser
 
 MINUTE = dt.timedelta(minutes=1)
 SPAN = dt.timedelta(hours=2)
-
-
-@pytest.fixture(scope="module")
-def people(db, make_user) -> People:
-    p = make_people(db, make_user)
-    only_workers(db, GRIDS[0], (p.worker_1.id, True))
-    only_workers(db, GRIDS[4], (p.worker_2.id, True))
-    return p
 
 
 @pytest.fixture(scope="module")
