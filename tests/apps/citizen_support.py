@@ -114,3 +114,14 @@ def sole_worker(db, grid_id: str, worker_id: str):
         db.execute("delete from public.worker_grids where grid_id = %s and worker_id = %s", (grid_id, worker_id))
         for other, on_duty in before:
             assign_worker(db, other, grid_id, on_duty)
+
+
+@contextlib.contextmanager
+def demo_city_worker(db, make_user):
+    """The demo city, with a new grid worker as the only one on duty in its first grid (yielded)."""
+    from tests.backend.core_support import GRIDS, ensure_demo_city
+
+    ensure_demo_city(db)
+    worker = make_user(app_metadata={"role": "grid_worker"})
+    with sole_worker(db, GRIDS[0], worker.id):
+        yield worker

@@ -10,18 +10,16 @@ from citizen_app.views.case_detail import CaseDetailView
 from citizen_app.views.cases import CasesView
 from citizen_app.views.followed_case import FollowedCaseView
 from shared.ui.report_form import ReportForm
-from tests.apps.citizen_support import new_state, sole_worker
+from tests.apps.citizen_support import demo_city_worker, new_state
 from tests.apps.test_citizen_views import texts
-from tests.backend.core_support import GRID_POINTS, GRIDS, ensure_demo_city
+from tests.backend.core_support import GRID_POINTS
 
 LAMP = "02.03.001"
 
 
 @pytest.fixture(scope="module")
 def city(db, make_user):
-    ensure_demo_city(db)
-    worker = make_user(app_metadata={"role": "grid_worker"})
-    with sole_worker(db, GRIDS[0], worker.id):
+    with demo_city_worker(db, make_user) as worker:
         yield worker
 
 

@@ -11,16 +11,14 @@ from urllib.parse import urlsplit
 import pytest
 
 from shared.report_flow import ReportFlow
-from tests.apps.citizen_support import Switch, account, jpeg, new_state, sole_worker
-from tests.backend.core_support import GRID_POINTS, GRIDS, ensure_demo_city
+from tests.apps.citizen_support import Switch, account, demo_city_worker, jpeg, new_state
+from tests.backend.core_support import GRID_POINTS
 
 
 @pytest.fixture(scope="module")
 def city(db, make_user):
     """The demo city, with one worker on duty in the first grid."""
-    ensure_demo_city(db)
-    worker = make_user(app_metadata={"role": "grid_worker"})
-    with sole_worker(db, GRIDS[0], worker.id):
+    with demo_city_worker(db, make_user) as worker:
         yield worker
 
 

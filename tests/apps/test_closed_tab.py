@@ -21,8 +21,8 @@ from citizen_app.main import wire_session
 from citizen_app.shell import FletShell
 from shared.config import BackendConfig
 from shared.prefs import MemoryPrefs
-from tests.apps.citizen_support import signed_in_client, sole_worker
-from tests.backend.core_support import GRID_POINTS, GRIDS, ensure_demo_city, file_report
+from tests.apps.citizen_support import demo_city_worker, signed_in_client
+from tests.backend.core_support import GRID_POINTS, file_report
 
 LAMP = "02.03.001"
 
@@ -43,9 +43,7 @@ class RecordingConnection(Connection):
 
 @pytest.fixture(scope="module")
 def worker(db, make_user):
-    ensure_demo_city(db)
-    worker = make_user(app_metadata={"role": "grid_worker"})
-    with sole_worker(db, GRIDS[0], worker.id):
+    with demo_city_worker(db, make_user) as worker:
         yield worker
 
 

@@ -11,17 +11,15 @@ from grid_app.state.app import AppState as GridAppState
 from grid_app.views.report_for_resident import ResidentReportHost
 from shared.config import BackendConfig
 from shared.report_flow import ReportFlow
-from tests.apps.citizen_support import Switch, new_state, sole_worker
-from tests.backend.core_support import GRID_POINTS, GRIDS, ensure_demo_city
+from tests.apps.citizen_support import Switch, demo_city_worker, new_state
+from tests.backend.core_support import GRID_POINTS
 
 NOISE = "05.03.002"  # 装修噪声: a nuisance nobody can photograph
 
 
 @pytest.fixture(scope="module")
 def city(db, make_user):
-    ensure_demo_city(db)
-    worker = make_user(app_metadata={"role": "grid_worker"})
-    with sole_worker(db, GRIDS[0], worker.id):
+    with demo_city_worker(db, make_user) as worker:
         yield worker
 
 
