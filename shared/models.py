@@ -331,6 +331,7 @@ class CaseEventPublic(_Row):
     to_status: ReportStatus
     note: str | None = None
     kind: str | None = None  # what the step is (migration 1140; older rows: null, or 'info_added')
+    reporter_id: uuid.UUID | None = None  # the report's reporter, kept by the database (migration 1430)
     photos: list[str] = Field(default_factory=list)
     # The state after the step (migration 1140; null on older rows: typed false)
     department_code: str | None = None

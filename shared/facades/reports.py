@@ -164,11 +164,13 @@ class ReportsFacade:
                                                    ("INSERT", "case_events", None, CaseEventPublic)], callback)
 
     async def subscribe_my_reports(self, callback: Callback) -> Subscription:
-        """As `subscribe_report_changes`, with the report changes filtered at the server to the reports I filed
-        (`reporter_id=eq.<me>`): Realtime checks only those against my RLS, not every change in the city."""
+        """As `subscribe_report_changes`, filtered at the server to the reports I filed and their steps
+        (`reporter_id=eq.<me>` on both; steps carry it from migration 1430): Realtime checks only those
+        against my RLS, not every change in the city."""
         uid = await self._t.uid()
         return await self._t.subscribe("my-reports", [("*", "reports", f"reporter_id=eq.{uid}", ReportPublic),
-                                                      ("INSERT", "case_events", None, CaseEventPublic)], callback)
+                                                      ("INSERT", "case_events", f"reporter_id=eq.{uid}",
+                                                       CaseEventPublic)], callback)
 
 
 # ---------------------------------------------------------------- shared with the worker facade (report on behalf)

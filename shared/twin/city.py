@@ -279,7 +279,7 @@ class TwinCity:
     def event(self, r: ReportPublic, by: uuid.UUID | None, role: str, before: ReportStatus | None,
                to: ReportStatus, note: str | None, **extra: Any) -> CaseEventPublic:
         event = CaseEventPublic(id=next(self._ids), report_id=r.id, actor_id=by, actor_role=role, from_status=before,
-                                to_status=to, note=note, created_at=now(), **extra)
+                                to_status=to, note=note, reporter_id=r.reporter_id, created_at=now(), **extra)
         self.events.append(event)
         self.publish("case_events", event)
         return event

@@ -1,8 +1,9 @@
-"""The worker's inbox channel at city size: tasks carry their report's grid (migration 1410), and a
-grid worker's channel is filtered to their grids and their own tasks, with RLS still deciding.
+"""Live channels at city size: tasks carry their report's grid (migration 1410) and case steps their
+reporter (1430), so a grid worker's channel is filtered to their grids and own tasks and a resident's
+to their own cases; RLS still decides every row.
 
-Through the real stack: supabase-py for the rows, `CityClient.worker.subscribe_tasks` for the
-channel the grid app opens."""
+Through the real stack: supabase-py for the rows, `CityClient.worker.subscribe_tasks` and
+`CityClient.reports.subscribe_my_reports` for the channels the apps open."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from postgrest.exceptions import APIError
 
 from shared.client import CityClient
-from shared.models import TaskPublic
+from shared.models import CaseEventPublic, TaskPublic
 from tests.backend.core_support import GRID_POINTS, GRIDS, People, item, make_people, only_workers
 
 WEST, EAST = 1, 5  # indexes into GRIDS: worker_1's grid is GRIDS[0]; these are the test's own grids
@@ -128,3 +129,40 @@ async def test_the_filtered_channel_brings_the_grids_tasks_and_those_handed_over
     await asyncio.sleep(1.0)
     while not east_inbox.empty():
         assert str(east_inbox.get_nowait().report_id) == report["id"]  # only the handed-over case's steps
+
+
+# --- residents: case steps name their reporter (migration 1430) ------------------------------------
+
+def test_every_new_step_names_its_reporter(people, city, db) -> None:
+    report = file(people.citizen_a, city, WEST)
+    people.worker_1.client.rpc("accept_report", {"report": report["id"]}).execute()
+    steps = db.execute("select to_status::text, reporter_id::text from public.case_events where report_id = %s"
+                       " order by id", (report["id"],)).fetchall()
+    assert [s for s, _ in steps] == ["submitted", "dispatched", "accepted"]
+    assert {r for _, r in steps} == {people.citizen_a.id}
+
+
+async def test_a_residents_channel_filters_their_steps(connect, people, city) -> None:
+    a, b = await connect(people.citizen_a), await connect(people.citizen_b)
+    a_seen: asyncio.Queue = asyncio.Queue()
+    b_seen: asyncio.Queue = asyncio.Queue()
+    subscription = await a.reports.subscribe_my_reports(a_seen.put_nowait)
+    await b.reports.subscribe_my_reports(b_seen.put_nowait)
+    filters = {c.binding_filter["table"]: c.binding_filter.get("filter")
+               for c in subscription.channel.postgres_changes_callbacks}
+    assert filters == {"reports": f"reporter_id=eq.{people.citizen_a.id}",
+                       "case_events": f"reporter_id=eq.{people.citizen_a.id}"}
+
+    report = file(people.citizen_a, city, WEST)
+    people.worker_1.client.rpc("accept_report", {"report": report["id"]}).execute()
+    steps = []
+    while len(steps) < 3:  # submitted, dispatched, accepted, with the report's own changes between
+        item = await asyncio.wait_for(a_seen.get(), 10)
+        if isinstance(item, CaseEventPublic):
+            assert str(item.report_id) == report["id"] and str(item.reporter_id) == people.citizen_a.id
+            steps.append(item.to_status.value)
+    assert steps == ["submitted", "dispatched", "accepted"]
+    # B's sentinel: their own report's first step, and nothing of A's before it.
+    own = file(people.citizen_b, city, WEST)
+    first = await asyncio.wait_for(b_seen.get(), 10)
+    assert str(first.id if not isinstance(first, CaseEventPublic) else first.report_id) == own["id"]
