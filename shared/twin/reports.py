@@ -345,7 +345,7 @@ class TwinReports:
     async def subscribe_my_reports(self, callback: Callable[[Any], Any]) -> Any:
         uid = self._me.need_uid()
         return self._both(self._me.listen("reports", callback, match=lambda r: r.reporter_id == uid),
-                          self._me.listen("case_events", callback))
+                          self._me.listen("case_events", callback, match=lambda e: e.reporter_id == uid))
 
     @staticmethod
     def _both(reports: Any, events: Any) -> Any:

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from shared import errors
-from shared.models import RatingCreate, ReportCreate, ReportPublic, ReportStatus, TaskQueue, TaskStatus
+from shared.models import CaseEventPublic, RatingCreate, ReportCreate, ReportPublic, ReportStatus, TaskQueue, TaskStatus
 from tests.backend.core_support import GRIDS
 from tests.contract.conftest import LAMP, spot
 
@@ -195,8 +195,9 @@ async def test_the_reporter_sees_live_changes_of_her_case(world) -> None:
 
 
 async def test_the_own_cases_channel_carries_only_the_reports_i_filed(world) -> None:
-    """subscribe_my_reports is filtered at the server (reporter_id=eq.<me>): a worker of the grid, who may
-    see every report there, hears of her own report on it, and of another's only on the unfiltered channel."""
+    """subscribe_my_reports is filtered at the server (reporter_id=eq.<me> on reports and on their steps): a
+    worker of the grid, who may see every report there, hears of her own report and its steps on it, and of
+    another's only on the unfiltered channel."""
     worker = await world.sole_worker(GRIDS[0])
     colleague = await world.colleague(GRIDS[0], on_duty=False)
     alice = await world.person()
@@ -215,7 +216,11 @@ async def test_the_own_cases_channel_carries_only_the_reports_i_filed(world) -> 
     await worker.api.reports.accept_report(mine.id)
     await eventually(lambda: accepted(everything, theirs.id) and accepted(everything, mine.id))
     await eventually(lambda: accepted(own, mine.id))
-    await eventually(lambda: any(getattr(c, "report_id", None) == theirs.id for c in own))  # steps: unfiltered
+    await eventually(lambda: any(isinstance(c, CaseEventPublic) and c.report_id == mine.id
+                                 and c.to_status is ReportStatus.ACCEPTED for c in own))
+    await eventually(lambda: any(isinstance(c, CaseEventPublic) and c.report_id == theirs.id
+                                 and c.to_status is ReportStatus.ACCEPTED for c in everything))
     assert not [c for c in own if isinstance(c, ReportPublic) and c.id != mine.id]
+    assert not [c for c in own if getattr(c, "report_id", None) == theirs.id]  # their steps: not on my channel
     for sub in subs:
         await sub.unsubscribe()
