@@ -82,14 +82,19 @@ def test_nobody_but_the_database_writes_the_column(people, city) -> None:
         assert err.value.code == "42501"
 
 
-def test_the_column_shows_only_what_the_task_already_showed(people, city) -> None:
-    """Readers of a task read its report, which names the grid; others see no row at all."""
+def test_the_columns_show_only_what_the_rows_already_showed(people, city, anon) -> None:
+    """Readers of a task or a step read its report, which names the grid and the reporter; a stranger
+    who knows the report's id (another grid's worker, another resident) and anon see no row at all."""
     report = file(people.citizen_a, city, WEST)
     seen = people.worker_1.client.table("tasks").select("grid_id, report:reports(grid_id)") \
         .eq("report_id", report["id"]).execute().data
     assert seen == [{"grid_id": GRIDS[WEST], "report": {"grid_id": GRIDS[WEST]}}]
-    for stranger in (people.worker_2, people.citizen_b):
-        assert stranger.client.table("tasks").select("grid_id").eq("report_id", report["id"]).execute().data == []
+    steps = people.citizen_a.client.table("case_events").select("reporter_id").eq("report_id", report["id"]) \
+        .execute().data
+    assert steps and {s["reporter_id"] for s in steps} == {people.citizen_a.id}
+    for stranger in (people.worker_2.client, people.citizen_b.client, anon):
+        assert stranger.table("tasks").select("grid_id").eq("report_id", report["id"]).execute().data == []
+        assert stranger.table("case_events").select("reporter_id").eq("report_id", report["id"]).execute().data == []
 
 
 async def test_a_workers_channel_names_their_grids_and_their_own_tasks(connect, people) -> None:
