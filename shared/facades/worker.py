@@ -123,8 +123,9 @@ class WorkerFacade:
         bindings: list[Binding] = [("*", "tasks", None, TaskPublic)]
         if user is not None and user.role is Role.GRID_WORKER:
             rows = await self._t.rows(self._t.table("worker_grids").select("grid_id").eq("worker_id", str(user.id)))
-            grids = sorted(str(r["grid_id"]) for r in rows)[:MAX_FILTER_VALUES]
-            bindings = [("*", "tasks", f"assignee_id=eq.{user.id}", TaskPublic)]
-            if grids:
-                bindings.append(("*", "tasks", f"grid_id=in.({','.join(grids)})", TaskPublic))
+            grids = sorted(str(r["grid_id"]) for r in rows)
+            if len(grids) <= MAX_FILTER_VALUES:  # more than a filter may name: unfiltered, never a grid left out
+                bindings = [("*", "tasks", f"assignee_id=eq.{user.id}", TaskPublic)]
+                if grids:
+                    bindings.append(("*", "tasks", f"grid_id=in.({','.join(grids)})", TaskPublic))
         return await self._t.subscribe("tasks", bindings, callback)
